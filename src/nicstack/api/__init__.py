@@ -1,0 +1,1 @@
+"""The CloudStack wire: authentication, command table, parameters, envelopes, jobs, views."""

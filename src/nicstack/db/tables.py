@@ -1,0 +1,445 @@
+"""The schema, as SQLAlchemy Core tables. Migrations in db/migrations must agree (alembic check)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# Stable constraint names on every database, so migrations can name what they alter.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _id() -> Column[int]:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def _uuid() -> Column[str]:
+    return Column("uuid", String(40), nullable=False, unique=True)
+
+
+def _created() -> Column[object]:
+    return Column("created", DateTime(timezone=False), nullable=False)
+
+
+domains = Table(
+    "domains",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False),
+    Column("parent_id", Integer, ForeignKey("domains.id"), nullable=True),
+    Column("path", String(1024), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("network_domain", String(255), nullable=True),
+    _created(),
+    Column("removed", DateTime, nullable=True),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
+    Column("role", SmallInteger, nullable=False),
+    Column("state", String(16), nullable=False),
+    _created(),
+    Column("removed", DateTime, nullable=True),
+    UniqueConstraint("domain_id", "name"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("username", String(255), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("firstname", String(255), nullable=False),
+    Column("lastname", String(255), nullable=False),
+    Column("email", String(255), nullable=True),
+    Column("api_key", String(255), nullable=True, unique=True),
+    Column("secret_key", String(255), nullable=True),
+    Column("state", String(16), nullable=False),
+    _created(),
+    Column("removed", DateTime, nullable=True),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("expires", DateTime, nullable=False),
+)
+
+zones = Table(
+    "zones",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("network_type", String(16), nullable=False),
+    Column("security_groups_enabled", Boolean, nullable=False),
+    Column("allocation_state", String(16), nullable=False),
+    Column("dns1", String(64), nullable=True),
+    Column("internal_dns1", String(64), nullable=True),
+    Column("guest_cidr", String(64), nullable=True),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=True),
+    _created(),
+    Column("removed", DateTime, nullable=True),
+)
+
+pods = Table(
+    "pods",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False),
+    Column("zone_id", Integer, ForeignKey("zones.id"), nullable=False),
+    Column("gateway", String(64), nullable=False),
+    Column("netmask", String(64), nullable=False),
+    Column("start_ip", String(64), nullable=True),
+    Column("end_ip", String(64), nullable=True),
+    Column("allocation_state", String(16), nullable=False),
+    _created(),
+    Column("removed", DateTime, nullable=True),
+    UniqueConstraint("zone_id", "name"),
+)
+
+hosts = Table(
+    "hosts",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False),
+    Column("zone_id", Integer, ForeignKey("zones.id"), nullable=False),
+    Column("pod_id", Integer, ForeignKey("pods.id"), nullable=False),
+    Column("hypervisor", String(32), nullable=False),
+    Column("url", String(255), nullable=False),
+    Column("ip_address", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("resource_state", String(16), nullable=False),
+    _created(),
+    Column("removed", DateTime, nullable=True),
+)
+
+network_offerings = Table(
+    "network_offerings",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("display_text", String(255), nullable=False),
+    Column("guest_type", String(16), nullable=False),
+    Column("services", String(1024), nullable=False),
+    Column("specify_vlan", Boolean, nullable=False),
+    Column("specify_ip_ranges", Boolean, nullable=False),
+    Column("for_vpc", Boolean, nullable=False),
+    Column("is_default", Boolean, nullable=False),
+    Column("state", String(16), nullable=False),
+    _created(),
+)
+
+service_offerings = Table(
+    "service_offerings",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("display_text", String(255), nullable=False),
+    Column("cpu_number", Integer, nullable=False),
+    Column("cpu_speed", Integer, nullable=False),
+    Column("memory", Integer, nullable=False),
+    _created(),
+)
+
+templates = Table(
+    "templates",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("display_text", String(255), nullable=False),
+    Column("os_type", String(255), nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("is_featured", Boolean, nullable=False),
+    Column("is_public", Boolean, nullable=False),
+    _created(),
+)
+
+networks = Table(
+    "networks",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False),
+    Column("display_text", String(255), nullable=False),
+    Column("zone_id", Integer, ForeignKey("zones.id"), nullable=False),
+    Column("network_offering_id", Integer, ForeignKey("network_offerings.id"), nullable=False),
+    Column("guest_type", String(16), nullable=False),
+    Column("acl_type", String(16), nullable=False),
+    Column("cidr", String(64), nullable=True),
+    Column("gateway", String(64), nullable=True),
+    Column("ip6_cidr", String(64), nullable=True),
+    Column("ip6_gateway", String(64), nullable=True),
+    Column("vlan", String(64), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=True),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
+    Column("vpc_id", Integer, nullable=True),
+    # Where the allocator resumes: the last picked address + 1 (see ipam.allocator).
+    Column("ip4_cursor", BigInteger, nullable=True),
+    Column("ip6_cursor", LargeBinary(16), nullable=True),
+    _created(),
+    Column("removed", DateTime, nullable=True),
+)
+
+vlan_ip_ranges = Table(
+    "vlan_ip_ranges",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("zone_id", Integer, ForeignKey("zones.id"), nullable=False),
+    Column("pod_id", Integer, ForeignKey("pods.id"), nullable=True),
+    Column("network_id", Integer, ForeignKey("networks.id"), nullable=True),
+    Column("for_virtual_network", Boolean, nullable=False),
+    Column("vlan", String(64), nullable=True),
+    Column("gateway", String(64), nullable=True),
+    Column("netmask", String(64), nullable=True),
+    Column("start_ip", String(64), nullable=True),
+    Column("end_ip", String(64), nullable=True),
+    Column("ip6_gateway", String(64), nullable=True),
+    Column("ip6_cidr", String(64), nullable=True),
+    Column("start_ipv6", String(64), nullable=True),
+    Column("end_ipv6", String(64), nullable=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=True),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=True),
+    _created(),
+)
+
+vms = Table(
+    "vm_instances",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False),
+    Column("display_name", String(255), nullable=False),
+    Column("vm_type", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("zone_id", Integer, ForeignKey("zones.id"), nullable=False),
+    Column("pod_id", Integer, ForeignKey("pods.id"), nullable=True),
+    Column("host_id", Integer, ForeignKey("hosts.id"), nullable=True),
+    Column("last_host_id", Integer, ForeignKey("hosts.id"), nullable=True),
+    Column("hypervisor", String(32), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
+    Column("service_offering_id", Integer, ForeignKey("service_offerings.id"), nullable=True),
+    Column("template_id", Integer, ForeignKey("templates.id"), nullable=True),
+    _created(),
+    Column("removed", DateTime, nullable=True),
+    Index(None, "account_id"),
+)
+
+nics = Table(
+    "nics",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("vm_id", Integer, ForeignKey("vm_instances.id"), nullable=False),
+    Column("network_id", Integer, ForeignKey("networks.id"), nullable=False),
+    Column("device_id", Integer, nullable=False),
+    Column("mac_address", String(17), nullable=False),
+    Column("ip4_address", String(64), nullable=True),
+    Column("netmask", String(64), nullable=True),
+    Column("gateway", String(64), nullable=True),
+    Column("ip6_address", String(64), nullable=True),
+    Column("ip6_gateway", String(64), nullable=True),
+    Column("ip6_cidr", String(64), nullable=True),
+    Column("is_default", Boolean, nullable=False),
+    # 1 when the NIC holds at least one secondary IP (the seed's column).
+    Column("secondary_ip", SmallInteger, nullable=False, server_default="0"),
+    Column("state", String(16), nullable=False),
+    _created(),
+    Column("removed", DateTime, nullable=True),
+    Index(None, "vm_id"),
+    Index(None, "network_id"),
+)
+
+nic_secondary_ips = Table(
+    "nic_secondary_ips",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("nic_id", Integer, ForeignKey("nics.id"), nullable=False),
+    Column("vm_id", Integer, ForeignKey("vm_instances.id"), nullable=False),
+    Column("network_id", Integer, ForeignKey("networks.id"), nullable=False),
+    Column("ip4_address", String(64), nullable=True),
+    Column("ip6_address", String(64), nullable=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
+    _created(),
+    Index(None, "nic_id"),
+)
+
+# Every consumer of a guest address (NIC primary, secondary, router, reserved) holds a row
+# here: the unique key is the last line of defence against handing out an address twice.
+ip_allocations = Table(
+    "ip_allocations",
+    metadata,
+    _id(),
+    Column("network_id", Integer, ForeignKey("networks.id"), nullable=False),
+    Column("family", SmallInteger, nullable=False),
+    Column("addr", LargeBinary(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("nic_id", Integer, ForeignKey("nics.id"), nullable=True),
+    Column("secondary_id", Integer, ForeignKey("nic_secondary_ips.id"), nullable=True),
+    _created(),
+    UniqueConstraint("network_id", "family", "addr"),
+)
+
+public_ips = Table(
+    "user_ip_address",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("zone_id", Integer, ForeignKey("zones.id"), nullable=False),
+    Column("vlan_range_id", Integer, ForeignKey("vlan_ip_ranges.id"), nullable=False),
+    Column("public_ip_address", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=True),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=True),
+    Column("network_id", Integer, ForeignKey("networks.id"), nullable=True),
+    Column("vpc_id", Integer, nullable=True),
+    Column("is_source_nat", Boolean, nullable=False),
+    Column("is_static_nat", Boolean, nullable=False),
+    Column("vm_id", Integer, ForeignKey("vm_instances.id"), nullable=True),
+    # The guest address static NAT maps to (CloudStack's dnat_vmip, the seed's vm_ipaddr).
+    Column("vm_ip_address", String(64), nullable=True),
+    Column("allocated", DateTime, nullable=True),
+    UniqueConstraint("zone_id", "public_ip_address"),
+)
+
+port_forwarding_rules = Table(
+    "port_forwarding_rules",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("ip_address_id", Integer, ForeignKey("user_ip_address.id"), nullable=False),
+    Column("network_id", Integer, ForeignKey("networks.id"), nullable=False),
+    Column("protocol", String(16), nullable=False),
+    Column("public_port_start", Integer, nullable=False),
+    Column("public_port_end", Integer, nullable=False),
+    Column("private_port_start", Integer, nullable=False),
+    Column("private_port_end", Integer, nullable=False),
+    Column("instance_id", Integer, ForeignKey("vm_instances.id"), nullable=False),
+    Column("dest_ip_address", String(64), nullable=False),
+    Column("cidr_list", String(1024), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
+    _created(),
+)
+
+load_balancing_rules = Table(
+    "load_balancing_rules",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False),
+    Column("ip_address_id", Integer, ForeignKey("user_ip_address.id"), nullable=False),
+    Column("network_id", Integer, ForeignKey("networks.id"), nullable=False),
+    Column("algorithm", String(32), nullable=False),
+    Column("protocol", String(16), nullable=False),
+    Column("public_port", Integer, nullable=False),
+    Column("private_port", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
+    _created(),
+)
+
+load_balancer_vm_map = Table(
+    "load_balancer_vm_map",
+    metadata,
+    _id(),
+    Column("load_balancer_id", Integer, ForeignKey("load_balancing_rules.id"), nullable=False),
+    Column("instance_id", Integer, ForeignKey("vm_instances.id"), nullable=False),
+    Column("instance_ip", String(64), nullable=False),
+    UniqueConstraint("load_balancer_id", "instance_id", "instance_ip"),
+)
+
+async_jobs = Table(
+    "async_jobs",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("cmd", String(64), nullable=False),
+    Column("params", Text, nullable=False),
+    Column("instance_type", String(32), nullable=True),
+    Column("instance_uuid", String(40), nullable=True),
+    Column("server", String(255), nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("result_code", Integer, nullable=False),
+    Column("result", Text, nullable=True),
+    _created(),
+    Column("completed", DateTime, nullable=True),
+    Index(None, "status", "server"),
+    Index(None, "account_id"),
+)
+
+servers = Table(
+    "management_servers",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("last_seen", DateTime, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("type", String(64), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
+    _created(),
+    Index(None, "account_id"),
+)
+
+configuration = Table(
+    "configuration",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("value", String(4096), nullable=True),
+)

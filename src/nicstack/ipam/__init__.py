@@ -1,0 +1,1 @@
+"""Pure address management: parsing, pools, free ranges and the allocator."""

@@ -1,0 +1,101 @@
+"""The allocator: pick a free address or check a given one, never enumerating the pool.
+
+A pool is a few inclusive integer ranges plus a small set of excluded addresses (gateway,
+and what the caller wants skipped). Which addresses are in use is asked of a `UsedIndex`
+in ascending slices, so the cost depends on how many used addresses sit next to the
+cursor, not on the size of the network: a /8 or an IPv6 /64 costs what a /24 costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from nicstack.domain.errors import InsufficientCapacity, ParameterError
+
+SLICE = 64
+
+
+class UsedIndex(Protocol):
+    """Ascending used addresses of one family within [low, high], at most `limit` of them."""
+
+    def used_between(self, low: int, high: int, limit: int) -> Sequence[int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """Where addresses may come from: sorted, non-overlapping inclusive ranges."""
+
+    family: int
+    ranges: tuple[tuple[int, int], ...]
+    excluded: frozenset[int] = frozenset()
+
+    def contains(self, value: int) -> bool:
+        return any(low <= value <= high for low, high in self.ranges) and value not in self.excluded
+
+    def size(self) -> int:
+        inside = sum(1 for value in self.excluded if any(lo <= value <= hi for lo, hi in self.ranges))
+        return sum(high - low + 1 for low, high in self.ranges) - inside
+
+
+@dataclass(frozen=True, slots=True)
+class AnyAddress:
+    """Ask for any free address; `cursor` says where to start looking (the last pick + 1)."""
+
+    cursor: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpecificAddress:
+    value: int
+
+
+def _segments_from(pool: Pool, cursor: int | None) -> Iterator[tuple[int, int]]:
+    """The pool's ranges in search order: from the cursor to the end, then wrapping round."""
+    ranges = pool.ranges
+    if cursor is None:
+        yield from ranges
+        return
+    start = next((i for i, (_, high) in enumerate(ranges) if cursor <= high), 0)
+    low, high = ranges[start]
+    if low < cursor <= high:
+        yield cursor, high
+        yield from ranges[start + 1 :]
+        yield from ranges[:start]
+        yield low, cursor - 1
+    else:
+        yield from ranges[start:]
+        yield from ranges[:start]
+
+
+def _first_free_in(low: int, high: int, used: UsedIndex, excluded: frozenset[int]) -> int | None:
+    candidate = low
+    while candidate <= high:
+        taken = used.used_between(candidate, high, SLICE)
+        for value in taken:
+            while candidate in excluded and candidate < value:
+                candidate += 1
+            if candidate < value:
+                return candidate
+            candidate = value + 1
+        while candidate <= high and candidate in excluded:
+            candidate += 1
+        if len(taken) < SLICE:
+            return candidate if candidate <= high else None
+    return None
+
+
+def pick_free(pool: Pool, request: AnyAddress, used: UsedIndex, where: str) -> int:
+    """The first free address at or after the cursor, wrapping; InsufficientCapacity if none."""
+    for low, high in _segments_from(pool, request.cursor):
+        found = _first_free_in(low, high, used, pool.excluded)
+        if found is not None:
+            return found
+    raise InsufficientCapacity(f"No free IP address left in {where}")
+
+
+def check_in_pool(pool: Pool, request: SpecificAddress, shown: str, where: str) -> None:
+    """Refuse an address outside the pool or excluded from it (gateway, network, broadcast)."""
+    if not pool.contains(request.value):
+        raise ParameterError(f"IP address {shown} is not an assignable address of {where}")
