@@ -16,9 +16,13 @@ KEY_BYTES = 16
 def parse_address(text: str, param: str = "ipaddress") -> IPAddress:
     """Parse an IPv4 or IPv6 address; garbage such as 255.255.255.300 is a ParameterError."""
     try:
-        return ipaddress.ip_address(text.strip())
+        address = ipaddress.ip_address(text.strip())
     except ValueError:
         raise ParameterError(f"Invalid value {text!r} for {param}: not an IPv4 or IPv6 address") from None
+    if isinstance(address, IPv6Address) and address.scope_id is not None:
+        # ipaddress accepts "fe80::1%eth0" (any text after the %); a zone is not part of an address.
+        raise ParameterError(f"Invalid value {text!r} for {param}: an address may not carry a %zone")
+    return address
 
 
 def parse_ipv4(text: str, param: str) -> IPv4Address:
@@ -31,9 +35,12 @@ def parse_ipv4(text: str, param: str) -> IPv4Address:
 def parse_network(text: str, param: str) -> IPNetwork:
     """Parse a CIDR; host bits must be zero."""
     try:
-        return ipaddress.ip_network(text.strip(), strict=True)
+        network = ipaddress.ip_network(text.strip(), strict=True)
     except ValueError as exc:
         raise ParameterError(f"Invalid value {text!r} for {param}: not a network CIDR ({exc})") from None
+    if isinstance(network, IPv6Network) and network.network_address.scope_id is not None:
+        raise ParameterError(f"Invalid value {text!r} for {param}: a network may not carry a %zone")
+    return network
 
 
 def network_from_gateway(gateway: IPv4Address, netmask: str, param: str = "netmask") -> IPv4Network:

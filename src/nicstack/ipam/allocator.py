@@ -54,7 +54,7 @@ class SpecificAddress:
 def _segments_from(pool: Pool, cursor: int | None) -> Iterator[tuple[int, int]]:
     """The pool's ranges in search order: from the cursor to the end, then wrapping round."""
     ranges = pool.ranges
-    if cursor is None:
+    if cursor is None or not ranges:
         yield from ranges
         return
     start = next((i for i, (_, high) in enumerate(ranges) if cursor <= high), 0)

@@ -1,0 +1,82 @@
+"""Authenticate a request: API key + signature, or a UI session key."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, select
+
+from nicstack.api.signature import parse_expires, verify
+from nicstack.db import tables as t
+from nicstack.db.repos import accounts
+from nicstack.db.rows import now
+from nicstack.domain.access import Caller
+from nicstack.domain.errors import AuthenticationFailed
+
+SESSION_LIFETIME = timedelta(hours=8)
+_PBKDF2_ROUNDS = 100_000
+
+
+def _get(params: Mapping[str, str], name: str) -> str | None:
+    """Look a parameter up case-insensitively (apiKey/apikey, signatureVersion/...)."""
+    for key, value in params.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def by_signature(conn: Connection, params: Mapping[str, str]) -> Caller:
+    """The caller whose key signed these parameters; AuthenticationFailed otherwise."""
+    api_key, signature = _get(params, "apikey"), _get(params, "signature")
+    if not api_key or not signature:
+        raise AuthenticationFailed
+    version, expires = _get(params, "signatureversion"), _get(params, "expires")
+    if version == "3" and expires is None:
+        raise AuthenticationFailed
+    if expires is not None:
+        when = parse_expires(expires)
+        if when is None or when <= datetime.now(UTC):
+            raise AuthenticationFailed
+    user = accounts.user_by_api_key(conn, api_key)
+    if user is None or user.secret_key is None or not verify(user.secret_key, params, signature):
+        raise AuthenticationFailed
+    if user.state != "enabled" or user.account.state != "enabled":
+        raise AuthenticationFailed
+    return accounts.caller_of(user)
+
+
+def by_session(conn: Connection, session_key: str, csrf: str | None) -> Caller:
+    """The caller of a live UI session; the session key must come as a parameter (CSRF)."""
+    row = conn.execute(select(t.sessions).where(t.sessions.c.key == session_key)).first()
+    if row is None or row.expires <= now():
+        raise AuthenticationFailed
+    if csrf is not None and not hmac.compare_digest(csrf, row.csrf_token):
+        raise AuthenticationFailed
+    user = accounts.user_by_id(conn, row.user_id)
+    if user is None or user.state != "enabled" or user.account.state != "enabled":
+        raise AuthenticationFailed
+    return accounts.caller_of(user)
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_hex(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), _PBKDF2_ROUNDS)
+    return f"pbkdf2_sha256${_PBKDF2_ROUNDS}${salt}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        _, rounds, salt, expected = stored.split("$")
+        digest = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), int(rounds))
+    except ValueError:
+        return False
+    return hmac.compare_digest(digest.hex(), expected)
+
+
+def new_key() -> str:
+    """An API or secret key: URL-safe, as long as CloudStack's."""
+    return secrets.token_urlsafe(64)

@@ -1,0 +1,100 @@
+"""Network commands: createNetwork, listNetworks, deleteNetwork."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_
+
+from nicstack.api.context import Context
+from nicstack.api.params import str_param, uuid_param
+from nicstack.api.registry import command
+from nicstack.api.replies import AsyncReply, JsonObject, ListReply, ObjectReply, Reply
+from nicstack.api.scope import OWNER, PAGING, list_scope, page_of
+from nicstack.api.views import network_view
+from nicstack.db import tables as t
+from nicstack.services import networks
+from nicstack.services.networks import NewNetwork
+
+
+@command(
+    "createNetwork",
+    "Creates a guest network. Isolated: from cidr, or gateway and netmask (default 10.1.1.0/24).",
+    (
+        str_param("name", "The network name", required=True),
+        str_param("displaytext", "The display text"),
+        uuid_param("networkofferingid", "The network offering", required=True),
+        uuid_param("zoneid", "The zone", required=True),
+        str_param("cidr", "The IPv4 CIDR (nicstack; CloudStack clients send gateway and netmask)"),
+        str_param("gateway", "The IPv4 gateway"),
+        str_param("netmask", "The IPv4 netmask"),
+        str_param("ip6cidr", "The IPv6 CIDR"),
+        str_param("ip6gateway", "The IPv6 gateway"),
+        str_param("account", "The owning account (admin), with domainid"),
+        uuid_param("domainid", "The domain of the owning account"),
+    ),
+)
+def create_network(ctx: Context, args: dict[str, Any]) -> Reply:
+    spec = NewNetwork(
+        name=args["name"], display_text=args.get("displaytext") or args["name"], zone_uuid=args["zoneid"],
+        offering_uuid=args["networkofferingid"], cidr=args.get("cidr"), gateway=args.get("gateway"),
+        netmask=args.get("netmask"), ip6_cidr=args.get("ip6cidr"), ip6_gateway=args.get("ip6gateway"),
+        account=args.get("account"), domain_uuid=args.get("domainid"),
+    )
+    return ObjectReply("network", network_view(networks.create_network(ctx.db, ctx.caller, spec)))
+
+
+@command(
+    "listNetworks",
+    "Lists the guest networks the caller may use.",
+    (
+        uuid_param("id", "The network"),
+        uuid_param("zoneid", "The zone"),
+        str_param("type", "Isolated, Shared or L2"),
+        str_param("guestiptype", "Isolated, Shared or L2"),
+        *OWNER,
+        *PAGING,
+    ),
+)
+def list_networks(ctx: Context, args: dict[str, Any]) -> Reply:
+    n = t.networks
+    with ctx.db.read() as conn:
+        scope = list_scope(conn, ctx.caller, {**args, "listall": args.get("listall") or "id" in args})
+    where: list[Any] = []
+    owned = []
+    if scope.account_id is not None:
+        owned.append(n.c.account_id == scope.account_id)
+    if scope.domain_path is not None:
+        owned.append(t.domains.c.path.startswith(scope.domain_path))
+    if owned:
+        # Domain-wide networks in the caller's domain path are usable by everyone there.
+        shared = (n.c.account_id.is_(None)) & t.domains.c.path.in_(_ancestors(ctx.caller.domain_path))
+        where.append(or_(*owned, shared) if len(owned) == 1 else or_(owned[0] & owned[1], shared))
+    for key, column in (("id", n.c.uuid), ("zoneid", t.zones.c.uuid)):
+        if key in args:
+            where.append(column == args[key])
+    kind = args.get("type") or args.get("guestiptype")
+    if kind:
+        where.append(n.c.guest_type == kind.capitalize() if kind.lower() != "l2" else n.c.guest_type == "L2")
+    if "keyword" in args:
+        where.append(n.c.name.contains(args["keyword"], autoescape=True))
+    found, total = networks.list_networks(ctx.db, ctx.caller, where, page_of(args))
+    return ListReply("network", [network_view(x) for x in found], total)
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = [p for p in path.split("/") if p]
+    return ["/"] + ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def _success(_ctx: Context, _params: dict[str, Any]) -> JsonObject:
+    return {"success": True}
+
+
+@command("deleteNetwork", "Deletes a network without NICs.", (uuid_param("id", "The network", required=True),),
+         job=_success)
+def delete_network(ctx: Context, args: dict[str, Any]) -> Reply:
+    net = networks.delete_network(ctx.db, ctx.caller, args["id"])
+    with ctx.db.write() as conn:
+        job = ctx.start_job(conn, {"id": net.uuid}, ("Network", net.uuid))
+    return AsyncReply(job)

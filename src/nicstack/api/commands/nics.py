@@ -1,0 +1,95 @@
+"""The feature's commands: addIpToNic, removeIpFromNic, listNics, updateVmNicIp."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from nicstack.api.context import Context
+from nicstack.api.params import str_param, uuid_param
+from nicstack.api.registry import command
+from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply
+from nicstack.api.scope import PAGING, page_of
+from nicstack.api.views import nic_view, secondary_ip_view, vm_view
+from nicstack.services import secondary_ips
+from nicstack.services.secondary_ips import SecondaryIpView
+
+
+def _report(_ctx: Context, params: dict[str, Any]) -> JsonObject:
+    # The address was reserved in the request; the job reports what was stored.
+    return dict(params["result"])
+
+
+def _success(_ctx: Context, _params: dict[str, Any]) -> JsonObject:
+    return {"success": True}
+
+
+@command(
+    "addIpToNic",
+    "Assigns a secondary IP to a NIC: the given one, or any free one of the NIC's network.",
+    (
+        uuid_param("nicid", "The ID of the NIC to which the IP is added", required=True),
+        str_param("ipaddress", "A free IPv4 or IPv6 address of the NIC's network; any free one if absent"),
+    ),
+    response_key="addiptovmnicresponse",
+    job=_report,
+)
+def add_ip_to_nic(ctx: Context, args: dict[str, Any]) -> Reply:
+    created: list[str] = []
+
+    def then(conn: Connection, view: SecondaryIpView) -> str:
+        created.append(view.uuid)
+        result = {"nicsecondaryip": secondary_ip_view(view)}
+        return ctx.start_job(conn, {"result": result}, ("IpAddress", view.uuid))
+
+    job = secondary_ips.add_ip_to_nic(ctx.db, ctx.caller, args["nicid"], args.get("ipaddress") or None, then)
+    return AsyncReply(job, created[0])
+
+
+@command(
+    "removeIpFromNic",
+    "Releases a secondary IP of a NIC, unless a rule still targets it.",
+    (uuid_param("id", "The ID of the secondary IP address", required=True),),
+    job=_success,
+)
+def remove_ip_from_nic(ctx: Context, args: dict[str, Any]) -> Reply:
+    def then(conn: Connection, view: SecondaryIpView) -> str:
+        return ctx.start_job(conn, {"id": view.uuid}, ("IpAddress", view.uuid))
+
+    return AsyncReply(secondary_ips.remove_ip_from_nic(ctx.db, ctx.caller, args["id"], then))
+
+
+@command(
+    "listNics",
+    "Lists the NICs of a VM with their secondary IPs.",
+    (
+        uuid_param("virtualmachineid", "The ID of the VM", required=True),
+        uuid_param("nicid", "The ID of one NIC"),
+        uuid_param("networkid", "Only the NIC in this network"),
+        *PAGING,
+    ),
+)
+def list_nics(ctx: Context, args: dict[str, Any]) -> Reply:
+    _vm, nics = secondary_ips.list_nics(
+        ctx.db, ctx.caller, args["virtualmachineid"], args.get("nicid"), args.get("networkid"), args.get("keyword")
+    )
+    page = page_of(args)
+    shown = nics[page[0] : page[0] + page[1]] if page else nics
+    return ListReply("nic", [nic_view(n) for n in shown], len(nics))
+
+
+@command(
+    "updateVmNicIp",
+    "Changes the primary IP address of a NIC to the given one, or to any free one.",
+    (
+        uuid_param("nicid", "The ID of the NIC", required=True),
+        str_param("ipaddress", "The new primary address; any free one if absent"),
+    ),
+    job=_report,
+)
+def update_vm_nic_ip(ctx: Context, args: dict[str, Any]) -> Reply:
+    vm = secondary_ips.update_vm_nic_ip(ctx.db, ctx.caller, args["nicid"], args.get("ipaddress") or None)
+    with ctx.db.write() as conn:
+        job = ctx.start_job(conn, {"result": {"virtualmachine": vm_view(vm)}}, ("VirtualMachine", vm.uuid))
+    return AsyncReply(job)

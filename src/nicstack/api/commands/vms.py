@@ -1,0 +1,207 @@
+"""VM commands: deploy, list, power, destroy/recover/expunge, NICs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicstack.api.context import Context
+from nicstack.api.params import bool_param, list_param, map_param, str_param, uuid_param
+from nicstack.api.registry import ADMINS, command
+from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply, SuccessReply
+from nicstack.api.scope import OWNER, PAGING, list_scope, page_of
+from nicstack.api.views import vm_view
+from nicstack.db import tables as t
+from nicstack.db.repos import vms as vm_repo
+from nicstack.domain.model import Vm
+from nicstack.services import vms
+from nicstack.services.vms import NewVm, NicRequest
+
+
+def _report(_ctx: Context, params: dict[str, Any]) -> JsonObject:
+    return dict(params["result"])
+
+
+def _vm_job(ctx: Context, vm: Vm, *, create: bool = False) -> Reply:
+    with ctx.db.write() as conn:
+        job = ctx.start_job(conn, {"result": {"virtualmachine": vm_view(vm)}}, ("VirtualMachine", vm.uuid))
+    return AsyncReply(job, vm.uuid if create else None)
+
+
+def _nic_requests(args: dict[str, Any]) -> tuple[NicRequest, ...]:
+    mapped = args.get("iptonetworklist", [])
+    if mapped:
+        return tuple(
+            NicRequest(m.get("networkid", ""), m.get("ip"), m.get("ipv6"), m.get("mac")) for m in mapped
+        )
+    ids: list[str] = args.get("networkids", [])
+    return tuple(
+        NicRequest(nid, args.get("ipaddress") if i == 0 else None, args.get("ip6address") if i == 0 else None)
+        for i, nid in enumerate(ids)
+    )
+
+
+@command(
+    "deployVirtualMachine",
+    "Creates and (by default) starts a VM with one NIC per network.",
+    (
+        uuid_param("zoneid", "The zone to deploy in", required=True),
+        uuid_param("serviceofferingid", "The service offering", required=True),
+        uuid_param("templateid", "The template", required=True),
+        list_param("networkids", "The networks, the first one holding the default NIC"),
+        map_param("iptonetworklist", "networkid/ip/ipv6/mac per network, instead of networkids"),
+        str_param("ipaddress", "The primary IPv4 of the default NIC"),
+        str_param("ip6address", "The primary IPv6 of the default NIC"),
+        str_param("name", "The host name"),
+        str_param("displayname", "The display name"),
+        uuid_param("hostid", "The host to place the VM on (admin)"),
+        bool_param("startvm", "Start the VM (default true)"),
+        str_param("hypervisor", "Hypervisor type (placement follows the chosen host)"),
+        str_param("account", "Deploy for this account (admin), with domainid"),
+        uuid_param("domainid", "The domain of the account"),
+    ),
+    job=_report,
+)
+def deploy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
+    spec = NewVm(
+        zone_uuid=args["zoneid"], service_offering_uuid=args["serviceofferingid"], template_uuid=args["templateid"],
+        nics=_nic_requests(args), name=args.get("name"), display_name=args.get("displayname"),
+        host_uuid=args.get("hostid") if ctx.caller.is_admin else None, start=args.get("startvm", True),
+        account=args.get("account"), domain_uuid=args.get("domainid"),
+    )
+    return _vm_job(ctx, vms.deploy(ctx.db, ctx.caller, spec), create=True)
+
+
+@command(
+    "listVirtualMachines",
+    "Lists VMs with their NICs and secondary IPs.",
+    (
+        uuid_param("id", "The ID of the VM"),
+        str_param("name", "The VM name"),
+        str_param("state", "The VM state"),
+        uuid_param("zoneid", "The zone"),
+        uuid_param("networkid", "VMs with a NIC in this network"),
+        uuid_param("hostid", "VMs on this host (admin)"),
+        *OWNER,
+        *PAGING,
+    ),
+)
+def list_virtual_machines(ctx: Context, args: dict[str, Any]) -> Reply:
+    with ctx.db.read() as conn:
+        where: list[Any] = [t.vms.c.vm_type == "User"]
+        if "id" in args:
+            where.append(t.vms.c.uuid == args["id"])
+            if not ctx.caller.is_root_admin:
+                scope = list_scope(conn, ctx.caller, {**args, "listall": True})
+                where += _scope_where(scope)
+        else:
+            where += _scope_where(list_scope(conn, ctx.caller, args))
+        if "name" in args:
+            where.append(t.vms.c.name == args["name"])
+        if "state" in args:
+            where.append(t.vms.c.state == args["state"])
+        if "keyword" in args:
+            where.append(t.vms.c.name.contains(args["keyword"], autoescape=True)
+                         | t.vms.c.display_name.contains(args["keyword"], autoescape=True))
+        if "zoneid" in args:
+            where.append(t.zones.c.uuid == args["zoneid"])
+        if "hostid" in args:
+            where.append(t.hosts.c.uuid == args["hostid"])
+        if "networkid" in args:
+            nets = t.networks
+            inner = t.nics.join(nets, nets.c.id == t.nics.c.network_id)
+            from sqlalchemy import select  # noqa: PLC0415
+
+            where.append(t.vms.c.id.in_(
+                select(t.nics.c.vm_id).select_from(inner).where(nets.c.uuid == args["networkid"],
+                                                                 t.nics.c.removed.is_(None))))
+        found, total = vm_repo.listing(conn, where, page_of(args))
+    return ListReply("virtualmachine", [vm_view(v) for v in found], total)
+
+
+def _scope_where(scope: Any) -> list[Any]:
+    where = []
+    if scope.account_id is not None:
+        where.append(t.vms.c.account_id == scope.account_id)
+    if scope.domain_path is not None:
+        where.append(t.domains.c.path.startswith(scope.domain_path))
+    return where
+
+
+_ID = (uuid_param("id", "The ID of the VM", required=True),)
+
+
+@command("startVirtualMachine", "Starts a stopped VM.", (*_ID, uuid_param("hostid", "Start on this host (admin)")),
+         job=_report)
+def start_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
+    host = args.get("hostid") if ctx.caller.is_admin else None
+    return _vm_job(ctx, vms.power(ctx.db, ctx.caller, args["id"], "start", host))
+
+
+@command("stopVirtualMachine", "Stops a running VM.", (*_ID, bool_param("forced", "Force stop")), job=_report)
+def stop_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
+    return _vm_job(ctx, vms.power(ctx.db, ctx.caller, args["id"], "stop"))
+
+
+@command("rebootVirtualMachine", "Reboots a running VM.", _ID, job=_report)
+def reboot_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
+    return _vm_job(ctx, vms.power(ctx.db, ctx.caller, args["id"], "reboot"))
+
+
+@command(
+    "destroyVirtualMachine",
+    "Destroys a VM; with expunge=true its addresses and rules are released at once.",
+    (*_ID, bool_param("expunge", "Expunge immediately")),
+    job=_report,
+)
+def destroy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
+    return _vm_job(ctx, vms.destroy(ctx.db, ctx.caller, args["id"], args.get("expunge", False)))
+
+
+@command("recoverVirtualMachine", "Recovers a destroyed (not expunged) VM, stopped.", _ID)
+def recover_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
+    from nicstack.api.replies import ObjectReply  # noqa: PLC0415
+
+    return ObjectReply("virtualmachine", vm_view(vms.recover(ctx.db, ctx.caller, args["id"])))
+
+
+def _success(_ctx: Context, _params: dict[str, Any]) -> JsonObject:
+    return {"success": True}
+
+
+@command("expungeVirtualMachine", "Expunges a destroyed VM: releases its addresses and rules.", _ID,
+         roles=ADMINS, job=_success)
+def expunge_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
+    vm = vms.expunge(ctx.db, ctx.caller, args["id"])
+    with ctx.db.write() as conn:
+        job = ctx.start_job(conn, {"id": vm.uuid}, ("VirtualMachine", vm.uuid))
+    return AsyncReply(job)
+
+
+_VM = uuid_param("virtualmachineid", "The ID of the VM", required=True)
+
+
+@command(
+    "addNicToVirtualMachine",
+    "Adds a NIC in another network to a VM.",
+    (_VM, uuid_param("networkid", "The network", required=True), str_param("ipaddress", "Its primary IPv4"),
+     str_param("macaddress", "Its MAC address")),
+    job=_report,
+)
+def add_nic_to_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
+    request = NicRequest(args["networkid"], args.get("ipaddress"), None, args.get("macaddress"))
+    return _vm_job(ctx, vms.add_nic(ctx.db, ctx.caller, args["virtualmachineid"], request))
+
+
+@command("removeNicFromVirtualMachine", "Removes a non-default NIC from a VM, releasing its addresses.",
+         (_VM, uuid_param("nicid", "The NIC", required=True)), job=_report)
+def remove_nic_from_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
+    return _vm_job(ctx, vms.remove_nic(ctx.db, ctx.caller, args["virtualmachineid"], args["nicid"]))
+
+
+@command("updateDefaultNicForVirtualMachine", "Makes a NIC the VM's default NIC.",
+         (_VM, uuid_param("nicid", "The NIC", required=True)), job=_report)
+def update_default_nic(ctx: Context, args: dict[str, Any]) -> Reply:
+    return _vm_job(ctx, vms.update_default_nic(ctx.db, ctx.caller, args["virtualmachineid"], args["nicid"]))
+
+
+__all__ = ["SuccessReply"]

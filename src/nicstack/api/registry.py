@@ -1,0 +1,70 @@
+"""The command table: each command's name, parameters, handler and who may call it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from nicstack.api.params import Param
+from nicstack.api.replies import JsonObject, Reply
+from nicstack.domain.kinds import Role
+
+if TYPE_CHECKING:
+    from nicstack.api.context import Context
+
+Handler = Callable[["Context", dict[str, Any]], Reply]
+# A job step runs in the worker with the job's stored parameters; it returns the one-key
+# jobresult object, e.g. {"nicsecondaryip": {...}} or {"success": True}.
+JobStep = Callable[["Context", dict[str, Any]], JsonObject]
+
+ALL_ROLES = frozenset(Role)
+ADMINS = frozenset({Role.ROOT_ADMIN, Role.DOMAIN_ADMIN})
+ROOT = frozenset({Role.ROOT_ADMIN})
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    description: str
+    params: tuple[Param, ...]
+    handler: Handler
+    roles: frozenset[Role]
+    response_key: str
+    is_async: bool = False
+    job: JobStep | None = None
+    response_name: str | None = None
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(
+    name: str,
+    description: str,
+    params: tuple[Param, ...] = (),
+    *,
+    roles: frozenset[Role] = ALL_ROLES,
+    response_key: str | None = None,
+    job: JobStep | None = None,
+    response_name: str | None = None,
+) -> Callable[[Handler], Handler]:
+    """Register a handler under a CloudStack command name (case-sensitive)."""
+
+    def register(handler: Handler) -> Handler:
+        if name in COMMANDS:
+            raise RuntimeError(f"command {name} registered twice")
+        COMMANDS[name] = Command(
+            name=name,
+            description=description,
+            params=params,
+            handler=handler,
+            roles=roles,
+            response_key=response_key or f"{name.lower()}response",
+            is_async=job is not None,
+            job=job,
+            response_name=response_name,
+        )
+        return handler
+
+    return register

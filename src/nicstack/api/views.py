@@ -1,0 +1,113 @@
+"""Domain values -> CloudStack response objects (nic, virtualmachine, network, nicsecondaryip)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from nicstack.api.replies import JsonObject
+from nicstack.domain.model import Network, Nic, Vm
+from nicstack.services.secondary_ips import SecondaryIpView
+
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S+0000"
+
+
+def wire_date(value: datetime | None) -> str | None:
+    """CloudStack's date format; the database stores UTC."""
+    return value.strftime(DATE_FORMAT) if value is not None else None
+
+
+def nic_view(nic: Nic) -> JsonObject:
+    return {
+        "id": nic.uuid,
+        "networkid": nic.network_uuid,
+        "networkname": nic.network_name,
+        "virtualmachineid": nic.vm_uuid,
+        "ipaddress": nic.ip4_address,
+        "netmask": nic.netmask,
+        "gateway": nic.gateway,
+        "macaddress": nic.mac_address,
+        "isdefault": nic.is_default,
+        "deviceid": str(nic.device_id),
+        "traffictype": "Guest",
+        "type": str(nic.guest_type),
+        "broadcasturi": f"vlan://{nic.vlan}" if nic.vlan else None,
+        "isolationuri": f"vlan://{nic.vlan}" if nic.vlan else None,
+        "ip6address": nic.ip6_address,
+        "ip6gateway": nic.ip6_gateway if nic.ip6_address else None,
+        "ip6cidr": nic.ip6_cidr if nic.ip6_address else None,
+        "vpcid": nic.vpc_uuid,
+        "extradhcpoption": [],
+        "secondaryip": [{"id": s.uuid, "ipaddress": s.address} for s in nic.secondary_ips],
+    }
+
+
+def vm_view(vm: Vm) -> JsonObject:
+    return {
+        "id": vm.uuid,
+        "name": vm.name,
+        "displayname": vm.display_name,
+        "state": str(vm.state),
+        "zoneid": vm.zone_uuid,
+        "zonename": vm.zone_name,
+        "account": vm.account_name,
+        "domainid": vm.domain_uuid,
+        "domain": vm.domain_name,
+        "hypervisor": str(vm.hypervisor),
+        "hostid": vm.host_uuid,
+        "hostname": vm.host_name,
+        "serviceofferingid": vm.service_offering_uuid,
+        "serviceofferingname": vm.service_offering_name,
+        "templateid": vm.template_uuid,
+        "templatename": vm.template_name,
+        "created": wire_date(vm.created),
+        "haenable": False,
+        "nic": [nic_view(n) for n in vm.nics],
+    }
+
+
+def network_view(net: Network) -> JsonObject:
+    offering = net.offering
+    view: dict[str, Any] = {
+        "id": net.uuid,
+        "name": net.name,
+        "displaytext": net.display_text,
+        "zoneid": net.zone_uuid,
+        "zonename": net.zone_name,
+        "type": str(net.guest_type),
+        "cidr": net.cidr,
+        "gateway": net.gateway,
+        "netmask": net.netmask,
+        "ip6cidr": net.ip6_cidr,
+        "ip6gateway": net.ip6_gateway,
+        "state": net.state,
+        "account": net.account_name,
+        "domainid": net.domain_uuid,
+        "domain": net.domain_name,
+        "acltype": net.acl_type,
+        "vlan": net.vlan,
+        "networkofferingid": offering.uuid,
+        "networkofferingname": offering.name,
+        "networkofferingdisplaytext": offering.display_text,
+        "traffictype": "Guest",
+        "issystem": False,
+        "isdefault": False,
+        "specifyipranges": offering.specify_ip_ranges,
+        "restartrequired": False,
+        "created": wire_date(net.created),
+        "service": [{"name": s} for s in offering.services],
+    }
+    if net.vpc_uuid is not None:
+        # Only VPC tiers carry the key: Ansible skips every network that has it.
+        view["vpcid"] = net.vpc_uuid
+    return view
+
+
+def secondary_ip_view(s: SecondaryIpView) -> JsonObject:
+    return {
+        "id": s.uuid,
+        "ipaddress": s.address,
+        "nicid": s.nic_uuid,
+        "networkid": s.network_uuid,
+        "virtualmachineid": s.vm_uuid,
+    }

@@ -1,0 +1,153 @@
+"""Wire dicts for the world around the feature: identity, infrastructure, catalogue, events, jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from nicstack.db.repos.jobs import Job
+from nicstack.domain.kinds import JobStatus, Role
+from nicstack.domain.model import Account, Domain, Host, NetworkOffering, Pod, User, Zone
+from nicstack.domain.policy import Setting
+
+JsonObject = dict[str, Any]
+VERSION = "4.19.0.0"
+
+ROLE_TYPES = {Role.ROOT_ADMIN: "Admin", Role.DOMAIN_ADMIN: "DomainAdmin", Role.USER: "User"}
+ROLE_NAMES = {Role.ROOT_ADMIN: "Root Admin", Role.DOMAIN_ADMIN: "Domain Admin", Role.USER: "User"}
+# Which provider CloudStack names for a service of a default offering.
+_PROVIDERS = {"SecurityGroup": "SecurityGroupProvider"}
+
+
+def wire_date(dt: datetime | None) -> str | None:
+    """CloudStack's date format; every stored datetime is naive UTC."""
+    return dt.strftime("%Y-%m-%dT%H:%M:%S+0000") if dt is not None else None
+
+
+def domain_path(path: str) -> str:
+    """The stored path ("/", "/a/b/") as CloudStack shows it ("ROOT", "ROOT/a/b")."""
+    return "ROOT" + path.rstrip("/") if path != "/" else "ROOT"
+
+
+def domain(d: Domain, parent_name: str | None, has_child: bool) -> JsonObject:
+    return {
+        "id": d.uuid, "name": d.name, "level": d.level, "parentdomainid": d.parent_uuid,
+        "parentdomainname": parent_name, "haschild": has_child, "path": domain_path(d.path),
+        "state": "Active", "created": wire_date(d.created),
+    }
+
+
+def user(u: User) -> JsonObject:
+    a = u.account
+    return {
+        "id": u.uuid, "username": u.username, "firstname": u.firstname, "lastname": u.lastname,
+        "email": u.email, "created": wire_date(u.created), "state": u.state, "account": a.name,
+        "accountid": a.uuid, "accounttype": int(a.role), "roletype": ROLE_TYPES[a.role],
+        "rolename": ROLE_NAMES[a.role], "domainid": a.domain_uuid, "domain": a.domain_name,
+        "apikey": u.api_key, "isdefault": a.name in ("admin", "system") and a.domain_path == "/",
+        "usersource": "native", "is2faenabled": False,
+    }
+
+
+def account(a: Account, users: list[User]) -> JsonObject:
+    return {
+        "id": a.uuid, "name": a.name, "accounttype": int(a.role), "roletype": ROLE_TYPES[a.role],
+        "rolename": ROLE_NAMES[a.role], "domainid": a.domain_uuid, "domain": a.domain_name,
+        "domainpath": domain_path(a.domain_path), "state": a.state, "created": wire_date(a.created),
+        "isdefault": a.name in ("admin", "system") and a.domain_path == "/",
+        "iscleanuprequired": False, "user": [user(u) for u in users],
+    }
+
+
+def zone(z: Zone) -> JsonObject:
+    return {
+        "id": z.uuid, "name": z.name, "networktype": str(z.network_type),
+        "securitygroupsenabled": z.security_groups_enabled, "allocationstate": z.allocation_state,
+        "dns1": z.dns1, "internaldns1": z.internal_dns1, "guestcidraddress": z.guest_cidr,
+        "dhcpprovider": "VirtualRouter", "localstorageenabled": False, "type": "Core",
+    }
+
+
+def pod(p: Pod) -> JsonObject:
+    ranges = [{"startip": p.start_ip, "endip": p.end_ip}] if p.start_ip else []
+    return {
+        "id": p.uuid, "name": p.name, "zoneid": p.zone_uuid, "zonename": p.zone_name, "gateway": p.gateway,
+        "netmask": p.netmask, "allocationstate": p.allocation_state, "ipranges": ranges,
+        # Lists since 4.16 (one entry per range); older clients read these.
+        "startip": [p.start_ip] if p.start_ip else None, "endip": [p.end_ip] if p.end_ip else None,
+    }
+
+
+def host(h: Host) -> JsonObject:
+    return {
+        "id": h.uuid, "name": h.name, "type": "Routing", "state": h.state, "resourcestate": h.resource_state,
+        "ipaddress": h.ip_address, "hypervisor": str(h.hypervisor), "zoneid": h.zone_uuid,
+        "zonename": h.zone_name, "podid": h.pod_uuid, "podname": h.pod_name, "created": wire_date(h.created),
+        "version": VERSION,
+    }
+
+
+def _provider(service: str, for_vpc: bool) -> str:
+    return _PROVIDERS.get(service, "VpcVirtualRouter" if for_vpc else "VirtualRouter")
+
+
+def network_offering(o: NetworkOffering) -> JsonObject:
+    return {
+        "id": o.uuid, "name": o.name, "displaytext": o.display_text, "guestiptype": str(o.guest_type),
+        "traffictype": "Guest", "isdefault": o.is_default, "specifyvlan": o.specify_vlan,
+        "specifyipranges": o.specify_ip_ranges, "forvpc": o.for_vpc, "state": o.state,
+        "availability": "Required" if o.is_default else "Optional", "conservemode": True,
+        "ispersistent": False, "egressdefaultpolicy": False, "internetprotocol": "IPv4",
+        "created": wire_date(o.created),
+        "service": [{"name": s, "provider": [{"name": _provider(s, o.for_vpc)}]} for s in sorted(o.services)],
+    }
+
+
+def service_offering(o: dict[str, Any]) -> JsonObject:
+    return {
+        "id": o["uuid"], "name": o["name"], "displaytext": o["display_text"], "cpunumber": o["cpu_number"],
+        "cpuspeed": o["cpu_speed"], "memory": o["memory"], "created": wire_date(o["created"]),
+        "storagetype": "shared", "offerha": False, "limitcpuuse": False, "issystem": False,
+        "defaultuse": False, "iscustomized": False,
+    }
+
+
+def template(tpl: dict[str, Any], z: Zone | None, owner: tuple[str, str] | None) -> JsonObject:
+    """One template as listed in zone `z` (CloudStack lists a cross-zone template once per zone)."""
+    return {
+        "id": tpl["uuid"], "name": tpl["name"], "displaytext": tpl["display_text"],
+        "ispublic": bool(tpl["is_public"]), "isfeatured": bool(tpl["is_featured"]), "isready": True,
+        "format": tpl["format"], "ostypename": tpl["os_type"], "created": wire_date(tpl["created"]),
+        "hypervisor": "KVM", "templatetype": "BUILTIN", "status": "Download Complete",
+        "passwordenabled": False, "isextractable": False, "crossZones": True, "sshkeyenabled": False,
+        "isdynamicallyscalable": False, "zoneid": z.uuid if z else None, "zonename": z.name if z else None,
+        "account": "system", "domainid": owner[0] if owner else None, "domain": owner[1] if owner else None,
+    }
+
+
+def event(e: dict[str, Any]) -> JsonObject:
+    return {
+        "id": e["uuid"], "type": e["type"], "level": e["level"], "description": e["description"],
+        "account": e["account"], "domainid": e["domainid"], "domain": e["domain"],
+        "created": wire_date(e["created"]), "state": e["state"], "username": e.get("username"),
+    }
+
+
+def configuration(s: Setting, value: str) -> JsonObject:
+    return {
+        "name": s.name, "value": value, "category": s.category, "description": s.description,
+        "isdynamic": True, "defaultvalue": s.default, "type": "Number" if s.kind is int else "String",
+        "component": "nicstack",
+    }
+
+
+def asyncjob(j: Job) -> JsonObject:
+    """A job as queryAsyncJobResult and listAsyncJobs show it (spec 01, section 4)."""
+    body: JsonObject = {
+        "jobid": j.uuid, "jobstatus": int(j.status), "jobresultcode": j.result_code, "jobprocstatus": 0,
+        "jobinstancetype": j.instance_type, "jobinstanceid": j.instance_uuid, "cmd": j.cmd,
+        "userid": j.user_uuid, "accountid": j.account_uuid, "created": wire_date(j.created),
+    }
+    if j.status is not JobStatus.PENDING:
+        body |= {"completed": wire_date(j.completed), "jobresulttype": "object", "jobresult": j.result or {}}
+    return body

@@ -1,0 +1,103 @@
+"""Turn a parsed request into a JSON reply: authenticate, dispatch, map errors to envelopes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from nicstack.api import auth
+from nicstack.api.context import Context
+from nicstack.api.params import parse
+from nicstack.api.registry import COMMANDS, Command
+from nicstack.api.replies import AsyncReply, JsonObject, render
+from nicstack.api.runtime import Runtime
+from nicstack.domain.access import Caller
+from nicstack.domain.errors import (
+    AuthenticationFailed,
+    CloudError,
+    InternalError,
+    MissingParameter,
+    UnknownEntity,
+    Unsupported,
+)
+
+log = logging.getLogger("nicstack.api")
+
+UNKNOWN_COMMAND = "The given command does not exist or it is not available for user"
+SESSION_COOKIE = "JSESSIONID"
+# Commands that run before anyone is authenticated.
+PUBLIC = frozenset({"login"})
+
+
+@dataclass
+class Answer:
+    status: int
+    body: JsonObject
+    cookies: dict[str, str | None] = field(default_factory=dict)
+
+
+def error_body(key: str, exc: CloudError, command: str) -> JsonObject:
+    text = exc.text
+    lowered = command.lower()
+    if isinstance(exc, MissingParameter):
+        text = f"Unable to execute API command {lowered} due to missing parameter {exc.param}"
+    elif isinstance(exc, UnknownEntity):
+        text = (
+            f"Unable to execute API command {lowered} due to invalid value. Invalid parameter {exc.param} "
+            f"value={exc.value} due to incorrect long value format, or entity does not exist or due to "
+            "incorrect parameter annotation for the field in api cmd class."
+        )
+    return {key: {"uuidList": [], "errorcode": exc.code, "cserrorcode": exc.cs_code, "errortext": text}}
+
+
+def _response_key(name: str) -> str:
+    known = COMMANDS.get(name)
+    return known.response_key if known else f"{name.lower()}response"
+
+
+def _authenticate(rt: Runtime, params: Mapping[str, str], cookies: Mapping[str, str]) -> Caller:
+    with rt.db.read() as conn:
+        session_key = params.get("sessionkey")
+        if session_key:
+            cookie = cookies.get(SESSION_COOKIE)
+            if cookie is None:
+                raise AuthenticationFailed
+            return auth.by_session(conn, session_key, cookie)
+        return auth.by_signature(conn, params)
+
+
+def handle(rt: Runtime, params: Mapping[str, str], cookies: Mapping[str, str]) -> Answer:
+    """Answer one API request; never raises."""
+    name = params.get("command", "")
+    key = _response_key(name)
+    try:
+        if name in PUBLIC:
+            from nicstack.api.commands.session import login  # noqa: PLC0415 - avoids an import cycle
+
+            return login(rt, params)
+        caller = _authenticate(rt, params, cookies)
+        command = COMMANDS.get(name)
+        if command is None or caller.role not in command.roles:
+            raise Unsupported(UNKNOWN_COMMAND)
+        return _dispatch(rt, caller, command, params)
+    except CloudError as exc:
+        return Answer(exc.code, error_body(key, exc, name))
+    except Exception:
+        log.exception("command %s failed", name)
+        exc = InternalError(f"Internal error executing command {name}; the server log has the details")
+        return Answer(exc.code, error_body(key, exc, name))
+
+
+def _dispatch(rt: Runtime, caller: Caller, command: Command, params: Mapping[str, str]) -> Answer:
+    args: dict[str, Any] = parse(command.params, params)
+    ctx = Context(rt, caller, command.name)
+    reply = command.handler(ctx, args)
+    rt.enqueue(ctx.new_jobs)
+    if isinstance(reply, AsyncReply) and not command.is_async:
+        raise InternalError(f"{command.name} answered a job but is not asynchronous")
+    answer = Answer(200, {command.response_key: render(reply)})
+    if command.name == "logout":
+        answer.cookies = {SESSION_COOKIE: None, "sessionkey": None}
+    return answer

@@ -1,0 +1,101 @@
+"""The `nicstack` command: serve, db upgrade, bench."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from nicstack import __version__, logs
+from nicstack.db.database import default_url
+
+_DB_HELP = "database URL (default: $NICSTACK_DATABASE_URL, else an embedded SQLite file %(default)s)"
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from nicstack.server import make_server, prepare  # noqa: PLC0415 - keeps --help fast
+
+    prepared = prepare(args.database_url)
+    endpoint = f"http://{args.host}:{args.port}/client/api"
+    if prepared.admin is not None:
+        a = prepared.admin
+        print("Root admin (user 'admin'), shown once:", file=sys.stderr)
+        print(f"  api key:    {a.api_key}\n  secret key: {a.secret_key}", file=sys.stderr)
+        if a.password_generated:
+            print(f"  password:   {a.password}", file=sys.stderr)
+    if args.demo:
+        from nicstack.demo import build_demo, describe  # noqa: PLC0415
+
+        world = build_demo(prepared.db)
+        print(describe(world, endpoint), file=sys.stderr)
+    server, runtime = make_server(prepared.db, args.host, args.port, args.log_level)
+    runtime.start()
+    print(f"nicstack {__version__} serving the CloudStack API on {endpoint} (Ctrl-C stops)", file=sys.stderr)
+    try:
+        server.run()
+    finally:
+        runtime.stop()
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from nicstack.db.migrate import current, upgrade  # noqa: PLC0415
+
+    upgrade(args.database_url)
+    print(f"database at revision {current(args.database_url)}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from nicstack.bench import main as bench_main  # noqa: PLC0415
+
+    return bench_main(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="nicstack",
+        description="A CloudStack-compatible control plane for guest IP addresses (multiple IPs per NIC).",
+        epilog="Start with: nicstack serve --demo   (then follow the printed cs command)",
+    )
+    top.add_argument("--version", action="version", version=f"nicstack {__version__}")
+    top.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"],
+                     help="log level of the JSON log lines on stderr (default: warning)")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="serve the CloudStack API", description="Serve the CloudStack API on "
+                           "/client/api. The schema is created or upgraded on start.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (default: %(default)s)")
+    serve.add_argument("--database-url", default=default_url(), help=_DB_HELP)
+    serve.add_argument("--demo", action="store_true",
+                       help="create (once) a demo world: zone, host, network 10.1.1.0/24, account demo, two VMs")
+    serve.set_defaults(func=_serve)
+
+    db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    up = db_sub.add_parser("upgrade", help="upgrade the schema to the newest revision",
+                           description="Apply every pending migration (the pre-feature schema upgrades too).")
+    up.add_argument("--database-url", default=default_url(), help=_DB_HELP)
+    up.set_defaults(func=_db_upgrade)
+
+    bench = sub.add_parser("bench", help="measure throughput, allocator cost and memory",
+                           description="Run the benchmarks and print a table (figures are ratios to a baseline "
+                           "measured in the same run).")
+    bench.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bench.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    bench.set_defaults(func=_bench)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logs.configure(args.log_level)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

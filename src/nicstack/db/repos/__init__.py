@@ -1,0 +1,1 @@
+"""Repositories: Core queries that map rows to domain values, one module per noun."""

@@ -1,0 +1,144 @@
+"""Domains, accounts and users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+from sqlalchemy.orm import aliased
+
+from nicstack.db import tables as t
+from nicstack.domain.access import Caller
+from nicstack.domain.kinds import Role
+from nicstack.domain.model import Account, Domain, User
+
+_parent = aliased(t.domains)
+
+DOMAIN_COLUMNS = (*t.domains.c, _parent.c.uuid.label("parent_uuid"))
+
+
+def _domain(row: Row[Any]) -> Domain:
+    m = row._mapping
+    return Domain(m["id"], m["uuid"], m["name"], m["parent_uuid"], m["path"], m["level"], m["created"])
+
+
+def _domains_query() -> Any:
+    return select(*DOMAIN_COLUMNS).select_from(
+        t.domains.outerjoin(_parent, _parent.c.id == t.domains.c.parent_id)
+    ).where(t.domains.c.removed.is_(None))
+
+
+def domain_by(conn: Connection, **where: Any) -> Domain | None:
+    query = _domains_query()
+    for key, value in where.items():
+        query = query.where(t.domains.c[key] == value)
+    row = conn.execute(query).first()
+    return _domain(row) if row else None
+
+
+def domains(conn: Connection, path_prefix: str | None = None) -> list[Domain]:
+    query = _domains_query().order_by(t.domains.c.path)
+    if path_prefix:
+        query = query.where(t.domains.c.path.startswith(path_prefix))
+    return [_domain(r) for r in conn.execute(query)]
+
+
+_ACCOUNT_COLUMNS = (
+    t.accounts.c.id,
+    t.accounts.c.uuid,
+    t.accounts.c.name,
+    t.accounts.c.role,
+    t.accounts.c.state,
+    t.accounts.c.domain_id,
+    t.domains.c.uuid.label("domain_uuid"),
+    t.domains.c.name.label("domain_name"),
+    t.domains.c.path.label("domain_path"),
+    t.accounts.c.created,
+)
+
+
+def _account(m: Any) -> Account:
+    return Account(
+        m["id"], m["uuid"], m["name"], Role(m["role"]), m["state"], m["domain_id"],
+        m["domain_uuid"], m["domain_name"], m["domain_path"], m["created"],
+    )
+
+
+def _accounts_query() -> Any:
+    return (
+        select(*_ACCOUNT_COLUMNS)
+        .select_from(t.accounts.join(t.domains, t.domains.c.id == t.accounts.c.domain_id))
+        .where(t.accounts.c.removed.is_(None))
+    )
+
+
+def account_by(conn: Connection, **where: Any) -> Account | None:
+    query = _accounts_query()
+    for key, value in where.items():
+        query = query.where(t.accounts.c[key] == value)
+    row = conn.execute(query).first()
+    return _account(row._mapping) if row else None
+
+
+def accounts(conn: Connection, path_prefix: str | None, account_id: int | None, name: str | None) -> list[Account]:
+    query = _accounts_query().order_by(t.accounts.c.id)
+    if path_prefix:
+        query = query.where(t.domains.c.path.startswith(path_prefix))
+    if account_id is not None:
+        query = query.where(t.accounts.c.id == account_id)
+    if name is not None:
+        query = query.where(t.accounts.c.name == name)
+    return [_account(r._mapping) for r in conn.execute(query)]
+
+
+def _users_query() -> Any:
+    return (
+        select(
+            t.users.c.id, t.users.c.uuid, t.users.c.username, t.users.c.firstname, t.users.c.lastname,
+            t.users.c.email, t.users.c.api_key, t.users.c.secret_key, t.users.c.state,
+            t.users.c.password_hash, t.users.c.created.label("user_created"), *_ACCOUNT_COLUMNS,
+        )
+        .select_from(
+            t.users.join(t.accounts, t.accounts.c.id == t.users.c.account_id).join(
+                t.domains, t.domains.c.id == t.accounts.c.domain_id
+            )
+        )
+        .where(t.users.c.removed.is_(None), t.accounts.c.removed.is_(None))
+    )
+
+
+def _user(row: Row[Any]) -> User:
+    m = row._mapping
+    account = _account(m)
+    return User(
+        m["id"], m["uuid"], m["username"], m["firstname"], m["lastname"], m["email"], m["api_key"],
+        m["secret_key"], m["state"], m["password_hash"], account, m["user_created"],
+    )
+
+
+def user_by_api_key(conn: Connection, api_key: str) -> User | None:
+    row = conn.execute(_users_query().where(t.users.c.api_key == api_key)).first()
+    return _user(row) if row else None
+
+
+def user_by_id(conn: Connection, user_id: int) -> User | None:
+    row = conn.execute(_users_query().where(t.users.c.id == user_id)).first()
+    return _user(row) if row else None
+
+
+def users_by(conn: Connection, **where: Any) -> list[User]:
+    query = _users_query().order_by(t.users.c.id)
+    for key, value in where.items():
+        column = t.domains.c.path if key == "domain_path_prefix" else None
+        if column is not None:
+            query = query.where(column.startswith(value))
+        elif key in t.users.c:
+            query = query.where(t.users.c[key] == value)
+        else:
+            query = query.where(t.accounts.c[key] == value)
+    return [_user(r) for r in conn.execute(query)]
+
+
+def caller_of(user: User) -> Caller:
+    a = user.account
+    return Caller(user.id, user.uuid, a.id, a.uuid, a.name, a.domain_id, a.domain_uuid, a.domain_path, a.role)

@@ -1,0 +1,140 @@
+"""Async job rows: created with the request's transaction, finished by a worker."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from nicstack.db import tables as t
+from nicstack.db.rows import new_uuid, now
+from nicstack.domain.access import Caller
+from nicstack.domain.kinds import JobStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    uuid: str
+    cmd: str
+    params: dict[str, Any]
+    user_id: int
+    user_uuid: str
+    account_id: int
+    account_uuid: str
+    status: JobStatus
+    result_code: int
+    result: dict[str, Any] | None
+    instance_type: str | None
+    instance_uuid: str | None
+    created: datetime
+    completed: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    job_id: int
+    status: JobStatus
+    code: int
+    result: dict[str, Any]
+
+
+def create(
+    conn: Connection, caller: Caller, cmd: str, params: dict[str, Any], server: str,
+    instance: tuple[str, str] | None = None,
+) -> tuple[int, str]:
+    job_uuid = new_uuid()
+    job_id = conn.execute(
+        t.async_jobs.insert().values(
+            uuid=job_uuid, user_id=caller.user_id, account_id=caller.account_id, cmd=cmd,
+            params=json.dumps(params), instance_type=instance[0] if instance else None,
+            instance_uuid=instance[1] if instance else None, server=server,
+            status=int(JobStatus.PENDING), result_code=0, created=now(),
+        )
+    ).inserted_primary_key
+    assert job_id is not None
+    return int(job_id[0]), job_uuid
+
+
+def _query() -> Any:
+    return select(
+        *t.async_jobs.c, t.users.c.uuid.label("user_uuid"), t.accounts.c.uuid.label("account_uuid")
+    ).select_from(
+        t.async_jobs.join(t.users, t.users.c.id == t.async_jobs.c.user_id).join(
+            t.accounts, t.accounts.c.id == t.async_jobs.c.account_id
+        )
+    )
+
+
+def _job(m: Any) -> Job:
+    return Job(
+        m["id"], m["uuid"], m["cmd"], json.loads(m["params"]), m["user_id"], m["user_uuid"], m["account_id"],
+        m["account_uuid"], JobStatus(m["status"]), m["result_code"],
+        json.loads(m["result"]) if m["result"] else None, m["instance_type"], m["instance_uuid"],
+        m["created"], m["completed"],
+    )
+
+
+def by_uuid(conn: Connection, job_uuid: str) -> Job | None:
+    row = conn.execute(_query().where(t.async_jobs.c.uuid == job_uuid)).first()
+    return _job(row._mapping) if row else None
+
+
+def by_ids(conn: Connection, ids: Iterable[int]) -> list[Job]:
+    return [_job(r._mapping) for r in conn.execute(_query().where(t.async_jobs.c.id.in_(list(ids))))]
+
+
+def listing(conn: Connection, account_ids: list[int] | None, page: tuple[int, int] | None) -> tuple[list[Job], int]:
+    query = _query()
+    if account_ids is not None:
+        query = query.where(t.async_jobs.c.account_id.in_(account_ids))
+    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    query = query.order_by(t.async_jobs.c.id.desc())
+    if page:
+        query = query.limit(page[1]).offset(page[0])
+    return [_job(r._mapping) for r in conn.execute(query)], total
+
+
+def finish(conn: Connection, outcomes: Iterable[Outcome]) -> None:
+    stamp = now()
+    for o in outcomes:
+        conn.execute(
+            t.async_jobs.update()
+            .where(t.async_jobs.c.id == o.job_id, t.async_jobs.c.status == int(JobStatus.PENDING))
+            .values(status=int(o.status), result_code=o.code, result=json.dumps(o.result), completed=stamp)
+        )
+
+
+def pending_ids(conn: Connection, server: str) -> list[int]:
+    rows = conn.execute(
+        select(t.async_jobs.c.id).where(
+            t.async_jobs.c.status == int(JobStatus.PENDING), t.async_jobs.c.server == server
+        )
+    )
+    return [r[0] for r in rows]
+
+
+def heartbeat(conn: Connection, server: str) -> None:
+    updated = conn.execute(t.servers.update().where(t.servers.c.name == server).values(last_seen=now()))
+    if updated.rowcount == 0:
+        conn.execute(t.servers.insert().values(name=server, last_seen=now()))
+
+
+def fail_orphans(conn: Connection, server: str, stale_after: timedelta, *, at_start: bool) -> int:
+    """Finish as failed the pending jobs of dead servers, and at start those of our previous life."""
+    dead = select(t.servers.c.name).where(t.servers.c.last_seen < now() - stale_after, t.servers.c.name != server)
+    owners = t.async_jobs.c.server.in_(dead)
+    if at_start:
+        owners = owners | (t.async_jobs.c.server == server)
+    text = "The management server running this job stopped before the job finished; run the command again"
+    result = json.dumps({"uuidList": [], "errorcode": 530, "errortext": text})
+    updated = conn.execute(
+        t.async_jobs.update()
+        .where(t.async_jobs.c.status == int(JobStatus.PENDING), owners)
+        .values(status=int(JobStatus.FAILED), result_code=530, result=result, completed=now())
+    )
+    return int(updated.rowcount)

@@ -1,0 +1,101 @@
+"""Guest networks and the per-network lock that serialises address allocation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from nicstack.db import tables as t
+from nicstack.db.rows import new_uuid, now
+from nicstack.domain.kinds import GuestType
+from nicstack.domain.model import Network, NetworkOffering
+
+_offering_cols = [c.label(f"o_{c.name}") for c in t.network_offerings.c]
+
+
+def _offering(m: Any) -> NetworkOffering:
+    return NetworkOffering(
+        m["o_id"], m["o_uuid"], m["o_name"], m["o_display_text"], GuestType(m["o_guest_type"]),
+        tuple(s for s in m["o_services"].split(",") if s), m["o_specify_vlan"], m["o_specify_ip_ranges"],
+        m["o_for_vpc"], m["o_is_default"], m["o_state"], m["o_created"],
+    )
+
+
+def _query() -> Any:
+    n = t.networks
+    return (
+        select(
+            *n.c, *_offering_cols, t.zones.c.uuid.label("zone_uuid"), t.zones.c.name.label("zone_name"),
+            t.accounts.c.name.label("account_name"), t.domains.c.uuid.label("domain_uuid"),
+            t.domains.c.name.label("domain_name"), t.domains.c.path.label("domain_path"),
+        )
+        .select_from(
+            n.join(t.network_offerings, t.network_offerings.c.id == n.c.network_offering_id)
+            .join(t.zones, t.zones.c.id == n.c.zone_id)
+            .join(t.domains, t.domains.c.id == n.c.domain_id)
+            .outerjoin(t.accounts, t.accounts.c.id == n.c.account_id)
+        )
+        .where(n.c.removed.is_(None))
+    )
+
+
+def _network(m: Any) -> Network:
+    return Network(
+        m["id"], m["uuid"], m["name"], m["display_text"], m["zone_id"], m["zone_uuid"], m["zone_name"],
+        _offering(m), GuestType(m["guest_type"]), m["acl_type"], m["cidr"], m["gateway"], m["ip6_cidr"],
+        m["ip6_gateway"], m["vlan"], m["state"], m["account_id"], m["account_name"], m["domain_id"],
+        m["domain_uuid"], m["domain_name"], m["domain_path"], None, m["created"],
+    )
+
+
+def network_by(conn: Connection, **where: Any) -> Network | None:
+    query = _query()
+    for key, value in where.items():
+        query = query.where(t.networks.c[key] == value)
+    row = conn.execute(query).first()
+    return _network(row._mapping) if row else None
+
+
+def listing(
+    conn: Connection, where: list[Any], page: tuple[int, int] | None
+) -> tuple[list[Network], int]:
+    query = _query().where(*where)
+    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    query = query.order_by(t.networks.c.id)
+    if page:
+        query = query.limit(page[1]).offset(page[0])
+    return [_network(r._mapping) for r in conn.execute(query)], total
+
+
+def create(conn: Connection, **values: Any) -> int:
+    result = conn.execute(t.networks.insert().values(uuid=new_uuid(), created=now(), **values))
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def lock(conn: Connection, network_id: int) -> tuple[int | None, bytes | None]:
+    """Lock the network row until commit (PostgreSQL; SQLite holds its writer lock) and
+    return the allocator's IPv4 and IPv6 cursors."""
+    row = conn.execute(
+        select(t.networks.c.ip4_cursor, t.networks.c.ip6_cursor)
+        .where(t.networks.c.id == network_id)
+        .with_for_update()
+    ).one()
+    return row.ip4_cursor, row.ip6_cursor
+
+
+def set_cursor(conn: Connection, network_id: int, family: int, cursor: int) -> None:
+    values: dict[str, Any] = (
+        {"ip4_cursor": cursor} if family == 4 else {"ip6_cursor": cursor.to_bytes(16, "big")}
+    )
+    conn.execute(t.networks.update().where(t.networks.c.id == network_id).values(**values))
+
+
+def mark_removed(conn: Connection, network_id: int) -> None:
+    conn.execute(t.networks.update().where(t.networks.c.id == network_id).values(removed=now(), state="Destroy"))
+
+
+def set_state(conn: Connection, network_id: int, state: str) -> None:
+    conn.execute(t.networks.update().where(t.networks.c.id == network_id).values(state=state))

@@ -1,0 +1,193 @@
+"""Virtual machines with their NICs and secondary IPs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.orm import aliased
+
+from nicstack.db import tables as t
+from nicstack.db.rows import new_uuid, now
+from nicstack.domain.kinds import GuestType, Hypervisor, VmState, VmType
+from nicstack.domain.model import Nic, SecondaryIp, Vm
+
+v = t.vms
+
+
+def _vm_query() -> Any:
+    return (
+        select(
+            *v.c, t.zones.c.uuid.label("zone_uuid"), t.zones.c.name.label("zone_name"),
+            t.hosts.c.uuid.label("host_uuid"), t.hosts.c.name.label("host_name"),
+            t.accounts.c.name.label("account_name"), t.domains.c.uuid.label("domain_uuid"),
+            t.domains.c.name.label("domain_name"), t.domains.c.path.label("domain_path"),
+            t.service_offerings.c.uuid.label("so_uuid"), t.service_offerings.c.name.label("so_name"),
+            t.templates.c.uuid.label("tpl_uuid"), t.templates.c.name.label("tpl_name"),
+        )
+        .select_from(
+            v.join(t.zones, t.zones.c.id == v.c.zone_id)
+            .join(t.accounts, t.accounts.c.id == v.c.account_id)
+            .join(t.domains, t.domains.c.id == v.c.domain_id)
+            .outerjoin(t.hosts, t.hosts.c.id == v.c.host_id)
+            .outerjoin(t.service_offerings, t.service_offerings.c.id == v.c.service_offering_id)
+            .outerjoin(t.templates, t.templates.c.id == v.c.template_id)
+        )
+        .where(v.c.removed.is_(None))
+    )
+
+
+def _vm(m: Any, nics: tuple[Nic, ...]) -> Vm:
+    return Vm(
+        m["id"], m["uuid"], m["name"], m["display_name"], VmType(m["vm_type"]), VmState(m["state"]),
+        m["zone_id"], m["zone_uuid"], m["zone_name"], m["host_id"], m["host_uuid"], m["host_name"],
+        Hypervisor(m["hypervisor"]), m["account_id"], m["account_name"], m["domain_id"], m["domain_uuid"],
+        m["domain_name"], m["domain_path"], m["so_uuid"], m["so_name"], m["tpl_uuid"], m["tpl_name"],
+        m["created"], nics,
+    )
+
+
+_vm_alias = aliased(t.vms)
+
+
+def _nic_query() -> Any:
+    n = t.nics
+    return (
+        select(
+            *n.c, _vm_alias.c.uuid.label("vm_uuid"), t.networks.c.uuid.label("network_uuid"),
+            t.networks.c.name.label("network_name"), t.networks.c.guest_type, t.networks.c.vlan,
+            t.networks.c.vpc_id,
+        )
+        .select_from(
+            n.join(t.networks, t.networks.c.id == n.c.network_id).join(_vm_alias, _vm_alias.c.id == n.c.vm_id)
+        )
+        .where(n.c.removed.is_(None))
+    )
+
+
+def _nic(m: Any, secondary: tuple[SecondaryIp, ...]) -> Nic:
+    return Nic(
+        m["id"], m["uuid"], m["vm_id"], m["vm_uuid"], m["network_id"], m["network_uuid"], m["network_name"],
+        GuestType(m["guest_type"]), m["device_id"], m["mac_address"], m["ip4_address"], m["netmask"],
+        m["gateway"], m["ip6_address"], m["ip6_gateway"], m["ip6_cidr"], bool(m["is_default"]),
+        bool(m["secondary_ip"]), None, m["vlan"], secondary,
+    )
+
+
+def secondary_ips(conn: Connection, nic_ids: list[int], keyword: str | None = None) -> dict[int, list[SecondaryIp]]:
+    s = t.nic_secondary_ips
+    query = select(s).where(s.c.nic_id.in_(nic_ids)).order_by(s.c.id)
+    found: dict[int, list[SecondaryIp]] = defaultdict(list)
+    for r in conn.execute(query):
+        address = r.ip4_address or r.ip6_address
+        if keyword and keyword not in address:
+            continue
+        found[r.nic_id].append(SecondaryIp(r.id, r.uuid, r.nic_id, r.network_id, address, r.created))
+    return found
+
+
+def nics_of(
+    conn: Connection, vm_ids: list[int], with_secondary: bool = True, keyword: str | None = None
+) -> dict[int, list[Nic]]:
+    if not vm_ids:
+        return {}
+    rows = [r._mapping for r in conn.execute(_nic_query().where(t.nics.c.vm_id.in_(vm_ids)))]
+    extra = secondary_ips(conn, [m["id"] for m in rows], keyword) if with_secondary else {}
+    found: dict[int, list[Nic]] = defaultdict(list)
+    for m in rows:
+        found[m["vm_id"]].append(_nic(m, tuple(extra.get(m["id"], ()))))
+    for nics in found.values():
+        # The default NIC first, then by device id: Ansible and Terraform take nic[0].
+        nics.sort(key=lambda nic: (not nic.is_default, nic.device_id))
+    return found
+
+
+def vm_by(conn: Connection, with_secondary: bool = True, **where: Any) -> Vm | None:
+    query = _vm_query()
+    for key, value in where.items():
+        query = query.where(v.c[key] == value)
+    row = conn.execute(query).first()
+    if row is None:
+        return None
+    nics = nics_of(conn, [row.id], with_secondary).get(row.id, [])
+    return _vm(row._mapping, tuple(nics))
+
+
+def vm_of_nic(conn: Connection, nic_uuid: str) -> tuple[Vm, Nic] | None:
+    vm_id = conn.execute(
+        select(t.nics.c.vm_id).where(t.nics.c.uuid == nic_uuid, t.nics.c.removed.is_(None))
+    ).scalar()
+    if vm_id is None:
+        return None
+    vm = vm_by(conn, with_secondary=False, id=vm_id)
+    if vm is None:
+        return None
+    return vm, next(n for n in vm.nics if n.uuid == nic_uuid)
+
+
+def listing(
+    conn: Connection, where: list[Any], page: tuple[int, int] | None, keyword: str | None = None
+) -> tuple[list[Vm], int]:
+    query = _vm_query().where(*where)
+    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    query = query.order_by(v.c.id)
+    if page:
+        query = query.limit(page[1]).offset(page[0])
+    rows = [r._mapping for r in conn.execute(query)]
+    nics = nics_of(conn, [m["id"] for m in rows])
+    return [_vm(m, tuple(nics.get(m["id"], ()))) for m in rows], total
+
+
+def create_vm(conn: Connection, **values: Any) -> int:
+    key = conn.execute(v.insert().values(uuid=new_uuid(), created=now(), **values)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def update_vm(conn: Connection, vm_id: int, **values: Any) -> None:
+    conn.execute(v.update().where(v.c.id == vm_id).values(**values))
+
+
+def create_nic(conn: Connection, **values: Any) -> int:
+    key = conn.execute(
+        t.nics.insert().values(uuid=new_uuid(), created=now(), state="Reserved", secondary_ip=0, **values)
+    ).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def update_nic(conn: Connection, nic_id: int, **values: Any) -> None:
+    conn.execute(t.nics.update().where(t.nics.c.id == nic_id).values(**values))
+
+
+def remove_nic(conn: Connection, nic_id: int) -> None:
+    conn.execute(t.nics.update().where(t.nics.c.id == nic_id).values(removed=now(), state="Deallocating"))
+
+
+def count_secondary(conn: Connection, nic_id: int) -> int:
+    s = t.nic_secondary_ips
+    return int(conn.execute(select(func.count()).select_from(s).where(s.c.nic_id == nic_id)).scalar_one())
+
+
+def secondary_by_uuid(conn: Connection, uuid: str) -> Any:
+    return conn.execute(select(t.nic_secondary_ips).where(t.nic_secondary_ips.c.uuid == uuid)).first()
+
+
+def insert_secondary(conn: Connection, **values: Any) -> tuple[int, str]:
+    uuid = new_uuid()
+    key = conn.execute(
+        t.nic_secondary_ips.insert().values(uuid=uuid, created=now(), **values)
+    ).inserted_primary_key
+    assert key is not None
+    return int(key[0]), uuid
+
+
+def delete_secondary(conn: Connection, secondary_id: int) -> None:
+    conn.execute(t.nic_secondary_ips.delete().where(t.nic_secondary_ips.c.id == secondary_id))
+
+
+def nic_in_network(conn: Connection, network_id: int) -> bool:
+    n = t.nics
+    found = conn.execute(select(n.c.id).where(n.c.network_id == network_id, n.c.removed.is_(None)).limit(1))
+    return found.first() is not None

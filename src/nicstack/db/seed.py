@@ -1,0 +1,173 @@
+"""The rows every installation starts with, and the admin's first credentials."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from nicstack.api.auth import hash_password, new_key
+from nicstack.db import tables as t
+from nicstack.db.repos import infra
+from nicstack.db.rows import new_uuid, now
+from nicstack.domain.kinds import GuestType, Role
+
+ADMIN = "admin"
+SYSTEM = "system"
+# A hash no password can match (auth.check_password cannot parse it): the admin cannot log in
+# before bootstrap_admin has set a real password.
+UNUSABLE_PASSWORD = "!"
+
+_ISOLATED = ("Dhcp", "Dns", "Firewall", "Lb", "PortForwarding", "SourceNat", "StaticNat", "UserData", "Vpn")
+_VPC = ("Dhcp", "Dns", "Lb", "NetworkACL", "PortForwarding", "SourceNat", "StaticNat", "UserData", "Vpn")
+
+# CloudStack's default offerings, by their CloudStack names (clients look them up by name).
+NETWORK_OFFERINGS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "DefaultIsolatedNetworkOfferingWithSourceNatService",
+        "display_text": "Offering for Isolated networks with Source Nat service enabled",
+        "guest_type": GuestType.ISOLATED, "services": _ISOLATED, "is_default": True,
+    },
+    {
+        "name": "DefaultSharedNetworkOfferingWithSGService",
+        "display_text": "Offering for Shared Security group enabled networks",
+        "guest_type": GuestType.SHARED, "services": ("Dhcp", "Dns", "SecurityGroup", "UserData"),
+        "specify_vlan": True, "specify_ip_ranges": True,
+    },
+    {
+        "name": "DefaultSharedNetworkOffering",
+        "display_text": "Offering for Shared networks",
+        "guest_type": GuestType.SHARED, "services": ("Dhcp", "Dns", "UserData"),
+        "specify_vlan": True, "specify_ip_ranges": True,
+    },
+    {
+        "name": "DefaultIsolatedNetworkOfferingForVpcNetworks",
+        "display_text": "Offering for Isolated VPC networks with Source Nat service enabled",
+        "guest_type": GuestType.ISOLATED, "services": _VPC, "for_vpc": True,
+    },
+    {
+        "name": "DefaultL2NetworkOffering",
+        "display_text": "Offering for L2 networks",
+        "guest_type": GuestType.L2, "services": (),
+    },
+)
+
+SERVICE_OFFERINGS: tuple[dict[str, Any], ...] = (
+    {"name": "Small Instance", "display_text": "Small Instance", "cpu_number": 1, "cpu_speed": 500, "memory": 512},
+    {"name": "Medium Instance", "display_text": "Medium Instance", "cpu_number": 1, "cpu_speed": 1000, "memory": 1024},
+)
+
+TEMPLATES: tuple[dict[str, Any], ...] = (
+    {
+        "name": "CentOS 5.5(64-bit) no GUI (KVM)", "display_text": "CentOS 5.5(64-bit) no GUI (KVM)",
+        "os_type": "CentOS 5.5 (64-bit)", "format": "QCOW2", "is_featured": True, "is_public": True,
+    },
+    {
+        "name": "tiny-linux", "display_text": "tiny-linux", "os_type": "Other Linux (64-bit)",
+        "format": "QCOW2", "is_featured": True, "is_public": True,
+    },
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AdminKeys:
+    """The admin's first credentials; `generated` names those not taken from the environment."""
+
+    api_key: str
+    secret_key: str
+    password: str
+    generated: frozenset[str]
+
+
+def _id_of(conn: Connection, table: Any, **where: Any) -> int | None:
+    query = select(table.c.id)
+    for key, value in where.items():
+        query = query.where(table.c[key] == value)
+    return conn.execute(query).scalar()
+
+
+def _ensure(conn: Connection, table: Any, key: dict[str, Any], values: dict[str, Any]) -> int:
+    found = _id_of(conn, table, **key)
+    if found is not None:
+        return found
+    inserted = conn.execute(
+        table.insert().values(uuid=new_uuid(), created=now(), **key, **values)
+    ).inserted_primary_key
+    assert inserted is not None
+    return int(inserted[0])
+
+
+def _seed_identity(conn: Connection) -> None:
+    root = _ensure(conn, t.domains, {"parent_id": None, "path": "/"}, {"name": "ROOT", "level": 0})
+    for name in (ADMIN, SYSTEM):
+        _ensure(
+            conn, t.accounts, {"domain_id": root, "name": name}, {"role": int(Role.ROOT_ADMIN), "state": "enabled"}
+        )
+    admin = _id_of(conn, t.accounts, domain_id=root, name=ADMIN)
+    _ensure(
+        conn, t.users, {"account_id": admin, "username": ADMIN},
+        {"password_hash": UNUSABLE_PASSWORD, "firstname": "admin", "lastname": "cloud", "state": "enabled"},
+    )
+
+
+def _seed_catalogue(conn: Connection) -> None:
+    for spec in NETWORK_OFFERINGS:
+        if infra.network_offering_by(conn, name=spec["name"]) is None:
+            infra.create_network_offering(
+                conn, name=spec["name"], display_text=spec["display_text"], guest_type=str(spec["guest_type"]),
+                services=spec["services"], specify_vlan=spec.get("specify_vlan", False),
+                specify_ip_ranges=spec.get("specify_ip_ranges", False), for_vpc=spec.get("for_vpc", False),
+                is_default=spec.get("is_default", False), state="Enabled",
+            )
+    for spec in SERVICE_OFFERINGS:
+        if infra.service_offering_by(conn, name=spec["name"]) is None:
+            infra.create_service_offering(conn, **spec)
+    for spec in TEMPLATES:
+        if infra.template_by(conn, name=spec["name"]) is None:
+            infra.create_template(conn, **spec)
+
+
+def seed_defaults(conn: Connection) -> None:
+    """Insert whatever default row is missing; running it again changes nothing."""
+    _seed_identity(conn)
+    _seed_catalogue(conn)
+
+
+def bootstrap_admin(conn: Connection) -> AdminKeys | None:
+    """Give the admin user its first keys and password, once; None when it already has keys.
+
+    Values come from NICSTACK_ADMIN_API_KEY, NICSTACK_ADMIN_SECRET_KEY and
+    NICSTACK_ADMIN_PASSWORD when set, else they are generated (and must be shown once).
+    """
+    row = conn.execute(
+        select(t.users.c.id, t.users.c.api_key)
+        .select_from(t.users.join(t.accounts, t.accounts.c.id == t.users.c.account_id).join(
+            t.domains, t.domains.c.id == t.accounts.c.domain_id
+        ))
+        .where(t.domains.c.path == "/", t.accounts.c.name == ADMIN, t.users.c.username == ADMIN)
+    ).first()
+    if row is None:
+        raise RuntimeError("the admin user does not exist: run seed_defaults first")
+    if row.api_key is not None:
+        return None
+    generated: set[str] = set()
+
+    def pick(variable: str, field: str, make: Any) -> str:
+        given = os.environ.get(variable)
+        if given:
+            return given
+        generated.add(field)
+        return str(make())
+
+    api_key = pick("NICSTACK_ADMIN_API_KEY", "api_key", new_key)
+    secret_key = pick("NICSTACK_ADMIN_SECRET_KEY", "secret_key", new_key)
+    password = pick("NICSTACK_ADMIN_PASSWORD", "password", lambda: secrets.token_urlsafe(12))
+    conn.execute(
+        t.users.update()
+        .where(t.users.c.id == row.id)
+        .values(api_key=api_key, secret_key=secret_key, password_hash=hash_password(password))
+    )
+    return AdminKeys(api_key, secret_key, password, frozenset(generated))

@@ -1,0 +1,67 @@
+"""Run the API server: migrate, seed, start the job worker, serve with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import uvicorn
+
+from nicstack.api.app import create_app
+from nicstack.api.runtime import Runtime
+from nicstack.db.database import Database
+from nicstack.db.migrate import upgrade
+from nicstack.db.seed import AdminKeys, bootstrap_admin, seed_defaults
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    db: Database
+    admin: AdminKeys | None
+
+
+def prepare(url: str) -> Prepared:
+    """Bring the schema to head, seed defaults, and bootstrap the root admin on first start."""
+    upgrade(url)
+    db = Database(url)
+    with db.write() as conn:
+        seed_defaults(conn)
+        admin = bootstrap_admin(conn)
+    return Prepared(db, admin)
+
+
+def make_server(db: Database, host: str, port: int, log_level: str = "warning") -> tuple[uvicorn.Server, Runtime]:
+    runtime = Runtime(db, f"{socket.gethostname()}:{port}")
+    config = uvicorn.Config(
+        create_app(runtime), host=host, port=port, log_level=log_level, access_log=False,
+        lifespan="off", timeout_graceful_shutdown=5,
+    )
+    return uvicorn.Server(config), runtime
+
+
+@contextmanager
+def running(db: Database, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve in a background thread (tests, benchmarks); yields the API URL."""
+    if port == 0:
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+    server, runtime = make_server(db, host, port)
+    runtime.start()
+    thread = threading.Thread(target=server.run, name="nicstack-http", daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError(f"server failed to start on {host}:{port}")
+            thread.join(0.02)
+        yield f"http://{host}:{port}/client/api"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        runtime.stop()
+        logging.getLogger("nicstack").debug("server on %s:%d stopped", host, port)

@@ -1,0 +1,1 @@
+"""Use cases: one function per API command, each one transaction."""

@@ -1,0 +1,42 @@
+"""Find an entity by uuid as the caller may see it; otherwise the unknown-uuid answer."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from nicstack.db.repos import networks, vms
+from nicstack.domain.access import Caller, may_access
+from nicstack.domain.errors import UnknownEntity
+from nicstack.domain.kinds import VmType
+from nicstack.domain.model import Network, Nic, Vm
+
+
+def network(conn: Connection, caller: Caller, uuid: str, param: str = "networkid") -> Network:
+    found = networks.network_by(conn, uuid=uuid)
+    if found is None or not _may_use_network(caller, found):
+        raise UnknownEntity(param, uuid)
+    return found
+
+
+def _may_use_network(caller: Caller, net: Network) -> bool:
+    if net.account_id is None:  # domain-wide (shared) network: anyone in or below the domain
+        return caller.is_root_admin or caller.domain_path.startswith(net.domain_path) or may_access(
+            caller, -1, net.domain_path
+        )
+    return may_access(caller, net.account_id, net.domain_path)
+
+
+def vm(conn: Connection, caller: Caller, uuid: str, param: str = "virtualmachineid", *, user_only: bool = True) -> Vm:
+    found = vms.vm_by(conn, uuid=uuid)
+    if found is None or not may_access(caller, found.account_id, found.domain_path):
+        raise UnknownEntity(param, uuid)
+    if user_only and found.vm_type is not VmType.USER:
+        raise UnknownEntity(param, uuid)
+    return found
+
+
+def vm_and_nic(conn: Connection, caller: Caller, nic_uuid: str, param: str = "nicid") -> tuple[Vm, Nic]:
+    found = vms.vm_of_nic(conn, nic_uuid)
+    if found is None or not may_access(caller, found[0].account_id, found[0].domain_path):
+        raise UnknownEntity(param, nic_uuid)
+    return found

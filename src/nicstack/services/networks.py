@@ -1,0 +1,139 @@
+"""Use cases of guest networks: create, list, delete (isolated and L2 for now)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_address
+from typing import Any
+
+from nicstack.db import tables as t
+from nicstack.db.database import Database
+from nicstack.db.repos import accounts, allocations, events, infra, networks, vms
+from nicstack.domain.access import Caller, may_access
+from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity, Unsupported
+from nicstack.domain.kinds import AllocationKind, GuestType, NetworkState, ZoneType
+from nicstack.domain.model import Account, Network
+from nicstack.ipam.addresses import parse_address, parse_network, usable_bounds
+from nicstack.services import lookup
+
+DEFAULT_GUEST_CIDR = "10.1.1.0/24"
+
+
+@dataclass(frozen=True, slots=True)
+class NewNetwork:
+    name: str
+    display_text: str
+    zone_uuid: str
+    offering_uuid: str
+    cidr: str | None = None
+    gateway: str | None = None
+    netmask: str | None = None
+    ip6_cidr: str | None = None
+    ip6_gateway: str | None = None
+    account: str | None = None
+    domain_uuid: str | None = None
+
+
+def owner_account(conn: Any, caller: Caller, account: str | None, domain_uuid: str | None) -> Account:
+    """The account a new resource belongs to: the caller's, or one an admin names."""
+    if account is None:
+        found = accounts.account_by(conn, id=caller.account_id)
+        assert found is not None
+        return found
+    domain = accounts.domain_by(conn, uuid=domain_uuid) if domain_uuid else None
+    if domain_uuid and domain is None:
+        raise UnknownEntity("domainid", domain_uuid)
+    domain_id = domain.id if domain else caller.domain_id
+    target = accounts.account_by(conn, name=account, domain_id=domain_id)
+    if target is None or not may_access(caller, target.id, target.domain_path):
+        raise UnknownEntity("account", account)
+    return target
+
+
+def _ipv4_layout(spec: NewNetwork) -> tuple[IPv4Network, str]:
+    if spec.gateway and spec.netmask:
+        gateway = parse_address(spec.gateway, "gateway")
+        try:
+            cidr = IPv4Network(f"{gateway}/{spec.netmask}", strict=False)
+        except ValueError:
+            raise ParameterError(f"Invalid value {spec.netmask!r} for netmask: not a netmask") from None
+    else:
+        parsed = parse_network(spec.cidr or DEFAULT_GUEST_CIDR, "cidr")
+        if not isinstance(parsed, IPv4Network):
+            raise ParameterError(f"Invalid value {spec.cidr!r} for cidr: not an IPv4 CIDR")
+        cidr = parsed
+        gateway = parse_address(spec.gateway, "gateway") if spec.gateway else cidr.network_address + 1
+    if cidr.prefixlen > 30:
+        raise ParameterError(f"CIDR {cidr} is too small for a guest network: use /30 or larger")
+    low, high = usable_bounds(cidr)
+    if gateway not in cidr or not low <= int(gateway) <= high:
+        raise ParameterError(f"Gateway {gateway} is not a usable address of {cidr}")
+    return cidr, str(gateway)
+
+
+def _ipv6_layout(spec: NewNetwork) -> tuple[str, str] | tuple[None, None]:
+    if spec.ip6_cidr is None:
+        return None, None
+    cidr = parse_network(spec.ip6_cidr, "ip6cidr")
+    if not isinstance(cidr, IPv6Network) or cidr.prefixlen > 120:
+        raise ParameterError(f"Invalid value {spec.ip6_cidr!r} for ip6cidr: need an IPv6 CIDR of /120 or larger")
+    gateway = parse_address(spec.ip6_gateway, "ip6gateway") if spec.ip6_gateway else cidr.network_address + 1
+    if gateway not in cidr:
+        raise ParameterError(f"IPv6 gateway {gateway} is outside {cidr}")
+    return str(cidr), str(gateway)
+
+
+def create_network(db: Database, caller: Caller, spec: NewNetwork) -> Network:
+    with db.write() as conn:
+        zone = infra.zone_by(conn, uuid=spec.zone_uuid)
+        if zone is None:
+            raise UnknownEntity("zoneid", spec.zone_uuid)
+        offering = infra.network_offering_by(conn, uuid=spec.offering_uuid)
+        if offering is None:
+            raise UnknownEntity("networkofferingid", spec.offering_uuid)
+        if offering.guest_type is GuestType.SHARED:
+            raise Unsupported(f"Shared network offering {offering.name} is not supported yet; use an isolated one")
+        if zone.network_type is not ZoneType.ADVANCED:
+            raise Unsupported(f"Zone {zone.name} is a Basic zone: isolated networks need an Advanced zone")
+        owner = owner_account(conn, caller, spec.account, spec.domain_uuid)
+        values: dict[str, Any] = {
+            "name": spec.name, "display_text": spec.display_text or spec.name, "zone_id": zone.id,
+            "network_offering_id": offering.id, "guest_type": str(offering.guest_type), "acl_type": "Account",
+            "state": str(NetworkState.ALLOCATED), "account_id": owner.id, "domain_id": owner.domain_id,
+        }
+        if offering.guest_type is GuestType.ISOLATED:
+            cidr, gateway = _ipv4_layout(spec)
+            ip6_cidr, ip6_gateway = _ipv6_layout(spec)
+            values |= {"cidr": str(cidr), "gateway": gateway, "ip6_cidr": ip6_cidr, "ip6_gateway": ip6_gateway}
+        network_id = networks.create(conn, **values)
+        if offering.guest_type is GuestType.ISOLATED:
+            # The virtual router answers on the gateway address: reserve it like any consumer.
+            gw = ip_address(values["gateway"])
+            allocations.insert(conn, network_id, 4, int(gw), AllocationKind.ROUTER)
+        events.record(conn, caller, "NETWORK.CREATE", f"Created network {spec.name}",
+                      account_id=owner.id, domain_id=owner.domain_id)
+        created = networks.network_by(conn, id=network_id)
+        assert created is not None
+        return created
+
+
+def list_networks(db: Database, caller: Caller, where: list[Any], page: tuple[int, int] | None) -> tuple[list[Network], int]:
+    with db.read() as conn:
+        return networks.listing(conn, where, page)
+
+
+def delete_network(db: Database, caller: Caller, uuid: str) -> Network:
+    with db.write() as conn:
+        net = lookup.network(conn, caller, uuid, "id")
+        if vms.nic_in_network(conn, net.id):
+            raise ResourceInUse(f"Network {net.name} still has VM NICs; remove them or expunge the VMs first")
+        conn.execute(t.ip_allocations.delete().where(t.ip_allocations.c.network_id == net.id))
+        networks.mark_removed(conn, net.id)
+        events.record(conn, caller, "NETWORK.DELETE", f"Deleted network {net.name}",
+                      account_id=net.account_id, domain_id=net.domain_id)
+        return net
+
+
+def implement(conn: Any, net: Network) -> None:
+    if net.state != NetworkState.IMPLEMENTED:
+        networks.set_state(conn, net.id, str(NetworkState.IMPLEMENTED))

@@ -1,0 +1,177 @@
+"""The feature: secondary IP addresses on a VM's NIC (addIpToNic, removeIpFromNic, listNics...)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from ipaddress import ip_address
+
+from sqlalchemy import Connection, select
+
+from nicstack.db import tables as t
+from nicstack.db.database import Database
+from nicstack.db.repos import allocations, config, events, networks, vms
+from nicstack.domain.access import Caller
+from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity
+from nicstack.domain.kinds import AllocationKind, VmType
+from nicstack.domain.model import Nic, Vm
+from nicstack.domain.policy import MAX_SECONDARY_IPS_KEY, ensure_secondary_ips_supported
+from nicstack.ipam.addresses import IPAddress, parse_address
+from nicstack.services import guest_ips, lookup
+
+
+@dataclass(frozen=True, slots=True)
+class SecondaryIpView:
+    uuid: str
+    address: str
+    nic_uuid: str
+    network_uuid: str
+    vm_uuid: str
+
+
+# Runs inside the use case's transaction (e.g. to create the async job atomically with it).
+Then = Callable[[Connection, SecondaryIpView], str]
+
+
+def add_ip_to_nic(db: Database, caller: Caller, nic_uuid: str, wanted: str | None, then: Then) -> str:
+    """Reserve a secondary address on a NIC; the checks follow spec 02 section 2, in order."""
+    address: IPAddress | None = parse_address(wanted) if wanted is not None else None
+    with db.write() as conn:
+        vm, nic = lookup.vm_and_nic(conn, caller, nic_uuid)
+        if vm.vm_type is not VmType.USER:
+            raise ParameterError(f"NIC {nic_uuid} belongs to system VM {vm.name}; secondary IPs are for user VMs")
+        net = networks.network_by(conn, id=nic.network_id)
+        assert net is not None
+        ensure_secondary_ips_supported(net.guest_type, net.name)
+        cursors = networks.lock(conn, net.id)
+        limit = config.int_value(conn, MAX_SECONDARY_IPS_KEY)
+        if vms.count_secondary(conn, nic.id) >= limit:
+            raise ParameterError(
+                f"Maximum number of secondary IPs per NIC ({limit}) reached on NIC {nic_uuid}; remove one first, "
+                f"or ask the administrator to raise {MAX_SECONDARY_IPS_KEY}"
+            )
+        if address is not None:
+            allocation_id = guest_ips.take_specific(conn, net, address, AllocationKind.SECONDARY, nic.id, nic.mac_address)
+        else:
+            family = 4 if net.cidr else 6
+            address, allocation_id = guest_ips.take_any(conn, net, family, cursors, AllocationKind.SECONDARY, nic.id)
+        secondary_id, uuid = vms.insert_secondary(
+            conn, nic_id=nic.id, vm_id=vm.id, network_id=net.id, account_id=vm.account_id, domain_id=vm.domain_id,
+            ip4_address=str(address) if address.version == 4 else None,
+            ip6_address=str(address) if address.version == 6 else None,
+        )
+        allocations.attach_secondary(conn, allocation_id, secondary_id)
+        if not nic.secondary_ip:
+            vms.update_nic(conn, nic.id, secondary_ip=1)
+        events.record(conn, caller, "NIC.SECONDARY.IP.ASSIGN",
+                      f"Assigned secondary IP {address} to NIC {nic_uuid} of VM {vm.name}",
+                      account_id=vm.account_id, domain_id=vm.domain_id)
+        return then(conn, SecondaryIpView(uuid, str(address), nic.uuid, net.uuid, vm.uuid))
+
+
+def _secondary_for(conn: Connection, caller: Caller, uuid: str) -> tuple[Any, Vm, Nic]:
+    row = vms.secondary_by_uuid(conn, uuid)
+    owner = vms.vm_by(conn, with_secondary=False, id=row.vm_id) if row is not None else None
+    if row is None or owner is None:
+        raise UnknownEntity("id", uuid)
+    vm = lookup.vm(conn, caller, owner.uuid, "id")
+    return row, vm, next(n for n in vm.nics if n.id == row.nic_id)
+
+
+def rule_using(conn: Connection, network_id: int, address: str) -> str | None:
+    """The first rule that targets a guest address, described for an error text; None if free."""
+    pf = t.port_forwarding_rules
+    rule = conn.execute(
+        select(pf.c.uuid).where(pf.c.network_id == network_id, pf.c.dest_ip_address == address).limit(1)
+    ).scalar()
+    if rule:
+        return f"port forwarding rule {rule}"
+    pub = t.public_ips
+    nat = conn.execute(
+        select(pub.c.public_ip_address).where(
+            pub.c.network_id == network_id, pub.c.is_static_nat.is_(True), pub.c.vm_ip_address == address
+        ).limit(1)
+    ).scalar()
+    if nat:
+        return f"static NAT from public IP {nat}"
+    lb, m = t.load_balancing_rules, t.load_balancer_vm_map
+    rule = conn.execute(
+        select(lb.c.uuid)
+        .select_from(m.join(lb, lb.c.id == m.c.load_balancer_id))
+        .where(lb.c.network_id == network_id, m.c.instance_ip == address)
+        .limit(1)
+    ).scalar()
+    return f"load balancer rule {rule}" if rule else None
+
+
+def remove_ip_from_nic(db: Database, caller: Caller, uuid: str, then: Then) -> str:
+    """Release a secondary address unless a rule still targets it (spec 02 section 3)."""
+    with db.write() as conn:
+        row, vm, nic = _secondary_for(conn, caller, uuid)
+        net = networks.network_by(conn, id=row.network_id)
+        assert net is not None
+        networks.lock(conn, net.id)
+        address = row.ip4_address or row.ip6_address
+        user = rule_using(conn, net.id, address)
+        if user is not None:
+            raise ResourceInUse(f"Cannot release secondary IP {address}: it is the target of {user}")
+        guest_ips.give_back(conn, net, address)
+        vms.delete_secondary(conn, row.id)
+        if vms.count_secondary(conn, nic.id) == 0:
+            vms.update_nic(conn, nic.id, secondary_ip=0)
+        events.record(conn, caller, "NIC.SECONDARY.IP.UNASSIGN",
+                      f"Released secondary IP {address} from NIC {nic.uuid} of VM {vm.name}",
+                      account_id=vm.account_id, domain_id=vm.domain_id)
+        return then(conn, SecondaryIpView(uuid, address, nic.uuid, net.uuid, vm.uuid))
+
+
+def list_nics(
+    db: Database, caller: Caller, vm_uuid: str, nic_uuid: str | None, network_uuid: str | None,
+    keyword: str | None,
+) -> tuple[Vm, list[Nic]]:
+    with db.read() as conn:
+        vm = lookup.vm(conn, caller, vm_uuid)
+        nics = vms.nics_of(conn, [vm.id], keyword=keyword).get(vm.id, [])
+        if nic_uuid is not None:
+            nics = [n for n in nics if n.uuid == nic_uuid]
+            if not nics:
+                raise UnknownEntity("nicid", nic_uuid)
+        if network_uuid is not None:
+            nics = [n for n in nics if n.network_uuid == network_uuid]
+        return vm, nics
+
+
+def update_vm_nic_ip(db: Database, caller: Caller, nic_uuid: str, wanted: str | None) -> Vm:
+    """Move a NIC's primary address to another one, through the same allocator and checks.
+
+    Refused while a rule targets the current primary address: moving rules silently would
+    redirect traffic the user did not ask to move.
+    """
+    address = parse_address(wanted) if wanted is not None else None
+    with db.write() as conn:
+        vm, nic = lookup.vm_and_nic(conn, caller, nic_uuid)
+        net = networks.network_by(conn, id=nic.network_id)
+        assert net is not None
+        ensure_secondary_ips_supported(net.guest_type, net.name)
+        cursors = networks.lock(conn, net.id)
+        family = address.version if address is not None else 4
+        current = nic.ip4_address if family == 4 else nic.ip6_address
+        if current is not None:
+            user = rule_using(conn, net.id, current)
+            if user is not None:
+                raise ResourceInUse(f"Cannot change primary IP {current} of NIC {nic_uuid}: it is the target of {user}")
+        if address is not None and current is not None and ip_address(current) == address:
+            raise ParameterError(f"IP address {address} is already the primary address of NIC {nic_uuid}")
+        if address is not None:
+            guest_ips.take_specific(conn, net, address, AllocationKind.NIC, nic.id, nic.mac_address)
+        else:
+            address, _ = guest_ips.take_any(conn, net, family, cursors, AllocationKind.NIC, nic.id)
+        if current is not None:
+            guest_ips.give_back(conn, net, current)
+        vms.update_nic(conn, nic.id, **{"ip4_address" if family == 4 else "ip6_address": str(address)})
+        events.record(conn, caller, "NIC.UPDATE", f"Changed primary IP of NIC {nic_uuid} from {current} to {address}",
+                      account_id=vm.account_id, domain_id=vm.domain_id)
+        found = vms.vm_by(conn, id=vm.id)
+        assert found is not None
+        return found

@@ -1,0 +1,283 @@
+"""Use cases of a VM's life: deploy, power, destroy/recover/expunge, NICs."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from nicstack.db import tables as t
+from nicstack.db.database import Database
+from nicstack.db.repos import allocations, events, infra, networks, vms
+from nicstack.db.rows import now
+from nicstack.domain.access import Caller
+from nicstack.domain.errors import InsufficientCapacity, ParameterError, ResourceInUse, UnknownEntity
+from nicstack.domain.kinds import AllocationKind, GuestType, Hypervisor, VmState, VmType
+from nicstack.domain.model import Host, Network, Vm
+from nicstack.ipam.addresses import parse_address
+from nicstack.services import guest_ips, lookup
+from nicstack.services.networks import implement, owner_account
+
+
+@dataclass(frozen=True, slots=True)
+class NicRequest:
+    network_uuid: str
+    ip4: str | None = None
+    ip6: str | None = None
+    mac: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewVm:
+    zone_uuid: str
+    service_offering_uuid: str
+    template_uuid: str
+    nics: tuple[NicRequest, ...]
+    name: str | None = None
+    display_name: str | None = None
+    host_uuid: str | None = None
+    start: bool = True
+    account: str | None = None
+    domain_uuid: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def new_mac() -> str:
+    # 02: locally administered, unicast, as CloudStack's guest MACs.
+    return "02:00:" + ":".join(f"{b:02x}" for b in secrets.token_bytes(4))
+
+
+def _pick_host(conn: Connection, zone_id: int, zone_name: str) -> Host:
+    hosts = [h for h in infra.hosts_in_zone(conn, zone_id) if h.state == "Up" and h.resource_state == "Enabled"]
+    if not hosts:
+        raise InsufficientCapacity(f"No host available in zone {zone_name}: add a host with addHost")
+    load = dict(
+        conn.execute(
+            select(t.vms.c.host_id, func.count())
+            .where(t.vms.c.removed.is_(None), t.vms.c.state == str(VmState.RUNNING))
+            .group_by(t.vms.c.host_id)
+        ).tuples().all()
+    )
+    return min(hosts, key=lambda h: (load.get(h.id, 0), h.id))
+
+
+def attach_nic(conn: Connection, vm_id: int, net: Network, request: NicRequest, device_id: int, default: bool) -> int:
+    """Create a NIC in `net` with its primary address(es), given or allocated."""
+    if net.guest_type is GuestType.SHARED:
+        raise ParameterError(f"Network {net.name} is a shared network, which is not supported yet")
+    mac = request.mac or new_mac()
+    nic_id = vms.create_nic(
+        conn, vm_id=vm_id, network_id=net.id, device_id=device_id, mac_address=mac, is_default=default,
+        netmask=net.netmask, gateway=net.gateway, ip6_gateway=net.ip6_gateway, ip6_cidr=net.ip6_cidr,
+    )
+    if net.guest_type is GuestType.L2:
+        return nic_id
+    cursors = networks.lock(conn, net.id)
+    values: dict[str, Any] = {}
+    for family, wanted in ((4, request.ip4), (6, request.ip6)):
+        if (net.cidr if family == 4 else net.ip6_cidr) is None:
+            if wanted:
+                raise ParameterError(f"Network {net.name} has no IPv{family} CIDR; cannot assign {wanted}")
+            continue
+        if wanted:
+            address = parse_address(wanted, "ipaddress" if family == 4 else "ip6address")
+            if address.version != family:
+                raise ParameterError(f"{wanted} is not an IPv{family} address")
+            guest_ips.take_specific(conn, net, address, AllocationKind.NIC, nic_id, mac)
+        else:
+            address, _ = guest_ips.take_any(conn, net, family, cursors, AllocationKind.NIC, nic_id)
+        values["ip4_address" if family == 4 else "ip6_address"] = str(address)
+    vms.update_nic(conn, nic_id, state="Reserved", **values)
+    implement(conn, net)
+    return nic_id
+
+
+def deploy(db: Database, caller: Caller, spec: NewVm) -> Vm:
+    with db.write() as conn:
+        zone = infra.zone_by(conn, uuid=spec.zone_uuid)
+        if zone is None:
+            raise UnknownEntity("zoneid", spec.zone_uuid)
+        offering = infra.service_offering_by(conn, uuid=spec.service_offering_uuid)
+        if offering is None:
+            raise UnknownEntity("serviceofferingid", spec.service_offering_uuid)
+        template = infra.template_by(conn, uuid=spec.template_uuid)
+        if template is None:
+            raise UnknownEntity("templateid", spec.template_uuid)
+        owner = owner_account(conn, caller, spec.account, spec.domain_uuid)
+        if not spec.nics:
+            raise ParameterError("deployVirtualMachine needs networkids in an Advanced zone")
+        nets = [lookup.network(conn, caller, r.network_uuid, "networkids") for r in spec.nics]
+        for net in nets:
+            if net.zone_id != zone.id:
+                raise ParameterError(f"Network {net.name} is not in zone {zone.name}")
+        if spec.host_uuid:
+            host = infra.host_by(conn, uuid=spec.host_uuid)
+            if host is None or host.zone_id != zone.id:
+                raise UnknownEntity("hostid", spec.host_uuid)
+        else:
+            host = _pick_host(conn, zone.id, zone.name)
+        name = spec.name or f"VM-{secrets.token_hex(4)}"
+        vm_id = vms.create_vm(
+            conn, name=name, display_name=spec.display_name or name, vm_type=str(VmType.USER),
+            state=str(VmState.RUNNING if spec.start else VmState.STOPPED), zone_id=zone.id, pod_id=host.pod_id,
+            host_id=host.id if spec.start else None, last_host_id=host.id, hypervisor=str(host.hypervisor),
+            account_id=owner.id, domain_id=owner.domain_id, service_offering_id=offering["id"],
+            template_id=template["id"],
+        )
+        for device_id, (net, request) in enumerate(zip(nets, spec.nics, strict=True)):
+            attach_nic(conn, vm_id, net, request, device_id, device_id == 0)
+        events.record(conn, caller, "VM.CREATE", f"Deployed VM {name}", account_id=owner.id, domain_id=owner.domain_id)
+        created = vms.vm_by(conn, id=vm_id)
+        assert created is not None
+        return created
+
+
+_POWER = {
+    "start": ({VmState.STOPPED, VmState.RUNNING}, VmState.RUNNING, "VM.START"),
+    "stop": ({VmState.RUNNING, VmState.STOPPED}, VmState.STOPPED, "VM.STOP"),
+    "reboot": ({VmState.RUNNING}, VmState.RUNNING, "VM.REBOOT"),
+}
+
+
+def power(db: Database, caller: Caller, uuid: str, action: str, host_uuid: str | None = None) -> Vm:
+    allowed, target, event = _POWER[action]
+    with db.write() as conn:
+        vm = lookup.vm(conn, caller, uuid, "id")
+        if vm.state not in allowed:
+            raise ParameterError(f"VM {vm.name} is {vm.state}; cannot {action} it")
+        values: dict[str, Any] = {"state": str(target)}
+        if target is VmState.RUNNING and vm.host_id is None:
+            host = infra.host_by(conn, uuid=host_uuid) if host_uuid else _pick_host(conn, vm.zone_id, vm.zone_name)
+            if host is None:
+                raise UnknownEntity("hostid", host_uuid or "")
+            values |= {"host_id": host.id, "last_host_id": host.id, "pod_id": host.pod_id}
+        if target is VmState.STOPPED:
+            values["host_id"] = None
+        vms.update_vm(conn, vm.id, **values)
+        events.record(conn, caller, event, f"{action} VM {vm.name}", account_id=vm.account_id, domain_id=vm.domain_id)
+        return _reload(conn, vm.id)
+
+
+def destroy(db: Database, caller: Caller, uuid: str, expunge_now: bool) -> Vm:
+    with db.write() as conn:
+        vm = lookup.vm(conn, caller, uuid, "id")
+        if vm.state is VmState.DESTROYED and not expunge_now:
+            raise ParameterError(f"VM {vm.name} is already destroyed")
+        vms.update_vm(conn, vm.id, state=str(VmState.DESTROYED), host_id=None)
+        events.record(conn, caller, "VM.DESTROY", f"Destroyed VM {vm.name}", account_id=vm.account_id,
+                      domain_id=vm.domain_id)
+        if expunge_now:
+            _expunge(conn, caller, vm)
+            return vm
+        return _reload(conn, vm.id)
+
+
+def recover(db: Database, caller: Caller, uuid: str) -> Vm:
+    with db.write() as conn:
+        vm = lookup.vm(conn, caller, uuid, "id")
+        if vm.state is not VmState.DESTROYED:
+            raise ParameterError(f"VM {vm.name} is {vm.state}; only a destroyed VM can be recovered")
+        vms.update_vm(conn, vm.id, state=str(VmState.STOPPED))
+        events.record(conn, caller, "VM.RECOVER", f"Recovered VM {vm.name}", account_id=vm.account_id,
+                      domain_id=vm.domain_id)
+        return _reload(conn, vm.id)
+
+
+def expunge(db: Database, caller: Caller, uuid: str) -> Vm:
+    with db.write() as conn:
+        vm = lookup.vm(conn, caller, uuid, "id")
+        if vm.state is not VmState.DESTROYED:
+            raise ParameterError(f"VM {vm.name} is {vm.state}; destroy it before expunging")
+        _expunge(conn, caller, vm)
+        return vm
+
+
+def _expunge(conn: Connection, caller: Caller, vm: Vm) -> None:
+    """Release every address of the VM and remove it (rules on its addresses go with it)."""
+    for nic in vm.nics:
+        _drop_nic(conn, nic.id)
+    conn.execute(t.port_forwarding_rules.delete().where(t.port_forwarding_rules.c.instance_id == vm.id))
+    conn.execute(t.load_balancer_vm_map.delete().where(t.load_balancer_vm_map.c.instance_id == vm.id))
+    conn.execute(
+        t.public_ips.update()
+        .where(t.public_ips.c.vm_id == vm.id)
+        .values(is_static_nat=False, vm_id=None, vm_ip_address=None)
+    )
+    vms.update_vm(conn, vm.id, state=str(VmState.EXPUNGING), removed=now(), host_id=None)
+    events.record(conn, caller, "VM.EXPUNGE", f"Expunged VM {vm.name}", account_id=vm.account_id, domain_id=vm.domain_id)
+
+
+def _drop_nic(conn: Connection, nic_id: int) -> None:
+    conn.execute(t.ip_allocations.delete().where(t.ip_allocations.c.nic_id == nic_id))
+    secondary = t.nic_secondary_ips
+    conn.execute(
+        t.ip_allocations.delete().where(
+            t.ip_allocations.c.secondary_id.in_(select(secondary.c.id).where(secondary.c.nic_id == nic_id))
+        )
+    )
+    conn.execute(secondary.delete().where(secondary.c.nic_id == nic_id))
+    vms.remove_nic(conn, nic_id)
+
+
+def add_nic(db: Database, caller: Caller, vm_uuid: str, request: NicRequest) -> Vm:
+    with db.write() as conn:
+        vm = lookup.vm(conn, caller, vm_uuid)
+        net = lookup.network(conn, caller, request.network_uuid)
+        if any(n.network_id == net.id for n in vm.nics):
+            raise ParameterError(f"VM {vm.name} already has a NIC in network {net.name}")
+        if net.zone_id != vm.zone_id:
+            raise ParameterError(f"Network {net.name} is not in the VM's zone {vm.zone_name}")
+        device = max((n.device_id for n in vm.nics), default=-1) + 1
+        attach_nic(conn, vm.id, net, request, device, not vm.nics)
+        events.record(conn, caller, "NIC.CREATE", f"Added NIC in {net.name} to VM {vm.name}",
+                      account_id=vm.account_id, domain_id=vm.domain_id)
+        return _reload(conn, vm.id)
+
+
+def remove_nic(db: Database, caller: Caller, vm_uuid: str, nic_uuid: str) -> Vm:
+    with db.write() as conn:
+        vm = lookup.vm(conn, caller, vm_uuid)
+        nic = next((n for n in vm.nics if n.uuid == nic_uuid), None)
+        if nic is None:
+            raise UnknownEntity("nicid", nic_uuid)
+        if nic.is_default:
+            raise ParameterError(f"NIC {nic_uuid} is the default NIC of VM {vm.name}; make another NIC default first")
+        _refuse_if_rules_target_nic(conn, vm.id, nic.network_id)
+        _drop_nic(conn, nic.id)
+        events.record(conn, caller, "NIC.DELETE", f"Removed NIC {nic_uuid} from VM {vm.name}",
+                      account_id=vm.account_id, domain_id=vm.domain_id)
+        return _reload(conn, vm.id)
+
+
+def _refuse_if_rules_target_nic(conn: Connection, vm_id: int, network_id: int) -> None:
+    pf = t.port_forwarding_rules
+    rule = conn.execute(
+        select(pf.c.uuid).where(pf.c.instance_id == vm_id, pf.c.network_id == network_id).limit(1)
+    ).scalar()
+    if rule:
+        raise ResourceInUse(f"The NIC is the target of port forwarding rule {rule}; delete the rule first")
+
+
+def update_default_nic(db: Database, caller: Caller, vm_uuid: str, nic_uuid: str) -> Vm:
+    with db.write() as conn:
+        vm = lookup.vm(conn, caller, vm_uuid)
+        nic = next((n for n in vm.nics if n.uuid == nic_uuid), None)
+        if nic is None:
+            raise UnknownEntity("nicid", nic_uuid)
+        for other in vm.nics:
+            vms.update_nic(conn, other.id, is_default=other.id == nic.id)
+        events.record(conn, caller, "NIC.UPDATE", f"Made NIC {nic_uuid} the default of VM {vm.name}",
+                      account_id=vm.account_id, domain_id=vm.domain_id)
+        return _reload(conn, vm.id)
+
+
+def _reload(conn: Connection, vm_id: int) -> Vm:
+    found = vms.vm_by(conn, id=vm_id)
+    assert found is not None
+    return found
+
+
+def hypervisor_of(name: str) -> Hypervisor:
+    return Hypervisor(name)
