@@ -17,12 +17,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     prepared = prepare(args.database_url)
     endpoint = f"http://{args.host}:{args.port}/client/api"
-    if prepared.admin is not None:
+    if prepared.admin is not None and prepared.admin.generated:
         a = prepared.admin
-        print("Root admin (user 'admin'), shown once:", file=sys.stderr)
-        print(f"  api key:    {a.api_key}\n  secret key: {a.secret_key}", file=sys.stderr)
-        if a.password_generated:
-            print(f"  password:   {a.password}", file=sys.stderr)
+        shown = {"api_key": a.api_key, "secret_key": a.secret_key, "password": a.password}
+        print("Root admin (user 'admin') credentials, generated and shown only this once:", file=sys.stderr)
+        for name in sorted(a.generated):
+            print(f"  {name.replace('_', ' ')}: {shown[name]}", file=sys.stderr)
     if args.demo:
         from nicstack.demo import build_demo, describe  # noqa: PLC0415
 

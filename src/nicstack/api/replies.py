@@ -62,8 +62,9 @@ def render(reply: Reply) -> JsonObject:
             # An empty list is {}: Ansible crashes on {"count": 0, "x": []}.
             return {"count": count, name: [drop_nulls(i) for i in items]} if items else {}
         case SuccessReply(success, text):
-            return drop_nulls({"success": success, "displaytext": text})
+            return {"success": success} if text is None else {"success": success, "displaytext": text}
         case AsyncReply(jobid, id_):
             return {"id": id_, "jobid": jobid} if id_ is not None else {"jobid": jobid}
         case RawReply(body):
-            return drop_nulls(body)
+            cleaned: JsonObject = drop_nulls(body)
+            return cleaned

@@ -15,10 +15,19 @@ _JAVA_SAFE = "*-._"
 _VARIANTS = ("", "~", "[]")
 
 
+def _java_encode(value: str, raw: str) -> str:
+    """Java's URLEncoder with '+' -> '%20'; characters in `raw` stay unescaped.
+
+    Python's `quote` never escapes '~' (it is always safe there), Java's URLEncoder does.
+    """
+    encoded = quote(value, safe=_JAVA_SAFE + raw)
+    return encoded if "~" in raw else encoded.replace("~", "%7E")
+
+
 def canonical(params: Mapping[str, str], raw: str = "") -> str:
     """The lowercased, sorted, Java-encoded string CloudStack signs (without `signature`)."""
     items = sorted((k, v) for k, v in params.items() if k.lower() != "signature")
-    return "&".join(f"{k}={quote(v, safe=_JAVA_SAFE + raw)}" for k, v in items).lower()
+    return "&".join(f"{k}={_java_encode(v, raw)}" for k, v in items).lower()
 
 
 def sign(secret: str, params: Mapping[str, str], raw: str = "") -> str:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from nicstack.api.registry import Command
+from nicstack.api.replies import ListReply
+from nicstack.api.scope import page_of
 from nicstack.db.repos.jobs import Job
 from nicstack.domain.kinds import JobStatus, Role
 from nicstack.domain.model import Account, Domain, Host, NetworkOffering, Pod, User, Zone
 from nicstack.domain.policy import Setting
+from nicstack.services.identity import shown_path
 
 JsonObject = dict[str, Any]
 VERSION = "4.19.0.0"
+SINCE = "4.2.0"
 
 ROLE_TYPES = {Role.ROOT_ADMIN: "Admin", Role.DOMAIN_ADMIN: "DomainAdmin", Role.USER: "User"}
 ROLE_NAMES = {Role.ROOT_ADMIN: "Root Admin", Role.DOMAIN_ADMIN: "Domain Admin", Role.USER: "User"}
@@ -24,15 +30,17 @@ def wire_date(dt: datetime | None) -> str | None:
     return dt.strftime("%Y-%m-%dT%H:%M:%S+0000") if dt is not None else None
 
 
-def domain_path(path: str) -> str:
-    """The stored path ("/", "/a/b/") as CloudStack shows it ("ROOT", "ROOT/a/b")."""
-    return "ROOT" + path.rstrip("/") if path != "/" else "ROOT"
+def listing(name: str, items: Sequence[JsonObject], args: dict[str, Any]) -> ListReply:
+    """A list reply showing the requested page; `count` is the total across pages."""
+    window = page_of(args)
+    shown = items if window is None else items[window[0] : window[0] + window[1]]
+    return ListReply(name, list(shown), len(items))
 
 
 def domain(d: Domain, parent_name: str | None, has_child: bool) -> JsonObject:
     return {
         "id": d.uuid, "name": d.name, "level": d.level, "parentdomainid": d.parent_uuid,
-        "parentdomainname": parent_name, "haschild": has_child, "path": domain_path(d.path),
+        "parentdomainname": parent_name, "haschild": has_child, "path": shown_path(d.path),
         "state": "Active", "created": wire_date(d.created),
     }
 
@@ -53,7 +61,7 @@ def account(a: Account, users: list[User]) -> JsonObject:
     return {
         "id": a.uuid, "name": a.name, "accounttype": int(a.role), "roletype": ROLE_TYPES[a.role],
         "rolename": ROLE_NAMES[a.role], "domainid": a.domain_uuid, "domain": a.domain_name,
-        "domainpath": domain_path(a.domain_path), "state": a.state, "created": wire_date(a.created),
+        "domainpath": shown_path(a.domain_path), "state": a.state, "created": wire_date(a.created),
         "isdefault": a.name in ("admin", "system") and a.domain_path == "/",
         "iscleanuprequired": False, "user": [user(u) for u in users],
     }
@@ -151,3 +159,18 @@ def asyncjob(j: Job) -> JsonObject:
     if j.status is not JobStatus.PENDING:
         body |= {"completed": wire_date(j.completed), "jobresulttype": "object", "jobresult": j.result or {}}
     return body
+
+
+def api(c: Command) -> JsonObject:
+    """One command as listApis describes it."""
+    return {
+        "name": c.name, "description": c.description, "isasync": c.is_async, "since": SINCE, "related": "",
+        "params": [
+            {
+                "name": p.name, "description": p.description, "type": str(p.type), "length": p.length,
+                "required": p.required, "since": SINCE, "related": "",
+            }
+            for p in c.params
+        ],
+        "response": [],
+    }

@@ -86,8 +86,8 @@ def handle(rt: Runtime, params: Mapping[str, str], cookies: Mapping[str, str]) -
         return Answer(exc.code, error_body(key, exc, name))
     except Exception:
         log.exception("command %s failed", name)
-        exc = InternalError(f"Internal error executing command {name}; the server log has the details")
-        return Answer(exc.code, error_body(key, exc, name))
+        internal = InternalError(f"Internal error executing command {name}; the server log has the details")
+        return Answer(internal.code, error_body(key, internal, name))
 
 
 def _dispatch(rt: Runtime, caller: Caller, command: Command, params: Mapping[str, str]) -> Answer:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -38,7 +40,7 @@ def _uuid() -> Column[str]:
     return Column("uuid", String(40), nullable=False, unique=True)
 
 
-def _created() -> Column[object]:
+def _created() -> Column[datetime]:
     return Column("created", DateTime(timezone=False), nullable=False)
 
 

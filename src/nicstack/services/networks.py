@@ -117,7 +117,9 @@ def create_network(db: Database, caller: Caller, spec: NewNetwork) -> Network:
         return created
 
 
-def list_networks(db: Database, caller: Caller, where: list[Any], page: tuple[int, int] | None) -> tuple[list[Network], int]:
+def list_networks(
+    db: Database, caller: Caller, where: list[Any], page: tuple[int, int] | None
+) -> tuple[list[Network], int]:
     with db.read() as conn:
         return networks.listing(conn, where, page)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from ipaddress import ip_address
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -52,7 +52,9 @@ def add_ip_to_nic(db: Database, caller: Caller, nic_uuid: str, wanted: str | Non
                 f"or ask the administrator to raise {MAX_SECONDARY_IPS_KEY}"
             )
         if address is not None:
-            allocation_id = guest_ips.take_specific(conn, net, address, AllocationKind.SECONDARY, nic.id, nic.mac_address)
+            allocation_id = guest_ips.take_specific(
+                conn, net, address, AllocationKind.SECONDARY, nic.id, nic.mac_address
+            )
         else:
             family = 4 if net.cidr else 6
             address, allocation_id = guest_ips.take_any(conn, net, family, cursors, AllocationKind.SECONDARY, nic.id)

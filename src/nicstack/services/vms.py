@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, select
 
 from nicstack.db import tables as t
 from nicstack.db.database import Database
-from nicstack.db.repos import allocations, events, infra, networks, vms
+from nicstack.db.repos import events, infra, networks, vms
 from nicstack.db.rows import now
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import InsufficientCapacity, ParameterError, ResourceInUse, UnknownEntity
@@ -206,7 +206,9 @@ def _expunge(conn: Connection, caller: Caller, vm: Vm) -> None:
         .values(is_static_nat=False, vm_id=None, vm_ip_address=None)
     )
     vms.update_vm(conn, vm.id, state=str(VmState.EXPUNGING), removed=now(), host_id=None)
-    events.record(conn, caller, "VM.EXPUNGE", f"Expunged VM {vm.name}", account_id=vm.account_id, domain_id=vm.domain_id)
+    events.record(
+        conn, caller, "VM.EXPUNGE", f"Expunged VM {vm.name}", account_id=vm.account_id, domain_id=vm.domain_id
+    )
 
 
 def _drop_nic(conn: Connection, nic_id: int) -> None:

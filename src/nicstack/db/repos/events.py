@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from nicstack.db import tables as t
 from nicstack.db.rows import new_uuid, now
 from nicstack.domain.access import Caller
+
 
 def record(
     conn: Connection, caller: Caller, type_: str, description: str, *, level: str = "INFO",

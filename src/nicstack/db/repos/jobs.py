@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from nicstack.db import tables as t
 from nicstack.db.rows import new_uuid, now
@@ -127,7 +127,7 @@ def heartbeat(conn: Connection, server: str) -> None:
 def fail_orphans(conn: Connection, server: str, stale_after: timedelta, *, at_start: bool) -> int:
     """Finish as failed the pending jobs of dead servers, and at start those of our previous life."""
     dead = select(t.servers.c.name).where(t.servers.c.last_seen < now() - stale_after, t.servers.c.name != server)
-    owners = t.async_jobs.c.server.in_(dead)
+    owners: ColumnElement[bool] = t.async_jobs.c.server.in_(dead)
     if at_start:
         owners = owners | (t.async_jobs.c.server == server)
     text = "The management server running this job stopped before the job finished; run the command again"

@@ -1,0 +1,31 @@
+"""The event log: listEvents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicstack.api import views_world as views
+from nicstack.api.context import Context
+from nicstack.api.params import str_param, uuid_param
+from nicstack.api.registry import command
+from nicstack.api.replies import ListReply, Reply
+from nicstack.api.scope import OWNER, PAGING, page_of
+from nicstack.services import settings
+
+
+@command(
+    "listEvents",
+    "A command to list events.",
+    (
+        uuid_param("id", "The ID of the event"),
+        str_param("type", "The event type (see listEventTypes)"),
+        str_param("level", "The event level (INFO, WARN, ERROR)"),
+        str_param("startdate", "The start date range of the list you want to retrieve (yyyy-MM-dd[ HH:mm:ss])"),
+        str_param("enddate", "The end date range of the list you want to retrieve (yyyy-MM-dd[ HH:mm:ss])"),
+        *OWNER,
+        *PAGING,
+    ),
+)
+def list_events(ctx: Context, args: dict[str, Any]) -> Reply:
+    rows, total = settings.list_events(ctx.db, ctx.caller, args, page_of(args))
+    return ListReply("event", [views.event(r) for r in rows], total)

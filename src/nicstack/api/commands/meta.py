@@ -1,0 +1,52 @@
+"""What the server offers: listCapabilities and listApis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicstack.api import views_world as views
+from nicstack.api.context import Context
+from nicstack.api.params import str_param
+from nicstack.api.registry import COMMANDS, command
+from nicstack.api.replies import ObjectReply, Reply
+from nicstack.domain.errors import ParameterError
+from nicstack.services import infrastructure
+
+# CloudStack's default throttling settings; nicstack does not throttle, and clients only show them.
+API_LIMIT_INTERVAL = 1
+API_LIMIT_MAX = 25
+
+
+@command("listCapabilities", "Lists capabilities")
+def list_capabilities(ctx: Context, args: dict[str, Any]) -> Reply:
+    return ObjectReply(
+        "capability",
+        {
+            "cloudstackversion": f"{views.VERSION} (nicstack)",
+            "securitygroupsenabled": infrastructure.security_groups_enabled(ctx.db),
+            "userpublictemplateenabled": True,
+            # A string in CloudStack's response (and in cloudstack-go's struct), not a boolean.
+            "supportELB": "false",
+            "projectinviterequired": False,
+            "allowusercreateprojects": False,
+            "customdiskofferingminsize": 1,
+            "customdiskofferingmaxsize": 1024,
+            "kvmsnapshotenabled": False,
+            "regionsecondaryenabled": False,
+            "dynamicrolesenabled": False,
+            "allowuserviewdestroyedvm": False,
+            "allowuserexpungerecovervm": False,
+            "apilimitinterval": API_LIMIT_INTERVAL,
+            "apilimitmax": API_LIMIT_MAX,
+        },
+    )
+
+
+@command("listApis", "Lists all available APIs and their parameters", (str_param("name", "API name"),))
+def list_apis(ctx: Context, args: dict[str, Any]) -> Reply:
+    visible = sorted((c for c in COMMANDS.values() if ctx.caller.role in c.roles), key=lambda c: c.name)
+    if "name" in args:
+        visible = [c for c in visible if c.name == args["name"]]
+        if not visible:
+            raise ParameterError(f"No API named {args['name']!r} is available to the caller")
+    return views.listing("api", [views.api(c) for c in visible], {})

@@ -1,0 +1,292 @@
+"""Use cases of identity: domains, accounts, users, API keys, and UI login sessions."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select
+
+from nicstack.api.auth import SESSION_LIFETIME, check_password, hash_password, new_key
+from nicstack.api.scope import list_scope
+from nicstack.db import tables as t
+from nicstack.db.database import Database
+from nicstack.db.repos import accounts, events
+from nicstack.db.rows import new_uuid, now
+from nicstack.domain.access import Caller, may_access, may_use_domain
+from nicstack.domain.errors import AuthenticationFailed, ParameterError, PermissionDenied, UnknownEntity
+from nicstack.domain.kinds import Role
+from nicstack.domain.model import Account, Domain, User
+
+
+@dataclass(frozen=True, slots=True)
+class DomainInfo:
+    domain: Domain
+    parent_name: str | None
+    has_child: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    role: Role
+    username: str
+    password: str
+    email: str
+    firstname: str
+    lastname: str
+    account: str | None = None
+    domain_uuid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    key: str
+    csrf_token: str
+    user: User
+    timeout: int
+
+
+def shown_path(path: str) -> str:
+    """The stored path ("/", "/a/b/") as CloudStack shows it ("ROOT", "ROOT/a/b")."""
+    return "ROOT" + path.rstrip("/") if path != "/" else "ROOT"
+
+
+def visible_domain(conn: Connection, caller: Caller, uuid: str, param: str) -> Domain:
+    """The domain, if the caller administers (or belongs to) it; else the unknown-uuid answer."""
+    found = accounts.domain_by(conn, uuid=uuid)
+    if found is None or not may_use_domain(caller, found.path):
+        raise UnknownEntity(param, uuid)
+    return found
+
+
+def _domain_or_own(conn: Connection, caller: Caller, uuid: str | None, param: str) -> Domain:
+    if uuid is not None:
+        return visible_domain(conn, caller, uuid, param)
+    own = accounts.domain_by(conn, id=caller.domain_id)
+    assert own is not None
+    return own
+
+
+def _plain_name(name: str, what: str) -> str:
+    cleaned = name.strip()
+    if not cleaned or "/" in cleaned:
+        raise ParameterError(f"Invalid {what} name {name!r}: it must be non-empty and contain no '/'")
+    return cleaned
+
+
+# -- domains ---------------------------------------------------------------------------
+
+
+def create_domain(db: Database, caller: Caller, name: str, parent_uuid: str | None) -> DomainInfo:
+    """Create a child domain; a domain admin only inside its own subtree (ParameterError on duplicates)."""
+    name = _plain_name(name, "domain")
+    with db.write() as conn:
+        parent = _domain_or_own(conn, caller, parent_uuid, "parentdomainid")
+        path = f"{parent.path}{name}/"
+        taken = conn.execute(
+            select(t.domains.c.id).where(func.lower(t.domains.c.path) == path.lower(), t.domains.c.removed.is_(None))
+        ).first()
+        if taken is not None:
+            raise ParameterError(f"Domain {name} already exists under {shown_path(parent.path)}")
+        conn.execute(
+            t.domains.insert().values(
+                uuid=new_uuid(), name=name, parent_id=parent.id, path=path, level=parent.level + 1, created=now()
+            )
+        )
+        created = accounts.domain_by(conn, path=path)
+        assert created is not None
+        events.record(conn, caller, "DOMAIN.CREATE", f"Domain {shown_path(path)} created", domain_id=created.id)
+        return DomainInfo(created, parent.name, False)
+
+
+def list_domains(db: Database, caller: Caller, args: dict[str, Any]) -> list[DomainInfo]:
+    """Without id: the caller's domain, or with listall/isrecursive its whole subtree."""
+    with db.read() as conn:
+        everything = accounts.domains(conn)
+        names = {d.uuid: d.name for d in everything}
+        parents = {d.parent_uuid for d in everything}
+        if "id" in args:
+            base = visible_domain(conn, caller, args["id"], "id")
+            chosen = [base]
+            if args.get("listall") or args.get("isrecursive"):
+                chosen = [d for d in everything if d.path.startswith(base.path)]
+        elif caller.is_admin and (args.get("listall") or args.get("isrecursive")):
+            chosen = [d for d in everything if d.path.startswith(caller.domain_path)]
+        else:
+            chosen = [d for d in everything if d.path == caller.domain_path]
+    if "name" in args:
+        chosen = [d for d in chosen if d.name.lower() == args["name"].lower()]
+    if "level" in args:
+        chosen = [d for d in chosen if d.level == args["level"]]
+    if args.get("keyword"):
+        chosen = [d for d in chosen if args["keyword"].lower() in d.name.lower()]
+    return [DomainInfo(d, names.get(d.parent_uuid or ""), d.uuid in parents) for d in chosen]
+
+
+# -- accounts and users ----------------------------------------------------------------
+
+
+def create_account(db: Database, caller: Caller, spec: NewAccount) -> tuple[Account, list[User]]:
+    """Create an account and its first user (ParameterError on duplicates, PermissionDenied on rank)."""
+    name = _plain_name(spec.account or spec.username, "account")
+    username = spec.username.strip()
+    if spec.role is Role.ROOT_ADMIN and not caller.is_root_admin:
+        raise PermissionDenied(f"Only a root admin may create root admin account {name}")
+    with db.write() as conn:
+        domain = _domain_or_own(conn, caller, spec.domain_uuid, "domainid")
+        where = shown_path(domain.path)
+        clash = conn.execute(
+            select(t.accounts.c.id).where(
+                t.accounts.c.domain_id == domain.id, func.lower(t.accounts.c.name) == name.lower(),
+                t.accounts.c.removed.is_(None),
+            )
+        ).first()
+        if clash is not None:
+            raise ParameterError(f"Account {name} already exists in domain {where}")
+        if any(u.account.domain_id == domain.id for u in accounts.users_by(conn, username=username)):
+            raise ParameterError(f"User name {username} is already taken in domain {where}")
+        inserted = conn.execute(
+            t.accounts.insert().values(
+                uuid=new_uuid(), name=name, domain_id=domain.id, role=int(spec.role), state="enabled", created=now()
+            )
+        ).inserted_primary_key
+        assert inserted is not None
+        account_id = int(inserted[0])
+        conn.execute(
+            t.users.insert().values(
+                uuid=new_uuid(), account_id=account_id, username=username,
+                password_hash=hash_password(spec.password), firstname=spec.firstname, lastname=spec.lastname,
+                email=spec.email, state="enabled", created=now(),
+            )
+        )
+        events.record(
+            conn, caller, "ACCOUNT.CREATE", f"Account {name} created in domain {where}",
+            account_id=account_id, domain_id=domain.id,
+        )
+        created = accounts.account_by(conn, id=account_id)
+        assert created is not None
+        return created, accounts.users_by(conn, account_id=account_id)
+
+
+def list_accounts(db: Database, caller: Caller, args: dict[str, Any]) -> list[tuple[Account, list[User]]]:
+    """The accounts the listing scope covers, each with its users (CloudStack's scoping rules)."""
+    with db.read() as conn:
+        if "id" in args:
+            one = accounts.account_by(conn, uuid=args["id"])
+            if one is None or not may_access(caller, one.id, one.domain_path):
+                raise UnknownEntity("id", args["id"])
+            found = [one]
+        else:
+            scope = list_scope(conn, caller, {k: v for k, v in args.items() if k != "account"})
+            found = accounts.accounts(conn, scope.domain_path, scope.account_id, None)
+        found = [a for a in found if _account_matches(a, args)]
+        return [(a, accounts.users_by(conn, account_id=a.id)) for a in found]
+
+
+def _account_matches(a: Account, args: dict[str, Any]) -> bool:
+    return (
+        ("name" not in args or a.name.lower() == args["name"].lower())
+        and ("accounttype" not in args or int(a.role) == args["accounttype"])
+        and ("state" not in args or a.state.lower() == args["state"].lower())
+        and (not args.get("keyword") or args["keyword"].lower() in a.name.lower())
+    )
+
+
+def list_users(db: Database, caller: Caller, args: dict[str, Any]) -> list[User]:
+    with db.read() as conn:
+        if "id" in args:
+            found = accounts.users_by(conn, uuid=args["id"])
+            if not found or not may_access(caller, found[0].account.id, found[0].account.domain_path):
+                raise UnknownEntity("id", args["id"])
+        else:
+            scope = list_scope(conn, caller, args)
+            if scope.account_id is not None:
+                found = accounts.users_by(conn, account_id=scope.account_id)
+            elif scope.domain_path is not None:
+                found = accounts.users_by(conn, domain_path_prefix=scope.domain_path)
+            else:
+                found = accounts.users_by(conn)
+    return [
+        u for u in found
+        if ("username" not in args or u.username == args["username"])
+        and ("accounttype" not in args or int(u.account.role) == args["accounttype"])
+        and ("state" not in args or u.state.lower() == args["state"].lower())
+        and (not args.get("keyword") or args["keyword"].lower() in u.username.lower())
+    ]
+
+
+def register_user_keys(db: Database, caller: Caller, user_uuid: str) -> tuple[str, str]:
+    """New API and secret keys for a user: oneself, or a user an admin administers.
+
+    Raises UnknownEntity when the caller may not see the user, PermissionDenied when it may
+    see but not manage it (another user of one's account; a root admin for a domain admin).
+    """
+    with db.write() as conn:
+        found = accounts.users_by(conn, uuid=user_uuid)
+        target = found[0] if found else None
+        if target is None or not may_access(caller, target.account.id, target.account.domain_path):
+            raise UnknownEntity("id", user_uuid)
+        if target.id != caller.user_id:
+            if not caller.is_admin:
+                raise PermissionDenied(f"User {caller.user_uuid} may not register keys for user {user_uuid}")
+            if target.account.role is Role.ROOT_ADMIN and not caller.is_root_admin:
+                raise PermissionDenied(f"A domain admin may not register keys for root admin user {user_uuid}")
+        api_key, secret_key = new_key(), new_key()
+        conn.execute(t.users.update().where(t.users.c.id == target.id).values(api_key=api_key, secret_key=secret_key))
+        events.record(
+            conn, caller, "REGISTER.USER.KEY", f"Registered new API keys for user {target.username}",
+            account_id=target.account.id, domain_id=target.account.domain_id,
+        )
+        return api_key, secret_key
+
+
+# -- sessions --------------------------------------------------------------------------
+
+
+def login_path(text: str) -> str:
+    """A login domain as typed ("/", "/child/", "ROOT/child", "child") as a stored path."""
+    parts = [p for p in text.strip().split("/") if p]
+    if parts and parts[0].upper() == "ROOT":
+        parts = parts[1:]
+    return "/" + "".join(f"{p}/" for p in parts)
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def login(db: Database, username: str, password: str, domain: str, domain_uuid: str | None) -> Session:
+    """Check the password and open a session; AuthenticationFailed for any mismatch."""
+    with db.write() as conn:
+        where = accounts.domain_by(conn, uuid=domain_uuid) if domain_uuid else None
+        path = where.path if where is not None else login_path(domain)
+        if domain_uuid and where is None:
+            raise AuthenticationFailed
+        candidates = [u for u in accounts.users_by(conn, username=username) if u.account.domain_path == path]
+        user = candidates[0] if candidates else None
+        # Hash even for an unknown user, so the answer's timing does not reveal which names exist.
+        if not check_password(password, user.password_hash if user else _dummy_hash()) or user is None:
+            raise AuthenticationFailed
+        if user.state != "enabled" or user.account.state != "enabled":
+            raise AuthenticationFailed
+        stamp = now()
+        conn.execute(delete(t.sessions).where(t.sessions.c.expires <= stamp))
+        key, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        conn.execute(
+            t.sessions.insert().values(key=key, user_id=user.id, csrf_token=csrf, expires=stamp + SESSION_LIFETIME)
+        )
+        events.record(conn, accounts.caller_of(user), "USER.LOGIN", f"User {user.username} logged in")
+        return Session(key, csrf, user, int(SESSION_LIFETIME.total_seconds()))
+
+
+def logout(db: Database, caller: Caller, session_key: str | None) -> None:
+    """End the caller's own session (a no-op for API-key callers)."""
+    with db.write() as conn:
+        if session_key:
+            conn.execute(
+                delete(t.sessions).where(t.sessions.c.key == session_key, t.sessions.c.user_id == caller.user_id)
+            )
+        events.record(conn, caller, "USER.LOGOUT", "User logged out")

@@ -1,0 +1,310 @@
+"""Use cases of the cloud's physical side and catalogue: zones, pods, hosts, offerings, templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+from typing import Any
+
+from nicstack.db.database import Database
+from nicstack.db.repos import accounts, events, infra
+from nicstack.domain.access import Caller
+from nicstack.domain.errors import ParameterError, UnknownEntity
+from nicstack.domain.kinds import GuestType, Hypervisor, ZoneType
+from nicstack.domain.model import Host, NetworkOffering, Pod, Zone
+from nicstack.ipam.addresses import network_from_gateway, parse_address, parse_ipv4, parse_network
+
+ENABLED = "Enabled"
+TEMPLATE_FILTERS = ("featured", "self", "selfexecutable", "sharedexecutable", "executable", "community", "all")
+
+
+@dataclass(frozen=True, slots=True)
+class NewZone:
+    name: str
+    network_type: str
+    dns1: str
+    internal_dns1: str
+    security_groups_enabled: bool | None = None
+    guest_cidr: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewPod:
+    zone_uuid: str
+    name: str
+    gateway: str
+    netmask: str
+    start_ip: str | None = None
+    end_ip: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewHost:
+    zone_uuid: str
+    pod_uuid: str
+    hypervisor: str
+    url: str
+
+
+def _name(text: str, what: str) -> str:
+    if not text.strip():
+        raise ParameterError(f"Invalid {what} name {text!r}: it must not be blank")
+    return text.strip()
+
+
+def _zone_type(text: str) -> ZoneType:
+    for kind in ZoneType:
+        if kind.value.lower() == text.strip().lower():
+            return kind
+    raise ParameterError(f"Invalid value {text!r} for networktype: use Basic or Advanced")
+
+
+def hypervisor_of(text: str, param: str = "hypervisor") -> Hypervisor:
+    """Parse a hypervisor name case-insensitively into its canonical spelling."""
+    for kind in Hypervisor:
+        if kind.value.lower() == text.strip().lower():
+            return kind
+    raise ParameterError(f"Invalid value {text!r} for {param}: use KVM, XenServer or VMware")
+
+
+def _zone(conn: Any, uuid: str, param: str = "zoneid") -> Zone:
+    found = infra.zone_by(conn, uuid=uuid)
+    if found is None:
+        raise UnknownEntity(param, uuid)
+    return found
+
+
+# -- zones -----------------------------------------------------------------------------
+
+
+def create_zone(db: Database, caller: Caller, spec: NewZone) -> Zone:
+    """Create a zone; ParameterError for a taken name or a malformed address."""
+    name, kind = _name(spec.name, "zone"), _zone_type(spec.network_type)
+    dns1, internal = parse_ipv4(spec.dns1, "dns1"), parse_ipv4(spec.internal_dns1, "internaldns1")
+    cidr = None
+    if spec.guest_cidr is not None:
+        if kind is ZoneType.BASIC:
+            raise ParameterError(f"guestcidraddress {spec.guest_cidr} applies to Advanced zones only")
+        parsed = parse_network(spec.guest_cidr, "guestcidraddress")
+        if not isinstance(parsed, IPv4Network):
+            raise ParameterError(f"Invalid value {spec.guest_cidr!r} for guestcidraddress: not an IPv4 CIDR")
+        cidr = str(parsed)
+    # Basic zones isolate guests with security groups, always.
+    sg = True if kind is ZoneType.BASIC else bool(spec.security_groups_enabled)
+    with db.write() as conn:
+        if any(z.name.lower() == name.lower() for z in infra.zones(conn)):
+            raise ParameterError(f"A zone named {name} already exists")
+        zone_id = infra.create_zone(
+            conn, name=name, network_type=str(kind), security_groups_enabled=sg, allocation_state=ENABLED,
+            dns1=str(dns1), internal_dns1=str(internal), guest_cidr=cidr,
+        )
+        events.record(conn, caller, "ZONE.CREATE", f"Zone {name} ({kind}) created")
+        created = infra.zone_by(conn, id=zone_id)
+        assert created is not None
+        return created
+
+
+def list_zones(db: Database, caller: Caller, args: dict[str, Any]) -> list[Zone]:
+    with db.read() as conn:
+        found = [_zone(conn, args["id"], "id")] if "id" in args else infra.zones(conn)
+    kind = _zone_type(args["networktype"]) if "networktype" in args else None
+    # Only the root admin sees zones that are not open for deployment.
+    show_all = caller.is_root_admin and not args.get("available")
+    return [
+        z for z in found
+        if (show_all or z.allocation_state == ENABLED)
+        and (kind is None or z.network_type is kind)
+        and ("name" not in args or z.name.lower() == args["name"].lower())
+        and (not args.get("keyword") or args["keyword"].lower() in z.name.lower())
+    ]
+
+
+def security_groups_enabled(db: Database) -> bool:
+    """True when any zone isolates guests with security groups (listCapabilities)."""
+    with db.read() as conn:
+        return any(z.security_groups_enabled for z in infra.zones(conn))
+
+
+# -- pods ------------------------------------------------------------------------------
+
+
+def create_pod(db: Database, caller: Caller, spec: NewPod) -> Pod:
+    """Create a pod; its range must lie in gateway/netmask and not hold the gateway."""
+    name = _name(spec.name, "pod")
+    gateway = parse_ipv4(spec.gateway, "gateway")
+    subnet = network_from_gateway(gateway, spec.netmask)
+    if spec.end_ip is not None and spec.start_ip is None:
+        raise ParameterError(f"endip {spec.end_ip} needs a startip")
+    span: tuple[str, str] | tuple[None, None] = (None, None)
+    if spec.start_ip is not None:
+        start = parse_ipv4(spec.start_ip, "startip")
+        end = parse_ipv4(spec.end_ip, "endip") if spec.end_ip is not None else start
+        for address in (start, end):
+            if address not in subnet:
+                raise ParameterError(f"IP address {address} is outside the pod's subnet {subnet}")
+        if end < start:
+            raise ParameterError(f"The range {start}-{end} ends before it starts")
+        if start <= gateway <= end:
+            raise ParameterError(f"The range {start}-{end} contains the gateway {gateway}")
+        span = (str(start), str(end))
+    with db.write() as conn:
+        zone = _zone(conn, spec.zone_uuid)
+        if any(p.name.lower() == name.lower() for p in infra.pods(conn, zone_id=zone.id)):
+            raise ParameterError(f"A pod named {name} already exists in zone {zone.name}")
+        pod_id = infra.create_pod(
+            conn, name=name, zone_id=zone.id, gateway=str(gateway), netmask=str(subnet.netmask),
+            start_ip=span[0], end_ip=span[1], allocation_state=ENABLED,
+        )
+        events.record(conn, caller, "POD.CREATE", f"Pod {name} created in zone {zone.name}")
+        created = infra.pod_by(conn, id=pod_id)
+        assert created is not None
+        return created
+
+
+def list_pods(db: Database, args: dict[str, Any]) -> list[Pod]:
+    with db.read() as conn:
+        zone_id = _zone(conn, args["zoneid"]).id if "zoneid" in args else None
+        found = infra.pods(conn, uuid=args.get("id"), zone_id=zone_id)
+        if "id" in args and not found:
+            raise UnknownEntity("id", args["id"])
+    return [
+        p for p in found
+        if ("name" not in args or p.name.lower() == args["name"].lower())
+        and (not args.get("keyword") or args["keyword"].lower() in p.name.lower())
+    ]
+
+
+# -- hosts -----------------------------------------------------------------------------
+
+
+def host_address(url: str) -> str:
+    """The address in addHost's url: "http://10.0.0.5", "10.0.0.5" or "http://[fd00::5]/"."""
+    text = url.strip()
+    for scheme in ("http://", "https://"):
+        if text.lower().startswith(scheme):
+            text = text[len(scheme):]
+    text = text.split("/", 1)[0]
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return str(parse_address(text, "url"))
+
+
+def add_host(db: Database, caller: Caller, spec: NewHost) -> Host:
+    """Register a hypervisor host in a pod; ParameterError when its address is already known."""
+    kind, address = hypervisor_of(spec.hypervisor), host_address(spec.url)
+    with db.write() as conn:
+        zone = _zone(conn, spec.zone_uuid)
+        pod = infra.pod_by(conn, uuid=spec.pod_uuid)
+        if pod is None:
+            raise UnknownEntity("podid", spec.pod_uuid)
+        if pod.zone_id != zone.id:
+            raise ParameterError(f"Pod {pod.name} is not in zone {zone.name}")
+        if infra.hosts(conn, ip_address=address):
+            raise ParameterError(f"A host with address {address} already exists")
+        host_id = infra.create_host(
+            conn, name=address, zone_id=zone.id, pod_id=pod.id, hypervisor=str(kind), url=spec.url.strip(),
+            ip_address=address, state="Up", resource_state=ENABLED,
+        )
+        created = infra.host_by(conn, id=host_id)
+        assert created is not None
+        return created
+
+
+def list_hosts(db: Database, args: dict[str, Any]) -> list[Host]:
+    kind = hypervisor_of(args["hypervisor"]) if "hypervisor" in args else None
+    with db.read() as conn:
+        zone_id = _zone(conn, args["zoneid"]).id if "zoneid" in args else None
+        pod_id = None
+        if "podid" in args:
+            pod = infra.pod_by(conn, uuid=args["podid"])
+            if pod is None:
+                raise UnknownEntity("podid", args["podid"])
+            pod_id = pod.id
+        found = infra.hosts(
+            conn, uuid=args.get("id"), zone_id=zone_id, pod_id=pod_id, hypervisor=str(kind) if kind else None
+        )
+        if "id" in args and not found:
+            raise UnknownEntity("id", args["id"])
+    # Every host here is a hypervisor ("Routing"); CloudStack's other types do not exist.
+    if args.get("type", "Routing").lower() != "routing":
+        return []
+    return [
+        h for h in found
+        if ("name" not in args or h.name == args["name"])
+        and ("state" not in args or h.state.lower() == args["state"].lower())
+        and (not args.get("keyword") or args["keyword"].lower() in h.name.lower())
+    ]
+
+
+# -- catalogue -------------------------------------------------------------------------
+
+
+def list_network_offerings(db: Database, args: dict[str, Any]) -> list[NetworkOffering]:
+    with db.read() as conn:
+        if "zoneid" in args:
+            _zone(conn, args["zoneid"])
+        found = infra.network_offerings(conn, uuid=args.get("id"))
+        if "id" in args and not found:
+            raise UnknownEntity("id", args["id"])
+    guest = args.get("guestiptype", "").lower()
+    if guest and guest not in {g.value.lower() for g in GuestType}:
+        raise ParameterError(f"Invalid value {args['guestiptype']!r} for guestiptype: use Isolated, Shared or L2")
+    return [
+        o for o in found
+        if ("name" not in args or o.name.lower() == args["name"].lower())
+        and (not guest or o.guest_type.value.lower() == guest)
+        and ("forvpc" not in args or o.for_vpc == args["forvpc"])
+        and ("isdefault" not in args or o.is_default == args["isdefault"])
+        and ("state" not in args or args["state"].lower() in ("all", o.state.lower()))
+        and (not args.get("keyword") or args["keyword"].lower() in o.name.lower())
+    ]
+
+
+def list_service_offerings(db: Database, args: dict[str, Any]) -> list[dict[str, Any]]:
+    with db.read() as conn:
+        found = infra.service_offerings(conn, uuid=args.get("id"))
+    if "id" in args and not found:
+        raise UnknownEntity("id", args["id"])
+    return [
+        o for o in found
+        if ("name" not in args or o["name"].lower() == args["name"].lower())
+        and (not args.get("keyword") or args["keyword"].lower() in o["name"].lower())
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateListing:
+    """Templates with the zones each is listed in; every template is cross-zone."""
+
+    templates: list[dict[str, Any]]
+    zones: list[Zone]
+    owner: tuple[str, str] | None
+
+
+def _kept_by(which: str, tpl: dict[str, Any]) -> bool:
+    featured, public = bool(tpl["is_featured"]), bool(tpl["is_public"])
+    # Every template belongs to the system account: nobody's "self" filters match one.
+    return {"featured": featured, "community": public and not featured, "executable": public or featured,
+            "all": True}.get(which, False)
+
+
+def list_templates(db: Database, caller: Caller, args: dict[str, Any]) -> TemplateListing:
+    which = args["templatefilter"].strip().lower()
+    if which not in TEMPLATE_FILTERS:
+        raise ParameterError(f"Invalid value {args['templatefilter']!r} for templatefilter: use one of "
+                             + ", ".join(TEMPLATE_FILTERS))
+    if which == "all" and not caller.is_admin:
+        raise ParameterError("templatefilter all is for administrators; use executable or featured")
+    with db.read() as conn:
+        zones = [_zone(conn, args["zoneid"])] if "zoneid" in args else infra.zones(conn)
+        found = infra.templates(conn, uuid=args.get("id"))
+        if "id" in args and not found:
+            raise UnknownEntity("id", args["id"])
+        root = accounts.domain_by(conn, path="/")
+    chosen = [
+        tpl for tpl in found
+        if _kept_by(which, tpl)
+        and ("name" not in args or tpl["name"] == args["name"])
+        and (not args.get("keyword") or args["keyword"].lower() in tpl["name"].lower())
+    ]
+    return TemplateListing(chosen, zones, (root.uuid, root.name) if root else None)

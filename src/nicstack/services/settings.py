@@ -1,0 +1,142 @@
+"""Use cases an operator reads and tunes: configuration settings, the event log, async job results."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_
+
+from nicstack.api.scope import list_scope
+from nicstack.db import tables as t
+from nicstack.db.database import Database
+from nicstack.db.repos import accounts, config, events, jobs
+from nicstack.db.repos.jobs import Job
+from nicstack.domain.access import Caller, may_access
+from nicstack.domain.errors import ParameterError, UnknownEntity
+from nicstack.domain.policy import SETTINGS, SETTINGS_BY_NAME, Setting
+
+_NON_NEGATIVE = re.compile(r"^\+?\d{1,10}$")
+MAX_INT = 2**31 - 1
+
+
+# -- configuration ---------------------------------------------------------------------
+
+
+def list_configurations(db: Database, name: str | None, category: str | None) -> list[tuple[Setting, str]]:
+    """Every setting with its value; `name` matches a part of the name, as CloudStack's LIKE."""
+    with db.read() as conn:
+        values = config.all_values(conn)
+    return [
+        (s, values[s.name]) for s in sorted(SETTINGS, key=lambda s: s.name)
+        if (name is None or name.lower() in s.name.lower())
+        and (category is None or s.category.lower() == category.lower())
+    ]
+
+
+def checked_value(setting: Setting, value: str) -> str:
+    """The value as stored; ParameterError naming it when it does not fit the setting's type."""
+    if setting.kind is int:
+        text = value.strip()
+        if not _NON_NEGATIVE.match(text) or int(text) > MAX_INT:
+            raise ParameterError(
+                f"Invalid value {value!r} for configuration {setting.name}: "
+                f"expected a whole number from 0 to {MAX_INT}"
+            )
+        return str(int(text))
+    return value
+
+
+def update_configuration(db: Database, caller: Caller, name: str, value: str) -> tuple[Setting, str]:
+    setting = SETTINGS_BY_NAME.get(name.strip())
+    if setting is None:
+        raise ParameterError(f"Configuration setting {name!r} does not exist")
+    stored = checked_value(setting, value)
+    with db.write() as conn:
+        old = config.value(conn, setting.name)
+        config.set_value(conn, setting.name, stored)
+        events.record(
+            conn, caller, "CONFIGURATION.VALUE.EDIT", f"Configuration {setting.name} changed from {old} to {stored}"
+        )
+    return setting, stored
+
+
+# -- events ----------------------------------------------------------------------------
+
+_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
+
+
+def parse_date(text: str, param: str, *, end: bool = False) -> datetime:
+    """A date as CloudStack accepts it; a bare day as an end date covers the whole day."""
+    value = text.strip()
+    for suffix in ("+0000", "Z", "+00:00"):
+        value = value.removesuffix(suffix)
+    for fmt in _DATE_FORMATS:
+        try:
+            parsed = datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return parsed + timedelta(days=1, seconds=-1) if end and fmt == "%Y-%m-%d" else parsed
+    raise ParameterError(f"Invalid value {text!r} for {param}: use yyyy-MM-dd or yyyy-MM-dd HH:mm:ss")
+
+
+def list_events(
+    db: Database, caller: Caller, args: dict[str, Any], page: tuple[int, int] | None
+) -> tuple[list[dict[str, Any]], int]:
+    """Events the listing scope covers, newest first, with the total across pages."""
+    e = t.events.c
+    where: list[ColumnElement[bool]] = []
+    if "type" in args:
+        where.append(e.type == args["type"].upper())
+    if "level" in args:
+        where.append(e.level == args["level"].upper())
+    if "startdate" in args:
+        where.append(e.created >= parse_date(args["startdate"], "startdate"))
+    if "enddate" in args:
+        where.append(e.created <= parse_date(args["enddate"], "enddate", end=True))
+    if args.get("keyword"):
+        pattern = f"%{args['keyword']}%"
+        where.append(or_(e.description.like(pattern), e.type.like(pattern)))
+    with db.read() as conn:
+        if "id" in args:
+            where.append(e.uuid == args["id"])
+        # One event by id: look in everything the caller may see, not only its own account.
+        scope = list_scope(conn, caller, {"listall": True} if "id" in args else args)
+        if scope.account_id is not None:
+            where.append(e.account_id == scope.account_id)
+        elif scope.domain_path is not None:
+            where.append(t.domains.c.path.startswith(scope.domain_path))
+        rows, total = events.query(conn, where, page)
+    if "id" in args and not rows:
+        raise UnknownEntity("id", args["id"])
+    return rows, total
+
+
+# -- async jobs ------------------------------------------------------------------------
+
+
+def query_job(db: Database, caller: Caller, job_uuid: str) -> Job:
+    """The job, when it is the caller's account's or an admin's within its domain subtree."""
+    with db.read() as conn:
+        job = jobs.by_uuid(conn, job_uuid)
+        if job is None:
+            raise UnknownEntity("jobid", job_uuid)
+        if job.account_id != caller.account_id:
+            owner = accounts.account_by(conn, id=job.account_id)
+            if owner is None or not caller.is_admin or not may_access(caller, owner.id, owner.domain_path):
+                raise UnknownEntity("jobid", job_uuid)
+    return job
+
+
+def list_jobs(
+    db: Database, caller: Caller, args: dict[str, Any], page: tuple[int, int] | None
+) -> tuple[list[Job], int]:
+    with db.read() as conn:
+        scope = list_scope(conn, caller, args)
+        account_ids: list[int] | None = None
+        if scope.account_id is not None:
+            account_ids = [scope.account_id]
+        elif scope.domain_path is not None:
+            account_ids = [a.id for a in accounts.accounts(conn, scope.domain_path, None, None)]
+        return jobs.listing(conn, account_ids, page)

@@ -1,0 +1,1 @@
+"""Test support: a signed CloudStack client, throwaway databases, world builders."""
