@@ -9,6 +9,7 @@ from sqlalchemy import select
 from nicstack.db import tables as t
 from nicstack.db.database import Database
 from nicstack.db.repos import accounts, infra
+from nicstack.domain.access import Caller
 from nicstack.domain.kinds import Role
 from nicstack.services import identity, infrastructure, networks, vms
 from nicstack.services.identity import NewAccount
@@ -30,7 +31,7 @@ class DemoWorld:
     created: bool
 
 
-def _admin(db: Database) -> accounts.Caller:
+def _admin(db: Database) -> Caller:
     with db.read() as conn:
         [user] = accounts.users_by(conn, username="admin")
         return accounts.caller_of(user)

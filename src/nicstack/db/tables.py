@@ -445,3 +445,121 @@ configuration = Table(
     Column("name", String(255), primary_key=True),
     Column("value", String(4096), nullable=True),
 )
+
+# --- Rules on public addresses, VPCs, security groups, data-plane generations (0003) ---
+
+vpc_offerings = Table(
+    "vpc_offerings",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("display_text", String(255), nullable=False),
+    Column("services", String(1024), nullable=False),
+    Column("is_default", Boolean, nullable=False),
+    Column("state", String(16), nullable=False),
+    _created(),
+)
+
+vpcs = Table(
+    "vpc",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False),
+    Column("display_text", String(255), nullable=False),
+    Column("zone_id", Integer, ForeignKey("zones.id"), nullable=False),
+    Column("vpc_offering_id", Integer, ForeignKey("vpc_offerings.id"), nullable=False),
+    Column("cidr", String(64), nullable=False),
+    Column("network_domain", String(255), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
+    _created(),
+    Column("removed", DateTime, nullable=True),
+)
+
+firewall_rules = Table(
+    "firewall_rules",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("ip_address_id", Integer, ForeignKey("user_ip_address.id"), nullable=False),
+    Column("network_id", Integer, ForeignKey("networks.id"), nullable=False),
+    Column("protocol", String(16), nullable=False),
+    Column("start_port", Integer, nullable=True),
+    Column("end_port", Integer, nullable=True),
+    Column("icmp_type", Integer, nullable=True),
+    Column("icmp_code", Integer, nullable=True),
+    Column("cidr_list", String(1024), nullable=True),
+    # Set when the rule was opened by createPortForwardingRule(openfirewall=true); it goes with it.
+    Column("related_pf_id", Integer, ForeignKey("port_forwarding_rules.id"), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
+    _created(),
+)
+
+security_groups = Table(
+    "security_group",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False),
+    Column("description", String(4096), nullable=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
+    _created(),
+    UniqueConstraint("account_id", "name"),
+)
+
+security_group_rules = Table(
+    "security_group_rule",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("security_group_id", Integer, ForeignKey("security_group.id"), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("protocol", String(16), nullable=False),
+    Column("start_port", Integer, nullable=True),
+    Column("end_port", Integer, nullable=True),
+    Column("icmp_type", Integer, nullable=True),
+    Column("icmp_code", Integer, nullable=True),
+    Column("cidr", String(64), nullable=True),
+    Column("allowed_group_id", Integer, ForeignKey("security_group.id"), nullable=True),
+    _created(),
+    Index(None, "security_group_id"),
+)
+
+security_group_vm_map = Table(
+    "security_group_vm_map",
+    metadata,
+    _id(),
+    Column("security_group_id", Integer, ForeignKey("security_group.id"), nullable=False),
+    Column("vm_id", Integer, ForeignKey("vm_instances.id"), nullable=False),
+    UniqueConstraint("security_group_id", "vm_id"),
+    Index(None, "vm_id"),
+)
+
+# One row per data-plane target ("router:<network or vpc uuid>", "host:<host uuid>"): the
+# generation grows exactly when the rendered content's digest changes.
+dataplane_generations = Table(
+    "dataplane_generations",
+    metadata,
+    Column("target", String(80), primary_key=True),
+    Column("generation", BigInteger, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("updated", DateTime, nullable=False),
+)
+
+# Incremental change sets published for a host, so an agent at generation G can fetch G+1...
+host_changes = Table(
+    "host_changes",
+    metadata,
+    _id(),
+    Column("host_id", Integer, ForeignKey("hosts.id"), nullable=False),
+    Column("generation", BigInteger, nullable=False),
+    Column("payload", Text, nullable=False),
+    _created(),
+    UniqueConstraint("host_id", "generation"),
+)

@@ -17,7 +17,7 @@ from nicstack.domain.access import Caller, may_access
 from nicstack.domain.errors import ParameterError, UnknownEntity
 from nicstack.domain.policy import SETTINGS, SETTINGS_BY_NAME, Setting
 
-_NON_NEGATIVE = re.compile(r"^\+?\d{1,10}$")
+_NON_NEGATIVE = re.compile(r"^\+?[0-9]{1,10}$")
 MAX_INT = 2**31 - 1
 
 

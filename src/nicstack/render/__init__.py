@@ -1,0 +1,1 @@
+"""Pure renderers: desired data-plane state -> whole documents for the real tools."""

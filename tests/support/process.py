@@ -1,0 +1,112 @@
+"""Run `nicstack serve` as a real subprocess, as an operator would, and stop it again."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from tests.support.client import Client
+
+STARTUP_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+
+
+@dataclass
+class Served:
+    """A running `nicstack serve` process, with the root admin's known credentials."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    api_key: str
+    secret_key: str
+    password: str
+    log: Path
+
+    @property
+    def admin(self) -> Client:
+        return Client(self.url, self.api_key, self.secret_key)
+
+    def output(self) -> str:
+        """What the server printed so far (stdout and stderr)."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _answers(url: str) -> bool:
+    """True once anything answers HTTP on the endpoint (an unsigned call is a 401 envelope)."""
+    try:
+        requests.get(url, params={"command": "listCapabilities", "response": "json"}, timeout=2)
+    except requests.RequestException:
+        return False
+    return True
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> None:
+    """Terminate the process (SIGTERM, then SIGKILL if it lingers) and reap it."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
+
+
+@contextmanager
+def serving(directory: Path, *extra: str, timeout: float = STARTUP_TIMEOUT) -> Iterator[Served]:
+    """Start `python -m nicstack.cli serve` on a free port with a SQLite file in `directory`.
+
+    The root admin's keys and password are fixed through NICSTACK_ADMIN_* so the caller
+    knows them; `extra` is appended to the command line (e.g. "--demo"). The process is
+    stopped when the block ends, whether it ended well or not.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    host, port = "127.0.0.1", free_port()
+    url = f"http://{host}:{port}/client/api"
+    api_key, secret_key = "test-admin-" + secrets.token_urlsafe(24), secrets.token_urlsafe(48)
+    password = "pw-" + secrets.token_urlsafe(12)
+    env = {
+        **os.environ,
+        "NICSTACK_ADMIN_API_KEY": api_key,
+        "NICSTACK_ADMIN_SECRET_KEY": secret_key,
+        "NICSTACK_ADMIN_PASSWORD": password,
+    }
+    env.pop("NICSTACK_DATABASE_URL", None)
+    command = [
+        sys.executable, "-m", "nicstack.cli", "serve", "--host", host, "--port", str(port),
+        "--database-url", f"sqlite:///{directory}/nicstack.db", *extra,
+    ]
+    log = directory / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    served = Served(url, process, api_key, secret_key, password, log)
+    try:
+        deadline = time.monotonic() + timeout
+        while not _answers(url):
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"nicstack serve exited with status {process.returncode} before answering:\n{served.output()}"
+                )
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"nicstack serve did not answer on {url} within {timeout} s:\n{served.output()}")
+            time.sleep(0.1)
+        yield served
+    finally:
+        stop(process)
