@@ -69,19 +69,27 @@ def stop(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> Non
         process.wait(timeout)
 
 
+def new_admin_keys() -> tuple[str, str, str]:
+    """A fresh api key, secret key and password for the root admin."""
+    return "test-admin-" + secrets.token_urlsafe(24), secrets.token_urlsafe(48), "pw-" + secrets.token_urlsafe(12)
+
+
 @contextmanager
-def serving(directory: Path, *extra: str, timeout: float = STARTUP_TIMEOUT) -> Iterator[Served]:
+def serving(
+    directory: Path, *extra: str, keys: tuple[str, str, str] | None = None, timeout: float = STARTUP_TIMEOUT
+) -> Iterator[Served]:
     """Start `python -m nicstack.cli serve` on a free port with a SQLite file in `directory`.
 
     The root admin's keys and password are fixed through NICSTACK_ADMIN_* so the caller
-    knows them; `extra` is appended to the command line (e.g. "--demo"). The process is
-    stopped when the block ends, whether it ended well or not.
+    knows them (`keys`: api key, secret key, password; random when not given; they only
+    take effect on the database's first start, so pass the same ones to restart a server on
+    the same `directory`); `extra` is appended to the command line (e.g. "--demo"). The
+    process is stopped when the block ends, whether it ended well or not.
     """
     directory.mkdir(parents=True, exist_ok=True)
     host, port = "127.0.0.1", free_port()
     url = f"http://{host}:{port}/client/api"
-    api_key, secret_key = "test-admin-" + secrets.token_urlsafe(24), secrets.token_urlsafe(48)
-    password = "pw-" + secrets.token_urlsafe(12)
+    api_key, secret_key, password = keys or new_admin_keys()
     env = {
         **os.environ,
         "NICSTACK_ADMIN_API_KEY": api_key,
@@ -93,7 +101,7 @@ def serving(directory: Path, *extra: str, timeout: float = STARTUP_TIMEOUT) -> I
         sys.executable, "-m", "nicstack.cli", "serve", "--host", host, "--port", str(port),
         "--database-url", f"sqlite:///{directory}/nicstack.db", *extra,
     ]
-    log = directory / "server.log"
+    log = directory / f"server-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     served = Served(url, process, api_key, secret_key, password, log)
