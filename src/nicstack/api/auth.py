@@ -19,6 +19,8 @@ from nicstack.domain.errors import AuthenticationFailed
 
 SESSION_LIFETIME = timedelta(hours=8)
 _PBKDF2_ROUNDS = 100_000
+# No key nicstack issues is longer; longer values are refused before any lookup.
+_MAX_CREDENTIAL = 1024
 
 
 def _get(params: Mapping[str, str], name: str) -> str | None:
@@ -29,10 +31,15 @@ def _get(params: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+def _plausible(value: str) -> bool:
+    """Could nicstack have issued this key? Short and printable (PostgreSQL refuses NUL in text)."""
+    return 0 < len(value) <= _MAX_CREDENTIAL and value.isprintable()
+
+
 def by_signature(conn: Connection, params: Mapping[str, str]) -> Caller:
     """The caller whose key signed these parameters; AuthenticationFailed otherwise."""
     api_key, signature = _get(params, "apikey"), _get(params, "signature")
-    if not api_key or not signature:
+    if not api_key or not signature or not _plausible(api_key):
         raise AuthenticationFailed
     version, expires = _get(params, "signatureversion"), _get(params, "expires")
     if version == "3" and expires is None:
@@ -51,10 +58,13 @@ def by_signature(conn: Connection, params: Mapping[str, str]) -> Caller:
 
 def by_session(conn: Connection, session_key: str, csrf: str | None) -> Caller:
     """The caller of a live UI session; the session key must come as a parameter (CSRF)."""
+    if not _plausible(session_key):
+        raise AuthenticationFailed
     row = conn.execute(select(t.sessions).where(t.sessions.c.key == session_key)).first()
     if row is None or row.expires <= now():
         raise AuthenticationFailed
-    if csrf is not None and not hmac.compare_digest(csrf, row.csrf_token):
+    # Bytes: compare_digest refuses str with non-ASCII characters (a cookie may carry any).
+    if csrf is not None and not hmac.compare_digest(csrf.encode(), row.csrf_token.encode()):
         raise AuthenticationFailed
     user = accounts.user_by_id(conn, row.user_id)
     if user is None or user.state != "enabled" or user.account.state != "enabled":

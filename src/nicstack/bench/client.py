@@ -27,7 +27,7 @@ class BenchError(Exception):
 
 class ApiError(BenchError):
     def __init__(self, command: str, status: int, body: Any) -> None:
-        inner = next(iter(body.values()), {}) if isinstance(body, dict) else {}
+        inner: Any = next(iter(body.values()), {}) if isinstance(body, dict) else {}
         self.status = status
         self.text = str(inner.get("errortext", body)) if isinstance(inner, dict) else str(body)
         super().__init__(f"{command} answered HTTP {status}: {self.text}")
@@ -139,12 +139,13 @@ def _status_kb(pid: int, field: str) -> int:
 class ServerProcess:
     """`nicstack serve` on a SQLite file in a subprocess, with admin keys we chose."""
 
-    def __init__(self, workdir: Path, database: Path) -> None:
+    def __init__(self, workdir: Path, database: Path, admin: tuple[str, str] | None = None) -> None:
+        """`admin`: the (api key, secret key) a previous server on this database bootstrapped."""
         self.workdir = workdir
         self.database_url = f"sqlite:///{database}"
         self.port = free_port()
-        self.keys = Keys(f"http://127.0.0.1:{self.port}/client/api", secrets.token_urlsafe(32),
-                         secrets.token_urlsafe(32))
+        api_key, secret_key = admin or (secrets.token_urlsafe(32), secrets.token_urlsafe(32))
+        self.keys = Keys(f"http://127.0.0.1:{self.port}/client/api", api_key, secret_key)
         self.log_path = workdir / f"server-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 

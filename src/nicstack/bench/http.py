@@ -70,6 +70,7 @@ class Phase:
     errors: int  # error answers inside the window
     server_cpu: float  # cores used by the server process during the window
     client_cpu: float  # cores used by all load processes together
+    server_cpu_ms: float  # server CPU time per answered request (job worker included)
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,7 @@ def _drive(server: ServerProcess, database: Path, command: str, results: Any, go
         rps=len(latencies) / duration, p50_ms=percentile(latencies, 0.5), p99_ms=percentile(latencies, 0.99),
         max_ms=max(latencies, default=math.nan), errors=sum(o.window_errors for o in outs),
         server_cpu=(cpu_end[0] - cpu_start[0]) / wall, client_cpu=client_cpu / (warmup + duration),
+        server_cpu_ms=(cpu_end[0] - cpu_start[0]) * 1000 / len(latencies) if latencies else math.nan,
     )
     return phase, outs, backlog, drained_at
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from nicstack.db.repos import networks, vms
+from nicstack.db.repos import infra, networks, vms
 from nicstack.domain.access import Caller, may_access
 from nicstack.domain.errors import UnknownEntity
 from nicstack.domain.kinds import VmType
-from nicstack.domain.model import Network, Nic, Vm
+from nicstack.domain.model import Host, Network, Nic, Vm, Zone
 
 
 def network(conn: Connection, caller: Caller, uuid: str, param: str = "networkid") -> Network:
@@ -39,4 +39,18 @@ def vm_and_nic(conn: Connection, caller: Caller, nic_uuid: str, param: str = "ni
     found = vms.vm_of_nic(conn, nic_uuid)
     if found is None or not may_access(caller, found[0].account_id, found[0].domain_path):
         raise UnknownEntity(param, nic_uuid)
+    return found
+
+
+def zone(conn: Connection, uuid: str, param: str = "zoneid") -> Zone:
+    found = infra.zone_by(conn, uuid=uuid)
+    if found is None:
+        raise UnknownEntity(param, uuid)
+    return found
+
+
+def host(conn: Connection, uuid: str, param: str = "hostid") -> Host:
+    found = infra.host_by(conn, uuid=uuid)
+    if found is None:
+        raise UnknownEntity(param, uuid)
     return found

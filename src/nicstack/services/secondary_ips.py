@@ -140,6 +140,7 @@ def list_nics(
             if not nics:
                 raise UnknownEntity("nicid", nic_uuid)
         if network_uuid is not None:
+            lookup.network(conn, caller, network_uuid)
             nics = [n for n in nics if n.network_uuid == network_uuid]
         return vm, nics
 

@@ -13,7 +13,7 @@ from nicstack.api.replies import AsyncReply, JsonObject, ListReply, ObjectReply,
 from nicstack.api.scope import OWNER, PAGING, list_scope, page_of
 from nicstack.api.views import network_view
 from nicstack.db import tables as t
-from nicstack.services import networks
+from nicstack.services import lookup, networks
 from nicstack.services.networks import NewNetwork
 
 
@@ -70,9 +70,11 @@ def list_networks(ctx: Context, args: dict[str, Any]) -> Reply:
         # Domain-wide networks in the caller's domain path are usable by everyone there.
         shared = (n.c.account_id.is_(None)) & t.domains.c.path.in_(_ancestors(ctx.caller.domain_path))
         where.append(or_(*owned, shared) if len(owned) == 1 else or_(owned[0] & owned[1], shared))
-    for key, column in (("id", n.c.uuid), ("zoneid", t.zones.c.uuid)):
-        if key in args:
-            where.append(column == args[key])
+    with ctx.db.read() as conn:
+        if "id" in args:
+            where.append(n.c.id == lookup.network(conn, ctx.caller, args["id"], "id").id)
+        if "zoneid" in args:
+            where.append(n.c.zone_id == lookup.zone(conn, args["zoneid"]).id)
     kind = args.get("type") or args.get("guestiptype")
     if kind:
         where.append(n.c.guest_type == kind.capitalize() if kind.lower() != "l2" else n.c.guest_type == "L2")

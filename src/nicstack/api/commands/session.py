@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid as uuidlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +18,7 @@ from nicstack.services import identity
 
 # Longer values are not credentials anyone was given: refuse them before hashing.
 _MAX_FIELD = 1024
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _get(params: Mapping[str, str], name: str) -> str | None:
@@ -34,8 +37,17 @@ def login(rt: Runtime, params: Mapping[str, str]) -> Answer:
     if not password:
         raise MissingParameter("password")
     domain, domain_uuid = _get(params, "domain") or "/", _get(params, "domainId") or None
-    if any(len(v) > _MAX_FIELD for v in (username, password, domain, domain_uuid or "")):
+    for value in (username, domain, domain_uuid or ""):
+        # No account has such a name, and some databases refuse NUL in a query: say "no" early.
+        if len(value) > _MAX_FIELD or _CONTROL.search(value):
+            raise AuthenticationFailed
+    if len(password) > _MAX_FIELD:
         raise AuthenticationFailed
+    if domain_uuid is not None:
+        try:
+            domain_uuid = str(uuidlib.UUID(domain_uuid))
+        except ValueError:
+            raise AuthenticationFailed from None
     session = identity.login(rt.db, username, password, domain, domain_uuid)
     user = session.user
     body = {

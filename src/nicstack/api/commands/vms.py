@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from nicstack.api.context import Context
 from nicstack.api.params import bool_param, list_param, map_param, str_param, uuid_param
 from nicstack.api.registry import ADMINS, command
@@ -13,7 +15,7 @@ from nicstack.api.views import vm_view
 from nicstack.db import tables as t
 from nicstack.db.repos import vms as vm_repo
 from nicstack.domain.model import Vm
-from nicstack.services import vms
+from nicstack.services import lookup, vms
 from nicstack.services.vms import NewVm, NicRequest
 
 
@@ -89,31 +91,26 @@ def list_virtual_machines(ctx: Context, args: dict[str, Any]) -> Reply:
     with ctx.db.read() as conn:
         where: list[Any] = [t.vms.c.vm_type == "User"]
         if "id" in args:
-            where.append(t.vms.c.uuid == args["id"])
-            if not ctx.caller.is_root_admin:
-                scope = list_scope(conn, ctx.caller, {**args, "listall": True})
-                where += _scope_where(scope)
+            # An unknown or foreign id is CloudStack's unknown-uuid error: Terraform reads it as "gone".
+            where.append(t.vms.c.id == lookup.vm(conn, ctx.caller, args["id"], "id").id)
         else:
             where += _scope_where(list_scope(conn, ctx.caller, args))
+        if "zoneid" in args:
+            where.append(t.vms.c.zone_id == lookup.zone(conn, args["zoneid"]).id)
+        if "hostid" in args:
+            where.append(t.vms.c.host_id == lookup.host(conn, args["hostid"]).id)
+        if "networkid" in args:
+            net = lookup.network(conn, ctx.caller, args["networkid"])
+            in_network = select(t.nics.c.vm_id).where(t.nics.c.network_id == net.id, t.nics.c.removed.is_(None))
+            where.append(t.vms.c.id.in_(in_network))
         if "name" in args:
             where.append(t.vms.c.name == args["name"])
         if "state" in args:
             where.append(t.vms.c.state == args["state"])
         if "keyword" in args:
-            where.append(t.vms.c.name.contains(args["keyword"], autoescape=True)
-                         | t.vms.c.display_name.contains(args["keyword"], autoescape=True))
-        if "zoneid" in args:
-            where.append(t.zones.c.uuid == args["zoneid"])
-        if "hostid" in args:
-            where.append(t.hosts.c.uuid == args["hostid"])
-        if "networkid" in args:
-            nets = t.networks
-            inner = t.nics.join(nets, nets.c.id == t.nics.c.network_id)
-            from sqlalchemy import select  # noqa: PLC0415
-
-            where.append(t.vms.c.id.in_(
-                select(t.nics.c.vm_id).select_from(inner).where(nets.c.uuid == args["networkid"],
-                                                                 t.nics.c.removed.is_(None))))
+            keyword = args["keyword"]
+            where.append(t.vms.c.name.contains(keyword, autoescape=True)
+                         | t.vms.c.display_name.contains(keyword, autoescape=True))
         found, total = vm_repo.listing(conn, where, page_of(args))
     return ListReply("virtualmachine", [vm_view(v) for v in found], total)
 

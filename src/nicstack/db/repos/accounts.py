@@ -94,9 +94,11 @@ def accounts(conn: Connection, path_prefix: str | None, account_id: int | None, 
 def _users_query() -> Any:
     return (
         select(
-            t.users.c.id, t.users.c.uuid, t.users.c.username, t.users.c.firstname, t.users.c.lastname,
-            t.users.c.email, t.users.c.api_key, t.users.c.secret_key, t.users.c.state,
-            t.users.c.password_hash, t.users.c.created.label("user_created"), *_ACCOUNT_COLUMNS,
+            # Labelled: the account columns below share these names.
+            t.users.c.id.label("u_id"), t.users.c.uuid.label("u_uuid"), t.users.c.username, t.users.c.firstname,
+            t.users.c.lastname, t.users.c.email, t.users.c.api_key, t.users.c.secret_key,
+            t.users.c.state.label("u_state"), t.users.c.password_hash, t.users.c.created.label("user_created"),
+            *_ACCOUNT_COLUMNS,
         )
         .select_from(
             t.users.join(t.accounts, t.accounts.c.id == t.users.c.account_id).join(
@@ -111,8 +113,8 @@ def _user(row: Row[Any]) -> User:
     m = row._mapping
     account = _account(m)
     return User(
-        m["id"], m["uuid"], m["username"], m["firstname"], m["lastname"], m["email"], m["api_key"],
-        m["secret_key"], m["state"], m["password_hash"], account, m["user_created"],
+        m["u_id"], m["u_uuid"], m["username"], m["firstname"], m["lastname"], m["email"], m["api_key"],
+        m["secret_key"], m["u_state"], m["password_hash"], account, m["user_created"],
     )
 
 

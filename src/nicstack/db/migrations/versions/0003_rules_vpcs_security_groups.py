@@ -1,5 +1,7 @@
 """Firewall rules, VPCs and their offerings, security groups, data-plane generations and host change sets."""
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -9,7 +11,7 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 
-def _created() -> sa.Column[sa.DateTime]:
+def _created() -> sa.Column[datetime]:
     return sa.Column("created", sa.DateTime(), nullable=False)
 
 
@@ -122,9 +124,13 @@ def upgrade() -> None:
         sa.Column("vm_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["security_group_id"], ["security_group.id"],
                                 name=op.f("fk_security_group_vm_map_security_group_id_security_group")),
-        sa.ForeignKeyConstraint(["vm_id"], ["vm_instances.id"], name=op.f("fk_security_group_vm_map_vm_id_vm_instances")),
+        sa.ForeignKeyConstraint(
+            ["vm_id"], ["vm_instances.id"], name=op.f("fk_security_group_vm_map_vm_id_vm_instances")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_security_group_vm_map")),
-        sa.UniqueConstraint("security_group_id", "vm_id", name=op.f("uq_security_group_vm_map_security_group_id_vm_id")),
+        sa.UniqueConstraint(
+            "security_group_id", "vm_id", name=op.f("uq_security_group_vm_map_security_group_id_vm_id")
+        ),
     )
     op.create_index(op.f("ix_security_group_vm_map_vm_id"), "security_group_vm_map", ["vm_id"])
     op.create_table(

@@ -1,0 +1,85 @@
+"""Load balancer rules and their members (VM + guest address)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Connection, Select, select
+
+from nicstack.db import tables as t
+from nicstack.db.repos.rules import base_columns, base_join, base_of, page_query
+from nicstack.domain.rules import LbMember, LoadBalancerRule
+
+lb = t.load_balancing_rules
+m_ = t.load_balancer_vm_map
+
+
+def _query() -> Select[Any]:
+    return select(
+        *lb.c, *base_columns(lb), t.zones.c.uuid.label("zone_uuid"), t.zones.c.name.label("zone_name"),
+    ).select_from(base_join(lb).join(t.zones, t.zones.c.id == t.networks.c.zone_id))
+
+
+def _rule(m: Any) -> LoadBalancerRule:
+    return LoadBalancerRule(
+        base_of(m), m["name"], m["algorithm"], m["protocol"], m["public_port"], m["private_port"], m["zone_uuid"],
+        m["zone_name"],
+    )
+
+
+def rules(conn: Connection, *where: Any) -> list[LoadBalancerRule]:
+    return [_rule(row._mapping) for row in conn.execute(_query().where(*where).order_by(lb.c.id))]
+
+
+def rule_by(conn: Connection, **where: Any) -> LoadBalancerRule | None:
+    found = rules(conn, *(lb.c[key] == value for key, value in where.items()))
+    return found[0] if found else None
+
+
+def listing(conn: Connection, where: list[Any], page: tuple[int, int] | None) -> tuple[list[LoadBalancerRule], int]:
+    rows, total = page_query(conn, _query().where(*where), lb.c.id, page)
+    return [_rule(m) for m in rows], total
+
+
+def update(conn: Connection, rule_id: int, **values: Any) -> None:
+    conn.execute(lb.update().where(lb.c.id == rule_id).values(**values))
+
+
+def delete(conn: Connection, *where: Any) -> None:
+    """Delete matching rules with their member rows."""
+    conn.execute(m_.delete().where(m_.c.load_balancer_id.in_(select(lb.c.id).where(*where))))
+    conn.execute(lb.delete().where(*where))
+
+
+def members(conn: Connection, rule_ids: list[int]) -> dict[int, list[LbMember]]:
+    """Members per rule, in mapping order."""
+    if not rule_ids:
+        return {}
+    rows = conn.execute(
+        select(m_.c.load_balancer_id, m_.c.instance_id, m_.c.instance_ip, t.vms.c.uuid)
+        .select_from(m_.join(t.vms, t.vms.c.id == m_.c.instance_id))
+        .where(m_.c.load_balancer_id.in_(rule_ids))
+        .order_by(m_.c.id)
+    )
+    found: dict[int, list[LbMember]] = defaultdict(list)
+    for row in rows:
+        found[row.load_balancer_id].append(LbMember(row.load_balancer_id, row.instance_id, row.uuid, row.instance_ip))
+    return found
+
+
+def add_member(conn: Connection, rule_id: int, vm_id: int, address: str) -> None:
+    conn.execute(m_.insert().values(load_balancer_id=rule_id, instance_id=vm_id, instance_ip=address))
+
+
+def remove_member(conn: Connection, rule_id: int, vm_id: int, address: str | None = None) -> int:
+    """Remove one VM's mapping (one address, or all of them); returns how many rows went."""
+    where = [m_.c.load_balancer_id == rule_id, m_.c.instance_id == vm_id]
+    if address is not None:
+        where.append(m_.c.instance_ip == address)
+    return int(conn.execute(m_.delete().where(*where)).rowcount)
+
+
+def rules_with_member(vm_id: int) -> Any:
+    """A subquery of the ids of rules that map the VM (listLoadBalancerRules virtualmachineid)."""
+    return select(m_.c.load_balancer_id).where(m_.c.instance_id == vm_id)

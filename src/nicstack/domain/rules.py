@@ -1,0 +1,250 @@
+"""Public addresses, VPCs and the rules on them (static NAT, port forwarding, load balancing, firewall), as values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from ipaddress import IPv4Network, ip_network
+
+from nicstack.domain.errors import ParameterError
+
+MAX_PORT = 65535
+
+
+class PublicIpState(StrEnum):
+    FREE = "Free"
+    ALLOCATED = "Allocated"
+
+
+class LbAlgorithm(StrEnum):
+    ROUNDROBIN = "roundrobin"
+    LEASTCONN = "leastconn"
+    SOURCE = "source"
+
+
+PF_PROTOCOLS = ("tcp", "udp")
+FIREWALL_PROTOCOLS = ("tcp", "udp", "icmp", "all")
+LB_PROTOCOLS = ("tcp", "udp", "tcp-proxy")
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Who owns a resource: what access checks and views need."""
+
+    account_id: int
+    account_name: str
+    domain_id: int
+    domain_uuid: str
+    domain_name: str
+    domain_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class VlanRange:
+    id: int
+    uuid: str
+    zone_id: int
+    zone_uuid: str
+    zone_name: str
+    vlan: str | None
+    gateway: str
+    netmask: str
+    start_ip: str
+    end_ip: str
+    for_virtual_network: bool
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PublicIp:
+    id: int
+    uuid: str
+    address: str
+    zone_id: int
+    zone_uuid: str
+    zone_name: str
+    range_id: int
+    range_uuid: str
+    range_vlan: str | None
+    state: PublicIpState
+    owner: Owner | None
+    network_id: int | None
+    network_uuid: str | None
+    network_name: str | None
+    vpc_id: int | None
+    vpc_uuid: str | None
+    vpc_name: str | None
+    is_source_nat: bool
+    is_static_nat: bool
+    vm_id: int | None
+    vm_uuid: str | None
+    vm_name: str | None
+    vm_display_name: str | None
+    vm_ip: str | None
+    allocated: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class VpcOffering:
+    id: int
+    uuid: str
+    name: str
+    display_text: str
+    services: tuple[str, ...]
+    is_default: bool
+    state: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Vpc:
+    id: int
+    uuid: str
+    name: str
+    display_text: str
+    zone_id: int
+    zone_uuid: str
+    zone_name: str
+    offering: VpcOffering
+    cidr: str
+    network_domain: str | None
+    state: str
+    owner: Owner
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RuleBase:
+    """What every rule on a public IP shares."""
+
+    id: int
+    uuid: str
+    ip_id: int
+    ip_uuid: str
+    ip_address: str
+    network_id: int
+    network_uuid: str
+    state: str
+    owner: Owner
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PortForwardingRule:
+    base: RuleBase
+    protocol: str
+    public_start: int
+    public_end: int
+    private_start: int
+    private_end: int
+    vm_id: int
+    vm_uuid: str
+    vm_name: str
+    vm_display_name: str
+    dest_ip: str
+    cidr_list: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FirewallRule:
+    base: RuleBase
+    protocol: str
+    start_port: int | None
+    end_port: int | None
+    icmp_type: int | None
+    icmp_code: int | None
+    cidr_list: tuple[str, ...]
+    related_pf_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadBalancerRule:
+    base: RuleBase
+    name: str
+    algorithm: str
+    protocol: str
+    public_port: int
+    private_port: int
+    zone_uuid: str
+    zone_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LbMember:
+    rule_id: int
+    vm_id: int
+    vm_uuid: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class PortUse:
+    """Public ports a rule takes on its public IP, for conflict checks."""
+
+    what: str
+    transport: str
+    start: int
+    end: int
+
+    def clashes(self, other: PortUse) -> bool:
+        return self.transport == other.transport and self.start <= other.end and other.start <= self.end
+
+
+def pf_use(rule: PortForwardingRule) -> PortUse:
+    return PortUse(f"port forwarding rule {rule.base.uuid}", rule.protocol, rule.public_start, rule.public_end)
+
+
+def lb_use(rule: LoadBalancerRule) -> PortUse:
+    # haproxy serves tcp (and tcp-proxy) over TCP; only a udp rule takes a UDP port.
+    transport = "udp" if rule.protocol == "udp" else "tcp"
+    return PortUse(f"load balancer rule {rule.base.uuid}", transport, rule.public_port, rule.public_port)
+
+
+def first_clash(new: PortUse, taken: Iterable[PortUse]) -> PortUse | None:
+    return next((t for t in taken if new.clashes(t)), None)
+
+
+def port_range(start: int, end: int | None, what: str) -> tuple[int, int]:
+    """An inclusive range from a start port and an optional end port (default: the start)."""
+    last = start if end is None else end
+    for port in (start, last):
+        if not 1 <= port <= MAX_PORT:
+            raise ParameterError(f"Invalid {what} {port}: a port is 1-{MAX_PORT}")
+    if last < start:
+        raise ParameterError(f"Invalid {what} range {start}-{last}: the end port is below the start port")
+    return start, last
+
+
+def protocol_of(value: str, allowed: tuple[str, ...], param: str = "protocol") -> str:
+    lowered = value.strip().lower()
+    if lowered not in allowed:
+        raise ParameterError(f"Invalid value {value!r} for {param}: use one of {', '.join(allowed)}")
+    return lowered
+
+
+def algorithm_of(value: str) -> str:
+    return protocol_of(value, tuple(LbAlgorithm), "algorithm")
+
+
+def cidr_list(items: Iterable[str], param: str = "cidrlist") -> tuple[str, ...]:
+    """IPv4 CIDRs as given (host bits must be zero), sorted and without repeats."""
+    found: set[IPv4Network] = set()
+    for item in items:
+        try:
+            parsed = ip_network(item.strip(), strict=True)
+        except ValueError:
+            raise ParameterError(f"Invalid value {item!r} for {param}: not an IPv4 CIDR") from None
+        if not isinstance(parsed, IPv4Network):
+            raise ParameterError(f"Invalid value {item!r} for {param}: not an IPv4 CIDR")
+        found.add(parsed)
+    return tuple(str(c) for c in sorted(found))
+
+
+def join_cidrs(cidrs: tuple[str, ...]) -> str | None:
+    return ",".join(cidrs) if cidrs else None
+
+
+def split_cidrs(text: str | None) -> tuple[str, ...]:
+    return tuple(c for c in (text or "").split(",") if c)

@@ -1,0 +1,218 @@
+"""Render one virtual router's NAT and ingress filtering as a single iptables-restore document.
+
+Layout of the document (every rule carries `-m comment --comment "<uuid>"`: the rule's uuid, the
+public IP's for static NAT / source NAT / a firewall chain, the tier's for hairpin NAT):
+
+`*nat`
+  PREROUTING and OUTPUT: DNAT public ip[:ports] -> guest address[:ports] for static NAT and port
+  forwarding. No input interface is matched, so guests reach the public address too (hairpin), and
+  OUTPUT lets the router itself reach them.
+  POSTROUTING: hairpin SNAT per tier (guest -> public ip -> guest in the same tier must come back
+  through the router), SNAT of each static-NAT guest address to its public address, then source NAT
+  of every tier to the source-NAT address.
+`*filter`
+  INPUT (policy ACCEPT, so control and guest interfaces keep working): established traffic, the
+  firewall chain of each public IP and the ICMP it lets through, the load balancer ports haproxy
+  serves, then DROP of anything else arriving on the public interface.
+  FORWARD (policy DROP): established traffic, the firewall chains, one ACCEPT per NAT/PF target,
+  then everything arriving on a guest interface (egress and, in a VPC, the default allow ACL).
+  `FW_<public ip>` (isolated only): one RETURN per firewall rule and CIDR, then DROP. The chains are
+  entered on conntrack's *original* destination and match the *original* (public) ports, because in
+  FORWARD the packet has already been rewritten to the guest address. A VPC has no firewall chains:
+  the target ACCEPTs are its default allow ACL for exactly the ports the rules open.
+Port ranges map one to one with `G:first-last/public_first` (kernel >= 5.9, iptables >= 1.8.6);
+without the base port the kernel would pick any port of the range.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from hashlib import sha256
+from ipaddress import IPv4Address, IPv4Network
+from uuid import UUID
+
+from nicstack.render.router_state import FirewallRule, PortRange, Protocol, RouterKind, RouterState
+
+CHAIN_MAX = 28
+FIREWALL_PREFIX = "FW_"
+
+
+def chain_name(prefix: str, key: str) -> str:
+    """`prefix` + `key` with every other character than [A-Za-z0-9-] as '-', or, when that is longer than
+    28 characters, `prefix` + the start of sha256(key): readable for IPv4 and always within the bound."""
+    if len(prefix) > CHAIN_MAX - 8:
+        raise ValueError(f"chain prefix {prefix!r} leaves too little room for a key")
+    readable = prefix + re.sub(r"[^A-Za-z0-9-]", "-", key)
+    if len(readable) <= CHAIN_MAX:
+        return readable
+    return prefix + sha256(key.encode()).hexdigest()[: CHAIN_MAX - len(prefix)]
+
+
+def firewall_chain(public_ip: IPv4Address) -> str:
+    return chain_name(FIREWALL_PREFIX, str(public_ip))
+
+
+@dataclass(frozen=True, slots=True)
+class _Forward:
+    """One DNAT mapping, static NAT (no protocol, no ports) or port forwarding."""
+
+    public_ip: IPv4Address
+    guest: IPv4Address
+    protocol: Protocol | None
+    public_ports: PortRange | None
+    private_ports: PortRange | None
+    source_cidrs: tuple[IPv4Network, ...]
+    comment: UUID
+
+    @property
+    def key(self) -> tuple[IPv4Address, str, PortRange, UUID]:
+        return (self.public_ip, self.protocol or "", self.public_ports or PortRange(1, 1), self.comment)
+
+
+def render_router_iptables(state: RouterState) -> str:
+    """The whole iptables-restore document for `state`: deterministic, whatever the order of its tuples."""
+    forwards = sorted(_forwards(state), key=lambda f: f.key)
+    lines = [
+        f"# nicstack virtual router {state.kind} {state.uuid}: generated, do not edit",
+        *_nat(state, forwards),
+        *_filter(state, forwards),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _forwards(state: RouterState) -> Iterator[_Forward]:
+    for ip in state.public_ips:
+        if ip.static_nat is not None:
+            yield _Forward(ip.address, ip.static_nat.address, None, None, None, (), ip.uuid)
+    for pf in state.port_forwards:
+        yield _Forward(
+            pf.public_ip, pf.target.address, pf.protocol, pf.public_ports, pf.private_ports,
+            tuple(sorted(set(pf.source_cidrs))), pf.uuid,
+        )
+
+
+def _nat(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
+    yield "*nat"
+    yield from (f":{chain} ACCEPT [0:0]" for chain in ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"))
+    for chain in ("PREROUTING", "OUTPUT"):
+        for f in forwards:
+            match = _protocol(f.protocol) + _dport(f.protocol, f.public_ports)
+            yield f"-A {chain} -d {f.public_ip}/32{match}{_comment(f.comment)} -j DNAT --to-destination {_to(f)}"
+    tiers = sorted(state.tiers, key=lambda t: (t.cidr, t.uuid))
+    for tier in tiers:
+        yield (
+            f"-A POSTROUTING -s {tier.cidr} -o {tier.interface}{_comment(tier.uuid)}"
+            f" -j SNAT --to-source {tier.gateway}"
+        )
+    out = state.public_interface
+    for ip in sorted(state.public_ips, key=lambda p: p.address):
+        if ip.static_nat is not None:
+            guest = ip.static_nat.address
+            yield f"-A POSTROUTING -s {guest}/32 -o {out}{_comment(ip.uuid)} -j SNAT --to-source {ip.address}"
+    source_nat = state.source_nat
+    if source_nat is not None:
+        for tier in tiers:
+            yield (
+                f"-A POSTROUTING -s {tier.cidr} -o {out}{_comment(source_nat.uuid)}"
+                f" -j SNAT --to-source {source_nat.address}"
+            )
+    yield "COMMIT"
+
+
+def _filter(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
+    out = state.public_interface
+    public_ips = sorted(state.public_ips, key=lambda p: p.address)
+    firewalled = public_ips if state.kind is RouterKind.ISOLATED else []
+    established = " -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+    yield "*filter"
+    yield from (":INPUT ACCEPT [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]")
+    yield from (f":{firewall_chain(ip.address)} - [0:0]" for ip in firewalled)
+
+    yield "-A INPUT" + established
+    for ip in firewalled:
+        yield f"-A INPUT -i {out} -d {ip.address}/32{_comment(ip.uuid)} -j {firewall_chain(ip.address)}"
+        # ICMP that the firewall let through (a rule opened it) is answered by the router itself.
+        yield f"-A INPUT -i {out} -d {ip.address}/32 -p icmp{_comment(ip.uuid)} -j ACCEPT"
+    for lb in sorted(state.load_balancers, key=lambda r: (r.public_ip, r.public_port, r.uuid)):
+        match = f"-d {lb.public_ip}/32 -p tcp -m tcp --dport {lb.public_port}"
+        yield f"-A INPUT -i {out} {match}{_comment(lb.uuid)} -j ACCEPT"
+    yield f"-A INPUT -i {out} -j DROP"
+
+    yield "-A FORWARD" + established
+    for ip in firewalled:
+        yield (
+            f"-A FORWARD -i {out} -m conntrack --ctstate DNAT --ctorigdst {ip.address}/32{_comment(ip.uuid)}"
+            f" -j {firewall_chain(ip.address)}"
+        )
+    for f in forwards:
+        for source in _sources(f.source_cidrs):
+            yield (
+                f"-A FORWARD -i {out}{source} -d {f.guest}/32"
+                f"{_protocol(f.protocol)}{_dport(f.protocol, f.private_ports)}"
+                f" -m conntrack --ctstate DNAT --ctorigdst {f.public_ip}/32{_origport(f.public_ports, alone=False)}"
+                f"{_comment(f.comment)} -j ACCEPT"
+            )
+    for tier in sorted(state.tiers, key=lambda t: (t.cidr, t.uuid)):
+        yield f"-A FORWARD -i {tier.interface}{_comment(tier.uuid)} -j ACCEPT"
+
+    for ip in firewalled:
+        chain = firewall_chain(ip.address)
+        rules = sorted((r for r in state.firewall_rules if r.public_ip == ip.address), key=_firewall_key)
+        for rule in rules:
+            for source in _sources(rule.source_cidrs):
+                match = f"{source}{_protocol(rule.protocol)}{_firewall_match(rule)}"
+                yield f"-A {chain}{match}{_comment(rule.uuid)} -j RETURN"
+        yield f"-A {chain}{_comment(ip.uuid)} -j DROP"
+    yield "COMMIT"
+
+
+def _firewall_key(rule: FirewallRule) -> tuple[str, PortRange, int, int, UUID]:
+    ports = rule.ports or PortRange(1, 65535)
+    icmp_type = -1 if rule.icmp_type is None else rule.icmp_type
+    icmp_code = -1 if rule.icmp_code is None else rule.icmp_code
+    return (rule.protocol, ports, icmp_type, icmp_code, rule.uuid)
+
+
+def _firewall_match(rule: FirewallRule) -> str:
+    if rule.protocol is Protocol.ICMP and rule.icmp_type is not None:
+        code = "" if rule.icmp_code is None else f"/{rule.icmp_code}"
+        return f" -m icmp --icmp-type {rule.icmp_type}{code}"
+    # Original (public) ports: in FORWARD the packet already carries the private ones.
+    return _origport(rule.ports)
+
+
+def _protocol(protocol: Protocol | None) -> str:
+    return "" if protocol in (None, Protocol.ALL) else f" -p {protocol}"
+
+
+def _dport(protocol: Protocol | None, ports: PortRange | None) -> str:
+    return "" if protocol is None or ports is None else f" -m {protocol} --dport {_colon(ports)}"
+
+
+def _origport(ports: PortRange | None, *, alone: bool = True) -> str:
+    if ports is None:
+        return ""
+    return (" -m conntrack" if alone else "") + f" --ctorigdstport {_colon(ports)}"
+
+
+def _colon(ports: PortRange) -> str:
+    return str(ports.start) if ports.size == 1 else f"{ports.start}:{ports.end}"
+
+
+def _to(f: _Forward) -> str:
+    if f.private_ports is None or f.public_ports is None:
+        return str(f.guest)
+    if f.private_ports.size == 1:
+        return f"{f.guest}:{f.private_ports.start}"
+    return f"{f.guest}:{f.private_ports.start}-{f.private_ports.end}/{f.public_ports.start}"
+
+
+def _sources(cidrs: Iterable[IPv4Network]) -> list[str]:
+    return [f" -s {cidr}" for cidr in sorted(set(cidrs))] or [""]
+
+
+def _comment(uuid: UUID) -> str:
+    # A UUID's text needs no escaping: nothing user-typed reaches the document.
+    return f' -m comment --comment "{uuid}"'

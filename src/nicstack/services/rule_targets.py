@@ -1,0 +1,197 @@
+"""What every rule use case shares: the rule's guest network, the locks, the guest address and port checks.
+
+Lock order, everywhere: the guest network row (`networks.lock`, the same lock `removeIpFromNic`
+takes), then the public IP row. A rule's guest address is read only after the network lock, so a
+concurrent release of that address either committed before (the rule is refused) or waits for
+the rule to commit (the release is refused): no rule ever points at a released address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Connection, select
+
+from nicstack.db import tables as t
+from nicstack.db.repos import events, load_balancers, networks, public_ips, rules, vms, vpcs
+from nicstack.domain.access import Caller
+from nicstack.domain.errors import ParameterError, RuleConflict, Unsupported
+from nicstack.domain.kinds import GuestType, VmState
+from nicstack.domain.model import Network, Vm
+from nicstack.domain.rules import Owner, PortUse, PublicIp, PublicIpState, lb_use, pf_use
+from nicstack.ipam.addresses import parse_ipv4
+from nicstack.services import lookup
+
+T = TypeVar("T")
+# Runs inside the use case's transaction (e.g. to create the async job atomically with it).
+Then = Callable[[Connection, T], str]
+
+
+def record(conn: Connection, caller: Caller, owner: Owner, type_: str, description: str) -> None:
+    events.record(conn, caller, type_, description, account_id=owner.account_id, domain_id=owner.domain_id)
+
+
+def guest_ip(text: str | None, param: str = "vmguestip") -> str | None:
+    """Parse a guest address given by the caller: IPv4 only (rules are IPv4 on the virtual router)."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return str(parse_ipv4(text, param))
+    except ParameterError:
+        raise ParameterError(f"Invalid VM IP address {text!r} for {param}: not an IPv4 address") from None
+
+
+def ensure_rules_supported(net: Network) -> None:
+    if net.guest_type is not GuestType.ISOLATED:
+        raise Unsupported(
+            f"Static NAT, port forwarding and load balancing are not supported on network {net.name}: it is "
+            f"a {net.guest_type} network; they need an isolated network or a VPC tier"
+        )
+
+
+def usable_vm(vm: Vm, ip: PublicIp | None = None, owner: Owner | None = None) -> None:
+    if vm.state in (VmState.DESTROYED, VmState.EXPUNGING):
+        raise ParameterError(f"VM {vm.name} is {vm.state}; recover it before creating rules for it")
+    who = owner or (ip.owner if ip else None)
+    if who is not None and who.account_id != vm.account_id:
+        raise ParameterError(f"VM {vm.name} belongs to another account than the rule's ({who.account_name})")
+
+
+def rule_network(conn: Connection, caller: Caller, ip: PublicIp, vm: Vm | None, network_uuid: str | None) -> Network:
+    """The guest network a rule on `ip` applies to: the IP's network, or one tier of the IP's VPC."""
+    given = lookup.network(conn, caller, network_uuid) if network_uuid else None
+    if ip.vpc_id is None:
+        net = networks.network_by(conn, id=ip.network_id)
+        assert net is not None
+        if given is not None and given.id != net.id:
+            raise ParameterError(f"Public IP {ip.address} belongs to network {net.name}, not {given.name}")
+    elif ip.network_id is not None:
+        net = networks.network_by(conn, id=ip.network_id)
+        assert net is not None
+        if given is not None and given.id != net.id:
+            raise ParameterError(f"Public IP {ip.address} already serves tier {net.name} of VPC {ip.vpc_name}")
+    elif given is not None:
+        if vpcs.vpc_id_of_network(conn, given.id) != ip.vpc_id:
+            raise ParameterError(f"Network {given.name} is not a tier of VPC {ip.vpc_name}")
+        net = given
+    else:
+        net = _vm_tier(conn, ip, vm)
+    ensure_rules_supported(net)
+    return net
+
+
+def _vm_tier(conn: Connection, ip: PublicIp, vm: Vm | None) -> Network:
+    tier_ids = {tier[0] for tier in vpcs.tiers(conn, ip.vpc_id or 0)}
+    nics = [n for n in (vm.nics if vm else ()) if n.network_id in tier_ids]
+    if len(nics) != 1:
+        where = f"VM {vm.name} has {len(nics)} NICs in tiers of VPC {ip.vpc_name}" if vm else "no VM is given"
+        raise ParameterError(f"Give networkid (a tier of VPC {ip.vpc_name}) for public IP {ip.address}: {where}")
+    net = networks.network_by(conn, id=nics[0].network_id)
+    assert net is not None
+    return net
+
+
+def lock_for_rule(conn: Connection, net: Network, ip: PublicIp) -> PublicIp:
+    """Take the network lock, then the public IP's row lock; return the IP as it is now."""
+    networks.lock(conn, net.id)
+    fresh = public_ips.lock(conn, ip.id)
+    if fresh.state is PublicIpState.FREE:
+        raise ParameterError(f"Public IP {ip.address} was released meanwhile")
+    if fresh.network_id not in (None, net.id):
+        raise ParameterError(f"Public IP {fresh.address} serves network {fresh.network_name}, not {net.name}")
+    return fresh
+
+
+def guest_address(conn: Connection, vm: Vm, net: Network, wanted: str | None, param: str = "vmguestip") -> str:
+    """The primary or a secondary IPv4 of the VM's NIC in `net`, as stored now (call under the network lock)."""
+    nics = vms.nics_of(conn, [vm.id]).get(vm.id, [])
+    nic = next((n for n in nics if n.network_id == net.id), None)
+    if nic is None:
+        raise ParameterError(f"VM {vm.name} has no NIC in network {net.name}")
+    if wanted is None:
+        if nic.ip4_address is None:
+            raise ParameterError(f"The NIC of VM {vm.name} in network {net.name} has no IPv4 address")
+        return nic.ip4_address
+    owned = {nic.ip4_address, *(s.address for s in nic.secondary_ips)}
+    if wanted not in owned:
+        raise ParameterError(
+            f"IP address {wanted} given in {param} is not an address of VM {vm.name}'s NIC in network {net.name} "
+            "(the primary or a secondary IP of that NIC)"
+        )
+    return wanted
+
+
+def port_uses(conn: Connection, ip_id: int) -> list[PortUse]:
+    pfs = rules.port_forwards(conn, t.port_forwarding_rules.c.ip_address_id == ip_id)
+    lbs = load_balancers.rules(conn, t.load_balancing_rules.c.ip_address_id == ip_id)
+    return [*(pf_use(r) for r in pfs), *(lb_use(r) for r in lbs)]
+
+
+def refuse_if_static_nat(ip: PublicIp) -> None:
+    if ip.is_static_nat:
+        raise RuleConflict(
+            f"Public IP {ip.address} has static NAT to {ip.vm_ip} of VM {ip.vm_name}: it takes no port forwarding "
+            "or load balancing rules (disable static NAT first)"
+        )
+
+
+def open_firewall(ip: PublicIp, wanted: bool | None) -> bool:
+    """CloudStack's default: open the firewall for rules on isolated networks, never in a VPC (ACLs)."""
+    if ip.vpc_id is not None:
+        if wanted:
+            raise ParameterError(f"Can't have openfirewall=true when IP address {ip.address} belongs to a VPC")
+        return False
+    return True if wanted is None else wanted
+
+
+def bind_tier(conn: Connection, ip: PublicIp, net: Network) -> None:
+    """A VPC address serves one tier from its first rule on."""
+    if ip.vpc_id is not None and ip.network_id is None:
+        public_ips.update(conn, ip.id, network_id=net.id)
+
+
+def release_tier_if_unused(conn: Connection, ip_id: int) -> None:
+    """A VPC address without rules serves no tier any more (CloudStack unassigns it too)."""
+    ip = public_ips.ip_by(conn, id=ip_id)
+    if ip is None or ip.vpc_id is None or ip.is_source_nat or ip.is_static_nat:
+        return
+    if port_uses(conn, ip_id) or rules.firewall_rules(conn, t.firewall_rules.c.ip_address_id == ip_id):
+        return
+    public_ips.update(conn, ip_id, network_id=None)
+
+
+def drop_ip_rules(conn: Connection, ip_id: int) -> None:
+    """Delete every rule on a public IP and its static NAT."""
+    rules.delete_port_forwards(conn, t.port_forwarding_rules.c.ip_address_id == ip_id)
+    rules.delete_firewall_rules(conn, t.firewall_rules.c.ip_address_id == ip_id)
+    load_balancers.delete(conn, t.load_balancing_rules.c.ip_address_id == ip_id)
+    public_ips.update(conn, ip_id, is_static_nat=False, vm_id=None, vm_ip_address=None)
+
+
+def forget_vm(conn: Connection, vm: Vm) -> None:
+    """Expunge: delete the VM's PF rules and LB mappings, disable its static NATs (networks locked first)."""
+    for network_id in sorted({n.network_id for n in vm.nics}):
+        networks.lock(conn, network_id)
+    rules.delete_port_forwards(conn, t.port_forwarding_rules.c.instance_id == vm.id)
+    conn.execute(t.load_balancer_vm_map.delete().where(t.load_balancer_vm_map.c.instance_id == vm.id))
+    nat_ips = list(conn.execute(select(t.public_ips.c.id).where(t.public_ips.c.vm_id == vm.id)).scalars())
+    for ip_id in nat_ips:
+        public_ips.update(conn, ip_id, is_static_nat=False, vm_id=None, vm_ip_address=None)
+        release_tier_if_unused(conn, ip_id)
+
+
+def check_ports_free(conn: Connection, ip: PublicIp, new: PortUse) -> None:
+    """Refuse (537) a rule whose public ports overlap another PF or LB rule's on the same IP and transport."""
+    clash = next((u for u in port_uses(conn, ip.id) if new.clashes(u)), None)
+    if clash is not None:
+        raise RuleConflict(
+            f"Public ports {new.start}-{new.end}/{new.transport} of {ip.address} for {new.what} conflict with "
+            f"{clash.what}, which has {clash.start}-{clash.end}/{clash.transport}"
+        )
+
+
+def owner_of_ip(ip: PublicIp) -> Owner:
+    assert ip.owner is not None
+    return ip.owner
+
