@@ -1,0 +1,115 @@
+"""Use cases of a zone's public IP ranges: createVlanIpRange, listVlanIpRanges, deleteVlanIpRange."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+from typing import Any
+
+from nicstack.db import tables as t
+from nicstack.db.database import Database
+from nicstack.db.repos import events, public_ips
+from nicstack.domain.access import Caller
+from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity, Unsupported
+from nicstack.domain.kinds import ZoneType
+from nicstack.domain.rules import VlanRange
+from nicstack.ipam.addresses import network_from_gateway, parse_ipv4, usable_bounds
+from nicstack.services import lookup
+
+# Each address of a public range is a row (as in CloudStack): a /16 is the largest range taken at once.
+MAX_RANGE_SIZE = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class NewRange:
+    zone_uuid: str
+    gateway: str
+    netmask: str
+    start_ip: str
+    end_ip: str | None = None
+    vlan: str | None = None
+    for_virtual_network: bool = True
+
+
+def _addresses(spec: NewRange) -> list[str]:
+    """Validate the range against its subnet; the addresses it holds, in order."""
+    gateway = parse_ipv4(spec.gateway, "gateway")
+    subnet = network_from_gateway(gateway, spec.netmask)
+    start = parse_ipv4(spec.start_ip, "startip")
+    end = parse_ipv4(spec.end_ip, "endip") if spec.end_ip else start
+    if start > end:
+        raise ParameterError(f"Invalid public IP range {start}-{end}: the start IP is above the end IP")
+    low, high = usable_bounds(subnet)
+    if not (low <= int(start) and int(end) <= high):
+        raise ParameterError(f"Public IP range {start}-{end} is not inside the usable addresses of {subnet}")
+    if start <= gateway <= end:
+        raise ParameterError(f"The gateway {gateway} may not be part of the public IP range {start}-{end}")
+    size = int(end) - int(start) + 1
+    if size > MAX_RANGE_SIZE:
+        raise ParameterError(f"Public IP range {start}-{end} holds {size} addresses; at most {MAX_RANGE_SIZE}")
+    return [str(IPv4Address(v)) for v in range(int(start), int(end) + 1)]
+
+
+def create_vlan_range(db: Database, caller: Caller, spec: NewRange) -> VlanRange:
+    if not spec.for_virtual_network:
+        raise Unsupported(
+            "createVlanIpRange takes public ranges (forvirtualnetwork=true) here; guest ranges of shared networks "
+            "are not supported by this command"
+        )
+    addresses = _addresses(spec)
+    with db.write() as conn:
+        zone = lookup.zone(conn, spec.zone_uuid)
+        if zone.network_type is not ZoneType.ADVANCED:
+            raise Unsupported(f"Zone {zone.name} is a Basic zone: public IP ranges need an Advanced zone")
+        public_ips.lock_zone_ranges(conn, zone.id)
+        first, last = int(IPv4Address(addresses[0])), int(IPv4Address(addresses[-1]))
+        for other in public_ips.ranges(conn, t.vlan_ip_ranges.c.zone_id == zone.id):
+            if int(IPv4Address(other.start_ip)) <= last and first <= int(IPv4Address(other.end_ip)):
+                raise ParameterError(
+                    f"Public IP range {addresses[0]}-{addresses[-1]} overlaps range {other.start_ip}-{other.end_ip}"
+                    f" ({other.uuid}) of zone {zone.name}"
+                )
+        values: dict[str, Any] = {
+            "zone_id": zone.id, "for_virtual_network": True, "vlan": spec.vlan or "untagged",
+            "gateway": spec.gateway.strip(), "netmask": spec.netmask.strip(), "start_ip": addresses[0],
+            "end_ip": addresses[-1],
+        }
+        range_id = public_ips.create_range(conn, values, addresses)
+        events.record(conn, caller, "VLAN.IP.RANGE.CREATE",
+                      f"Created public IP range {addresses[0]}-{addresses[-1]} in zone {zone.name}")
+        found = public_ips.ranges(conn, t.vlan_ip_ranges.c.id == range_id)
+        return found[0]
+
+
+def delete_vlan_range(db: Database, caller: Caller, uuid: str) -> VlanRange:
+    with db.write() as conn:
+        found = public_ips.range_by(conn, uuid)
+        if found is None:
+            raise UnknownEntity("id", uuid)
+        public_ips.lock_zone_ranges(conn, found.zone_id)
+        taken = public_ips.allocated_in_range(conn, found.id)
+        if taken:
+            raise ResourceInUse(
+                f"Public IP range {found.start_ip}-{found.end_ip} still has allocated addresses "
+                f"({', '.join(taken)}{'...' if len(taken) == 5 else ''}): release them first"
+            )
+        public_ips.delete_range(conn, found.id)
+        events.record(conn, caller, "VLAN.IP.RANGE.DELETE",
+                      f"Deleted public IP range {found.start_ip}-{found.end_ip} of zone {found.zone_name}")
+        return found
+
+
+def list_vlan_ranges(db: Database, args: dict[str, Any]) -> list[VlanRange]:
+    r = t.vlan_ip_ranges
+    with db.read() as conn:
+        where: list[Any] = []
+        if "id" in args:
+            found = public_ips.range_by(conn, args["id"])
+            if found is None:
+                raise UnknownEntity("id", args["id"])
+            where.append(r.c.id == found.id)
+        if "zoneid" in args:
+            where.append(r.c.zone_id == lookup.zone(conn, args["zoneid"]).id)
+        if args.get("forvirtualnetwork") is False:
+            return []
+        return public_ips.ranges(conn, *where)
