@@ -1,0 +1,86 @@
+"""Use cases of VPCs: createVPC, deleteVPC, restartVPC (tiers are createNetwork with vpcid)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+
+from nicstack.db.database import Database
+from nicstack.db.repos import vpcs
+from nicstack.domain.access import Caller
+from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity, Unsupported
+from nicstack.domain.kinds import ZoneType
+from nicstack.domain.rules import Vpc
+from nicstack.ipam.addresses import parse_network
+from nicstack.services import lookup, lookup_rules, routers
+from nicstack.services.networks import owner_account
+from nicstack.services.public_ips import forget_vpc
+from nicstack.services.rule_targets import Then, record
+
+VPC_STATE = "Enabled"
+# A VPC must leave room for tiers: a /28 holds one small tier.
+SMALLEST_VPC_PREFIX = 28
+
+
+@dataclass(frozen=True, slots=True)
+class NewVpc:
+    name: str
+    display_text: str
+    cidr: str
+    offering_uuid: str
+    zone_uuid: str
+    network_domain: str | None = None
+    account: str | None = None
+    domain_uuid: str | None = None
+
+
+def create_vpc(db: Database, caller: Caller, spec: NewVpc, then: Then[Vpc]) -> str:
+    cidr = parse_network(spec.cidr, "cidr")
+    if not isinstance(cidr, IPv4Network) or cidr.prefixlen > SMALLEST_VPC_PREFIX:
+        raise ParameterError(f"Invalid value {spec.cidr!r} for cidr: need an IPv4 CIDR of /{SMALLEST_VPC_PREFIX} "
+                             "or larger")
+    with db.write() as conn:
+        zone = lookup.zone(conn, spec.zone_uuid)
+        if zone.network_type is not ZoneType.ADVANCED:
+            raise Unsupported(f"Zone {zone.name} is a Basic zone: VPCs need an Advanced zone")
+        offering = vpcs.offering_by(conn, uuid=spec.offering_uuid)
+        if offering is None:
+            raise UnknownEntity("vpcofferingid", spec.offering_uuid)
+        if offering.state != "Enabled":
+            raise ParameterError(f"VPC offering {offering.name} is {offering.state}")
+        owner = owner_account(conn, caller, spec.account, spec.domain_uuid)
+        vpc_id = vpcs.create(
+            conn, name=spec.name, display_text=spec.display_text or spec.name, zone_id=zone.id,
+            vpc_offering_id=offering.id, cidr=str(cidr), network_domain=spec.network_domain, state=VPC_STATE,
+            account_id=owner.id, domain_id=owner.domain_id,
+        )
+        vpc = vpcs.vpc_by(conn, id=vpc_id)
+        assert vpc is not None
+        record(conn, caller, vpc.owner, "VPC.CREATE", f"Created VPC {vpc.name} ({vpc.cidr})")
+        return then(conn, vpc)
+
+
+def delete_vpc(db: Database, caller: Caller, uuid: str, then: Then[Vpc]) -> str:
+    """Delete a VPC without tiers, releasing its public IPs (source NAT included)."""
+    with db.write() as conn:
+        vpc = lookup_rules.vpc(conn, caller, uuid, "id")
+        vpcs.lock(conn, vpc.id)
+        tiers = vpcs.tiers(conn, vpc.id)
+        if tiers:
+            names = ", ".join(name for _, _, name, _ in tiers)
+            raise ResourceInUse(f"VPC {vpc.name} still has tiers ({names}): delete them first")
+        forget_vpc(conn, vpc.id)
+        vpcs.mark_removed(conn, vpc.id)
+        record(conn, caller, vpc.owner, "VPC.DELETE", f"Deleted VPC {vpc.name}")
+        return then(conn, vpc)
+
+
+def restart_vpc(db: Database, caller: Caller, uuid: str, cleanup: bool, then: Then[Vpc]) -> str:
+    """Re-derive the VPC router's configuration from the stored state; rules and addresses persist."""
+    with db.write() as conn:
+        vpc = lookup_rules.vpc(conn, caller, uuid, "id")
+        config = routers.refresh_vpc(conn, vpc)
+        how = "with cleanup" if cleanup else "without cleanup"
+        record(conn, caller, vpc.owner, "VPC.RESTART",
+               f"Restarted VPC {vpc.name} {how}: router configuration generation {config.generation}")
+        return then(conn, vpc)
