@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import ipaddress
 import multiprocessing
-import os
 import random
-import secrets
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import func, select
 
+from nicstack.db import tables as t
+from nicstack.db.database import Database
 from tests.conftest import Cloud
 from tests.support.client import Client
+from tests.support.process import new_admin_keys, serving
 from tests.support.world import Zone, defaults, deploy, make_network, make_tenant, make_zone
 
 pytestmark = pytest.mark.api
@@ -141,67 +139,20 @@ def test_eight_threads_exhausting_a_slash_26_get_every_free_address_exactly_once
     check_exhaustion(world, outcomes)
 
 
-# --- several server processes on one PostgreSQL database --------------------------------------
-
-
-class ServerProcess:
-    """A `nicstack serve` subprocess on a free port."""
-
-    def __init__(self, database_url: str, log: Path, env: dict[str, str] | None = None) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}/client/api"
-        self.log = log
-        command = [sys.executable, "-m", "nicstack.cli", "serve", "--port", str(port),
-                   "--database-url", database_url]
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(command, stdout=out, stderr=out, env=os.environ | (env or {}))
-
-    def wait_ready(self, timeout: float = 60) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise AssertionError(f"nicstack serve exited with {self.process.returncode}:\n{self.log.read_text()}")
-            try:
-                requests.get(self.url, timeout=2).close()
-                return self.url
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"nicstack serve silent on {self.url}:\n{self.log.read_text()}") from None
-                time.sleep(0.1)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
-
-
-@contextmanager
-def servers(database_url: str, count: int, folder: Path, admin_env: dict[str, str]) -> Iterator[list[str]]:
-    """`count` servers on one database; the first creates the schema and the admin, the others find both."""
-    started: list[ServerProcess] = []
-    try:
-        started.append(ServerProcess(database_url, folder / "serve-0.log", admin_env))
-        urls = [started[0].wait_ready()]
-        started += [ServerProcess(database_url, folder / f"serve-{i}.log") for i in range(1, count)]
-        urls += [server.wait_ready() for server in started[1:]]
-        yield urls
-    finally:
-        for server in started:
-            server.stop()
+# --- several `nicstack serve` processes on one PostgreSQL database ----------------------------
 
 
 def test_four_processes_on_four_servers_sharing_postgresql_never_hand_out_an_address_twice(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    api_key, secret_key = secrets.token_urlsafe(32), secrets.token_urlsafe(48)
-    keys = {"NICSTACK_ADMIN_API_KEY": api_key, "NICSTACK_ADMIN_SECRET_KEY": secret_key}
-    with servers(postgres_url, 4, tmp_path, keys) as urls:
-        admin = Client(urls[0], api_key, secret_key)
+    keys = new_admin_keys()
+    with ExitStack() as stack:
+        # tests.support.process serves SQLite by default; a later --database-url wins. The first
+        # server creates the schema and the admin (from `keys`), the others find both there.
+        served = [stack.enter_context(serving(tmp_path / f"serve-{i}", "--database-url", postgres_url, keys=keys))
+                  for i in range(4)]
+        urls = [s.url for s in served]
+        admin = served[0].admin
         world = make_slash26(admin, make_zone(admin), defaults(admin))
         user = world.tenant
         spawn = multiprocessing.get_context("spawn")
@@ -211,6 +162,19 @@ def test_four_processes_on_four_servers_sharing_postgresql_never_hand_out_an_add
             )
         assert all(outcome.handed for outcome in outcomes), "every process got addresses"
         check_exhaustion(world, outcomes)
+        assert all(s.process.poll() is None for s in served), "every server is still up"
+    # The servers shared the PostgreSQL database: it holds every usable address of the /26 once.
+    shared = Database(postgres_url, pool=False)
+    try:
+        with shared.read() as conn:
+            a, n = t.ip_allocations, t.networks
+            held = conn.execute(
+                select(func.count()).select_from(a.join(n, n.c.id == a.c.network_id))
+                .where(n.c.uuid == world.network["id"])
+            ).scalar_one()
+    finally:
+        shared.dispose()
+    assert held == CIDR.num_addresses - 2
 
 
 # --- add and remove on one NIC under a limit of 5 ---------------------------------------------
@@ -235,7 +199,7 @@ def test_concurrent_adds_and_removes_on_one_nic_never_exceed_a_limit_of_five(
     nic_id = vm["nic"][0]["id"]
     live: dict[str, str] = {}
     lock = threading.Lock()
-    tally = {"added": 0, "refused": 0, "removed": 0}
+    tally = {"added": 0, "refused": 0, "removed": 0, "lost race": 0}
     start = threading.Barrier(8)
 
     def listed(client: Client) -> list[dict[str, Any]]:
@@ -252,10 +216,9 @@ def test_concurrent_adds_and_removes_on_one_nic_never_exceed_a_limit_of_five(
 
     def steps(client: Client, rng: random.Random) -> None:
         for _ in range(25):
+            # Victims are not claimed: two threads may remove the same IP, and only one may succeed.
             with lock:
                 victim = rng.choice(sorted(live)) if live and rng.random() < 0.35 else None
-                if victim is not None:
-                    del live[victim]
             if victim is None:
                 status, body = client.raw("addIpToNic", nicid=nic_id)
                 inner = next(iter(body.values()))
@@ -272,8 +235,16 @@ def test_concurrent_adds_and_removes_on_one_nic_never_exceed_a_limit_of_five(
                     tally["added"] += 1
             else:
                 status, body = client.raw("removeIpFromNic", id=victim)
+                inner = next(iter(body.values()))
+                if status == 431:
+                    assert victim in inner["errortext"] and "does not exist" in inner["errortext"], inner
+                    with lock:
+                        tally["lost race"] += 1
+                    continue
                 assert status == 200, body
                 with lock:
+                    assert victim in live, f"{victim} was removed twice"
+                    del live[victim]
                     tally["removed"] += 1
             assert len(listed(client)) <= 5
 
@@ -285,5 +256,8 @@ def test_concurrent_adds_and_removes_on_one_nic_never_exceed_a_limit_of_five(
     addresses = [s["ipaddress"] for s in final]
     assert len(addresses) == len(set(addresses))
     assert {s["id"]: s["ipaddress"] for s in final} == live
+    with cloud.db.read() as conn:
+        flag = conn.execute(select(t.nics.c.secondary_ip).where(t.nics.c.uuid == nic_id)).scalar_one()
+    assert bool(flag) == bool(final)
     assert tally["added"] > 0 and tally["removed"] > 0 and tally["refused"] > 0, tally
     assert sum(tally.values()) == 200

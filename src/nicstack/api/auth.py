@@ -5,17 +5,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, select
 
 from nicstack.api.signature import parse_expires, verify
 from nicstack.db import tables as t
+from nicstack.db.database import Database
 from nicstack.db.repos import accounts
 from nicstack.db.rows import now
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import AuthenticationFailed
+from nicstack.domain.model import User
 
 SESSION_LIFETIME = timedelta(hours=8)
 _PBKDF2_ROUNDS = 100_000
@@ -36,7 +39,7 @@ def _plausible(value: str) -> bool:
     return 0 < len(value) <= _MAX_CREDENTIAL and value.isprintable()
 
 
-def by_signature(conn: Connection, params: Mapping[str, str]) -> Caller:
+def by_signature(find_user: Callable[[str], User | None], params: Mapping[str, str]) -> Caller:
     """The caller whose key signed these parameters; AuthenticationFailed otherwise."""
     api_key, signature = _get(params, "apikey"), _get(params, "signature")
     if not api_key or not signature or not _plausible(api_key):
@@ -48,7 +51,7 @@ def by_signature(conn: Connection, params: Mapping[str, str]) -> Caller:
         when = parse_expires(expires)
         if when is None or when <= datetime.now(UTC):
             raise AuthenticationFailed
-    user = accounts.user_by_api_key(conn, api_key)
+    user = find_user(api_key)
     if user is None or user.secret_key is None or not verify(user.secret_key, params, signature):
         raise AuthenticationFailed
     if user.state != "enabled" or user.account.state != "enabled":
@@ -90,3 +93,27 @@ def check_password(password: str, stored: str) -> bool:
 def new_key() -> str:
     """An API or secret key: URL-safe, as long as CloudStack's."""
     return secrets.token_urlsafe(64)
+
+
+class KeyCache:
+    """API key -> user for a few seconds: every request is signed, and a database round trip
+    per request for the same few keys costs more than the command itself. A disabled user or a
+    replaced key takes effect within `ttl` seconds; unknown keys are never cached."""
+
+    def __init__(self, db: Database, ttl: float = 2.0) -> None:
+        self._db = db
+        self._ttl = ttl
+        self._entries: dict[str, tuple[float, User]] = {}
+
+    def user(self, api_key: str) -> User | None:
+        now_ = time.monotonic()
+        hit = self._entries.get(api_key)
+        if hit is not None and hit[0] > now_:
+            return hit[1]
+        with self._db.read() as conn:
+            user = accounts.user_by_api_key(conn, api_key)
+        if user is None:
+            self._entries.pop(api_key, None)
+        else:
+            self._entries[api_key] = (now_ + self._ttl, user)
+        return user

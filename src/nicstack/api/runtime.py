@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from nicstack.api.auth import KeyCache
 from nicstack.api.registry import COMMANDS
 from nicstack.db.database import Database
 from nicstack.db.repos import accounts, jobs
@@ -26,9 +27,13 @@ BATCH = 200
 class Runtime:
     db: Database
     server: str
+    keys: KeyCache = field(init=False)
     _queue: queue.Queue[int | None] = field(default_factory=queue.Queue)
     _thread: threading.Thread | None = None
     _stopping: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.keys = KeyCache(self.db)
 
     def start(self) -> None:
         """Fail what a previous life left pending, then run the worker thread."""
@@ -87,7 +92,7 @@ class Runtime:
         try:
             with self.db.read() as conn:
                 pending = [j for j in jobs.by_ids(conn, job_ids) if j.status is JobStatus.PENDING]
-                users = {j.user_id: accounts.user_by_id(conn, j.user_id) for j in pending}
+                users = {uid: accounts.user_by_id(conn, uid) for uid in {j.user_id for j in pending}}
             outcomes = []
             for job in pending:
                 user = users[job.user_id]

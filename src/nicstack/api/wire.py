@@ -58,14 +58,14 @@ def _response_key(name: str) -> str:
 
 
 def _authenticate(rt: Runtime, params: Mapping[str, str], cookies: Mapping[str, str]) -> Caller:
-    with rt.db.read() as conn:
-        session_key = params.get("sessionkey")
-        if session_key:
-            cookie = cookies.get(SESSION_COOKIE)
-            if cookie is None:
-                raise AuthenticationFailed
+    session_key = params.get("sessionkey")
+    if session_key:
+        cookie = cookies.get(SESSION_COOKIE)
+        if cookie is None:
+            raise AuthenticationFailed
+        with rt.db.read() as conn:
             return auth.by_session(conn, session_key, cookie)
-        return auth.by_signature(conn, params)
+    return auth.by_signature(rt.keys.user, params)
 
 
 def handle(rt: Runtime, params: Mapping[str, str], cookies: Mapping[str, str]) -> Answer:

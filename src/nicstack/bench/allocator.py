@@ -228,7 +228,7 @@ def _setup(db: Database, keys: Keys) -> tuple[Caller, list[_Subject]]:
 
 
 def run(workdir: Path, quick: bool) -> AllocatorResult:
-    calls, add_calls = (30, 10) if quick else (300, 100)
+    calls, add_calls = (30, 10) if quick else (300, 60)
     prepared = prepare(f"sqlite:///{workdir / 'allocator.db'}")
     if prepared.admin is None:
         raise BenchError("a fresh database did not bootstrap the admin's keys")

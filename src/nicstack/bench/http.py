@@ -134,6 +134,8 @@ def _client_thread(plan: Plan, nics: list[str], conn: http.client.HTTPConnection
             key = f"connection: {type(exc).__name__}"
             out.errors[key] = out.errors.get(key, 0) + 1
             conn.close()
+            # A dead server refuses at once: do not spin on the CPU the server would need.
+            time.sleep(0.01)
             continue
         elapsed = time.perf_counter() - began
         inside = began_wall >= window_start and began_wall + elapsed <= window_end
@@ -339,7 +341,8 @@ def _job_counts(database: Path) -> tuple[dict[str, int], int]:
     names = {0: "pending", 1: "succeeded", 2: "failed"}
     with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)) as db:
         rows = db.execute("SELECT status, count(*) FROM async_jobs WHERE cmd = 'addIpToNic' GROUP BY status")
-        jobs = {names.get(int(status), str(status)): int(n) for status, n in rows}
+        jobs = dict.fromkeys(names.values(), 0)
+        jobs.update({names.get(int(status), str(status)): int(n) for status, n in rows})
         secondary = int(db.execute("SELECT count(*) FROM nic_secondary_ips").fetchone()[0])
     jobs["total"] = sum(jobs.values())
     return jobs, secondary

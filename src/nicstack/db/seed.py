@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select
 
 from nicstack.api.auth import hash_password, new_key
 from nicstack.db import tables as t
-from nicstack.db.repos import infra
+from nicstack.db.repos import infra, vpcs
 from nicstack.db.rows import new_uuid, now
 from nicstack.domain.kinds import GuestType, Role
 
@@ -53,6 +53,11 @@ NETWORK_OFFERINGS: tuple[dict[str, Any], ...] = (
         "display_text": "Offering for L2 networks",
         "guest_type": GuestType.L2, "services": (),
     },
+)
+
+# CloudStack's default VPC offering, by its CloudStack name.
+VPC_OFFERINGS: tuple[dict[str, Any], ...] = (
+    {"name": "Default VPC offering", "display_text": "Default VPC offering", "services": _VPC, "is_default": True},
 )
 
 SERVICE_OFFERINGS: tuple[dict[str, Any], ...] = (
@@ -122,6 +127,10 @@ def _seed_catalogue(conn: Connection) -> None:
                 specify_ip_ranges=spec.get("specify_ip_ranges", False), for_vpc=spec.get("for_vpc", False),
                 is_default=spec.get("is_default", False), state="Enabled",
             )
+    for spec in VPC_OFFERINGS:
+        if vpcs.offering_by(conn, name=spec["name"]) is None:
+            vpcs.create_offering(conn, name=spec["name"], display_text=spec["display_text"],
+                                 services=",".join(spec["services"]), is_default=spec["is_default"], state="Enabled")
     for spec in SERVICE_OFFERINGS:
         if infra.service_offering_by(conn, name=spec["name"]) is None:
             infra.create_service_offering(conn, **spec)

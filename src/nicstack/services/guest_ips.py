@@ -11,12 +11,13 @@ from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
 from sqlalchemy import Connection
 
-from nicstack.db.repos import allocations, networks
+from nicstack.db.repos import allocations, guest_ranges, networks
 from nicstack.db.repos.allocations import AddressTaken, UsedInNetwork
 from nicstack.domain.errors import InsufficientCapacity, ParameterError, ResourceInUse
-from nicstack.domain.kinds import AllocationKind
+from nicstack.domain.ip_ranges import GuestRange, pool_from, shown_ranges
+from nicstack.domain.kinds import AllocationKind, GuestType
 from nicstack.domain.model import Network
-from nicstack.ipam.addresses import IPAddress, is_eui64_of, looks_like_eui64, usable_bounds
+from nicstack.ipam.addresses import IPAddress, IPNetwork, is_eui64_of, looks_like_eui64, usable_bounds
 from nicstack.ipam.allocator import AnyAddress, Pool, pick_free
 
 _HOLDERS = {
@@ -27,8 +28,33 @@ _HOLDERS = {
 }
 
 
-def pool_of(network: Network, family: int) -> Pool:
-    """Where a network's guest addresses come from (isolated: the CIDR less the gateway)."""
+def ranges_for(conn: Connection, network: Network, nic_id: int | None = None) -> list[GuestRange] | None:
+    """Where a shared network's addresses come from: its IP ranges (Basic zone: those of the NIC's pod).
+
+    None for the networks that draw from their CIDR (isolated, VPC tiers).
+    """
+    if network.guest_type is not GuestType.SHARED:
+        return None
+    found = guest_ranges.of_network(conn, network.id)
+    if nic_id is not None and any(r.pod_id is not None for r in found):
+        pod = guest_ranges.pod_of_nic(conn, nic_id)
+        found = [r for r in found if r.pod_id == pod]
+    return found
+
+
+def _where(network: Network, ranges: list[GuestRange] | None) -> str:
+    pods = sorted({r.pod_name for r in ranges or () if r.pod_name})
+    return f"pod {pods[0]} of network {network.name}" if len(pods) == 1 else f"network {network.name}"
+
+
+def pool_of(network: Network, family: int, ranges: list[GuestRange] | None = None) -> Pool:
+    """Where a network's guest addresses come from: the ranges given, else the CIDR less the gateway."""
+    if ranges is not None:
+        pool = pool_from(ranges, family)
+        if not pool.ranges:
+            raise InsufficientCapacity(f"No IPv{family} range in {_where(network, ranges)}: add one with "
+                                       "createVlanIpRange")
+        return pool
     cidr, gateway = (network.cidr, network.gateway) if family == 4 else (network.ip6_cidr, network.ip6_gateway)
     if cidr is None:
         raise ParameterError(f"Network {network.name} has no IPv{family} CIDR")
@@ -37,26 +63,75 @@ def pool_of(network: Network, family: int) -> Pool:
     return Pool(family, ((low, high),), excluded)
 
 
-def check_assignable(network: Network, address: IPAddress, mac: str | None) -> None:
-    """Refuse, with the reason, an address that can never be a guest address of the network."""
-    family = address.version
-    cidr_text = network.cidr if family == 4 else network.ip6_cidr
-    if cidr_text is None:
-        raise ParameterError(f"IP address {address} is IPv{family} but network {network.name} has no IPv{family} CIDR")
-    cidr = ip_network(cidr_text)
-    gateway = network.gateway if family == 4 else network.ip6_gateway
+def families(conn: Connection, network: Network, nic_id: int | None = None) -> list[int]:
+    """The address families a NIC in the network gets a primary address of, IPv4 first."""
+    ranges = ranges_for(conn, network, nic_id)
+    if ranges is None:
+        return [f for f, cidr in ((4, network.cidr), (6, network.ip6_cidr)) if cidr is not None]
+    return sorted({f for r in ranges for f in (4, 6) if r.span(f) is not None})
+
+
+def default_family(conn: Connection, network: Network, nic_id: int | None = None) -> int:
+    """IPv4 where the network (or pod) has it; networks with only IPv6 pick IPv6."""
+    return 6 if families(conn, network, nic_id) == [6] else 4
+
+
+def _check_subnet(cidr: IPNetwork, gateway: str | None, address: IPAddress, mac: str | None, where: str) -> None:
     if address not in cidr:
-        raise ParameterError(f"IP address {address} is outside the CIDR {cidr} of network {network.name}")
+        raise ParameterError(f"IP address {address} is outside the CIDR {cidr} of {where}")
     if gateway and address == ip_address(gateway):
-        raise ParameterError(f"IP address {address} is the gateway of network {network.name}")
+        raise ParameterError(f"IP address {address} is the gateway of {where}")
     low, high = usable_bounds(cidr)
     if not low <= int(address) <= high:
         what = "network address" if int(address) < low else "broadcast address"
-        raise ParameterError(f"IP address {address} is the {what} of network {network.name}")
+        raise ParameterError(f"IP address {address} is the {what} of {where}")
     if isinstance(address, IPv6Address) and (looks_like_eui64(address) or (mac and is_eui64_of(address, mac))):
         raise ParameterError(
             f"IP address {address} is an EUI-64 address derived from a MAC; choose another IPv6 address"
         )
+
+
+def _check_in_ranges(network: Network, ranges: list[GuestRange], address: IPAddress, mac: str | None) -> None:
+    family, where = address.version, _where(network, ranges)
+    mine = [r for r in ranges if r.span(family) is not None]
+    if not mine:
+        raise ParameterError(f"IP address {address} is IPv{family} but {where} has no IPv{family} range")
+    subnets = {(s, r.gateway_of(family)) for r in mine if (s := r.subnet(family)) is not None}
+    inside = sorted((s for s in subnets if address in s[0]), key=str)
+    if not inside:
+        shown = ", ".join(sorted(str(s) for s, _ in subnets))
+        raise ParameterError(f"IP address {address} is outside the CIDR {shown} of {where}")
+    _check_subnet(inside[0][0], inside[0][1], address, mac, where)
+    if not any(r.contains(address) for r in mine):
+        raise ParameterError(
+            f"IP address {address} is outside the IP ranges of {where} ({shown_ranges(mine, family)})"
+        )
+
+
+def check_assignable(
+    network: Network, address: IPAddress, mac: str | None, ranges: list[GuestRange] | None = None
+) -> None:
+    """Refuse, with the reason, an address that can never be a guest address of the network."""
+    if ranges is not None:
+        _check_in_ranges(network, ranges, address, mac)
+        return
+    family = address.version
+    cidr_text = network.cidr if family == 4 else network.ip6_cidr
+    if cidr_text is None:
+        raise ParameterError(f"IP address {address} is IPv{family} but network {network.name} has no IPv{family} CIDR")
+    gateway = network.gateway if family == 4 else network.ip6_gateway
+    _check_subnet(ip_network(cidr_text), gateway, address, mac, f"network {network.name}")
+
+
+def nic_layout(conn: Connection, network: Network, address: IPAddress, nic_id: int) -> dict[str, str | None]:
+    """The gateway and netmask (IPv6: gateway and CIDR) a NIC learns from the range holding its address."""
+    ranges = ranges_for(conn, network, nic_id)
+    found = next((r for r in ranges or () if r.contains(address)), None)
+    if found is None:
+        return {}
+    if address.version == 4:
+        return {"gateway": found.gateway, "netmask": found.netmask}
+    return {"ip6_gateway": found.ip6_gateway, "ip6_cidr": found.ip6_cidr}
 
 
 def take_specific(
@@ -64,7 +139,7 @@ def take_specific(
     mac: str | None = None,
 ) -> int:
     """Reserve exactly `address` (network locked by the caller); returns the allocation id."""
-    check_assignable(network, address, mac)
+    check_assignable(network, address, mac, ranges_for(conn, network, nic_id))
     held = allocations.holder(conn, network.id, address.version, int(address))
     if held is not None:
         # The holder's kind is not secret even in shared networks: it names no owner.
@@ -79,15 +154,16 @@ def take_any(
     conn: Connection, network: Network, family: int, cursors: tuple[int | None, bytes | None],
     kind: AllocationKind, nic_id: int | None,
 ) -> tuple[IPAddress, int]:
-    """Reserve a free address from the network's pool, resuming at its cursor."""
-    pool = pool_of(network, family)
+    """Reserve a free address from the network's pool (shared: the NIC's ranges), resuming at its cursor."""
+    ranges = ranges_for(conn, network, nic_id)
+    pool = pool_of(network, family, ranges)
     raw = cursors[0] if family == 4 else cursors[1]
     cursor = int.from_bytes(raw, "big") if isinstance(raw, bytes) else raw
     try:
         value = pick_free(pool, AnyAddress(cursor), UsedInNetwork(conn, network.id, family), f"network {network.name}")
     except InsufficientCapacity:
         raise InsufficientCapacity(
-            f"No free IPv{family} address left in network {network.name} ({pool.size()} addresses, all in use)"
+            f"No free IPv{family} address left in {_where(network, ranges)} ({pool.size()} addresses, all in use)"
         ) from None
     networks.set_cursor(conn, network.id, family, value + 1)
     allocation_id = allocations.insert(conn, network.id, family, value, kind, nic_id)

@@ -14,7 +14,8 @@ from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity,
 from nicstack.domain.kinds import AllocationKind, GuestType, NetworkState, ZoneType
 from nicstack.domain.model import Account, Network
 from nicstack.ipam.addresses import parse_address, parse_network, usable_bounds
-from nicstack.services import lookup
+from nicstack.services import lookup, shared_networks, vpc_tiers
+from nicstack.services.public_ips import ensure_source_nat, forget_network
 
 DEFAULT_GUEST_CIDR = "10.1.1.0/24"
 
@@ -32,6 +33,14 @@ class NewNetwork:
     ip6_gateway: str | None = None
     account: str | None = None
     domain_uuid: str | None = None
+    vpc_uuid: str | None = None
+    # Shared networks: the first IP range, the VLAN and who may use it (CloudStack's acltype).
+    start_ip: str | None = None
+    end_ip: str | None = None
+    start_ipv6: str | None = None
+    end_ipv6: str | None = None
+    vlan: str | None = None
+    acl_type: str | None = None
 
 
 def owner_account(conn: Any, caller: Caller, account: str | None, domain_uuid: str | None) -> Account:
@@ -92,7 +101,8 @@ def create_network(db: Database, caller: Caller, spec: NewNetwork) -> Network:
         if offering is None:
             raise UnknownEntity("networkofferingid", spec.offering_uuid)
         if offering.guest_type is GuestType.SHARED:
-            raise Unsupported(f"Shared network offering {offering.name} is not supported yet; use an isolated one")
+            owner = owner_account(conn, caller, spec.account, spec.domain_uuid) if spec.account else None
+            return shared_networks.create_shared(conn, caller, spec, zone, offering, owner)
         if zone.network_type is not ZoneType.ADVANCED:
             raise Unsupported(f"Zone {zone.name} is a Basic zone: isolated networks need an Advanced zone")
         owner = owner_account(conn, caller, spec.account, spec.domain_uuid)
@@ -105,6 +115,8 @@ def create_network(db: Database, caller: Caller, spec: NewNetwork) -> Network:
             cidr, gateway = _ipv4_layout(spec)
             ip6_cidr, ip6_gateway = _ipv6_layout(spec)
             values |= {"cidr": str(cidr), "gateway": gateway, "ip6_cidr": ip6_cidr, "ip6_gateway": ip6_gateway}
+        tier_cidr = IPv4Network(values["cidr"]) if "cidr" in values else None
+        values["vpc_id"] = vpc_tiers.tier_vpc_id(conn, caller, spec.vpc_uuid, offering, zone.id, owner.id, tier_cidr)
         network_id = networks.create(conn, **values)
         if offering.guest_type is GuestType.ISOLATED:
             # The virtual router answers on the gateway address: reserve it like any consumer.
@@ -130,6 +142,7 @@ def delete_network(db: Database, caller: Caller, uuid: str) -> Network:
         if vms.nic_in_network(conn, net.id):
             raise ResourceInUse(f"Network {net.name} still has VM NICs; remove them or expunge the VMs first")
         conn.execute(t.ip_allocations.delete().where(t.ip_allocations.c.network_id == net.id))
+        forget_network(conn, net.id)
         networks.mark_removed(conn, net.id)
         events.record(conn, caller, "NETWORK.DELETE", f"Deleted network {net.name}",
                       account_id=net.account_id, domain_id=net.domain_id)
@@ -139,3 +152,4 @@ def delete_network(db: Database, caller: Caller, uuid: str) -> Network:
 def implement(conn: Any, net: Network) -> None:
     if net.state != NetworkState.IMPLEMENTED:
         networks.set_state(conn, net.id, str(NetworkState.IMPLEMENTED))
+        ensure_source_nat(conn, net)

@@ -46,7 +46,8 @@ def add_ip_to_nic(db: Database, caller: Caller, nic_uuid: str, wanted: str | Non
         ensure_secondary_ips_supported(net.guest_type, net.name)
         cursors = networks.lock(conn, net.id)
         limit = config.int_value(conn, MAX_SECONDARY_IPS_KEY)
-        if vms.count_secondary(conn, nic.id) >= limit:
+        held = vms.count_secondary(conn, nic.id)
+        if held >= limit:
             raise ParameterError(
                 f"Maximum number of secondary IPs per NIC ({limit}) reached on NIC {nic_uuid}; remove one first, "
                 f"or ask the administrator to raise {MAX_SECONDARY_IPS_KEY}"
@@ -56,7 +57,7 @@ def add_ip_to_nic(db: Database, caller: Caller, nic_uuid: str, wanted: str | Non
                 conn, net, address, AllocationKind.SECONDARY, nic.id, nic.mac_address
             )
         else:
-            family = 4 if net.cidr else 6
+            family = guest_ips.default_family(conn, net, nic.id)
             address, allocation_id = guest_ips.take_any(conn, net, family, cursors, AllocationKind.SECONDARY, nic.id)
         secondary_id, uuid = vms.insert_secondary(
             conn, nic_id=nic.id, vm_id=vm.id, network_id=net.id, account_id=vm.account_id, domain_id=vm.domain_id,
@@ -64,7 +65,9 @@ def add_ip_to_nic(db: Database, caller: Caller, nic_uuid: str, wanted: str | Non
             ip6_address=str(address) if address.version == 6 else None,
         )
         allocations.attach_secondary(conn, allocation_id, secondary_id)
-        if not nic.secondary_ip:
+        # Trust the count read under the lock, not only `nic` read before it: a concurrent remove
+        # of the NIC's last IP may have cleared the flag meanwhile (PostgreSQL).
+        if held == 0 or not nic.secondary_ip:
             vms.update_nic(conn, nic.id, secondary_ip=1)
         events.record(conn, caller, "NIC.SECONDARY.IP.ASSIGN",
                       f"Assigned secondary IP {address} to NIC {nic_uuid} of VM {vm.name}",
@@ -114,6 +117,10 @@ def remove_ip_from_nic(db: Database, caller: Caller, uuid: str, then: Then) -> s
         net = networks.network_by(conn, id=row.network_id)
         assert net is not None
         networks.lock(conn, net.id)
+        # Re-check under the lock: a concurrent remove of the same IP may have committed while
+        # we waited for it (PostgreSQL), and must not be answered with a second success.
+        if vms.secondary_by_uuid(conn, uuid) is None:
+            raise UnknownEntity("id", uuid)
         address = row.ip4_address or row.ip6_address
         user = rule_using(conn, net.id, address)
         if user is not None:

@@ -15,10 +15,12 @@ from nicstack.db.rows import now
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import InsufficientCapacity, ParameterError, ResourceInUse, UnknownEntity
 from nicstack.domain.kinds import AllocationKind, GuestType, Hypervisor, VmState, VmType
-from nicstack.domain.model import Host, Network, Vm
+from nicstack.domain.model import Host, Network, Nic, Vm
 from nicstack.ipam.addresses import parse_address
 from nicstack.services import guest_ips, lookup
 from nicstack.services.networks import implement, owner_account
+from nicstack.services.rule_targets import forget_vm
+from nicstack.services.secondary_ips import rule_using
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,15 +198,10 @@ def expunge(db: Database, caller: Caller, uuid: str) -> Vm:
 
 def _expunge(conn: Connection, caller: Caller, vm: Vm) -> None:
     """Release every address of the VM and remove it (rules on its addresses go with it)."""
+    # First, under the networks' locks: PF rules (with their firewall rules), LB mappings, static NATs.
+    forget_vm(conn, vm)
     for nic in vm.nics:
         _drop_nic(conn, nic.id)
-    conn.execute(t.port_forwarding_rules.delete().where(t.port_forwarding_rules.c.instance_id == vm.id))
-    conn.execute(t.load_balancer_vm_map.delete().where(t.load_balancer_vm_map.c.instance_id == vm.id))
-    conn.execute(
-        t.public_ips.update()
-        .where(t.public_ips.c.vm_id == vm.id)
-        .values(is_static_nat=False, vm_id=None, vm_ip_address=None)
-    )
     vms.update_vm(conn, vm.id, state=str(VmState.EXPUNGING), removed=now(), host_id=None)
     events.record(
         conn, caller, "VM.EXPUNGE", f"Expunged VM {vm.name}", account_id=vm.account_id, domain_id=vm.domain_id
@@ -246,20 +243,20 @@ def remove_nic(db: Database, caller: Caller, vm_uuid: str, nic_uuid: str) -> Vm:
             raise UnknownEntity("nicid", nic_uuid)
         if nic.is_default:
             raise ParameterError(f"NIC {nic_uuid} is the default NIC of VM {vm.name}; make another NIC default first")
-        _refuse_if_rules_target_nic(conn, vm.id, nic.network_id)
+        _refuse_if_rules_target_nic(conn, nic)
         _drop_nic(conn, nic.id)
         events.record(conn, caller, "NIC.DELETE", f"Removed NIC {nic_uuid} from VM {vm.name}",
                       account_id=vm.account_id, domain_id=vm.domain_id)
         return _reload(conn, vm.id)
 
 
-def _refuse_if_rules_target_nic(conn: Connection, vm_id: int, network_id: int) -> None:
-    pf = t.port_forwarding_rules
-    rule = conn.execute(
-        select(pf.c.uuid).where(pf.c.instance_id == vm_id, pf.c.network_id == network_id).limit(1)
-    ).scalar()
-    if rule:
-        raise ResourceInUse(f"The NIC is the target of port forwarding rule {rule}; delete the rule first")
+def _refuse_if_rules_target_nic(conn: Connection, nic: Nic) -> None:
+    # The same lock and check as removeIpFromNic: no PF, static NAT or LB rule may outlive the address.
+    networks.lock(conn, nic.network_id)
+    for address in (nic.ip4_address, nic.ip6_address, *(s.address for s in nic.secondary_ips)):
+        user = rule_using(conn, nic.network_id, address) if address else None
+        if user is not None:
+            raise ResourceInUse(f"The NIC's address {address} is the target of {user}; delete the rule first")
 
 
 def update_default_nic(db: Database, caller: Caller, vm_uuid: str, nic_uuid: str) -> Vm:

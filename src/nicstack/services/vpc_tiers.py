@@ -1,4 +1,4 @@
-"""A VPC tier's rules for createNetwork: the VPC offering, the owner, a CIDR inside the VPC's and overlapping no tier."""
+"""A VPC tier's rules for createNetwork: a VPC offering, the VPC's owner, a CIDR inside the VPC's, no overlap."""
 
 from __future__ import annotations
 

@@ -2,14 +2,20 @@
 
 from nicstack.api.commands import (  # noqa: F401
     events,
+    firewall,
     identity,
     infrastructure,
     jobs,
+    load_balancers,
     meta,
+    nat,
     networks,
     nics,
     offerings,
+    public_ips,
+    routers,
     session,
     settings,
     vms,
+    vpcs,
 )

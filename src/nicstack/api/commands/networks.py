@@ -13,7 +13,7 @@ from nicstack.api.replies import AsyncReply, JsonObject, ListReply, ObjectReply,
 from nicstack.api.scope import OWNER, PAGING, list_scope, page_of
 from nicstack.api.views import network_view
 from nicstack.db import tables as t
-from nicstack.services import lookup, networks
+from nicstack.services import lookup, lookup_rules, networks
 from nicstack.services.networks import NewNetwork
 
 
@@ -32,6 +32,13 @@ from nicstack.services.networks import NewNetwork
         str_param("ip6gateway", "The IPv6 gateway"),
         str_param("account", "The owning account (admin), with domainid"),
         uuid_param("domainid", "The domain of the owning account"),
+        uuid_param("vpcid", "The VPC this network is a tier of (with a VPC network offering)"),
+        str_param("startip", "Shared networks: the first IPv4 address of the network's range"),
+        str_param("endip", "Shared networks: the last IPv4 address of the range (default: startip)"),
+        str_param("startipv6", "Shared networks: the first IPv6 address of the range"),
+        str_param("endipv6", "Shared networks: the last IPv6 address of the range (default: startipv6)"),
+        str_param("vlan", "Shared networks: the VLAN id, or untagged"),
+        str_param("acltype", "Shared networks: Domain (every account of the domain) or Account"),
     ),
 )
 def create_network(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -39,7 +46,9 @@ def create_network(ctx: Context, args: dict[str, Any]) -> Reply:
         name=args["name"], display_text=args.get("displaytext") or args["name"], zone_uuid=args["zoneid"],
         offering_uuid=args["networkofferingid"], cidr=args.get("cidr"), gateway=args.get("gateway"),
         netmask=args.get("netmask"), ip6_cidr=args.get("ip6cidr"), ip6_gateway=args.get("ip6gateway"),
-        account=args.get("account"), domain_uuid=args.get("domainid"),
+        account=args.get("account"), domain_uuid=args.get("domainid"), vpc_uuid=args.get("vpcid"),
+        start_ip=args.get("startip"), end_ip=args.get("endip"), start_ipv6=args.get("startipv6"),
+        end_ipv6=args.get("endipv6"), vlan=args.get("vlan"), acl_type=args.get("acltype"),
     )
     return ObjectReply("network", network_view(networks.create_network(ctx.db, ctx.caller, spec)))
 
@@ -52,6 +61,7 @@ def create_network(ctx: Context, args: dict[str, Any]) -> Reply:
         uuid_param("zoneid", "The zone"),
         str_param("type", "Isolated, Shared or L2"),
         str_param("guestiptype", "Isolated, Shared or L2"),
+        uuid_param("vpcid", "Only the tiers of this VPC"),
         *OWNER,
         *PAGING,
     ),
@@ -75,6 +85,8 @@ def list_networks(ctx: Context, args: dict[str, Any]) -> Reply:
             where.append(n.c.id == lookup.network(conn, ctx.caller, args["id"], "id").id)
         if "zoneid" in args:
             where.append(n.c.zone_id == lookup.zone(conn, args["zoneid"]).id)
+        if "vpcid" in args:
+            where.append(n.c.vpc_id == lookup_rules.vpc(conn, ctx.caller, args["vpcid"]).id)
     kind = args.get("type") or args.get("guestiptype")
     if kind:
         where.append(n.c.guest_type == kind.capitalize() if kind.lower() != "l2" else n.c.guest_type == "L2")

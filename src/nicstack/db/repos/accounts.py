@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Row, select
 from sqlalchemy.orm import aliased
 
 from nicstack.db import tables as t
+from nicstack.db.rows import lookup_params, lookup_statement
 from nicstack.domain.access import Caller
 from nicstack.domain.kinds import Role
 from nicstack.domain.model import Account, Domain, User
@@ -29,10 +30,7 @@ def _domains_query() -> Any:
 
 
 def domain_by(conn: Connection, **where: Any) -> Domain | None:
-    query = _domains_query()
-    for key, value in where.items():
-        query = query.where(t.domains.c[key] == value)
-    row = conn.execute(query).first()
+    row = conn.execute(lookup_statement(_domains_query, t.domains, tuple(where)), lookup_params(where)).first()
     return _domain(row) if row else None
 
 
@@ -73,10 +71,7 @@ def _accounts_query() -> Any:
 
 
 def account_by(conn: Connection, **where: Any) -> Account | None:
-    query = _accounts_query()
-    for key, value in where.items():
-        query = query.where(t.accounts.c[key] == value)
-    row = conn.execute(query).first()
+    row = conn.execute(lookup_statement(_accounts_query, t.accounts, tuple(where)), lookup_params(where)).first()
     return _account(row._mapping) if row else None
 
 
@@ -119,12 +114,12 @@ def _user(row: Row[Any]) -> User:
 
 
 def user_by_api_key(conn: Connection, api_key: str) -> User | None:
-    row = conn.execute(_users_query().where(t.users.c.api_key == api_key)).first()
+    row = conn.execute(lookup_statement(_users_query, t.users, ("api_key",)), {"w_api_key": api_key}).first()
     return _user(row) if row else None
 
 
 def user_by_id(conn: Connection, user_id: int) -> User | None:
-    row = conn.execute(_users_query().where(t.users.c.id == user_id)).first()
+    row = conn.execute(lookup_statement(_users_query, t.users, ("id",)), {"w_id": user_id}).first()
     return _user(row) if row else None
 
 

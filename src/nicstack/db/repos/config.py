@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+import time
+
+from sqlalchemy import Connection, bindparam, select
 
 from nicstack.db import tables as t
 from nicstack.domain.policy import SETTINGS, SETTINGS_BY_NAME
 
+# (database, setting) -> (expires, value). Settings are read on hot paths (the per-NIC limit on
+# every addIpToNic); a change made through this process is seen at once, one made by another
+# server within _TTL seconds, as CloudStack's own configuration cache does.
+_TTL = 2.0
+_cache: dict[tuple[str, str], tuple[float, str]] = {}
+_VALUE = select(t.configuration.c.value).where(t.configuration.c.name == bindparam("name"))
+
 
 def value(conn: Connection, name: str) -> str:
-    stored = conn.execute(select(t.configuration.c.value).where(t.configuration.c.name == name)).scalar()
-    return stored if stored is not None else SETTINGS_BY_NAME[name].default
+    key = (str(conn.engine.url), name)
+    hit = _cache.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    stored = conn.execute(_VALUE, {"name": name}).scalar()
+    found = stored if stored is not None else SETTINGS_BY_NAME[name].default
+    _cache[key] = (now + _TTL, found)
+    return found
 
 
 def int_value(conn: Connection, name: str) -> int:
@@ -23,6 +39,7 @@ def all_values(conn: Connection) -> dict[str, str]:
 
 
 def set_value(conn: Connection, name: str, new: str) -> None:
+    _cache.pop((str(conn.engine.url), name), None)
     updated = conn.execute(t.configuration.update().where(t.configuration.c.name == name).values(value=new))
     if updated.rowcount == 0:
         conn.execute(t.configuration.insert().values(name=name, value=new))

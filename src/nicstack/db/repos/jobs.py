@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import ColumnElement, Connection, bindparam, func, select
 
 from nicstack.db import tables as t
 from nicstack.db.rows import new_uuid, now
@@ -99,14 +99,24 @@ def listing(conn: Connection, account_ids: list[int] | None, page: tuple[int, in
     return [_job(r._mapping) for r in conn.execute(query)], total
 
 
+_FINISH = (
+    t.async_jobs.update()
+    .where(t.async_jobs.c.id == bindparam("job_id"), t.async_jobs.c.status == int(JobStatus.PENDING))
+    .values(status=bindparam("new_status"), result_code=bindparam("code"), result=bindparam("body"),
+            completed=bindparam("stamp"))
+)
+
+
 def finish(conn: Connection, outcomes: Iterable[Outcome]) -> None:
+    """Record the outcomes of a batch of jobs in one executemany."""
     stamp = now()
-    for o in outcomes:
-        conn.execute(
-            t.async_jobs.update()
-            .where(t.async_jobs.c.id == o.job_id, t.async_jobs.c.status == int(JobStatus.PENDING))
-            .values(status=int(o.status), result_code=o.code, result=json.dumps(o.result), completed=stamp)
-        )
+    rows = [
+        {"job_id": o.job_id, "new_status": int(o.status), "code": o.code, "body": json.dumps(o.result),
+         "stamp": stamp}
+        for o in outcomes
+    ]
+    if rows:
+        conn.execute(_FINISH, rows)
 
 
 def pending_ids(conn: Connection, server: str) -> list[int]:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from nicstack.db import tables as t
-from nicstack.db.rows import new_uuid, now
+from nicstack.db.rows import lookup_params, lookup_statement, new_uuid, now
 from nicstack.domain.kinds import GuestType
 from nicstack.domain.model import Network, NetworkOffering
 
@@ -29,12 +29,14 @@ def _query() -> Any:
             *n.c, *_offering_cols, t.zones.c.uuid.label("zone_uuid"), t.zones.c.name.label("zone_name"),
             t.accounts.c.name.label("account_name"), t.domains.c.uuid.label("domain_uuid"),
             t.domains.c.name.label("domain_name"), t.domains.c.path.label("domain_path"),
+            t.vpcs.c.uuid.label("vpc_uuid"),
         )
         .select_from(
             n.join(t.network_offerings, t.network_offerings.c.id == n.c.network_offering_id)
             .join(t.zones, t.zones.c.id == n.c.zone_id)
             .join(t.domains, t.domains.c.id == n.c.domain_id)
             .outerjoin(t.accounts, t.accounts.c.id == n.c.account_id)
+            .outerjoin(t.vpcs, t.vpcs.c.id == n.c.vpc_id)
         )
         .where(n.c.removed.is_(None))
     )
@@ -45,15 +47,12 @@ def _network(m: Any) -> Network:
         m["id"], m["uuid"], m["name"], m["display_text"], m["zone_id"], m["zone_uuid"], m["zone_name"],
         _offering(m), GuestType(m["guest_type"]), m["acl_type"], m["cidr"], m["gateway"], m["ip6_cidr"],
         m["ip6_gateway"], m["vlan"], m["state"], m["account_id"], m["account_name"], m["domain_id"],
-        m["domain_uuid"], m["domain_name"], m["domain_path"], None, m["created"],
+        m["domain_uuid"], m["domain_name"], m["domain_path"], m["vpc_uuid"], m["created"],
     )
 
 
 def network_by(conn: Connection, **where: Any) -> Network | None:
-    query = _query()
-    for key, value in where.items():
-        query = query.where(t.networks.c[key] == value)
-    row = conn.execute(query).first()
+    row = conn.execute(lookup_statement(_query, t.networks, tuple(where)), lookup_params(where)).first()
     return _network(row._mapping) if row else None
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from nicstack.db import tables as t
-from nicstack.db.rows import new_uuid, now
+from nicstack.db.rows import lookup_params, lookup_statement, new_uuid, now
 from nicstack.domain.kinds import GuestType, Hypervisor, VmState, VmType
 from nicstack.domain.model import Nic, SecondaryIp, Vm
 
@@ -57,10 +57,11 @@ def _nic_query() -> Any:
         select(
             *n.c, _vm_alias.c.uuid.label("vm_uuid"), t.networks.c.uuid.label("network_uuid"),
             t.networks.c.name.label("network_name"), t.networks.c.guest_type, t.networks.c.vlan,
-            t.networks.c.vpc_id,
+            t.networks.c.vpc_id, t.vpcs.c.uuid.label("vpc_uuid"),
         )
         .select_from(
             n.join(t.networks, t.networks.c.id == n.c.network_id).join(_vm_alias, _vm_alias.c.id == n.c.vm_id)
+            .outerjoin(t.vpcs, t.vpcs.c.id == t.networks.c.vpc_id)
         )
         .where(n.c.removed.is_(None))
     )
@@ -71,7 +72,7 @@ def _nic(m: Any, secondary: tuple[SecondaryIp, ...]) -> Nic:
         m["id"], m["uuid"], m["vm_id"], m["vm_uuid"], m["network_id"], m["network_uuid"], m["network_name"],
         GuestType(m["guest_type"]), m["device_id"], m["mac_address"], m["ip4_address"], m["netmask"],
         m["gateway"], m["ip6_address"], m["ip6_gateway"], m["ip6_cidr"], bool(m["is_default"]),
-        bool(m["secondary_ip"]), None, m["vlan"], secondary,
+        bool(m["secondary_ip"]), m["vpc_uuid"], m["vlan"], secondary,
     )
 
 
@@ -87,12 +88,15 @@ def secondary_ips(conn: Connection, nic_ids: list[int], keyword: str | None = No
     return found
 
 
+_NICS_OF_VMS = _nic_query().where(t.nics.c.vm_id.in_(bindparam("vm_ids", expanding=True)))
+
+
 def nics_of(
     conn: Connection, vm_ids: list[int], with_secondary: bool = True, keyword: str | None = None
 ) -> dict[int, list[Nic]]:
     if not vm_ids:
         return {}
-    rows = [r._mapping for r in conn.execute(_nic_query().where(t.nics.c.vm_id.in_(vm_ids)))]
+    rows = [r._mapping for r in conn.execute(_NICS_OF_VMS, {"vm_ids": vm_ids})]
     extra = secondary_ips(conn, [m["id"] for m in rows], keyword) if with_secondary else {}
     found: dict[int, list[Nic]] = defaultdict(list)
     for m in rows:
@@ -104,10 +108,7 @@ def nics_of(
 
 
 def vm_by(conn: Connection, with_secondary: bool = True, **where: Any) -> Vm | None:
-    query = _vm_query()
-    for key, value in where.items():
-        query = query.where(v.c[key] == value)
-    row = conn.execute(query).first()
+    row = conn.execute(lookup_statement(_vm_query, v, tuple(where)), lookup_params(where)).first()
     if row is None:
         return None
     nics = nics_of(conn, [row.id], with_secondary).get(row.id, [])

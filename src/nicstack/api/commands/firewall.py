@@ -1,0 +1,86 @@
+"""Firewall commands: ingress rules on public IPs of isolated networks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from nicstack.api.commands.nat import port, scope_where
+from nicstack.api.commands.public_ips import report, success
+from nicstack.api.context import Context
+from nicstack.api.params import int_param, list_param, str_param, uuid_param
+from nicstack.api.registry import command
+from nicstack.api.replies import AsyncReply, ListReply, Reply
+from nicstack.api.scope import OWNER, PAGING, page_of
+from nicstack.api.views_rules import firewall_view
+from nicstack.db import tables as t
+from nicstack.db.repos import rules
+from nicstack.domain.rules import FirewallRule
+from nicstack.services import firewall, lookup, lookup_rules
+from nicstack.services.firewall import NewFirewallRule
+
+
+@command(
+    "createFirewallRule",
+    "Opens ingress to a public IP of an isolated network: protocol, ports or ICMP type/code, source CIDRs.",
+    (
+        uuid_param("ipaddressid", "The public IP", required=True),
+        str_param("protocol", "tcp, udp, icmp or all", required=True),
+        port("startport", "The first port (tcp/udp; default: all ports)"),
+        port("endport", "The last port (default: startport)"),
+        int_param("icmptype", "The ICMP type (-1: any)", minimum=-1, maximum=255),
+        int_param("icmpcode", "The ICMP code (-1: any)", minimum=-1, maximum=255),
+        list_param("cidrlist", "Source CIDRs allowed (default: 0.0.0.0/0)"),
+        str_param("type", "user (the only kind here)"),
+    ),
+    job=report,
+)
+def create_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
+    created: list[str] = []
+
+    def then(conn: Connection, rule: FirewallRule) -> str:
+        created.append(rule.base.uuid)
+        return ctx.start_job(conn, {"result": {"firewallrule": firewall_view(rule)}}, ("FirewallRule", rule.base.uuid))
+
+    spec = NewFirewallRule(
+        ip_uuid=args["ipaddressid"], protocol=args["protocol"], start_port=args.get("startport"),
+        end_port=args.get("endport"), icmp_type=args.get("icmptype"), icmp_code=args.get("icmpcode"),
+        cidrs=args.get("cidrlist", []),
+    )
+    job = firewall.create_firewall_rule(ctx.db, ctx.caller, spec, then)
+    return AsyncReply(job, created[0])
+
+
+@command("deleteFirewallRule", "Deletes a firewall rule.", (uuid_param("id", "The rule", required=True),),
+         job=success)
+def delete_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
+    def then(conn: Connection, rule: FirewallRule) -> str:
+        return ctx.start_job(conn, {"id": rule.base.uuid}, ("FirewallRule", rule.base.uuid))
+
+    return AsyncReply(firewall.delete_firewall_rule(ctx.db, ctx.caller, args["id"], then))
+
+
+@command(
+    "listFirewallRules",
+    "Lists ingress firewall rules (those opened by port forwarding rules included).",
+    (
+        uuid_param("id", "The rule"),
+        uuid_param("ipaddressid", "Rules of this public IP"),
+        uuid_param("networkid", "Rules of this network"),
+        *OWNER,
+        *PAGING,
+    ),
+)
+def list_firewall_rules(ctx: Context, args: dict[str, Any]) -> Reply:
+    fw = t.firewall_rules
+    with ctx.db.read() as conn:
+        where = scope_where(conn, ctx.caller, args, fw)
+        if "id" in args:
+            where.append(fw.c.id == lookup_rules.firewall_rule(conn, ctx.caller, args["id"]).base.id)
+        if "ipaddressid" in args:
+            where.append(fw.c.ip_address_id == lookup_rules.public_ip(conn, ctx.caller, args["ipaddressid"]).id)
+        if "networkid" in args:
+            where.append(fw.c.network_id == lookup.network(conn, ctx.caller, args["networkid"]).id)
+        found, total = rules.firewall_listing(conn, where, page_of(args))
+    return ListReply("firewallrule", [firewall_view(r) for r in found], total)

@@ -1,0 +1,163 @@
+"""Load balancer commands; members are VM guest IPs, primary or secondary (vmidipmap[n].vmid / .vmip)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from nicstack.api.commands.nat import port, scope_where
+from nicstack.api.commands.public_ips import report, success
+from nicstack.api.context import Context
+from nicstack.api.params import bool_param, list_param, map_param, str_param, uuid_param
+from nicstack.api.registry import command
+from nicstack.api.replies import AsyncReply, ListReply, Reply
+from nicstack.api.scope import OWNER, PAGING, page_of
+from nicstack.api.views import vm_view
+from nicstack.api.views_rules import load_balancer_view
+from nicstack.api.views_world import listing
+from nicstack.db import tables as t
+from nicstack.db.repos import load_balancers as repo
+from nicstack.domain.rules import LoadBalancerRule
+from nicstack.services import load_balancers, lookup, lookup_rules
+from nicstack.services.load_balancers import NewLoadBalancer, mappings
+
+
+def _report_rule(ctx: Context, created: list[str]) -> Any:
+    def then(conn: Connection, rule: LoadBalancerRule) -> str:
+        created.append(rule.base.uuid)
+        result = {"loadbalancer": load_balancer_view(rule)}
+        return ctx.start_job(conn, {"result": result}, ("LoadBalancerRule", rule.base.uuid))
+
+    return then
+
+
+def _done(ctx: Context) -> Any:
+    def then(conn: Connection, rule: LoadBalancerRule) -> str:
+        return ctx.start_job(conn, {"id": rule.base.uuid}, ("LoadBalancerRule", rule.base.uuid))
+
+    return then
+
+
+@command(
+    "createLoadBalancerRule",
+    "Creates a load balancer rule on a public IP (TCP; haproxy frontend on publicport).",
+    (
+        uuid_param("publicipid", "The public IP", required=True),
+        str_param("name", "The rule's name", required=True),
+        str_param("algorithm", "roundrobin, leastconn or source", required=True),
+        port("publicport", "The public port", required=True),
+        port("privateport", "The members' port", required=True),
+        uuid_param("networkid", "The tier (VPC addresses not yet serving a tier)"),
+        bool_param("openfirewall", "Also open the firewall for the public port (default true; VPC: false)"),
+        str_param("protocol", "tcp (default), udp or tcp-proxy"),
+    ),
+    job=report,
+)
+def create_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
+    created: list[str] = []
+    spec = NewLoadBalancer(
+        ip_uuid=args["publicipid"], name=args["name"], algorithm=args["algorithm"], public_port=args["publicport"],
+        private_port=args["privateport"], protocol=args.get("protocol") or None, network_uuid=args.get("networkid"),
+        open_firewall=args.get("openfirewall"),
+    )
+    job = load_balancers.create_load_balancer_rule(ctx.db, ctx.caller, spec, _report_rule(ctx, created))
+    return AsyncReply(job, created[0])
+
+
+@command(
+    "updateLoadBalancerRule",
+    "Changes a load balancer rule's algorithm or name.",
+    (uuid_param("id", "The rule", required=True), str_param("algorithm", "roundrobin, leastconn or source"),
+     str_param("name", "The new name")),
+    job=report,
+)
+def update_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
+    job = load_balancers.update_load_balancer_rule(ctx.db, ctx.caller, args["id"], args.get("algorithm") or None,
+                                                   args.get("name"), _report_rule(ctx, []))
+    return AsyncReply(job)
+
+
+@command("deleteLoadBalancerRule", "Deletes a load balancer rule with its members.",
+         (uuid_param("id", "The rule", required=True),), job=success)
+def delete_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
+    return AsyncReply(load_balancers.delete_load_balancer_rule(ctx.db, ctx.caller, args["id"], _done(ctx)))
+
+
+_MEMBERS = (
+    uuid_param("id", "The rule", required=True),
+    list_param("virtualmachineids", "VMs whose primary IP (on assign) or every mapped IP (on remove) is meant"),
+    map_param("vmidipmap", "VM id and guest IP pairs: vmidipmap[0].vmid=<uuid>&vmidipmap[0].vmip=<ip>"),
+)
+
+
+@command("assignToLoadBalancerRule", "Maps VM guest IPs (primary or secondary) to a load balancer rule.",
+         _MEMBERS, job=success)
+def assign_to_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
+    wanted = mappings(args.get("virtualmachineids", []), args.get("vmidipmap", []))
+    return AsyncReply(load_balancers.assign_to_load_balancer_rule(ctx.db, ctx.caller, args["id"], wanted, _done(ctx)))
+
+
+@command("removeFromLoadBalancerRule", "Unmaps VMs or single VM guest IPs from a load balancer rule.",
+         _MEMBERS, job=success)
+def remove_from_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
+    wanted = mappings(args.get("virtualmachineids", []), args.get("vmidipmap", []))
+    job = load_balancers.remove_from_load_balancer_rule(ctx.db, ctx.caller, args["id"], wanted, _done(ctx))
+    return AsyncReply(job)
+
+
+@command(
+    "listLoadBalancerRules",
+    "Lists load balancer rules.",
+    (
+        uuid_param("id", "The rule"),
+        str_param("name", "Rules of this name"),
+        uuid_param("publicipid", "Rules of this public IP"),
+        uuid_param("virtualmachineid", "Rules that map this VM"),
+        uuid_param("networkid", "Rules of this network"),
+        uuid_param("zoneid", "Rules in this zone"),
+        *OWNER,
+        *PAGING,
+    ),
+)
+def list_load_balancer_rules(ctx: Context, args: dict[str, Any]) -> Reply:
+    lb = t.load_balancing_rules
+    with ctx.db.read() as conn:
+        where = scope_where(conn, ctx.caller, args, lb)
+        if "id" in args:
+            where.append(lb.c.id == lookup_rules.load_balancer(conn, ctx.caller, args["id"]).base.id)
+        if "publicipid" in args:
+            where.append(lb.c.ip_address_id == lookup_rules.public_ip(conn, ctx.caller, args["publicipid"],
+                                                                       "publicipid").id)
+        if "virtualmachineid" in args:
+            where.append(lb.c.id.in_(repo.rules_with_member(lookup.vm(conn, ctx.caller, args["virtualmachineid"]).id)))
+        if "networkid" in args:
+            where.append(lb.c.network_id == lookup.network(conn, ctx.caller, args["networkid"]).id)
+        if "zoneid" in args:
+            where.append(t.networks.c.zone_id == lookup.zone(conn, args["zoneid"]).id)
+        if "name" in args:
+            where.append(lb.c.name == args["name"])
+        if "keyword" in args:
+            where.append(lb.c.name.contains(args["keyword"], autoescape=True))
+        found, total = repo.listing(conn, where, page_of(args))
+    return ListReply("loadbalancerrule", [load_balancer_view(r) for r in found], total)
+
+
+@command(
+    "listLoadBalancerRuleInstances",
+    "Lists the VMs of a load balancer rule; with lbvmips=true, each with its mapped guest IPs.",
+    (
+        uuid_param("id", "The rule", required=True),
+        bool_param("lbvmips", "List the mapped IPs of each VM (entries under lbrulevmidip)"),
+        bool_param("applied", "True: the members (nicstack has no unapplied ones)"),
+        *PAGING,
+    ),
+)
+def list_load_balancer_rule_instances(ctx: Context, args: dict[str, Any]) -> Reply:
+    found = load_balancers.rule_instances(ctx.db, ctx.caller, args["id"])
+    if args.get("applied") is False:
+        found = []
+    if args.get("lbvmips"):
+        items = [{"loadbalancerruleinstance": vm_view(vm), "lbvmipaddresses": ips} for vm, ips in found]
+        return listing("lbrulevmidip", items, args)
+    return listing("loadbalancerruleinstance", [vm_view(vm) for vm, _ in found], args)

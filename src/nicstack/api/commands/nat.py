@@ -1,0 +1,155 @@
+"""Static NAT and port forwarding commands, to a VM's primary or secondary guest IP (vmguestip)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from nicstack.api.commands.public_ips import report, success
+from nicstack.api.context import Context
+from nicstack.api.params import Param, bool_param, int_param, list_param, str_param, uuid_param
+from nicstack.api.registry import command
+from nicstack.api.replies import AsyncReply, ListReply, Reply, SuccessReply
+from nicstack.api.scope import OWNER, PAGING, list_scope, page_of
+from nicstack.api.views_rules import port_forward_view
+from nicstack.db import tables as t
+from nicstack.db.repos import rules
+from nicstack.domain.access import Caller
+from nicstack.domain.rules import PortForwardingRule
+from nicstack.services import lookup, lookup_rules, port_forwarding, static_nat
+from nicstack.services.port_forwarding import NewPortForward, PortForwardChange
+from nicstack.services.static_nat import NewStaticNat
+
+
+def port(name: str, description: str, required: bool = False) -> Param:
+    return int_param(name, description, required, minimum=1, maximum=65535)
+
+
+def scope_where(conn: Connection, caller: Caller, args: dict[str, Any], table: Any) -> list[Any]:
+    """A rule listing's owner scope, as CloudStack scopes lists (own account unless widened)."""
+    scope = list_scope(conn, caller, {**args, "listall": args.get("listall") or "id" in args})
+    where = []
+    if scope.account_id is not None:
+        where.append(table.c.account_id == scope.account_id)
+    if scope.domain_path is not None:
+        where.append(t.domains.c.path.startswith(scope.domain_path))
+    return where
+
+
+@command(
+    "enableStaticNat",
+    "Maps a public IP wholly to a VM's guest IP: the NIC's primary IP, or the secondary IP given in vmguestip.",
+    (
+        uuid_param("ipaddressid", "The public IP", required=True),
+        uuid_param("virtualmachineid", "The VM", required=True),
+        uuid_param("networkid", "The VM's tier (VPC addresses not yet serving a tier)"),
+        str_param("vmguestip", "The VM's guest IP (primary or secondary) to map to; default the primary"),
+    ),
+)
+def enable_static_nat(ctx: Context, args: dict[str, Any]) -> Reply:
+    spec = NewStaticNat(args["ipaddressid"], args["virtualmachineid"], args.get("vmguestip"), args.get("networkid"))
+    static_nat.enable_static_nat(ctx.db, ctx.caller, spec)
+    return SuccessReply()
+
+
+@command("disableStaticNat", "Disables the static NAT of a public IP.",
+         (uuid_param("ipaddressid", "The public IP", required=True),), job=success)
+def disable_static_nat(ctx: Context, args: dict[str, Any]) -> Reply:
+    def then(conn: Connection, ip: Any) -> str:
+        return ctx.start_job(conn, {"id": ip.uuid}, ("IpAddress", ip.uuid))
+
+    return AsyncReply(static_nat.disable_static_nat(ctx.db, ctx.caller, args["ipaddressid"], then))
+
+
+def _pf_job(ctx: Context, created: list[str]) -> Any:
+    def then(conn: Connection, rule: PortForwardingRule) -> str:
+        created.append(rule.base.uuid)
+        result = {"portforwardingrule": port_forward_view(rule)}
+        return ctx.start_job(conn, {"result": result}, ("FirewallRule", rule.base.uuid))
+
+    return then
+
+
+@command(
+    "createPortForwardingRule",
+    "Forwards public ports of a public IP to a VM's guest IP: the NIC's primary IP or the secondary in vmguestip.",
+    (
+        uuid_param("ipaddressid", "The public IP", required=True),
+        str_param("protocol", "tcp or udp", required=True),
+        port("publicport", "The first public port", required=True),
+        port("publicendport", "The last public port (default: publicport)"),
+        port("privateport", "The first private port", required=True),
+        port("privateendport", "The last private port (default: privateport)"),
+        uuid_param("virtualmachineid", "The VM", required=True),
+        str_param("vmguestip", "The VM's guest IP (primary or secondary); default the primary"),
+        bool_param("openfirewall", "Also open the firewall for the public ports (default true; VPC: false)"),
+        uuid_param("networkid", "The VM's network (VPC addresses not yet serving a tier)"),
+        list_param("cidrlist", "Source CIDRs allowed (default: all)"),
+    ),
+    job=report,
+)
+def create_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
+    created: list[str] = []
+    spec = NewPortForward(
+        ip_uuid=args["ipaddressid"], protocol=args["protocol"], public_start=args["publicport"],
+        private_start=args["privateport"], vm_uuid=args["virtualmachineid"], public_end=args.get("publicendport"),
+        private_end=args.get("privateendport"), guest=args.get("vmguestip"), open_firewall=args.get("openfirewall"),
+        network_uuid=args.get("networkid"), cidrs=args.get("cidrlist", []),
+    )
+    job = port_forwarding.create_port_forwarding_rule(ctx.db, ctx.caller, spec, _pf_job(ctx, created))
+    return AsyncReply(job, created[0])
+
+
+@command(
+    "updatePortForwardingRule",
+    "Changes a port forwarding rule's private ports, VM or guest IP.",
+    (
+        uuid_param("id", "The rule", required=True),
+        port("privateport", "The new first private port"),
+        port("privateendport", "The new last private port"),
+        uuid_param("virtualmachineid", "The new VM"),
+        str_param("vmguestip", "The new guest IP (primary or secondary of the VM's NIC)"),
+    ),
+    job=report,
+)
+def update_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
+    change = PortForwardChange(args["id"], args.get("privateport"), args.get("privateendport"),
+                               args.get("virtualmachineid"), args.get("vmguestip"))
+    return AsyncReply(port_forwarding.update_port_forwarding_rule(ctx.db, ctx.caller, change, _pf_job(ctx, [])))
+
+
+@command("deletePortForwardingRule", "Deletes a port forwarding rule and the firewall rule opened with it.",
+         (uuid_param("id", "The rule", required=True),), job=success)
+def delete_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
+    def then(conn: Connection, rule: PortForwardingRule) -> str:
+        return ctx.start_job(conn, {"id": rule.base.uuid}, ("FirewallRule", rule.base.uuid))
+
+    return AsyncReply(port_forwarding.delete_port_forwarding_rule(ctx.db, ctx.caller, args["id"], then))
+
+
+@command(
+    "listPortForwardingRules",
+    "Lists port forwarding rules.",
+    (
+        uuid_param("id", "The rule"),
+        uuid_param("ipaddressid", "Rules of this public IP"),
+        uuid_param("networkid", "Rules of this network"),
+        *OWNER,
+        *PAGING,
+    ),
+)
+def list_port_forwarding_rules(ctx: Context, args: dict[str, Any]) -> Reply:
+    pf = t.port_forwarding_rules
+    with ctx.db.read() as conn:
+        where = scope_where(conn, ctx.caller, args, pf)
+        if "id" in args:
+            where.append(pf.c.id == lookup_rules.port_forward(conn, ctx.caller, args["id"]).base.id)
+        if "ipaddressid" in args:
+            where.append(pf.c.ip_address_id == lookup_rules.public_ip(conn, ctx.caller, args["ipaddressid"]).id)
+        if "networkid" in args:
+            where.append(pf.c.network_id == lookup.network(conn, ctx.caller, args["networkid"]).id)
+        if "keyword" in args:
+            where.append(pf.c.dest_ip_address.contains(args["keyword"], autoescape=True))
+        found, total = rules.port_forward_listing(conn, where, page_of(args))
+    return ListReply("portforwardingrule", [port_forward_view(r) for r in found], total)

@@ -1,0 +1,167 @@
+"""Public address commands: zone public ranges, associateIpAddress, disassociateIpAddress, listPublicIpAddresses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_
+
+from nicstack.api.context import Context
+from nicstack.api.params import bool_param, str_param, uuid_param
+from nicstack.api.registry import ADMINS, ROOT, command
+from nicstack.api.replies import AsyncReply, JsonObject, ListReply, ObjectReply, Reply, SuccessReply
+from nicstack.api.scope import OWNER, PAGING, list_scope, page_of
+from nicstack.api.views_rules import public_ip_view, vlan_range_view
+from nicstack.api.views_world import listing
+from nicstack.db import tables as t
+from nicstack.db.repos import public_ips as repo
+from nicstack.domain.access import may_access
+from nicstack.domain.errors import UnknownEntity
+from nicstack.domain.rules import PublicIp, PublicIpState
+from nicstack.services import lookup, lookup_rules, public_ips, public_ranges
+from nicstack.services.public_ips import Acquire
+from nicstack.services.public_ranges import NewRange
+
+
+def report(_ctx: Context, params: dict[str, Any]) -> JsonObject:
+    # The change was made in the request; the job reports what was stored.
+    return dict(params["result"])
+
+
+def success(_ctx: Context, _params: dict[str, Any]) -> JsonObject:
+    return {"success": True}
+
+
+@command(
+    "createVlanIpRange",
+    "Creates a public IP range of a zone (forvirtualnetwork=true), from which public IPs are acquired.",
+    (
+        uuid_param("zoneid", "The zone of the range", required=True),
+        str_param("gateway", "The gateway of the public subnet", required=True),
+        str_param("netmask", "The netmask of the public subnet", required=True),
+        str_param("startip", "The first address of the range", required=True),
+        str_param("endip", "The last address of the range (default: startip)"),
+        str_param("vlan", "The VLAN of the range (e.g. vlan://100 or untagged)"),
+        bool_param("forvirtualnetwork", "True for a public range (the default here)"),
+        uuid_param("podid", "The pod (ignored for public ranges)"),
+        uuid_param("physicalnetworkid", "The physical network (ignored)"),
+    ),
+    roles=ROOT,
+)
+def create_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
+    spec = NewRange(
+        zone_uuid=args["zoneid"], gateway=args["gateway"], netmask=args["netmask"], start_ip=args["startip"],
+        end_ip=args.get("endip") or None, vlan=args.get("vlan") or None,
+        for_virtual_network=args.get("forvirtualnetwork", True),
+    )
+    return ObjectReply("vlan", vlan_range_view(public_ranges.create_vlan_range(ctx.db, ctx.caller, spec)))
+
+
+@command(
+    "listVlanIpRanges",
+    "Lists the public IP ranges of zones.",
+    (uuid_param("id", "The range"), uuid_param("zoneid", "The zone"),
+     bool_param("forvirtualnetwork", "True for public ranges"), *PAGING),
+    roles=ADMINS,
+)
+def list_vlan_ip_ranges(ctx: Context, args: dict[str, Any]) -> Reply:
+    found = public_ranges.list_vlan_ranges(ctx.db, args)
+    return listing("vlaniprange", [vlan_range_view(r) for r in found], args)
+
+
+@command("deleteVlanIpRange", "Deletes a public IP range none of whose addresses is allocated.",
+         (uuid_param("id", "The range", required=True),), roles=ROOT)
+def delete_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
+    public_ranges.delete_vlan_range(ctx.db, ctx.caller, args["id"])
+    return SuccessReply()
+
+
+@command(
+    "associateIpAddress",
+    "Acquires a public IP from the zone's public ranges into an isolated network or a VPC.",
+    (
+        uuid_param("networkid", "The isolated network (or VPC tier) to acquire the address for"),
+        uuid_param("vpcid", "The VPC to acquire the address for"),
+        uuid_param("zoneid", "The zone (must be the network's or VPC's)"),
+        str_param("ipaddress", "A given free public address instead of any free one"),
+    ),
+    job=report,
+)
+def associate_ip_address(ctx: Context, args: dict[str, Any]) -> Reply:
+    created: list[str] = []
+
+    def then(conn: Connection, ip: PublicIp) -> str:
+        created.append(ip.uuid)
+        result = {"ipaddress": public_ip_view(ip, ctx.caller.is_root_admin)}
+        return ctx.start_job(conn, {"result": result}, ("IpAddress", ip.uuid))
+
+    spec = Acquire(args.get("networkid"), args.get("vpcid"), args.get("zoneid"), args.get("ipaddress") or None)
+    job = public_ips.associate_ip_address(ctx.db, ctx.caller, spec, then)
+    return AsyncReply(job, created[0])
+
+
+@command("disassociateIpAddress", "Releases a public IP and removes every rule on it.",
+         (uuid_param("id", "The public IP", required=True),), job=success)
+def disassociate_ip_address(ctx: Context, args: dict[str, Any]) -> Reply:
+    def then(conn: Connection, ip: PublicIp) -> str:
+        return ctx.start_job(conn, {"id": ip.uuid}, ("IpAddress", ip.uuid))
+
+    return AsyncReply(public_ips.disassociate_ip_address(ctx.db, ctx.caller, args["id"], then))
+
+
+@command(
+    "listPublicIpAddresses",
+    "Lists public IPs: the caller's acquired ones, and free ones with allocatedonly=false.",
+    (
+        uuid_param("id", "The public IP"),
+        str_param("ipaddress", "The address"),
+        uuid_param("zoneid", "The zone"),
+        uuid_param("associatednetworkid", "Addresses serving this network"),
+        uuid_param("vpcid", "Addresses of this VPC"),
+        bool_param("isstaticnat", "Only addresses with (or without) static NAT"),
+        bool_param("issourcenat", "Only source NAT addresses (or the others)"),
+        bool_param("allocatedonly", "Only acquired addresses (default true)"),
+        bool_param("forvirtualnetwork", "Public addresses of virtual networks (all of nicstack's)"),
+        *OWNER,
+        *PAGING,
+    ),
+)
+def list_public_ip_addresses(ctx: Context, args: dict[str, Any]) -> Reply:
+    if args.get("forvirtualnetwork") is False:
+        return ListReply("publicipaddress", [], 0)
+    with ctx.db.read() as conn:
+        where = _filters(ctx, conn, args)
+        found, total = repo.listing(conn, where, page_of(args))
+    return ListReply("publicipaddress", [public_ip_view(ip, ctx.caller.is_root_admin) for ip in found], total)
+
+
+def _filters(ctx: Context, conn: Connection, args: dict[str, Any]) -> list[Any]:
+    c = t.public_ips.c
+    scope = list_scope(conn, ctx.caller, {**args, "listall": args.get("listall") or "id" in args})
+    owned = []
+    if scope.account_id is not None:
+        owned.append(c.account_id == scope.account_id)
+    if scope.domain_path is not None:
+        owned.append(t.domains.c.path.startswith(scope.domain_path))
+    mine = and_(c.state == str(PublicIpState.ALLOCATED), *owned) if owned else c.state == str(PublicIpState.ALLOCATED)
+    where: list[Any] = [mine if args.get("allocatedonly", True) else or_(mine, c.state == str(PublicIpState.FREE))]
+    if "id" in args:
+        ip = repo.ip_by(conn, uuid=args["id"])
+        if ip is None or (ip.owner and not may_access(ctx.caller, ip.owner.account_id, ip.owner.domain_path)):
+            raise UnknownEntity("id", args["id"])
+        where.append(c.id == ip.id)
+    if "associatednetworkid" in args:
+        where.append(c.network_id == lookup.network(conn, ctx.caller, args["associatednetworkid"],
+                                                    "associatednetworkid").id)
+    if "vpcid" in args:
+        where.append(c.vpc_id == lookup_rules.vpc(conn, ctx.caller, args["vpcid"]).id)
+    if "zoneid" in args:
+        where.append(c.zone_id == lookup.zone(conn, args["zoneid"]).id)
+    if "ipaddress" in args:
+        where.append(c.public_ip_address == args["ipaddress"].strip())
+    for key, column in (("isstaticnat", c.is_static_nat), ("issourcenat", c.is_source_nat)):
+        if key in args:
+            where.append(column == args[key])
+    if "keyword" in args:
+        where.append(c.public_ip_address.contains(args["keyword"], autoescape=True))
+    return where

@@ -1,0 +1,144 @@
+"""VPC commands: createVPC, listVPCs, deleteVPC, restartVPC, listVPCOfferings (tiers: createNetwork vpcid)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from nicstack.api.commands.nat import scope_where
+from nicstack.api.commands.public_ips import report, success
+from nicstack.api.context import Context
+from nicstack.api.params import bool_param, str_param, uuid_param
+from nicstack.api.registry import command
+from nicstack.api.replies import AsyncReply, ListReply, Reply
+from nicstack.api.scope import OWNER, PAGING, page_of
+from nicstack.api.views_rules import vpc_offering_view, vpc_view
+from nicstack.api.views_world import listing
+from nicstack.db import tables as t
+from nicstack.db.repos import networks, vpcs
+from nicstack.domain.errors import UnknownEntity
+from nicstack.domain.rules import Vpc
+from nicstack.services import lookup, lookup_rules
+from nicstack.services import vpcs as service
+from nicstack.services.vpcs import NewVpc
+
+
+def _view(conn: Connection, vpc: Vpc) -> dict[str, Any]:
+    tiers, _ = networks.listing(conn, [t.networks.c.vpc_id == vpc.id], None)
+    return vpc_view(vpc, tiers)
+
+
+@command(
+    "createVPC",
+    "Creates a VPC: a CIDR whose tiers (createNetwork with vpcid) share one virtual router.",
+    (
+        str_param("name", "The VPC's name", required=True),
+        str_param("displaytext", "The display text"),
+        str_param("cidr", "The VPC's IPv4 CIDR; tiers lie inside it", required=True),
+        uuid_param("vpcofferingid", "The VPC offering", required=True),
+        uuid_param("zoneid", "The zone", required=True),
+        str_param("networkdomain", "The DNS domain of the VPC's networks"),
+        str_param("account", "The owning account (admin), with domainid"),
+        uuid_param("domainid", "The domain of the owning account"),
+        bool_param("start", "Start the VPC's router now (it is configuration here: ignored)"),
+    ),
+    job=report,
+)
+def create_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
+    created: list[str] = []
+
+    def then(conn: Connection, vpc: Vpc) -> str:
+        created.append(vpc.uuid)
+        return ctx.start_job(conn, {"result": {"vpc": _view(conn, vpc)}}, ("Vpc", vpc.uuid))
+
+    spec = NewVpc(
+        name=args["name"], display_text=args.get("displaytext") or args["name"], cidr=args["cidr"],
+        offering_uuid=args["vpcofferingid"], zone_uuid=args["zoneid"], network_domain=args.get("networkdomain"),
+        account=args.get("account"), domain_uuid=args.get("domainid"),
+    )
+    job = service.create_vpc(ctx.db, ctx.caller, spec, then)
+    return AsyncReply(job, created[0])
+
+
+@command(
+    "listVPCs",
+    "Lists VPCs with their tiers.",
+    (
+        uuid_param("id", "The VPC"),
+        str_param("name", "VPCs of this name"),
+        uuid_param("zoneid", "VPCs in this zone"),
+        str_param("cidr", "VPCs of this CIDR"),
+        uuid_param("vpcofferingid", "VPCs of this offering"),
+        str_param("state", "VPCs in this state"),
+        *OWNER,
+        *PAGING,
+    ),
+)
+def list_vpcs(ctx: Context, args: dict[str, Any]) -> Reply:
+    v = t.vpcs
+    with ctx.db.read() as conn:
+        where = scope_where(conn, ctx.caller, args, v)
+        if "id" in args:
+            where.append(v.c.id == lookup_rules.vpc(conn, ctx.caller, args["id"], "id").id)
+        if "zoneid" in args:
+            where.append(v.c.zone_id == lookup.zone(conn, args["zoneid"]).id)
+        if "vpcofferingid" in args:
+            offering = vpcs.offering_by(conn, uuid=args["vpcofferingid"])
+            if offering is None:
+                raise UnknownEntity("vpcofferingid", args["vpcofferingid"])
+            where.append(v.c.vpc_offering_id == offering.id)
+        for key in ("name", "cidr", "state"):
+            if key in args:
+                where.append(v.c[key] == args[key])
+        if "keyword" in args:
+            where.append(v.c.name.contains(args["keyword"], autoescape=True))
+        found, total = vpcs.listing(conn, where, page_of(args))
+        items = [_view(conn, vpc) for vpc in found]
+    return ListReply("vpc", items, total)
+
+
+@command("deleteVPC", "Deletes a VPC without tiers, releasing its public IPs.",
+         (uuid_param("id", "The VPC", required=True),), job=success)
+def delete_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
+    def then(conn: Connection, vpc: Vpc) -> str:
+        return ctx.start_job(conn, {"id": vpc.uuid}, ("Vpc", vpc.uuid))
+
+    return AsyncReply(service.delete_vpc(ctx.db, ctx.caller, args["id"], then))
+
+
+@command(
+    "restartVPC",
+    "Re-derives the VPC router's configuration from the stored state; rules and addresses persist.",
+    (uuid_param("id", "The VPC", required=True), bool_param("cleanup", "Rebuild the router from scratch")),
+    job=success,
+)
+def restart_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
+    def then(conn: Connection, vpc: Vpc) -> str:
+        return ctx.start_job(conn, {"id": vpc.uuid}, ("Vpc", vpc.uuid))
+
+    return AsyncReply(service.restart_vpc(ctx.db, ctx.caller, args["id"], args.get("cleanup", False), then))
+
+
+@command(
+    "listVPCOfferings",
+    "Lists VPC offerings.",
+    (uuid_param("id", "The offering"), str_param("name", "The offering's name"),
+     bool_param("isdefault", "Only the default offering"), *PAGING),
+)
+def list_vpc_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
+    o = t.vpc_offerings
+    where = []
+    if "name" in args:
+        where.append(o.c.name == args["name"])
+    if "isdefault" in args:
+        where.append(o.c.is_default == args["isdefault"])
+    with ctx.db.read() as conn:
+        if "id" in args:
+            if vpcs.offering_by(conn, uuid=args["id"]) is None:
+                raise UnknownEntity("id", args["id"])
+            where.append(o.c.uuid == args["id"])
+        found = vpcs.offerings(conn, *where)
+    if "keyword" in args:
+        found = [f for f in found if args["keyword"].lower() in f.name.lower()]
+    return listing("vpcoffering", [vpc_offering_view(f) for f in found], args)

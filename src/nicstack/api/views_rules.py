@@ -1,0 +1,114 @@
+"""Public IPs, ranges, VPCs and rules -> CloudStack response objects (ports as strings where CloudStack sends them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from ipaddress import IPv4Network
+
+from nicstack.api.replies import JsonObject
+from nicstack.api.views import network_view, wire_date
+from nicstack.domain.model import Network
+from nicstack.domain.rules import (
+    FirewallRule,
+    LoadBalancerRule,
+    Owner,
+    PortForwardingRule,
+    PublicIp,
+    VlanRange,
+    Vpc,
+    VpcOffering,
+    join_cidrs,
+)
+from nicstack.services.routers import RouterConfig
+
+
+def _owner(owner: Owner | None) -> JsonObject:
+    if owner is None:
+        return {}
+    return {"account": owner.account_name, "domainid": owner.domain_uuid, "domain": owner.domain_name}
+
+
+def vlan_range_view(r: VlanRange) -> JsonObject:
+    cidr = IPv4Network(f"{r.gateway}/{r.netmask}", strict=False)
+    return {
+        "id": r.uuid, "forvirtualnetwork": r.for_virtual_network, "zoneid": r.zone_uuid, "vlan": r.vlan,
+        "gateway": r.gateway, "netmask": r.netmask, "cidr": str(cidr), "startip": r.start_ip, "endip": r.end_ip,
+        "description": f"{r.start_ip}-{r.end_ip}", "fordisplay": True,
+    }
+
+
+def public_ip_view(ip: PublicIp, show_range: bool) -> JsonObject:
+    view: JsonObject = {
+        "id": ip.uuid, "ipaddress": ip.address, "allocated": wire_date(ip.allocated), "zoneid": ip.zone_uuid,
+        "zonename": ip.zone_name, "issourcenat": ip.is_source_nat, "isstaticnat": ip.is_static_nat,
+        "issystem": False, "forvirtualnetwork": True, "state": str(ip.state), "associatednetworkid": ip.network_uuid,
+        "associatednetworkname": ip.network_name, "vlanname": ip.range_vlan, "isportable": False,
+        "fordisplay": True, "tags": [], **_owner(ip.owner),
+    }
+    if show_range:
+        # CloudStack shows the range id to root admins only.
+        view["vlanid"] = ip.range_uuid
+    if ip.vpc_uuid is not None:
+        view |= {"vpcid": ip.vpc_uuid, "vpcname": ip.vpc_name}
+    if ip.is_static_nat:
+        view |= {
+            "virtualmachineid": ip.vm_uuid, "virtualmachinename": ip.vm_name,
+            "virtualmachinedisplayname": ip.vm_display_name, "vmipaddress": ip.vm_ip,
+        }
+    return view
+
+
+def port_forward_view(r: PortForwardingRule) -> JsonObject:
+    return {
+        "id": r.base.uuid, "ipaddressid": r.base.ip_uuid, "ipaddress": r.base.ip_address, "protocol": r.protocol,
+        "publicport": str(r.public_start), "publicendport": str(r.public_end), "privateport": str(r.private_start),
+        "privateendport": str(r.private_end), "virtualmachineid": r.vm_uuid, "virtualmachinename": r.vm_name,
+        "virtualmachinedisplayname": r.vm_display_name, "vmguestip": r.dest_ip, "networkid": r.base.network_uuid,
+        "state": r.base.state, "cidrlist": join_cidrs(r.cidr_list) or "", "fordisplay": True, "tags": [],
+    }
+
+
+def firewall_view(r: FirewallRule) -> JsonObject:
+    return {
+        "id": r.base.uuid, "protocol": r.protocol, "startport": r.start_port, "endport": r.end_port,
+        "ipaddressid": r.base.ip_uuid, "ipaddress": r.base.ip_address, "networkid": r.base.network_uuid,
+        "state": r.base.state, "cidrlist": join_cidrs(r.cidr_list) or "", "icmptype": r.icmp_type,
+        "icmpcode": r.icmp_code, "fordisplay": True, "tags": [],
+    }
+
+
+def load_balancer_view(r: LoadBalancerRule) -> JsonObject:
+    return {
+        "id": r.base.uuid, "name": r.name, "publicipid": r.base.ip_uuid, "publicip": r.base.ip_address,
+        "publicport": str(r.public_port), "privateport": str(r.private_port), "algorithm": r.algorithm,
+        "networkid": r.base.network_uuid, "state": r.base.state, "zoneid": r.zone_uuid, "zonename": r.zone_name,
+        "protocol": r.protocol, "cidrlist": "", "fordisplay": True, "tags": [], **_owner(r.base.owner),
+    }
+
+
+def vpc_offering_view(o: VpcOffering) -> JsonObject:
+    return {
+        "id": o.uuid, "name": o.name, "displaytext": o.display_text, "isdefault": o.is_default, "state": o.state,
+        "created": wire_date(o.created), "service": [{"name": s} for s in o.services],
+        "distributedvpcrouter": False, "supportsregionLevelvpc": False, "fordisplay": True,
+    }
+
+
+def vpc_view(v: Vpc, tiers: Sequence[Network]) -> JsonObject:
+    return {
+        "id": v.uuid, "name": v.name, "displaytext": v.display_text, "state": v.state, "zoneid": v.zone_uuid,
+        "zonename": v.zone_name, "cidr": v.cidr, "vpcofferingid": v.offering.uuid, "vpcofferingname": v.offering.name,
+        "networkdomain": v.network_domain, "created": wire_date(v.created), "restartrequired": False,
+        "redundantvpcrouter": False, "regionlevelvpc": False, "distributedvpcrouter": False, "fordisplay": True,
+        "service": [{"name": s} for s in v.offering.services], "network": [network_view(n) for n in tiers],
+        "tags": [], **_owner(v.owner),
+    }
+
+
+def router_config_view(c: RouterConfig) -> JsonObject:
+    """nicstack's own object: the rendered documents of one virtual router and their generation."""
+    where = {"networkid": c.uuid} if c.kind == "isolated" else {"vpcid": c.uuid}
+    return {
+        "target": c.target, "kind": c.kind, **where, "generation": c.generation, "digest": c.digest,
+        "iptables": c.iptables, "haproxy": c.haproxy,
+    }

@@ -1,0 +1,106 @@
+"""Use cases of ingress firewall rules on public IPs of isolated networks: create and delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nicstack.db import tables as t
+from nicstack.db.database import Database
+from nicstack.db.repos import networks, public_ips, rules
+from nicstack.domain.access import Caller
+from nicstack.domain.errors import ParameterError, RuleConflict, Unsupported
+from nicstack.domain.rules import FIREWALL_PROTOCOLS, FirewallRule, cidr_list, join_cidrs, port_range, protocol_of
+from nicstack.services import lookup_rules
+from nicstack.services.rule_targets import Then, ensure_rules_supported, owner_of_ip, record
+
+ANYWHERE = "0.0.0.0/0"
+
+
+@dataclass(frozen=True, slots=True)
+class NewFirewallRule:
+    ip_uuid: str
+    protocol: str
+    start_port: int | None = None
+    end_port: int | None = None
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+    cidrs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What a firewall rule lets in, normalised for storage and conflict checks."""
+
+    protocol: str
+    ports: tuple[int, int] | None
+    icmp: tuple[int | None, int | None]
+    cidrs: tuple[str, ...]
+
+
+def _opening(spec: NewFirewallRule) -> Opening:
+    protocol = protocol_of(spec.protocol, FIREWALL_PROTOCOLS)
+    ports = None
+    if protocol in ("tcp", "udp"):
+        if spec.start_port is not None:
+            ports = port_range(spec.start_port, spec.end_port, "port")
+        elif spec.end_port is not None:
+            raise ParameterError("Give startport with endport")
+    elif spec.start_port is not None or spec.end_port is not None:
+        raise ParameterError(f"Ports are for tcp or udp firewall rules, not {protocol}")
+    # -1 is CloudStack's "any ICMP type/code".
+    icmp_type = None if spec.icmp_type in (None, -1) else spec.icmp_type
+    icmp_code = None if spec.icmp_code in (None, -1) or icmp_type is None else spec.icmp_code
+    if protocol != "icmp" and (icmp_type, icmp_code) != (None, None):
+        raise ParameterError(f"icmptype and icmpcode are for icmp firewall rules, not {protocol}")
+    for value in (icmp_type, icmp_code):
+        if value is not None and not 0 <= value <= 255:
+            raise ParameterError(f"Invalid ICMP type or code {value}: use -1 (any) or 0-255")
+    return Opening(protocol, ports, (icmp_type, icmp_code), cidr_list(spec.cidrs) or (ANYWHERE,))
+
+
+def _same(rule: FirewallRule, new: Opening) -> bool:
+    ports = (rule.start_port, rule.end_port or rule.start_port) if rule.start_port is not None else None
+    overlap = ports == new.ports or (ports is not None and new.ports is not None
+                                     and ports[0] <= new.ports[1] and new.ports[0] <= ports[1])
+    return (rule.protocol == new.protocol and overlap and (rule.icmp_type, rule.icmp_code) == new.icmp
+            and set(rule.cidr_list) == set(new.cidrs))
+
+
+def create_firewall_rule(db: Database, caller: Caller, spec: NewFirewallRule, then: Then[FirewallRule]) -> str:
+    new = _opening(spec)
+    with db.write() as conn:
+        ip = lookup_rules.public_ip(conn, caller, spec.ip_uuid)
+        if ip.vpc_id is not None:
+            raise Unsupported(f"Firewall rules are not supported on public IP {ip.address} of VPC {ip.vpc_name}: "
+                              "VPC tiers use network ACLs")
+        net = networks.network_by(conn, id=ip.network_id)
+        assert net is not None
+        ensure_rules_supported(net)
+        networks.lock(conn, net.id)
+        ip = public_ips.lock(conn, ip.id)
+        for rule in rules.firewall_rules(conn, t.firewall_rules.c.ip_address_id == ip.id):
+            if _same(rule, new):
+                raise RuleConflict(f"The new firewall rule on {ip.address} ({new.protocol} {new.ports or 'all'} "
+                                   f"from {','.join(new.cidrs)}) conflicts with firewall rule {rule.base.uuid}, "
+                                   "which opens the same ports to the same CIDRs")
+        owner = owner_of_ip(ip)
+        start, end = new.ports if new.ports else (None, None)
+        rule_id = rules.insert(
+            conn, t.firewall_rules, ip_address_id=ip.id, network_id=net.id, protocol=new.protocol, start_port=start,
+            end_port=end, icmp_type=new.icmp[0], icmp_code=new.icmp[1], cidr_list=join_cidrs(new.cidrs),
+            account_id=owner.account_id, domain_id=owner.domain_id,
+        )
+        record(conn, caller, owner, "FIREWALL.OPEN",
+               f"Opened {new.protocol} {start or 'all'}-{end or 'all'} of {ip.address} to {','.join(new.cidrs)}")
+        created = rules.firewall_rule_by(conn, id=rule_id)
+        assert created is not None
+        return then(conn, created)
+
+
+def delete_firewall_rule(db: Database, caller: Caller, uuid: str, then: Then[FirewallRule]) -> str:
+    with db.write() as conn:
+        rule = lookup_rules.firewall_rule(conn, caller, uuid)
+        rules.delete_firewall_rules(conn, t.firewall_rules.c.id == rule.base.id)
+        record(conn, caller, rule.base.owner, "FIREWALL.CLOSE",
+               f"Deleted firewall rule {rule.base.uuid} of public IP {rule.base.ip_address}")
+        return then(conn, rule)

@@ -1,0 +1,232 @@
+"""Use cases of guest IP ranges: the ranges shared networks and Basic-zone pods hand addresses out of.
+
+The public side of createVlanIpRange / listVlanIpRanges / deleteVlanIpRange lives in
+`public_ranges`; their handlers call in here when a request names a network or a pod, or
+says forvirtualnetwork=false. A range is never materialised address by address: its
+addresses are taken through the allocator and counted on the allocations index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv6Network, ip_address
+from typing import Any
+
+from sqlalchemy import Connection
+
+from nicstack.db import tables as t
+from nicstack.db.database import Database
+from nicstack.db.repos import events, infra, networks
+from nicstack.db.repos import guest_ranges as repo
+from nicstack.domain.access import Caller
+from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity
+from nicstack.domain.ip_ranges import GuestRange, check_span, overlapping
+from nicstack.domain.kinds import GuestType, ZoneType
+from nicstack.domain.model import Network, Pod
+from nicstack.ipam.addresses import IPAddress, network_from_gateway, parse_address, parse_ipv4, parse_network
+from nicstack.services import lookup
+
+r = repo.r
+
+
+@dataclass(frozen=True, slots=True)
+class RangeSpec:
+    """What a request says about a guest range; blanks default to the network's (or pod's) subnet."""
+
+    start_ip: str | None = None
+    end_ip: str | None = None
+    gateway: str | None = None
+    netmask: str | None = None
+    vlan: str | None = None
+    start_ipv6: str | None = None
+    end_ipv6: str | None = None
+    ip6_gateway: str | None = None
+    ip6_cidr: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewGuestRange:
+    spec: RangeSpec
+    zone_uuid: str | None = None
+    network_uuid: str | None = None
+    pod_uuid: str | None = None
+
+
+def is_guest_request(args: dict[str, Any]) -> bool:
+    """True when a range command is about guest ranges: it names a network or a pod, or forvirtualnetwork=false."""
+    return "networkid" in args or "podid" in args or args.get("forvirtualnetwork") is False
+
+
+def vlan_of(text: str | None, default: str | None) -> str:
+    """A VLAN as stored: "untagged" or the VLAN id (1-4094); "vlan://N" is accepted."""
+    if text is None or not text.strip():
+        return default or "untagged"
+    value = text.strip().lower().removeprefix("vlan://")
+    if value == "untagged":
+        return value
+    if not value.isdigit() or not 1 <= int(value) <= 4094:
+        raise ParameterError(f"Invalid value {text!r} for vlan: use untagged or a VLAN id from 1 to 4094")
+    return str(int(value))
+
+
+def _ipv4_values(net: Network, pod: Pod | None, spec: RangeSpec) -> dict[str, Any]:
+    start = parse_ipv4(spec.start_ip or "", "startip")
+    end = parse_ipv4(spec.end_ip, "endip") if spec.end_ip else start
+    gateway_text = spec.gateway or (pod.gateway if pod else net.gateway)
+    netmask_text = spec.netmask or (pod.netmask if pod else net.netmask)
+    if gateway_text is None or netmask_text is None:
+        raise ParameterError(f"The IPv4 range {start}-{end} needs a gateway and a netmask: network {net.name} has none")
+    gateway = parse_ipv4(gateway_text, "gateway")
+    subnet = network_from_gateway(gateway, netmask_text)
+    check_span(subnet, gateway, start, end, "IP")
+    return {"gateway": str(gateway), "netmask": str(subnet.netmask), "start_ip": str(start), "end_ip": str(end)}
+
+
+def _ipv6_values(net: Network, spec: RangeSpec) -> dict[str, Any]:
+    start = parse_address(spec.start_ipv6 or "", "startipv6")
+    end = parse_address(spec.end_ipv6, "endipv6") if spec.end_ipv6 else start
+    cidr = parse_network(spec.ip6_cidr, "ip6cidr") if spec.ip6_cidr else None
+    if cidr is None and net.ip6_cidr:
+        cidr = parse_network(net.ip6_cidr, "ip6cidr")
+    if not isinstance(cidr, IPv6Network):
+        raise ParameterError(f"The IPv6 range {start}-{end} needs an IPv6 CIDR (ip6cidr)")
+    gateway_text = spec.ip6_gateway or net.ip6_gateway
+    gateway: IPAddress = parse_address(gateway_text, "ip6gateway") if gateway_text else cidr.network_address + 1
+    if gateway not in cidr:
+        raise ParameterError(f"IPv6 gateway {gateway} is outside {cidr}")
+    check_span(cidr, gateway, start, end, "IPv6")
+    return {"ip6_gateway": str(gateway), "ip6_cidr": str(cidr), "start_ipv6": str(start), "end_ipv6": str(end)}
+
+
+def add_range(conn: Connection, net: Network, pod: Pod | None, spec: RangeSpec) -> int:
+    """Validate and store one guest range of `net` (Basic zone: of `pod`); the caller holds the network lock."""
+    if spec.start_ip is None and spec.start_ipv6 is None:
+        raise ParameterError("A guest IP range needs startip (IPv4) or startipv6 (IPv6)")
+    values: dict[str, Any] = {}
+    if spec.start_ip is not None:
+        values |= _ipv4_values(net, pod, spec)
+    if spec.start_ipv6 is not None:
+        values |= _ipv6_values(net, spec)
+    existing = repo.of_network(conn, net.id)
+    for family, (first, last) in ((4, ("start_ip", "end_ip")), (6, ("start_ipv6", "end_ipv6"))):
+        if first not in values:
+            continue
+        low, high = int(ip_address(values[first])), int(ip_address(values[last]))
+        clash = overlapping(existing, family, low, high)
+        if clash is not None:
+            raise ParameterError(f"The range {values[first]}-{values[last]} overlaps range {clash.shown(family)} "
+                                 f"({clash.uuid}) of network {net.name}")
+    return repo.insert(
+        conn, zone_id=net.zone_id, pod_id=pod.id if pod else None, network_id=net.id,
+        vlan=vlan_of(spec.vlan, net.vlan), account_id=net.account_id, domain_id=net.domain_id, **values,
+    )
+
+
+def basic_network(conn: Connection, zone_id: int) -> Network | None:
+    """The one guest network of a Basic zone, if it was created."""
+    n = t.networks.c
+    found, _ = networks.listing(conn, [n.zone_id == zone_id, n.guest_type == str(GuestType.SHARED)], None)
+    return found[0] if found else None
+
+
+def adopt_pod(conn: Connection, pod: Pod, net: Network) -> None:
+    """A Basic-zone pod's own range (createPod startip/endip) becomes its first guest range."""
+    if pod.start_ip is None or any(x.pod_id == pod.id for x in repo.of_network(conn, net.id)):
+        return
+    add_range(conn, net, pod, RangeSpec(start_ip=pod.start_ip, end_ip=pod.end_ip))
+
+
+def pod_created(conn: Connection, pod_id: int) -> None:
+    """createPod's hook: in a Basic zone whose network exists, the pod's range serves guests at once."""
+    pod = infra.pod_by(conn, id=pod_id)
+    zone = infra.zone_by(conn, id=pod.zone_id) if pod else None
+    if pod is None or zone is None or zone.network_type is not ZoneType.BASIC:
+        return
+    net = basic_network(conn, zone.id)
+    if net is not None:
+        networks.lock(conn, net.id)
+        adopt_pod(conn, pod, net)
+
+
+def _target(conn: Connection, caller: Caller, new: NewGuestRange) -> tuple[Network, Pod | None]:
+    zone = lookup.zone(conn, new.zone_uuid) if new.zone_uuid else None
+    pod = infra.pod_by(conn, uuid=new.pod_uuid) if new.pod_uuid else None
+    if new.pod_uuid and pod is None:
+        raise UnknownEntity("podid", new.pod_uuid)
+    if new.network_uuid:
+        net = lookup.network(conn, caller, new.network_uuid)
+    elif pod is not None:
+        found = basic_network(conn, pod.zone_id)
+        if found is None:
+            raise ParameterError(f"Zone {pod.zone_name} has no guest network yet: create it with createNetwork")
+        net = found
+    else:
+        raise ParameterError("A guest IP range needs networkid (shared network) or podid (Basic zone)")
+    if net.guest_type is not GuestType.SHARED:
+        raise ParameterError(f"Network {net.name} is {net.guest_type}: IP ranges belong to shared networks; its "
+                             "addresses come from its CIDR")
+    if zone is not None and zone.id != net.zone_id:
+        raise ParameterError(f"Network {net.name} is in zone {net.zone_name}, not in zone {zone.name}")
+    basic = infra.zone_by(conn, id=net.zone_id)
+    if basic is not None and basic.network_type is ZoneType.BASIC:
+        if pod is None or pod.zone_id != net.zone_id:
+            raise ParameterError(f"Network {net.name} is a Basic zone's network: give the podid of one of its pods")
+    elif pod is not None:
+        raise ParameterError(f"Pod {pod.name} is in an Advanced zone: guest ranges belong to Basic-zone pods")
+    return net, pod
+
+
+def create_guest_range(db: Database, caller: Caller, new: NewGuestRange) -> GuestRange:
+    """createVlanIpRange for guests: one more range of a shared network (Basic zone: of a pod)."""
+    with db.write() as conn:
+        net, pod = _target(conn, caller, new)
+        networks.lock(conn, net.id)
+        range_id = add_range(conn, net, pod, new.spec)
+        found = repo.ranges(conn, r.c.id == range_id)[0]
+        shown = ", ".join(found.shown(f) for f in (4, 6) if found.span(f))
+        events.record(conn, caller, "VLAN.IP.RANGE.CREATE", f"Created guest IP range {shown} of network {net.name}")
+        return found
+
+
+def delete_guest_range(db: Database, caller: Caller, uuid: str) -> GuestRange | None:
+    """deleteVlanIpRange for guests, refused while an address of the range is held; None: no guest range."""
+    with db.write() as conn:
+        found = repo.by_uuid(conn, uuid)
+        if found is None or found.network_id is None:
+            return None
+        networks.lock(conn, found.network_id)
+        for family in (4, 6):
+            span = found.span(family)
+            used = repo.used_between(conn, found.network_id, family, *span) if span else 0
+            if used:
+                raise ResourceInUse(f"IP range {found.shown(family)} of network {found.network_name} still has {used}"
+                                    " address(es) in use: release them first")
+        repo.delete(conn, found.id)
+        events.record(conn, caller, "VLAN.IP.RANGE.DELETE",
+                      f"Deleted guest IP range {found.uuid} of network {found.network_name}")
+        return found
+
+
+def list_guest_ranges(db: Database, caller: Caller, args: dict[str, Any]) -> tuple[list[GuestRange], bool]:
+    """The guest ranges a listVlanIpRanges request asks for, and whether public ranges belong in the answer."""
+    if args.get("forvirtualnetwork") is True:
+        return [], True
+    with db.read() as conn:
+        where: list[Any] = []
+        if "id" in args:
+            one = repo.by_uuid(conn, args["id"])
+            if one is None:
+                return [], True
+            where.append(r.c.id == one.id)
+        if "zoneid" in args:
+            where.append(r.c.zone_id == lookup.zone(conn, args["zoneid"]).id)
+        if "networkid" in args:
+            where.append(r.c.network_id == lookup.network(conn, caller, args["networkid"]).id)
+        if "podid" in args:
+            pod = infra.pod_by(conn, uuid=args["podid"])
+            if pod is None:
+                raise UnknownEntity("podid", args["podid"])
+            where.append(r.c.pod_id == pod.id)
+        public_too = not (where and ("id" in args or "networkid" in args or "podid" in args))
+        return repo.ranges(conn, *where), public_too and "forvirtualnetwork" not in args
+

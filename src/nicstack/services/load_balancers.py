@@ -1,0 +1,191 @@
+"""Use cases of load balancer rules, whose members are VM guest addresses (primary or secondary)."""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from nicstack.db import tables as t
+from nicstack.db.database import Database
+from nicstack.db.repos import load_balancers, networks, rules, vms
+from nicstack.domain.access import Caller
+from nicstack.domain.errors import ParameterError, RuleConflict
+from nicstack.domain.model import Vm
+from nicstack.domain.rules import LB_PROTOCOLS, LoadBalancerRule, PortUse, algorithm_of, port_range, protocol_of
+from nicstack.services import lookup, lookup_rules
+from nicstack.services.rule_targets import (
+    Then,
+    bind_tier,
+    check_ports_free,
+    guest_address,
+    guest_ip,
+    lock_for_rule,
+    open_firewall,
+    owner_of_ip,
+    record,
+    refuse_if_static_nat,
+    release_tier_if_unused,
+    rule_network,
+    usable_vm,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewLoadBalancer:
+    ip_uuid: str
+    name: str
+    algorithm: str
+    public_port: int
+    private_port: int
+    protocol: str | None = None
+    network_uuid: str | None = None
+    open_firewall: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    """One vmidipmap entry (vm_ip None: the VM's primary address, as virtualmachineids)."""
+
+    vm_uuid: str
+    vm_ip: str | None
+    param: str
+
+
+def mappings(vm_uuids: Sequence[str], entries: Sequence[dict[str, str]]) -> list[Mapping]:
+    """virtualmachineids and vmidipmap[n].vmid/.vmip as one list; malformed entries are a 431 naming them."""
+    found = []
+    for value in vm_uuids:
+        try:
+            found.append(Mapping(str(uuidlib.UUID(value)), None, "virtualmachineids"))
+        except ValueError:
+            raise ParameterError(f"Invalid value {value[:80]!r} for virtualmachineids: not a uuid") from None
+    for n, entry in enumerate(entries):
+        vmid, vmip = entry.get("vmid"), entry.get("vmip")
+        if not vmid or not vmip:
+            raise ParameterError(f"vmidipmap[{n}] needs both vmid and vmip")
+        try:
+            found.append(Mapping(str(uuidlib.UUID(vmid)), guest_ip(vmip, f"vmidipmap[{n}].vmip"), "vmidipmap"))
+        except ValueError:
+            raise ParameterError(f"Invalid value {vmid[:80]!r} for vmidipmap[{n}].vmid: not a uuid") from None
+    if not found:
+        raise ParameterError("Give virtualmachineids or vmidipmap")
+    return found
+
+
+def create_load_balancer_rule(db: Database, caller: Caller, spec: NewLoadBalancer,
+                              then: Then[LoadBalancerRule]) -> str:
+    algorithm = algorithm_of(spec.algorithm)
+    protocol = protocol_of(spec.protocol or "tcp", LB_PROTOCOLS)
+    public, _ = port_range(spec.public_port, None, "public port")
+    private, _ = port_range(spec.private_port, None, "private port")
+    if not spec.name.strip():
+        raise ParameterError("Invalid value '' for name: a load balancer rule needs a name")
+    with db.write() as conn:
+        ip = lookup_rules.public_ip(conn, caller, spec.ip_uuid, "publicipid")
+        net = rule_network(conn, caller, ip, None, spec.network_uuid)
+        opened = open_firewall(ip, spec.open_firewall)
+        ip = lock_for_rule(conn, net, ip)
+        refuse_if_static_nat(ip)
+        transport = "udp" if protocol == "udp" else "tcp"
+        check_ports_free(conn, ip, PortUse("the new load balancer rule", transport, public, public))
+        owner = owner_of_ip(ip)
+        rule_id = rules.insert(
+            conn, t.load_balancing_rules, name=spec.name.strip(), ip_address_id=ip.id, network_id=net.id,
+            algorithm=algorithm, protocol=protocol, public_port=public, private_port=private,
+            account_id=owner.account_id, domain_id=owner.domain_id,
+        )
+        if opened:
+            # No link column exists for LB rules: this firewall rule stays until deleted or the IP is released.
+            rules.insert(conn, t.firewall_rules, ip_address_id=ip.id, network_id=net.id, protocol=transport,
+                         start_port=public, end_port=public, cidr_list="0.0.0.0/0", account_id=owner.account_id,
+                         domain_id=owner.domain_id)
+        bind_tier(conn, ip, net)
+        record(conn, caller, owner, "LB.CREATE",
+               f"Created load balancer rule {spec.name} on {ip.address}:{public} ({algorithm})")
+        rule = load_balancers.rule_by(conn, id=rule_id)
+        assert rule is not None
+        return then(conn, rule)
+
+
+def update_load_balancer_rule(db: Database, caller: Caller, uuid: str, algorithm: str | None, name: str | None,
+                              then: Then[LoadBalancerRule]) -> str:
+    values = {"algorithm": algorithm_of(algorithm)} if algorithm else {}
+    if name is not None and name.strip():
+        values["name"] = name.strip()
+    with db.write() as conn:
+        rule = lookup_rules.load_balancer(conn, caller, uuid)
+        if values:
+            load_balancers.update(conn, rule.base.id, **values)
+        record(conn, caller, rule.base.owner, "LB.UPDATE", f"Updated load balancer rule {rule.base.uuid}: {values}")
+        updated = load_balancers.rule_by(conn, id=rule.base.id)
+        assert updated is not None
+        return then(conn, updated)
+
+
+def delete_load_balancer_rule(db: Database, caller: Caller, uuid: str, then: Then[LoadBalancerRule]) -> str:
+    with db.write() as conn:
+        rule = lookup_rules.load_balancer(conn, caller, uuid)
+        networks.lock(conn, rule.base.network_id)
+        load_balancers.delete(conn, t.load_balancing_rules.c.id == rule.base.id)
+        release_tier_if_unused(conn, rule.base.ip_id)
+        record(conn, caller, rule.base.owner, "LB.DELETE", f"Deleted load balancer rule {rule.name}")
+        return then(conn, rule)
+
+
+def assign_to_load_balancer_rule(db: Database, caller: Caller, uuid: str, wanted: list[Mapping],
+                                 then: Then[LoadBalancerRule]) -> str:
+    """Map VMs' guest addresses to a rule; each must be the primary or a secondary IP of the VM's NIC there."""
+    with db.write() as conn:
+        rule = lookup_rules.load_balancer(conn, caller, uuid)
+        net = networks.network_by(conn, id=rule.base.network_id)
+        assert net is not None
+        networks.lock(conn, net.id)
+        taken = {(m.vm_id, m.address) for m in load_balancers.members(conn, [rule.base.id]).get(rule.base.id, [])}
+        added = []
+        for m in wanted:
+            vm = lookup.vm(conn, caller, m.vm_uuid, m.param)
+            usable_vm(vm, owner=rule.base.owner)
+            address = guest_address(conn, vm, net, m.vm_ip, "vmidipmap" if m.vm_ip else "virtualmachineids")
+            if (vm.id, address) in taken:
+                raise RuleConflict(f"VM {vm.name} with IP {address} is already a member of load balancer rule "
+                                   f"{rule.name} ({rule.base.uuid})")
+            taken.add((vm.id, address))
+            load_balancers.add_member(conn, rule.base.id, vm.id, address)
+            added.append(f"{vm.name}/{address}")
+        record(conn, caller, rule.base.owner, "LB.ASSIGN.TO.RULE",
+               f"Assigned {', '.join(added)} to load balancer rule {rule.name}")
+        return then(conn, rule)
+
+
+def remove_from_load_balancer_rule(db: Database, caller: Caller, uuid: str, wanted: list[Mapping],
+                                   then: Then[LoadBalancerRule]) -> str:
+    """Unmap VMs (all their addresses) or single VM addresses from a rule."""
+    with db.write() as conn:
+        rule = lookup_rules.load_balancer(conn, caller, uuid)
+        networks.lock(conn, rule.base.network_id)
+        removed = []
+        for m in wanted:
+            vm = lookup.vm(conn, caller, m.vm_uuid, m.param)
+            if load_balancers.remove_member(conn, rule.base.id, vm.id, m.vm_ip) == 0:
+                what = f"VM {vm.name} with IP {m.vm_ip}" if m.vm_ip else f"VM {vm.name}"
+                raise ParameterError(f"{what} is not a member of load balancer rule {rule.name} ({rule.base.uuid})")
+            removed.append(f"{vm.name}/{m.vm_ip or 'all'}")
+        record(conn, caller, rule.base.owner, "LB.REMOVE.FROM.RULE",
+               f"Removed {', '.join(removed)} from load balancer rule {rule.name}")
+        return then(conn, rule)
+
+
+def rule_instances(db: Database, caller: Caller, uuid: str) -> list[tuple[Vm, list[str]]]:
+    """The rule's member VMs in mapping order, each with its mapped addresses."""
+    with db.read() as conn:
+        rule = lookup_rules.load_balancer(conn, caller, uuid)
+        by_vm: dict[int, list[str]] = {}
+        for m in load_balancers.members(conn, [rule.base.id]).get(rule.base.id, []):
+            by_vm.setdefault(m.vm_id, []).append(m.address)
+        found = []
+        for vm_id, addresses in by_vm.items():
+            vm = vms.vm_by(conn, id=vm_id)
+            if vm is not None:
+                found.append((vm, addresses))
+        return found

@@ -1,0 +1,148 @@
+"""Use cases of port forwarding to a VM's primary or secondary IP: create, update, delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nicstack.db import tables as t
+from nicstack.db.database import Database
+from nicstack.db.repos import networks, rules, vms
+from nicstack.domain.access import Caller
+from nicstack.domain.errors import ParameterError
+from nicstack.domain.rules import (
+    PF_PROTOCOLS,
+    PortForwardingRule,
+    PortUse,
+    cidr_list,
+    join_cidrs,
+    port_range,
+    protocol_of,
+)
+from nicstack.services import lookup, lookup_rules
+from nicstack.services.rule_targets import (
+    Then,
+    bind_tier,
+    check_ports_free,
+    guest_address,
+    guest_ip,
+    lock_for_rule,
+    open_firewall,
+    owner_of_ip,
+    record,
+    refuse_if_static_nat,
+    release_tier_if_unused,
+    rule_network,
+    usable_vm,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewPortForward:
+    ip_uuid: str
+    protocol: str
+    public_start: int
+    private_start: int
+    vm_uuid: str
+    public_end: int | None = None
+    private_end: int | None = None
+    guest: str | None = None
+    open_firewall: bool | None = None
+    network_uuid: str | None = None
+    cidrs: list[str] = field(default_factory=list)
+
+
+def _same_size(public: tuple[int, int], private: tuple[int, int]) -> None:
+    if public[1] - public[0] != private[1] - private[0]:
+        raise ParameterError(
+            f"Public ports {public[0]}-{public[1]} and private ports {private[0]}-{private[1]} must be ranges of "
+            "the same length"
+        )
+
+
+def create_port_forwarding_rule(db: Database, caller: Caller, spec: NewPortForward,
+                                then: Then[PortForwardingRule]) -> str:
+    protocol = protocol_of(spec.protocol, PF_PROTOCOLS)
+    public = port_range(spec.public_start, spec.public_end, "public port")
+    private = port_range(spec.private_start, spec.private_end, "private port")
+    _same_size(public, private)
+    cidrs = cidr_list(spec.cidrs)
+    wanted = guest_ip(spec.guest)
+    with db.write() as conn:
+        ip = lookup_rules.public_ip(conn, caller, spec.ip_uuid)
+        vm = lookup.vm(conn, caller, spec.vm_uuid)
+        usable_vm(vm, ip)
+        net = rule_network(conn, caller, ip, vm, spec.network_uuid)
+        opened = open_firewall(ip, spec.open_firewall)
+        ip = lock_for_rule(conn, net, ip)
+        refuse_if_static_nat(ip)
+        address = guest_address(conn, vm, net, wanted)
+        check_ports_free(conn, ip, PortUse("the new port forwarding rule", protocol, *public))
+        owner = owner_of_ip(ip)
+        rule_id = rules.insert(
+            conn, t.port_forwarding_rules, ip_address_id=ip.id, network_id=net.id, protocol=protocol,
+            public_port_start=public[0], public_port_end=public[1], private_port_start=private[0],
+            private_port_end=private[1], instance_id=vm.id, dest_ip_address=address, cidr_list=join_cidrs(cidrs),
+            account_id=owner.account_id, domain_id=owner.domain_id,
+        )
+        if opened:
+            rules.insert(
+                conn, t.firewall_rules, ip_address_id=ip.id, network_id=net.id, protocol=protocol,
+                start_port=public[0], end_port=public[1], cidr_list=join_cidrs(cidrs) or "0.0.0.0/0",
+                related_pf_id=rule_id, account_id=owner.account_id, domain_id=owner.domain_id,
+            )
+        bind_tier(conn, ip, net)
+        record(conn, caller, owner, "NET.RULEADD",
+               f"Port forwarding {ip.address}:{public[0]}-{public[1]}/{protocol} to {address} of VM {vm.name}")
+        rule = rules.port_forward_by(conn, id=rule_id)
+        assert rule is not None
+        return then(conn, rule)
+
+
+@dataclass(frozen=True, slots=True)
+class PortForwardChange:
+    uuid: str
+    private_start: int | None = None
+    private_end: int | None = None
+    vm_uuid: str | None = None
+    guest: str | None = None
+
+
+def update_port_forwarding_rule(db: Database, caller: Caller, change: PortForwardChange,
+                                then: Then[PortForwardingRule]) -> str:
+    """Change a rule's private ports and/or its target VM and guest address (checked as on create)."""
+    wanted = guest_ip(change.guest)
+    with db.write() as conn:
+        rule = lookup_rules.port_forward(conn, caller, change.uuid)
+        net = networks.network_by(conn, id=rule.base.network_id)
+        assert net is not None
+        networks.lock(conn, net.id)
+        vm = lookup.vm(conn, caller, change.vm_uuid) if change.vm_uuid else vms.vm_by(conn, id=rule.vm_id)
+        assert vm is not None
+        usable_vm(vm, owner=rule.base.owner)
+        moved = vm.id != rule.vm_id or wanted is not None
+        address = guest_address(conn, vm, net, wanted) if moved else rule.dest_ip
+        start = change.private_start if change.private_start is not None else rule.private_start
+        default_end = start + (rule.private_end - rule.private_start)
+        private = port_range(start, change.private_end if change.private_end is not None else default_end,
+                             "private port")
+        _same_size((rule.public_start, rule.public_end), private)
+        rules.update_port_forward(conn, rule.base.id, instance_id=vm.id, dest_ip_address=address,
+                                  private_port_start=private[0], private_port_end=private[1])
+        record(conn, caller, rule.base.owner, "NET.RULEMODIFY",
+               f"Port forwarding rule {rule.base.uuid} now forwards to {address}:{private[0]}-{private[1]} of VM "
+               f"{vm.name}")
+        updated = rules.port_forward_by(conn, id=rule.base.id)
+        assert updated is not None
+        return then(conn, updated)
+
+
+def delete_port_forwarding_rule(db: Database, caller: Caller, uuid: str, then: Then[PortForwardingRule]) -> str:
+    """Delete a rule with the firewall rule opened for it."""
+    with db.write() as conn:
+        rule = lookup_rules.port_forward(conn, caller, uuid)
+        networks.lock(conn, rule.base.network_id)
+        rules.delete_port_forwards(conn, t.port_forwarding_rules.c.id == rule.base.id)
+        release_tier_if_unused(conn, rule.base.ip_id)
+        record(conn, caller, rule.base.owner, "NET.RULEDELETE",
+               f"Deleted port forwarding rule {rule.base.uuid} of public IP {rule.base.ip_address}")
+        return then(conn, rule)

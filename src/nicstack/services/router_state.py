@@ -1,0 +1,138 @@
+"""Read the desired state of one virtual router (an isolated network or a VPC) from the database.
+
+Interfaces follow CloudStack's routers: an isolated router has its guest network on eth0 and the
+public side on eth2; a VPC router has the public side on eth1 and one interface per tier from eth2
+on, in the order the tiers were created.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+from uuid import UUID
+
+from sqlalchemy import Connection, select
+
+from nicstack.db import tables as t
+from nicstack.db.repos import load_balancers, public_ips, rules
+from nicstack.domain.errors import InternalError
+from nicstack.domain.model import Network
+from nicstack.domain.rules import Vpc
+from nicstack.render.router_state import (
+    AddressRole,
+    Algorithm,
+    FirewallRule,
+    GuestTarget,
+    GuestTier,
+    LoadBalancer,
+    PortForward,
+    PortRange,
+    Protocol,
+    PublicIp,
+    RouterKind,
+    RouterState,
+)
+
+VPC_PUBLIC_INTERFACE = "eth1"
+VPC_FIRST_TIER_DEVICE = 2
+
+
+def _guests(conn: Connection, network_ids: list[int]) -> dict[str, GuestTarget]:
+    """Every IPv4 guest address of the networks (primary and secondary), by address."""
+    n, vm, s = t.nics, t.vms, t.nic_secondary_ips
+    found: dict[str, GuestTarget] = {}
+    primaries = conn.execute(
+        select(n.c.uuid, n.c.ip4_address, vm.c.uuid.label("vm_uuid"), vm.c.name)
+        .select_from(n.join(vm, vm.c.id == n.c.vm_id))
+        .where(n.c.network_id.in_(network_ids), n.c.removed.is_(None), n.c.ip4_address.is_not(None))
+    )
+    for row in primaries:
+        found[row.ip4_address] = GuestTarget(UUID(row.vm_uuid), row.name, UUID(row.uuid), IPv4Address(row.ip4_address))
+    secondaries = conn.execute(
+        select(s.c.ip4_address, n.c.uuid, vm.c.uuid.label("vm_uuid"), vm.c.name)
+        .select_from(s.join(n, n.c.id == s.c.nic_id).join(vm, vm.c.id == s.c.vm_id))
+        .where(s.c.network_id.in_(network_ids), s.c.ip4_address.is_not(None))
+    )
+    for row in secondaries:
+        found[row.ip4_address] = GuestTarget(
+            UUID(row.vm_uuid), row.name, UUID(row.uuid), IPv4Address(row.ip4_address), AddressRole.SECONDARY
+        )
+    return found
+
+
+def _target(guests: dict[str, GuestTarget], address: str, what: str) -> GuestTarget:
+    found = guests.get(address)
+    if found is None:
+        # Rules and releases share the network lock, so this means the database was edited by hand.
+        raise InternalError(f"{what} targets {address}, which is no guest address of the router's networks")
+    return found
+
+
+def _cidrs(items: tuple[str, ...]) -> tuple[IPv4Network, ...]:
+    return tuple(IPv4Network(c) for c in items)
+
+
+def _rules(
+    conn: Connection, network_ids: list[int], guests: dict[str, GuestTarget], firewall: bool
+) -> tuple[tuple[PortForward, ...], tuple[LoadBalancer, ...], tuple[FirewallRule, ...]]:
+    pfs = tuple(
+        PortForward(
+            UUID(r.base.uuid), IPv4Address(r.base.ip_address), Protocol(r.protocol),
+            PortRange(r.public_start, r.public_end), PortRange(r.private_start, r.private_end),
+            _target(guests, r.dest_ip, f"port forwarding rule {r.base.uuid}"), _cidrs(r.cidr_list),
+        )
+        for r in rules.port_forwards(conn, t.port_forwarding_rules.c.network_id.in_(network_ids))
+    )
+    lb_rules = load_balancers.rules(conn, t.load_balancing_rules.c.network_id.in_(network_ids))
+    members = load_balancers.members(conn, [r.base.id for r in lb_rules])
+    lbs = tuple(
+        LoadBalancer(
+            UUID(r.base.uuid), r.name, IPv4Address(r.base.ip_address), r.public_port, r.private_port,
+            Algorithm(r.algorithm),
+            tuple(_target(guests, m.address, f"load balancer rule {r.base.uuid}") for m in members.get(r.base.id, [])),
+        )
+        for r in lb_rules
+    )
+    fws = tuple(
+        FirewallRule(
+            UUID(r.base.uuid), IPv4Address(r.base.ip_address), Protocol(r.protocol),
+            PortRange(r.start_port, r.end_port or r.start_port) if r.start_port is not None else None,
+            r.icmp_type, r.icmp_code if r.icmp_type is not None else None, _cidrs(r.cidr_list),
+        )
+        for r in (rules.firewall_rules(conn, t.firewall_rules.c.network_id.in_(network_ids)) if firewall else [])
+    )
+    return pfs, lbs, fws
+
+
+def _public(conn: Connection, where: object, guests: dict[str, GuestTarget]) -> tuple[PublicIp, ...]:
+    found = []
+    for ip in public_ips.ips(conn, where):
+        nat = _target(guests, ip.vm_ip, f"static NAT of {ip.address}") if ip.is_static_nat and ip.vm_ip else None
+        found.append(PublicIp(UUID(ip.uuid), IPv4Address(ip.address), ip.is_source_nat, nat))
+    return tuple(found)
+
+
+def isolated_state(conn: Connection, net: Network) -> RouterState:
+    assert net.cidr is not None and net.gateway is not None
+    tier = GuestTier(UUID(net.uuid), net.name, IPv4Network(net.cidr), IPv4Address(net.gateway))
+    guests = _guests(conn, [net.id])
+    public = _public(conn, t.public_ips.c.network_id == net.id, guests)
+    pfs, lbs, fws = _rules(conn, [net.id], guests, firewall=True)
+    return RouterState(RouterKind.ISOLATED, UUID(net.uuid), (tier,), public, pfs, lbs, fws)
+
+
+def vpc_state(conn: Connection, vpc: Vpc) -> RouterState:
+    n = t.networks
+    rows = conn.execute(
+        select(n.c.id, n.c.uuid, n.c.name, n.c.cidr, n.c.gateway)
+        .where(n.c.vpc_id == vpc.id, n.c.removed.is_(None), n.c.cidr.is_not(None))
+        .order_by(n.c.id)
+    ).all()
+    tiers = tuple(
+        GuestTier(UUID(r.uuid), r.name, IPv4Network(r.cidr), IPv4Address(r.gateway), f"eth{VPC_FIRST_TIER_DEVICE + i}")
+        for i, r in enumerate(rows)
+    )
+    ids = [r.id for r in rows]
+    guests = _guests(conn, ids)
+    public = _public(conn, t.public_ips.c.vpc_id == vpc.id, guests)
+    pfs, lbs, _ = _rules(conn, ids, guests, firewall=False)
+    return RouterState(RouterKind.VPC, UUID(vpc.uuid), tiers, public, pfs, lbs, (), VPC_PUBLIC_INTERFACE)

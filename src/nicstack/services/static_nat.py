@@ -1,0 +1,84 @@
+"""Use cases of static NAT: enableStaticNat (to a VM's primary or secondary IP), disableStaticNat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nicstack.db.database import Database
+from nicstack.db.repos import networks, public_ips
+from nicstack.domain.access import Caller
+from nicstack.domain.errors import ParameterError, RuleConflict
+from nicstack.domain.rules import PublicIp
+from nicstack.services import lookup, lookup_rules
+from nicstack.services.rule_targets import (
+    Then,
+    bind_tier,
+    guest_address,
+    guest_ip,
+    lock_for_rule,
+    owner_of_ip,
+    port_uses,
+    record,
+    release_tier_if_unused,
+    rule_network,
+    usable_vm,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewStaticNat:
+    ip_uuid: str
+    vm_uuid: str
+    guest: str | None = None
+    network_uuid: str | None = None
+
+
+def enable_static_nat(db: Database, caller: Caller, spec: NewStaticNat) -> PublicIp:
+    """Map a public IP wholly to one guest address (spec 02 section 5): 537 on any conflicting use."""
+    wanted = guest_ip(spec.guest)
+    with db.write() as conn:
+        ip = lookup_rules.public_ip(conn, caller, spec.ip_uuid)
+        vm = lookup.vm(conn, caller, spec.vm_uuid)
+        usable_vm(vm, ip)
+        net = rule_network(conn, caller, ip, vm, spec.network_uuid)
+        ip = lock_for_rule(conn, net, ip)
+        if ip.is_source_nat:
+            owner = f"VPC {ip.vpc_name}" if ip.vpc_id is not None else f"network {ip.network_name}"
+            raise RuleConflict(f"Public IP {ip.address} is the source NAT address of {owner}: static NAT needs "
+                               "another public IP")
+        address = guest_address(conn, vm, net, wanted)
+        if ip.is_static_nat:
+            if (ip.vm_id, ip.vm_ip) == (vm.id, address):
+                return ip
+            raise RuleConflict(f"Public IP {ip.address} already has static NAT to {ip.vm_ip} of VM {ip.vm_name}; "
+                               "disable it first")
+        uses = port_uses(conn, ip.id)
+        if uses:
+            raise RuleConflict(f"Public IP {ip.address} has {uses[0].what}: static NAT needs a public IP without "
+                               "port forwarding or load balancing rules")
+        other = public_ips.static_nat_to(conn, [net.id], address)
+        if other is not None:
+            raise RuleConflict(f"Guest IP {address} already has static NAT from public IP {other.address}; a guest "
+                               f"IP takes one static NAT, so {ip.address} cannot map to it too")
+        bind_tier(conn, ip, net)
+        public_ips.update(conn, ip.id, is_static_nat=True, vm_id=vm.id, vm_ip_address=address)
+        record(conn, caller, owner_of_ip(ip), "STATICNAT.ENABLE",
+               f"Enabled static NAT from public IP {ip.address} to {address} of VM {vm.name}")
+        found = public_ips.ip_by(conn, id=ip.id)
+        assert found is not None
+        return found
+
+
+def disable_static_nat(db: Database, caller: Caller, ip_uuid: str, then: Then[PublicIp]) -> str:
+    with db.write() as conn:
+        ip = lookup_rules.public_ip(conn, caller, ip_uuid)
+        if ip.network_id is not None:
+            networks.lock(conn, ip.network_id)
+        ip = public_ips.lock(conn, ip.id)
+        if not ip.is_static_nat:
+            raise ParameterError(f"Public IP {ip.address} has no static NAT to disable")
+        public_ips.update(conn, ip.id, is_static_nat=False, vm_id=None, vm_ip_address=None)
+        release_tier_if_unused(conn, ip.id)
+        record(conn, caller, owner_of_ip(ip), "STATICNAT.DISABLE",
+               f"Disabled static NAT from public IP {ip.address} to {ip.vm_ip} of VM {ip.vm_name}")
+        return then(conn, ip)
