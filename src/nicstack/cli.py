@@ -1,4 +1,4 @@
-"""The `nicstack` command: serve, db upgrade, bench."""
+"""The `nicstack` command: serve, db upgrade, render, bench."""
 
 from __future__ import annotations
 
@@ -46,6 +46,38 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _render_router(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import DBAPIError  # noqa: PLC0415
+
+    from nicstack.db.database import Database  # noqa: PLC0415
+    from nicstack.domain.errors import CloudError  # noqa: PLC0415
+    from nicstack.services.routers import router_config  # noqa: PLC0415
+
+    db = Database(args.database_url)
+    try:
+        config = router_config(db, args.network, args.vpc)
+    except CloudError as exc:
+        print(f"nicstack render router: {exc.text}", file=sys.stderr)
+        return 1
+    except DBAPIError as exc:
+        print(f"nicstack render router: cannot read the database ({type(exc.orig).__name__}); is it a nicstack "
+              "database at the newest schema? (nicstack db upgrade)", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    if args.document == "iptables":
+        sys.stdout.write(config.iptables)
+    elif args.document == "haproxy":
+        sys.stdout.write(config.haproxy)
+    else:
+        print(f"# {config.target} generation {config.generation} digest {config.digest}")
+        print("# --- iptables-restore ---")
+        sys.stdout.write(config.iptables)
+        print("# --- haproxy.cfg ---")
+        sys.stdout.write(config.haproxy)
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from nicstack.bench import main as bench_main  # noqa: PLC0415
 
@@ -78,6 +110,21 @@ def parser() -> argparse.ArgumentParser:
                            description="Apply every pending migration (the pre-feature schema upgrades too).")
     up.add_argument("--database-url", default=default_url(), help=_DB_HELP)
     up.set_defaults(func=_db_upgrade)
+
+    render = sub.add_parser("render", help="print rendered data-plane documents",
+                            description="Render a data-plane target's documents from the database and print them.")
+    render_sub = render.add_subparsers(dest="render_command", required=True, metavar="TARGET")
+    router = render_sub.add_parser(
+        "router", help="a virtual router's iptables-restore document and haproxy.cfg",
+        description="Print the documents of the virtual router of an isolated network or a VPC (a VPC tier's "
+        "network prints its VPC's router). The generation is the one getRouterConfig reports.")
+    which = router.add_mutually_exclusive_group(required=True)
+    which.add_argument("--network", metavar="ID", help="the uuid of an isolated network")
+    which.add_argument("--vpc", metavar="ID", help="the uuid of a VPC")
+    router.add_argument("--document", choices=["all", "iptables", "haproxy"], default="all",
+                        help="print one document only, e.g. to pipe into iptables-restore --test (default: all)")
+    router.add_argument("--database-url", default=default_url(), help=_DB_HELP)
+    router.set_defaults(func=_render_router)
 
     bench = sub.add_parser("bench", help="measure throughput, allocator cost and memory",
                            description="Run the benchmarks and print a table (figures are ratios to a baseline "

@@ -7,6 +7,7 @@ from ipaddress import IPv4Network
 
 from nicstack.api.replies import JsonObject
 from nicstack.api.views import network_view, wire_date
+from nicstack.domain.ip_ranges import GuestRange
 from nicstack.domain.model import Network
 from nicstack.domain.rules import (
     FirewallRule,
@@ -34,6 +35,17 @@ def vlan_range_view(r: VlanRange) -> JsonObject:
         "id": r.uuid, "forvirtualnetwork": r.for_virtual_network, "zoneid": r.zone_uuid, "vlan": r.vlan,
         "gateway": r.gateway, "netmask": r.netmask, "cidr": str(cidr), "startip": r.start_ip, "endip": r.end_ip,
         "description": f"{r.start_ip}-{r.end_ip}", "fordisplay": True,
+    }
+
+
+def guest_range_view(r: GuestRange) -> JsonObject:
+    """A guest range of a shared network (Basic zone: of a pod), as listVlanIpRanges shows it."""
+    return {
+        "id": r.uuid, "forvirtualnetwork": False, "zoneid": r.zone_uuid, "vlan": r.vlan, "networkid": r.network_uuid,
+        "podid": r.pod_uuid, "podname": r.pod_name, "gateway": r.gateway, "netmask": r.netmask, "startip": r.start_ip,
+        "endip": r.end_ip, "ip6gateway": r.ip6_gateway, "ip6cidr": r.ip6_cidr, "startipv6": r.start_ipv6,
+        "endipv6": r.end_ipv6, "domainid": r.domain_uuid, "domain": r.domain_name, "fordisplay": True,
+        "description": ", ".join(r.shown(f) for f in (4, 6) if r.span(f)),
     }
 
 

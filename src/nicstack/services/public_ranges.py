@@ -1,4 +1,4 @@
-"""Use cases of a zone's public IP ranges: createVlanIpRange, listVlanIpRanges, deleteVlanIpRange."""
+"""Use cases of a zone's public IP ranges (createVlanIpRange & co; guest ranges: services.guest_ranges)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ class NewRange:
     start_ip: str
     end_ip: str | None = None
     vlan: str | None = None
-    for_virtual_network: bool = True
 
 
 def _addresses(spec: NewRange) -> list[str]:
@@ -51,11 +50,6 @@ def _addresses(spec: NewRange) -> list[str]:
 
 
 def create_vlan_range(db: Database, caller: Caller, spec: NewRange) -> VlanRange:
-    if not spec.for_virtual_network:
-        raise Unsupported(
-            "createVlanIpRange takes public ranges (forvirtualnetwork=true) here; guest ranges of shared networks "
-            "are not supported by this command"
-        )
     addresses = _addresses(spec)
     with db.write() as conn:
         zone = lookup.zone(conn, spec.zone_uuid)
@@ -110,6 +104,4 @@ def list_vlan_ranges(db: Database, args: dict[str, Any]) -> list[VlanRange]:
             where.append(r.c.id == found.id)
         if "zoneid" in args:
             where.append(r.c.zone_id == lookup.zone(conn, args["zoneid"]).id)
-        if args.get("forvirtualnetwork") is False:
-            return []
         return public_ips.ranges(conn, *where)

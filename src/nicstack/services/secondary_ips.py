@@ -19,6 +19,7 @@ from nicstack.domain.model import Nic, Vm
 from nicstack.domain.policy import MAX_SECONDARY_IPS_KEY, ensure_secondary_ips_supported
 from nicstack.ipam.addresses import IPAddress, parse_address
 from nicstack.services import guest_ips, lookup
+from nicstack.services.shared_networks import record_usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,6 @@ Then = Callable[[Connection, SecondaryIpView], str]
 
 def add_ip_to_nic(db: Database, caller: Caller, nic_uuid: str, wanted: str | None, then: Then) -> str:
     """Reserve a secondary address on a NIC; the checks follow spec 02 section 2, in order."""
-    address: IPAddress | None = parse_address(wanted) if wanted is not None else None
     with db.write() as conn:
         vm, nic = lookup.vm_and_nic(conn, caller, nic_uuid)
         if vm.vm_type is not VmType.USER:
@@ -52,6 +52,8 @@ def add_ip_to_nic(db: Database, caller: Caller, nic_uuid: str, wanted: str | Non
                 f"Maximum number of secondary IPs per NIC ({limit}) reached on NIC {nic_uuid}; remove one first, "
                 f"or ask the administrator to raise {MAX_SECONDARY_IPS_KEY}"
             )
+        # Parsed after the NIC, network and limit checks: spec 02 section 2 orders the refusals.
+        address: IPAddress | None = parse_address(wanted) if wanted is not None else None
         if address is not None:
             allocation_id = guest_ips.take_specific(
                 conn, net, address, AllocationKind.SECONDARY, nic.id, nic.mac_address
@@ -72,6 +74,7 @@ def add_ip_to_nic(db: Database, caller: Caller, nic_uuid: str, wanted: str | Non
         events.record(conn, caller, "NIC.SECONDARY.IP.ASSIGN",
                       f"Assigned secondary IP {address} to NIC {nic_uuid} of VM {vm.name}",
                       account_id=vm.account_id, domain_id=vm.domain_id)
+        record_usage(conn, caller, net, vm, address, "NET.IPASSIGN")
         return then(conn, SecondaryIpView(uuid, str(address), nic.uuid, net.uuid, vm.uuid))
 
 
@@ -132,6 +135,7 @@ def remove_ip_from_nic(db: Database, caller: Caller, uuid: str, then: Then) -> s
         events.record(conn, caller, "NIC.SECONDARY.IP.UNASSIGN",
                       f"Released secondary IP {address} from NIC {nic.uuid} of VM {vm.name}",
                       account_id=vm.account_id, domain_id=vm.domain_id)
+        record_usage(conn, caller, net, vm, address, "NET.IPRELEASE")
         return then(conn, SecondaryIpView(uuid, address, nic.uuid, net.uuid, vm.uuid))
 
 

@@ -59,6 +59,8 @@ def update_configuration(db: Database, caller: Caller, name: str, value: str) ->
         events.record(
             conn, caller, "CONFIGURATION.VALUE.EDIT", f"Configuration {setting.name} changed from {old} to {stored}"
         )
+    # Again after commit: a reader between set_value and the commit may have cached the old value.
+    config.forget(db.engine, setting.name)
     return setting, stored
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import Connection
 from nicstack.db.repos import accounts, events, infra, networks
 from nicstack.domain.access import Caller, may_use_domain
 from nicstack.domain.errors import ParameterError, PermissionDenied, UnknownEntity
-from nicstack.domain.kinds import NetworkState, ZoneType
-from nicstack.domain.model import Account, Network, NetworkOffering, Zone
+from nicstack.domain.kinds import GuestType, NetworkState, ZoneType
+from nicstack.domain.model import Account, Network, NetworkOffering, Vm, Zone
 from nicstack.ipam.addresses import network_from_gateway, parse_address, parse_ipv4, parse_network
 from nicstack.services.guest_ranges import RangeSpec, add_range, adopt_pod, basic_network, vlan_of
 
@@ -29,6 +29,14 @@ ACL_TYPES = {"account": "Account", "domain": "Domain"}
 def uses_security_groups(net: Network) -> bool:
     """True for networks whose guests are isolated by security groups (Basic zones, Advanced SG networks)."""
     return SECURITY_GROUP in net.offering.services
+
+
+def record_usage(conn: Connection, caller: Caller, net: Network, vm: Vm, address: object, event: str) -> None:
+    """Usage events for addresses of shared networks (NET.IPASSIGN / NET.IPRELEASE), as CloudStack bills them."""
+    if net.guest_type is GuestType.SHARED:
+        verb = "Assigned" if event == "NET.IPASSIGN" else "Released"
+        events.record(conn, caller, event, f"{verb} guest IP {address} of shared network {net.name} (VM {vm.name})",
+                      account_id=vm.account_id, domain_id=vm.domain_id)
 
 
 def _acl_type(spec: NewNetwork, owner: Account | None) -> str:

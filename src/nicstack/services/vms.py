@@ -6,18 +6,19 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from nicstack.db import tables as t
 from nicstack.db.database import Database
 from nicstack.db.repos import events, infra, networks, vms
+from nicstack.db.repos import security_groups as sg_repo
 from nicstack.db.rows import now
 from nicstack.domain.access import Caller
-from nicstack.domain.errors import InsufficientCapacity, ParameterError, ResourceInUse, UnknownEntity
+from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity
 from nicstack.domain.kinds import AllocationKind, GuestType, Hypervisor, VmState, VmType
-from nicstack.domain.model import Host, Network, Nic, Vm
+from nicstack.domain.model import Network, Nic, Vm
 from nicstack.ipam.addresses import parse_address
-from nicstack.services import guest_ips, lookup
+from nicstack.services import guest_ips, lookup, placement, security_groups
 from nicstack.services.networks import implement, owner_account
 from nicstack.services.rule_targets import forget_vm
 from nicstack.services.secondary_ips import rule_using
@@ -44,6 +45,8 @@ class NewVm:
     account: str | None = None
     domain_uuid: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    security_group_ids: tuple[str, ...] = ()
+    security_group_names: tuple[str, ...] = ()
 
 
 def new_mac() -> str:
@@ -51,24 +54,8 @@ def new_mac() -> str:
     return "02:00:" + ":".join(f"{b:02x}" for b in secrets.token_bytes(4))
 
 
-def _pick_host(conn: Connection, zone_id: int, zone_name: str) -> Host:
-    hosts = [h for h in infra.hosts_in_zone(conn, zone_id) if h.state == "Up" and h.resource_state == "Enabled"]
-    if not hosts:
-        raise InsufficientCapacity(f"No host available in zone {zone_name}: add a host with addHost")
-    load = dict(
-        conn.execute(
-            select(t.vms.c.host_id, func.count())
-            .where(t.vms.c.removed.is_(None), t.vms.c.state == str(VmState.RUNNING))
-            .group_by(t.vms.c.host_id)
-        ).tuples().all()
-    )
-    return min(hosts, key=lambda h: (load.get(h.id, 0), h.id))
-
-
 def attach_nic(conn: Connection, vm_id: int, net: Network, request: NicRequest, device_id: int, default: bool) -> int:
-    """Create a NIC in `net` with its primary address(es), given or allocated."""
-    if net.guest_type is GuestType.SHARED:
-        raise ParameterError(f"Network {net.name} is a shared network, which is not supported yet")
+    """Create a NIC in `net` with its primary address(es), given or allocated (shared: from its ranges)."""
     mac = request.mac or new_mac()
     nic_id = vms.create_nic(
         conn, vm_id=vm_id, network_id=net.id, device_id=device_id, mac_address=mac, is_default=default,
@@ -78,10 +65,11 @@ def attach_nic(conn: Connection, vm_id: int, net: Network, request: NicRequest, 
         return nic_id
     cursors = networks.lock(conn, net.id)
     values: dict[str, Any] = {}
+    offered = guest_ips.families(conn, net, nic_id)
     for family, wanted in ((4, request.ip4), (6, request.ip6)):
-        if (net.cidr if family == 4 else net.ip6_cidr) is None:
+        if family not in offered:
             if wanted:
-                raise ParameterError(f"Network {net.name} has no IPv{family} CIDR; cannot assign {wanted}")
+                raise ParameterError(f"Network {net.name} has no IPv{family} addresses; cannot assign {wanted}")
             continue
         if wanted:
             address = parse_address(wanted, "ipaddress" if family == 4 else "ip6address")
@@ -91,6 +79,7 @@ def attach_nic(conn: Connection, vm_id: int, net: Network, request: NicRequest, 
         else:
             address, _ = guest_ips.take_any(conn, net, family, cursors, AllocationKind.NIC, nic_id)
         values["ip4_address" if family == 4 else "ip6_address"] = str(address)
+        values |= guest_ips.nic_layout(conn, net, address, nic_id)
     vms.update_nic(conn, nic_id, state="Reserved", **values)
     implement(conn, net)
     return nic_id
@@ -108,19 +97,16 @@ def deploy(db: Database, caller: Caller, spec: NewVm) -> Vm:
         if template is None:
             raise UnknownEntity("templateid", spec.template_uuid)
         owner = owner_account(conn, caller, spec.account, spec.domain_uuid)
-        if not spec.nics:
-            raise ParameterError("deployVirtualMachine needs networkids in an Advanced zone")
-        nets = [lookup.network(conn, caller, r.network_uuid, "networkids") for r in spec.nics]
+        requests = spec.nics or (NicRequest(placement.default_network(conn, zone)),)
+        nets = [lookup.network(conn, caller, r.network_uuid, "networkids") for r in requests]
         for net in nets:
             if net.zone_id != zone.id:
                 raise ParameterError(f"Network {net.name} is not in zone {zone.name}")
-        if spec.host_uuid:
-            host = infra.host_by(conn, uuid=spec.host_uuid)
-            if host is None or host.zone_id != zone.id:
-                raise UnknownEntity("hostid", spec.host_uuid)
-        else:
-            host = _pick_host(conn, zone.id, zone.name)
         name = spec.name or f"VM-{secrets.token_hex(4)}"
+        groups = security_groups.groups_for_vm(conn, caller, owner, nets, spec.security_group_ids,
+                                               spec.security_group_names)
+        host = (placement.chosen_host(conn, zone, nets, name, spec.host_uuid) if spec.host_uuid
+                else placement.pick_host(conn, zone, nets, name))
         vm_id = vms.create_vm(
             conn, name=name, display_name=spec.display_name or name, vm_type=str(VmType.USER),
             state=str(VmState.RUNNING if spec.start else VmState.STOPPED), zone_id=zone.id, pod_id=host.pod_id,
@@ -128,8 +114,9 @@ def deploy(db: Database, caller: Caller, spec: NewVm) -> Vm:
             account_id=owner.id, domain_id=owner.domain_id, service_offering_id=offering["id"],
             template_id=template["id"],
         )
-        for device_id, (net, request) in enumerate(zip(nets, spec.nics, strict=True)):
+        for device_id, (net, request) in enumerate(zip(nets, requests, strict=True)):
             attach_nic(conn, vm_id, net, request, device_id, device_id == 0)
+        sg_repo.set_vm_groups(conn, vm_id, groups)
         events.record(conn, caller, "VM.CREATE", f"Deployed VM {name}", account_id=owner.id, domain_id=owner.domain_id)
         created = vms.vm_by(conn, id=vm_id)
         assert created is not None
@@ -151,9 +138,7 @@ def power(db: Database, caller: Caller, uuid: str, action: str, host_uuid: str |
             raise ParameterError(f"VM {vm.name} is {vm.state}; cannot {action} it")
         values: dict[str, Any] = {"state": str(target)}
         if target is VmState.RUNNING and vm.host_id is None:
-            host = infra.host_by(conn, uuid=host_uuid) if host_uuid else _pick_host(conn, vm.zone_id, vm.zone_name)
-            if host is None:
-                raise UnknownEntity("hostid", host_uuid or "")
+            host = placement.host_for(conn, vm, host_uuid)
             values |= {"host_id": host.id, "last_host_id": host.id, "pod_id": host.pod_id}
         if target is VmState.STOPPED:
             values["host_id"] = None
@@ -201,14 +186,17 @@ def _expunge(conn: Connection, caller: Caller, vm: Vm) -> None:
     # First, under the networks' locks: PF rules (with their firewall rules), LB mappings, static NATs.
     forget_vm(conn, vm)
     for nic in vm.nics:
-        _drop_nic(conn, nic.id)
+        _drop_nic(conn, nic)
     vms.update_vm(conn, vm.id, state=str(VmState.EXPUNGING), removed=now(), host_id=None)
     events.record(
         conn, caller, "VM.EXPUNGE", f"Expunged VM {vm.name}", account_id=vm.account_id, domain_id=vm.domain_id
     )
 
 
-def _drop_nic(conn: Connection, nic_id: int) -> None:
+def _drop_nic(conn: Connection, nic: Nic) -> None:
+    """Release the NIC's addresses under its network's lock, as every allocation does."""
+    networks.lock(conn, nic.network_id)
+    nic_id = nic.id
     conn.execute(t.ip_allocations.delete().where(t.ip_allocations.c.nic_id == nic_id))
     secondary = t.nic_secondary_ips
     conn.execute(
@@ -244,7 +232,7 @@ def remove_nic(db: Database, caller: Caller, vm_uuid: str, nic_uuid: str) -> Vm:
         if nic.is_default:
             raise ParameterError(f"NIC {nic_uuid} is the default NIC of VM {vm.name}; make another NIC default first")
         _refuse_if_rules_target_nic(conn, nic)
-        _drop_nic(conn, nic.id)
+        _drop_nic(conn, nic)
         events.record(conn, caller, "NIC.DELETE", f"Removed NIC {nic_uuid} from VM {vm.name}",
                       account_id=vm.account_id, domain_id=vm.domain_id)
         return _reload(conn, vm.id)

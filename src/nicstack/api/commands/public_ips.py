@@ -11,14 +11,15 @@ from nicstack.api.params import bool_param, str_param, uuid_param
 from nicstack.api.registry import ADMINS, ROOT, command
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, ObjectReply, Reply, SuccessReply
 from nicstack.api.scope import OWNER, PAGING, list_scope, page_of
-from nicstack.api.views_rules import public_ip_view, vlan_range_view
+from nicstack.api.views_rules import guest_range_view, public_ip_view, vlan_range_view
 from nicstack.api.views_world import listing
 from nicstack.db import tables as t
 from nicstack.db.repos import public_ips as repo
 from nicstack.domain.access import may_access
-from nicstack.domain.errors import UnknownEntity
+from nicstack.domain.errors import MissingParameter, UnknownEntity
 from nicstack.domain.rules import PublicIp, PublicIpState
-from nicstack.services import lookup, lookup_rules, public_ips, public_ranges
+from nicstack.services import guest_ranges, lookup, lookup_rules, public_ips, public_ranges
+from nicstack.services.guest_ranges import NewGuestRange, RangeSpec
 from nicstack.services.public_ips import Acquire
 from nicstack.services.public_ranges import NewRange
 
@@ -34,45 +35,65 @@ def success(_ctx: Context, _params: dict[str, Any]) -> JsonObject:
 
 @command(
     "createVlanIpRange",
-    "Creates a public IP range of a zone (forvirtualnetwork=true), from which public IPs are acquired.",
+    "Creates an IP range: a zone's public range (forvirtualnetwork=true), or a guest range of a shared network "
+    "(networkid; Basic zone: podid) when forvirtualnetwork=false.",
     (
-        uuid_param("zoneid", "The zone of the range", required=True),
-        str_param("gateway", "The gateway of the public subnet", required=True),
-        str_param("netmask", "The netmask of the public subnet", required=True),
-        str_param("startip", "The first address of the range", required=True),
+        uuid_param("zoneid", "The zone of the range (public ranges)"),
+        str_param("gateway", "The gateway of the subnet"),
+        str_param("netmask", "The netmask of the subnet"),
+        str_param("startip", "The first address of the range"),
         str_param("endip", "The last address of the range (default: startip)"),
         str_param("vlan", "The VLAN of the range (e.g. vlan://100 or untagged)"),
-        bool_param("forvirtualnetwork", "True for a public range (the default here)"),
-        uuid_param("podid", "The pod (ignored for public ranges)"),
+        bool_param("forvirtualnetwork", "True for a public range (the default without networkid or podid)"),
+        uuid_param("networkid", "The shared network of a guest range"),
+        uuid_param("podid", "The Basic-zone pod of a guest range"),
+        str_param("startipv6", "The first IPv6 address of a guest range"),
+        str_param("endipv6", "The last IPv6 address of a guest range"),
+        str_param("ip6gateway", "The IPv6 gateway of a guest range"),
+        str_param("ip6cidr", "The IPv6 CIDR of a guest range"),
         uuid_param("physicalnetworkid", "The physical network (ignored)"),
     ),
     roles=ROOT,
 )
 def create_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
-    spec = NewRange(
+    if guest_ranges.is_guest_request(args):
+        spec = RangeSpec(args.get("startip"), args.get("endip"), args.get("gateway"), args.get("netmask"),
+                         args.get("vlan"), args.get("startipv6"), args.get("endipv6"), args.get("ip6gateway"),
+                         args.get("ip6cidr"))
+        new = NewGuestRange(spec, args.get("zoneid"), args.get("networkid"), args.get("podid"))
+        return ObjectReply("vlan", guest_range_view(guest_ranges.create_guest_range(ctx.db, ctx.caller, new)))
+    for name in ("zoneid", "gateway", "netmask", "startip"):
+        if not args.get(name):
+            raise MissingParameter(name)
+    spec_public = NewRange(
         zone_uuid=args["zoneid"], gateway=args["gateway"], netmask=args["netmask"], start_ip=args["startip"],
         end_ip=args.get("endip") or None, vlan=args.get("vlan") or None,
-        for_virtual_network=args.get("forvirtualnetwork", True),
     )
-    return ObjectReply("vlan", vlan_range_view(public_ranges.create_vlan_range(ctx.db, ctx.caller, spec)))
+    return ObjectReply("vlan", vlan_range_view(public_ranges.create_vlan_range(ctx.db, ctx.caller, spec_public)))
 
 
 @command(
     "listVlanIpRanges",
-    "Lists the public IP ranges of zones.",
+    "Lists IP ranges: public ranges of zones and guest ranges of shared networks.",
     (uuid_param("id", "The range"), uuid_param("zoneid", "The zone"),
-     bool_param("forvirtualnetwork", "True for public ranges"), *PAGING),
+     bool_param("forvirtualnetwork", "True: public ranges only; false: guest ranges only"),
+     uuid_param("networkid", "Guest ranges of this network"), uuid_param("podid", "Guest ranges of this pod"),
+     *PAGING),
     roles=ADMINS,
 )
 def list_vlan_ip_ranges(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = public_ranges.list_vlan_ranges(ctx.db, args)
-    return listing("vlaniprange", [vlan_range_view(r) for r in found], args)
+    guests, public_too = guest_ranges.list_guest_ranges(ctx.db, ctx.caller, args)
+    items = [guest_range_view(g) for g in guests]
+    if public_too:
+        items += [vlan_range_view(r) for r in public_ranges.list_vlan_ranges(ctx.db, args)]
+    return listing("vlaniprange", items, args)
 
 
-@command("deleteVlanIpRange", "Deletes a public IP range none of whose addresses is allocated.",
+@command("deleteVlanIpRange", "Deletes an IP range none of whose addresses is in use.",
          (uuid_param("id", "The range", required=True),), roles=ROOT)
 def delete_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
-    public_ranges.delete_vlan_range(ctx.db, ctx.caller, args["id"])
+    if guest_ranges.delete_guest_range(ctx.db, ctx.caller, args["id"]) is None:
+        public_ranges.delete_vlan_range(ctx.db, ctx.caller, args["id"])
     return SuccessReply()
 
 

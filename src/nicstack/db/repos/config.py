@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from nicstack.db import tables as t
 from nicstack.domain.policy import SETTINGS, SETTINGS_BY_NAME
@@ -17,8 +17,12 @@ _cache: dict[tuple[str, str], tuple[float, str]] = {}
 _VALUE = select(t.configuration.c.value).where(t.configuration.c.name == bindparam("name"))
 
 
+def _url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
 def value(conn: Connection, name: str) -> str:
-    key = (str(conn.engine.url), name)
+    key = (_url(conn.engine), name)
     hit = _cache.get(key)
     now = time.monotonic()
     if hit is not None and hit[0] > now:
@@ -38,8 +42,12 @@ def all_values(conn: Connection) -> dict[str, str]:
     return {s.name: stored.get(s.name) or s.default for s in SETTINGS}
 
 
+def forget(engine: Engine, name: str) -> None:
+    _cache.pop((_url(engine), name), None)
+
+
 def set_value(conn: Connection, name: str, new: str) -> None:
-    _cache.pop((str(conn.engine.url), name), None)
+    forget(conn.engine, name)
     updated = conn.execute(t.configuration.update().where(t.configuration.c.name == name).values(value=new))
     if updated.rowcount == 0:
         conn.execute(t.configuration.insert().values(name=name, value=new))

@@ -1,0 +1,105 @@
+"""Security groups and their rules as values, and the checks a new rule must pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network, ip_network
+
+from nicstack.domain.errors import ParameterError
+from nicstack.domain.rules import Owner, port_range
+
+DEFAULT_GROUP = "default"
+PROTOCOLS = ("tcp", "udp", "icmp", "all")
+
+
+class Direction(StrEnum):
+    INGRESS = "ingress"
+    EGRESS = "egress"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleShape:
+    """What a rule allows, before it names its peers (CIDRs or groups)."""
+
+    protocol: str
+    start_port: int | None = None
+    end_port: int | None = None
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SgRule:
+    """One stored rule: a shape and exactly one peer, a CIDR or another group."""
+
+    id: int
+    uuid: str
+    group_id: int
+    direction: Direction
+    shape: RuleShape
+    cidr: str | None
+    peer_group_id: int | None
+    peer_group_uuid: str | None
+    peer_group_name: str | None
+    peer_account_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityGroup:
+    id: int
+    uuid: str
+    name: str
+    description: str | None
+    owner: Owner
+    created: datetime
+    rules: tuple[SgRule, ...] = ()
+    vm_uuids: tuple[str, ...] = ()
+
+
+def rule_shape(
+    protocol: str | None, start_port: int | None, end_port: int | None, icmp_type: int | None, icmp_code: int | None
+) -> RuleShape:
+    """Validate a rule's protocol and ports or ICMP type/code (CloudStack: protocol defaults to all)."""
+    name = (protocol or "all").strip().lower()
+    if name not in PROTOCOLS:
+        raise ParameterError(f"Invalid value {protocol!r} for protocol: use one of {', '.join(PROTOCOLS)}")
+    if name in ("tcp", "udp"):
+        if icmp_type is not None or icmp_code is not None:
+            raise ParameterError(f"icmptype and icmpcode apply to icmp rules, not {name}")
+        if start_port is None:
+            raise ParameterError(f"A {name} rule needs startport (and endport for a range)")
+        low, high = port_range(start_port, end_port, "port")
+        return RuleShape(name, low, high)
+    if start_port is not None or end_port is not None:
+        raise ParameterError(f"startport and endport apply to tcp and udp rules, not {name}")
+    if name == "all":
+        if icmp_type is not None or icmp_code is not None:
+            raise ParameterError("icmptype and icmpcode apply to icmp rules, not all")
+        return RuleShape(name)
+    kind = -1 if icmp_type is None else icmp_type
+    code = -1 if icmp_code is None else icmp_code
+    if not (-1 <= kind <= 255 and -1 <= code <= 255) or (kind == -1 and code != -1):
+        raise ParameterError(f"Invalid ICMP type/code {kind}/{code}: each is -1 (any) or 0-255, and any type "
+                             "means any code")
+    return RuleShape(name, icmp_type=kind, icmp_code=code)
+
+
+def cidrs_of(items: Iterable[str]) -> list[str]:
+    """IPv4 and IPv6 CIDRs, normalised (host bits dropped), sorted, without repeats."""
+    found: set[IPv4Network | IPv6Network] = set()
+    for item in items:
+        try:
+            found.add(ip_network(item.strip(), strict=False))
+        except ValueError:
+            raise ParameterError(f"Invalid value {item!r} for cidrlist: not a CIDR") from None
+    return [str(c) for c in sorted(found, key=lambda c: (c.version, c))]
+
+
+def group_name(text: str) -> str:
+    name = text.strip()
+    if not name or len(name) > 255:
+        raise ParameterError(f"Invalid security group name {text!r}: 1 to 255 characters")
+    return name

@@ -1,0 +1,81 @@
+"""After a change committed, which hosts must learn about it: publish each one's new state.
+
+Called from job steps (addIpToNic, removeIpFromNic, VM life cycle, security group rules), so a
+job finishes once the data plane has what the database says; each host is published in its own
+short transaction and publishing twice is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, select
+
+from nicstack.db import tables as t
+from nicstack.db.database import Database
+from nicstack.db.repos import events
+from nicstack.domain.access import Caller
+from nicstack.domain.kinds import VmState
+from nicstack.services.host_publish import Published, publish
+
+m, v, rules = t.security_group_vm_map, t.vms, t.security_group_rules
+
+
+def hosts_referencing(conn: Connection, group_ids: Iterable[int]) -> set[int]:
+    """Hosts running a VM whose groups' rules name one of `group_ids` (they hold those groups' member sets)."""
+    ids = list(group_ids)
+    if not ids:
+        return set()
+    query = (select(v.c.host_id).distinct()
+             .select_from(v.join(m, m.c.vm_id == v.c.id).join(rules, rules.c.security_group_id == m.c.security_group_id))
+             .where(rules.c.allowed_group_id.in_(ids), v.c.state == str(VmState.RUNNING), v.c.host_id.is_not(None)))
+    return {h for (h,) in conn.execute(query).tuples()}
+
+
+def hosts_of_group(conn: Connection, group_id: int) -> set[int]:
+    """Hosts running a member of the group (they hold its rules)."""
+    query = (select(v.c.host_id).distinct().select_from(v.join(m, m.c.vm_id == v.c.id))
+             .where(m.c.security_group_id == group_id, v.c.state == str(VmState.RUNNING), v.c.host_id.is_not(None)))
+    return {h for (h,) in conn.execute(query).tuples()}
+
+
+def hosts_for_vm(conn: Connection, vm_uuid: str) -> set[int]:
+    """The VM's host and last host (it may just have left it), and the hosts whose rules name its groups."""
+    row = conn.execute(select(v.c.id, v.c.host_id, v.c.last_host_id).where(v.c.uuid == vm_uuid)).first()
+    if row is None:
+        return set()
+    groups = [g for (g,) in conn.execute(select(m.c.security_group_id).where(m.c.vm_id == row[0])).tuples()]
+    return {h for h in (row[1], row[2]) if h is not None} | hosts_referencing(conn, groups)
+
+
+def publish_all(db: Database, host_ids: Iterable[int]) -> list[Published]:
+    return [publish(db, host_id) for host_id in sorted(set(host_ids))]
+
+
+def vm_changed(db: Database, vm_uuid: str, also: Iterable[int] = ()) -> list[Published]:
+    """Publish every host that holds (or held) the VM or its addresses; `also` adds hosts it left."""
+    with db.read() as conn:
+        hosts = hosts_for_vm(conn, vm_uuid) | set(also)
+    return publish_all(db, hosts)
+
+
+def group_changed(db: Database, group_id: int) -> list[Published]:
+    """A group's rules changed: every host running one of its members renders them."""
+    with db.read() as conn:
+        hosts = hosts_of_group(conn, group_id)
+    return publish_all(db, hosts)
+
+
+def configure_secondary_ip(db: Database, caller: Caller, vm_uuid: str, address: str, added: bool) -> None:
+    """The data-plane step of addIpToNic / removeIpFromNic (event NIC.SECONDARY.IP.CONFIGURE)."""
+    published = vm_changed(db, vm_uuid)
+    changed = [p for p in published if p.changes is not None]
+    lines = sum(len(p.changes.changes) for p in changed if p.changes is not None)
+    verb = "allowed" if added else "withdrawn"
+    where = ", ".join(f"{p.host.name} (generation {p.generation})" for p in changed) or "no security-group host"
+    with db.write() as conn:
+        vm = conn.execute(select(v.c.account_id, v.c.domain_id, v.c.name).where(v.c.uuid == vm_uuid)).first()
+        if vm is not None:
+            events.record(conn, caller, "NIC.SECONDARY.IP.CONFIGURE",
+                          f"Secondary IP {address} of VM {vm[2]} {verb} on {where}: {lines} change line(s)",
+                          account_id=vm[0], domain_id=vm[1])
