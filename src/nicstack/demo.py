@@ -1,24 +1,33 @@
-"""The demo world `nicstack serve --demo` creates once: a zone, a host, account demo, a network, two VMs."""
+"""The demo world `nicstack serve --demo` creates once: a zone with a public range, a host, account demo,
+an isolated network with two VMs, and a VPC with two tiers and one VM in each."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from nicstack.db import tables as t
 from nicstack.db.database import Database
-from nicstack.db.repos import accounts, infra
+from nicstack.db.repos import accounts, infra, public_ips, vpcs
 from nicstack.domain.access import Caller
 from nicstack.domain.kinds import Role
-from nicstack.services import identity, infrastructure, networks, vms
+from nicstack.domain.rules import Vpc
+from nicstack.services import identity, infrastructure, networks, public_ranges, routers, vms
+from nicstack.services import vpcs as vpc_service
 from nicstack.services.identity import NewAccount
 from nicstack.services.infrastructure import NewHost, NewPod, NewZone
 from nicstack.services.networks import NewNetwork
+from nicstack.services.public_ranges import NewRange
 from nicstack.services.vms import NewVm, NicRequest
+from nicstack.services.vpcs import NewVpc
 
 ZONE = "demo-zone"
 ACCOUNT = "demo"
+VPC = "demo-vpc"
+# Documentation addresses (RFC 5737) for the demo's public range.
+PUBLIC_RANGE = NewRange("", "203.0.113.1", "255.255.255.0", "203.0.113.10", "203.0.113.99")
+TIERS = (("demo-web", "10.2.1.1", "vpc-web-1"), ("demo-db", "10.2.2.1", "vpc-db-1"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +37,7 @@ class DemoWorld:
     vm_uuid: str
     nic_uuid: str
     network_uuid: str
+    vpc_uuid: str
     created: bool
 
 
@@ -48,6 +58,8 @@ def build_demo(db: Database) -> DemoWorld:
         pod = infrastructure.create_pod(db, admin, NewPod(zone.uuid, "demo-pod", "192.168.100.1", "255.255.255.0",
                                                            "192.168.100.10", "192.168.100.200"))
         infrastructure.add_host(db, admin, NewHost(zone.uuid, pod.uuid, "KVM", "http://192.168.100.11"))
+        # Before the first VM: the network takes its source-NAT address from this range when implemented.
+        _public_range(db, admin)
         identity.create_account(db, admin, NewAccount(Role.USER, ACCOUNT, "demo-password", "demo@example.com",
                                                       "Demo", "User", ACCOUNT))
         with db.read() as conn:
@@ -65,6 +77,7 @@ def build_demo(db: Database) -> DemoWorld:
         for name in ("web-1", "web-2"):
             vms.deploy(db, demo, NewVm(zone.uuid, service["uuid"], template["uuid"], (NicRequest(net.uuid),),
                                        name=name))
+    vpc_uuid = _extend(db)
     with db.read() as conn:
         [user] = accounts.users_by(conn, username=ACCOUNT)
         vm = conn.execute(
@@ -73,14 +86,63 @@ def build_demo(db: Database) -> DemoWorld:
         nic = conn.execute(select(t.nics.c.uuid, t.nics.c.network_id).where(t.nics.c.vm_id == vm.id)).one()
         net_uuid = conn.execute(select(t.networks.c.uuid).where(t.networks.c.id == nic.network_id)).scalar_one()
     assert user.api_key is not None and user.secret_key is not None
-    return DemoWorld(user.api_key, user.secret_key, vm.uuid, nic.uuid, net_uuid, created)
+    return DemoWorld(user.api_key, user.secret_key, vm.uuid, nic.uuid, net_uuid, vpc_uuid, created)
+
+
+def _public_range(db: Database, admin: Caller) -> bool:
+    """Give the demo zone its public range unless it has one; True when it was added."""
+    with db.read() as conn:
+        zone = infra.zone_by(conn, name=ZONE)
+        assert zone is not None
+        if public_ips.ranges(conn, t.vlan_ip_ranges.c.zone_id == zone.id):
+            return False
+    public_ranges.create_vlan_range(db, admin, NewRange(
+        zone.uuid, PUBLIC_RANGE.gateway, PUBLIC_RANGE.netmask, PUBLIC_RANGE.start_ip, PUBLIC_RANGE.end_ip))
+    return True
+
+
+def _extend(db: Database) -> str:
+    """The public range and the VPC with its tiers and VMs, added to a demo world made before they existed."""
+    admin = _admin(db)
+    with db.read() as conn:
+        [user] = accounts.users_by(conn, username=ACCOUNT)
+        demo = accounts.caller_of(user)
+        zone = infra.zone_by(conn, name=ZONE)
+        found = vpcs.vpc_by(conn, name=VPC, account_id=demo.account_id)
+        vpc_offering = vpcs.offering_by(conn, name="Default VPC offering")
+        tier_offering = infra.network_offering_by(conn, name="DefaultIsolatedNetworkOfferingForVpcNetworks")
+        service = infra.service_offering_by(conn, name="Small Instance")
+        template = infra.template_by(conn, name="tiny-linux")
+        network = conn.execute(select(t.networks.c.uuid).where(t.networks.c.name == "demo-network")).scalar()
+    if found is not None:
+        return found.uuid
+    assert zone and vpc_offering and tier_offering and service and template and network
+    if _public_range(db, admin):
+        # An older demo network was implemented without a public range: take its source NAT now.
+        routers.restart_network(db, demo, network, False, lambda _conn, _net: "")
+    created: list[str] = []
+
+    def keep(_conn: Connection, vpc: Vpc) -> str:
+        created.append(vpc.uuid)
+        return ""
+
+    vpc_service.create_vpc(db, demo, NewVpc(VPC, "Demo VPC", "10.2.0.0/16", vpc_offering.uuid, zone.uuid), keep)
+    for tier_name, gateway, vm_name in TIERS:
+        tier = networks.create_network(db, demo, NewNetwork(tier_name, f"Demo VPC tier {tier_name}", zone.uuid,
+                                                            tier_offering.uuid, gateway=gateway,
+                                                            netmask="255.255.255.0", vpc_uuid=created[0]))
+        vms.deploy(db, demo, NewVm(zone.uuid, service["uuid"], template["uuid"], (NicRequest(tier.uuid),),
+                                   name=vm_name))
+    return created[0]
 
 
 def describe(world: DemoWorld, endpoint: str) -> str:
     """What to print: the endpoint, the demo user's keys, and a cs command to try."""
     state = "created" if world.created else "already there"
     return "\n".join([
-        f"Demo world {state}: zone {ZONE}, network demo-network 10.1.1.0/24, account {ACCOUNT}, VMs web-1 and web-2.",
+        f"Demo world {state}: zone {ZONE} (public range {PUBLIC_RANGE.start_ip}-{PUBLIC_RANGE.end_ip}), account "
+        f"{ACCOUNT}, network demo-network 10.1.1.0/24 with VMs web-1 and web-2, VPC {VPC} 10.2.0.0/16 "
+        f"({world.vpc_uuid}) with tiers demo-web and demo-db and VMs vpc-web-1 and vpc-db-1.",
         "Try it with the cs client (pip install cs):",
         f"  export CLOUDSTACK_ENDPOINT={endpoint}",
         f"  export CLOUDSTACK_KEY={world.api_key}",

@@ -1,22 +1,32 @@
-"""The ASGI application: one endpoint, /client/api, GET and POST."""
+"""The ASGI application: one endpoint, /client/api, GET and POST, spoken without a framework.
+
+The API is one URL that answers JSON; a framework's request and response objects cost more
+per call than the rest of a trivial command, so this is plain ASGI.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from anyio import to_thread
 
 from nicstack.api import commands  # noqa: F401 - registers every command
 from nicstack.api.runtime import Runtime
-from nicstack.api.wire import handle
+from nicstack.api.wire import Answer, handle
 
-CONTENT_TYPE = "application/json; charset=UTF-8"
+CONTENT_TYPE = b"application/json; charset=UTF-8"
+API_PATH = "/client/api"
 MAX_BODY = 1 << 20
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def merge_params(query: str, body: str) -> dict[str, str]:
@@ -28,26 +38,61 @@ def merge_params(query: str, body: str) -> dict[str, str]:
     return merged
 
 
-def create_app(runtime: Runtime) -> Starlette:
-    async def api(request: Request) -> Response:
-        body = ""
-        if request.method == "POST":
-            raw = await request.body()
-            body = raw[:MAX_BODY].decode("utf-8", errors="replace")
-        params = merge_params(request.url.query, body)
-        answer = await run_in_threadpool(handle, runtime, params, request.cookies)
-        response = Response(
-            json.dumps(answer.body, separators=(",", ":"), ensure_ascii=False),
-            status_code=answer.status,
-            media_type=CONTENT_TYPE,
-        )
-        for name, value in answer.cookies.items():
-            if value is None:
-                response.delete_cookie(name, path="/")
-            else:
-                response.set_cookie(name, value, path="/", httponly=name != "sessionkey", samesite="strict")
-        return response
+def _cookies(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name, value in headers:
+        if name == b"cookie":
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except CookieError:
+                continue
+            found.update({key: morsel.value for key, morsel in jar.items()})
+    return found
 
-    app = Starlette(routes=[Route("/client/api", api, methods=["GET", "POST"])])
-    app.state.runtime = runtime
+
+def _set_cookie(name: str, value: str | None) -> tuple[bytes, bytes]:
+    if value is None:
+        text = f"{name}=; Max-Age=0; Path=/; SameSite=Strict"
+    else:
+        flags = "" if name == "sessionkey" else "; HttpOnly"
+        text = f"{name}={value}; Path=/; SameSite=Strict{flags}"
+    return b"set-cookie", text.encode("latin-1")
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= MAX_BODY:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _reply(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
+    headers = [(b"content-type", CONTENT_TYPE), (b"content-length", str(len(body)).encode()), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(runtime: Runtime) -> ASGIApp:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["path"] != API_PATH:
+            await _reply(send, 404, b'{"error": "not found: the API is at /client/api"}', [])
+            return
+        if scope["method"] not in ("GET", "POST"):
+            await _reply(send, 405, b'{"error": "use GET or POST"}', [(b"allow", b"GET, POST")])
+            return
+        body = await _read_body(receive) if scope["method"] == "POST" else b""
+        params = merge_params(scope["query_string"].decode("latin-1"), body.decode("utf-8", errors="replace"))
+        answer: Answer = await to_thread.run_sync(handle, runtime, params, _cookies(scope["headers"]))
+        payload = json.dumps(answer.body, separators=(",", ":"), ensure_ascii=False).encode()
+        await _reply(send, answer.status, payload, [_set_cookie(k, v) for k, v in answer.cookies.items()])
+
     return app

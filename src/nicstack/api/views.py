@@ -63,6 +63,7 @@ def vm_view(vm: Vm) -> JsonObject:
         "created": wire_date(vm.created),
         "haenable": False,
         "nic": [nic_view(n) for n in vm.nics],
+        "securitygroup": [{"id": u, "name": n} for u, n in vm.security_groups] or None,
     }
 
 

@@ -209,3 +209,5 @@ class Vm:
     template_name: str | None
     created: datetime
     nics: tuple[Nic, ...] = ()
+    # (uuid, name) of the VM's security groups (VMs in security-group networks only).
+    security_groups: tuple[tuple[str, str], ...] = ()

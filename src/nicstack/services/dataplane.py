@@ -17,6 +17,7 @@ from nicstack.db.repos import events
 from nicstack.domain.access import Caller
 from nicstack.domain.kinds import VmState
 from nicstack.services.host_publish import Published, publish
+from nicstack.services.host_state import guarded_networks
 
 m, v, rules = t.security_group_vm_map, t.vms, t.security_group_rules
 
@@ -26,8 +27,8 @@ def hosts_referencing(conn: Connection, group_ids: Iterable[int]) -> set[int]:
     ids = list(group_ids)
     if not ids:
         return set()
-    query = (select(v.c.host_id).distinct()
-             .select_from(v.join(m, m.c.vm_id == v.c.id).join(rules, rules.c.security_group_id == m.c.security_group_id))
+    joined = v.join(m, m.c.vm_id == v.c.id).join(rules, rules.c.security_group_id == m.c.security_group_id)
+    query = (select(v.c.host_id).distinct().select_from(joined)
              .where(rules.c.allowed_group_id.in_(ids), v.c.state == str(VmState.RUNNING), v.c.host_id.is_not(None)))
     return {h for (h,) in conn.execute(query).tuples()}
 
@@ -39,10 +40,19 @@ def hosts_of_group(conn: Connection, group_id: int) -> set[int]:
     return {h for (h,) in conn.execute(query).tuples()}
 
 
+def guarded(conn: Connection, vm_id: int) -> bool:
+    """True when the VM has (or had: removed NICs count) a NIC in a security-group network."""
+    nets = {n for (n,) in conn.execute(select(t.nics.c.network_id).where(t.nics.c.vm_id == vm_id)).tuples()}
+    return bool(nets & guarded_networks(conn))
+
+
 def hosts_for_vm(conn: Connection, vm_uuid: str) -> set[int]:
-    """The VM's host and last host (it may just have left it), and the hosts whose rules name its groups."""
+    """The VM's host and last host (it may just have left it), and the hosts whose rules name its groups.
+
+    Empty for a VM outside security-group networks: no host enforces anything for it.
+    """
     row = conn.execute(select(v.c.id, v.c.host_id, v.c.last_host_id).where(v.c.uuid == vm_uuid)).first()
-    if row is None:
+    if row is None or not guarded(conn, row[0]):
         return set()
     groups = [g for (g,) in conn.execute(select(m.c.security_group_id).where(m.c.vm_id == row[0])).tuples()]
     return {h for h in (row[1], row[2]) if h is not None} | hosts_referencing(conn, groups)
@@ -69,6 +79,8 @@ def group_changed(db: Database, group_id: int) -> list[Published]:
 def configure_secondary_ip(db: Database, caller: Caller, vm_uuid: str, address: str, added: bool) -> None:
     """The data-plane step of addIpToNic / removeIpFromNic (event NIC.SECONDARY.IP.CONFIGURE)."""
     published = vm_changed(db, vm_uuid)
+    if not published:
+        return
     changed = [p for p in published if p.changes is not None]
     lines = sum(len(p.changes.changes) for p in changed if p.changes is not None)
     verb = "allowed" if added else "withdrawn"

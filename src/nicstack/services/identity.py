@@ -14,11 +14,13 @@ from nicstack.api.scope import list_scope
 from nicstack.db import tables as t
 from nicstack.db.database import Database
 from nicstack.db.repos import accounts, events
+from nicstack.db.repos import security_groups as sg_repo
 from nicstack.db.rows import new_uuid, now
 from nicstack.domain.access import Caller, may_access, may_use_domain
 from nicstack.domain.errors import AuthenticationFailed, ParameterError, PermissionDenied, UnknownEntity
 from nicstack.domain.kinds import Role
 from nicstack.domain.model import Account, Domain, User
+from nicstack.domain.security_groups import DEFAULT_GROUP
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +167,8 @@ def create_account(db: Database, caller: Caller, spec: NewAccount) -> tuple[Acco
             conn, caller, "ACCOUNT.CREATE", f"Account {name} created in domain {where}",
             account_id=account_id, domain_id=domain.id,
         )
+        # Every account has a `default` security group, as in CloudStack.
+        sg_repo.create_group(conn, DEFAULT_GROUP, "Default Security Group", account_id, domain.id)
         created = accounts.account_by(conn, id=account_id)
         assert created is not None
         return created, accounts.users_by(conn, account_id=account_id)

@@ -13,6 +13,7 @@ from nicstack.domain.errors import ParameterError, UnknownEntity
 from nicstack.domain.kinds import GuestType, Hypervisor, ZoneType
 from nicstack.domain.model import Host, NetworkOffering, Pod, Zone
 from nicstack.ipam.addresses import network_from_gateway, parse_address, parse_ipv4, parse_network
+from nicstack.services import guest_ranges
 
 ENABLED = "Enabled"
 TEMPLATE_FILTERS = ("featured", "self", "selfexecutable", "sharedexecutable", "executable", "community", "all")
@@ -156,6 +157,7 @@ def create_pod(db: Database, caller: Caller, spec: NewPod) -> Pod:
             start_ip=span[0], end_ip=span[1], allocation_state=ENABLED,
         )
         events.record(conn, caller, "POD.CREATE", f"Pod {name} created in zone {zone.name}")
+        guest_ranges.pod_created(conn, pod_id)
         created = infra.pod_by(conn, id=pod_id)
         assert created is not None
         return created

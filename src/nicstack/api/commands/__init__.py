@@ -3,6 +3,8 @@
 from nicstack.api.commands import (  # noqa: F401
     events,
     firewall,
+    free_ips,
+    hosts,
     identity,
     infrastructure,
     jobs,
@@ -14,6 +16,7 @@ from nicstack.api.commands import (  # noqa: F401
     offerings,
     public_ips,
     routers,
+    security_groups,
     session,
     settings,
     vms,

@@ -12,16 +12,29 @@ from nicstack.api.registry import command
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply
 from nicstack.api.scope import PAGING, page_of
 from nicstack.api.views import nic_view, secondary_ip_view, vm_view
-from nicstack.services import secondary_ips
+from nicstack.services import dataplane, secondary_ips
 from nicstack.services.secondary_ips import SecondaryIpView
 
 
-def _report(_ctx: Context, params: dict[str, Any]) -> JsonObject:
-    # The address was reserved in the request; the job reports what was stored.
-    return dict(params["result"])
+def _renumbered(ctx: Context, params: dict[str, Any]) -> JsonObject:
+    # The address was changed in the request; hosts enforcing the VM's addresses learn it now.
+    result = dict(params["result"])
+    dataplane.vm_changed(ctx.db, result["virtualmachine"]["id"])
+    return result
 
 
-def _success(_ctx: Context, _params: dict[str, Any]) -> JsonObject:
+def _configure(ctx: Context, params: dict[str, Any]) -> JsonObject:
+    # The data-plane step: hosts enforcing the VM's anti-spoofing (and its groups' rules) get the address.
+    result = dict(params["result"])
+    sec = result["nicsecondaryip"]
+    dataplane.configure_secondary_ip(ctx.db, ctx.caller, sec["virtualmachineid"], sec["ipaddress"], added=True)
+    return result
+
+
+def _released(ctx: Context, params: dict[str, Any]) -> JsonObject:
+    # Runs after the release committed: the data plane drops the address only once it is free.
+    if "vm" in params:
+        dataplane.configure_secondary_ip(ctx.db, ctx.caller, params["vm"], params["address"], added=False)
     return {"success": True}
 
 
@@ -33,7 +46,7 @@ def _success(_ctx: Context, _params: dict[str, Any]) -> JsonObject:
         str_param("ipaddress", "A free IPv4 or IPv6 address of the NIC's network; any free one if absent"),
     ),
     response_key="addiptovmnicresponse",
-    job=_report,
+    job=_configure,
 )
 def add_ip_to_nic(ctx: Context, args: dict[str, Any]) -> Reply:
     created: list[str] = []
@@ -51,11 +64,12 @@ def add_ip_to_nic(ctx: Context, args: dict[str, Any]) -> Reply:
     "removeIpFromNic",
     "Releases a secondary IP of a NIC, unless a rule still targets it.",
     (uuid_param("id", "The ID of the secondary IP address", required=True),),
-    job=_success,
+    job=_released,
 )
 def remove_ip_from_nic(ctx: Context, args: dict[str, Any]) -> Reply:
     def then(conn: Connection, view: SecondaryIpView) -> str:
-        return ctx.start_job(conn, {"id": view.uuid}, ("IpAddress", view.uuid))
+        params = {"id": view.uuid, "vm": view.vm_uuid, "address": view.address}
+        return ctx.start_job(conn, params, ("IpAddress", view.uuid))
 
     return AsyncReply(secondary_ips.remove_ip_from_nic(ctx.db, ctx.caller, args["id"], then))
 
@@ -86,7 +100,7 @@ def list_nics(ctx: Context, args: dict[str, Any]) -> Reply:
         uuid_param("nicid", "The ID of the NIC", required=True),
         str_param("ipaddress", "The new primary address; any free one if absent"),
     ),
-    job=_report,
+    job=_renumbered,
 )
 def update_vm_nic_ip(ctx: Context, args: dict[str, Any]) -> Reply:
     vm = secondary_ips.update_vm_nic_ip(ctx.db, ctx.caller, args["nicid"], args.get("ipaddress") or None)

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_
 
+from nicstack.api.commands.free_ips import guest_addresses
 from nicstack.api.context import Context
 from nicstack.api.params import bool_param, str_param, uuid_param
 from nicstack.api.registry import ADMINS, ROOT, command
@@ -143,13 +144,14 @@ def disassociate_ip_address(ctx: Context, args: dict[str, Any]) -> Reply:
         bool_param("issourcenat", "Only source NAT addresses (or the others)"),
         bool_param("allocatedonly", "Only acquired addresses (default true)"),
         bool_param("forvirtualnetwork", "Public addresses of virtual networks (all of nicstack's)"),
+        uuid_param("networkid", "With forvirtualnetwork=false: the addresses of this shared network's ranges"),
         *OWNER,
         *PAGING,
     ),
 )
 def list_public_ip_addresses(ctx: Context, args: dict[str, Any]) -> Reply:
     if args.get("forvirtualnetwork") is False:
-        return ListReply("publicipaddress", [], 0)
+        return guest_addresses(ctx, args)
     with ctx.db.read() as conn:
         where = _filters(ctx, conn, args)
         found, total = repo.listing(conn, where, page_of(args))

@@ -15,12 +15,15 @@ from nicstack.api.views import vm_view
 from nicstack.db import tables as t
 from nicstack.db.repos import vms as vm_repo
 from nicstack.domain.model import Vm
-from nicstack.services import lookup, vms
+from nicstack.services import dataplane, lookup, vms
 from nicstack.services.vms import NewVm, NicRequest
 
 
-def _report(_ctx: Context, params: dict[str, Any]) -> JsonObject:
-    return dict(params["result"])
+def _report(ctx: Context, params: dict[str, Any]) -> JsonObject:
+    # The change committed in the request; hosts that hold (or held) the VM's addresses learn it now.
+    result = dict(params["result"])
+    dataplane.vm_changed(ctx.db, result["virtualmachine"]["id"])
+    return result
 
 
 def _vm_job(ctx: Context, vm: Vm, *, create: bool = False) -> Reply:
@@ -60,6 +63,8 @@ def _nic_requests(args: dict[str, Any]) -> tuple[NicRequest, ...]:
         str_param("hypervisor", "Hypervisor type (placement follows the chosen host)"),
         str_param("account", "Deploy for this account (admin), with domainid"),
         uuid_param("domainid", "The domain of the account"),
+        list_param("securitygroupids", "Security groups of the VM, by ID (security-group networks)"),
+        list_param("securitygroupnames", "Security groups of the VM, by name (security-group networks)"),
     ),
     job=_report,
 )
@@ -69,6 +74,8 @@ def deploy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
         nics=_nic_requests(args), name=args.get("name"), display_name=args.get("displayname"),
         host_uuid=args.get("hostid") if ctx.caller.is_admin else None, start=args.get("startvm", True),
         account=args.get("account"), domain_uuid=args.get("domainid"),
+        security_group_ids=tuple(args.get("securitygroupids", ())),
+        security_group_names=tuple(args.get("securitygroupnames", ())),
     )
     return _vm_job(ctx, vms.deploy(ctx.db, ctx.caller, spec), create=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from nicstack.db import tables as t
@@ -23,19 +23,25 @@ class UsedInNetwork:
     family: int
 
     def used_between(self, low: int, high: int, limit: int) -> Sequence[int]:
-        a = t.ip_allocations
-        rows = self.conn.execute(
-            select(a.c.addr)
-            .where(
-                a.c.network_id == self.network_id,
-                a.c.family == self.family,
-                a.c.addr >= int_to_key(low),
-                a.c.addr <= int_to_key(high),
-            )
-            .order_by(a.c.addr)
-            .limit(limit)
-        )
-        return [key_to_int(r[0]) for r in rows]
+        params = {"net": self.network_id, "family": self.family, "low": int_to_key(low), "high": int_to_key(high),
+                  "limit": limit}
+        return [key_to_int(r[0]) for r in self.conn.execute(_USED_BETWEEN, params)]
+
+
+_a = t.ip_allocations
+# Built once: statements on the allocation path run thousands of times a second.
+_USED_BETWEEN = (
+    select(_a.c.addr)
+    .where(_a.c.network_id == bindparam("net"), _a.c.family == bindparam("family"),
+           _a.c.addr >= bindparam("low"), _a.c.addr <= bindparam("high"))
+    .order_by(_a.c.addr)
+    .limit(bindparam("limit"))
+)
+_HOLDER = select(_a.c.kind).where(
+    _a.c.network_id == bindparam("net"), _a.c.family == bindparam("family"), _a.c.addr == bindparam("addr")
+)
+_INSERT = _a.insert()
+_ATTACH = _a.update().where(_a.c.id == bindparam("allocation_id")).values(secondary_id=bindparam("secondary_id"))
 
 
 class AddressTaken(Exception):
@@ -43,10 +49,7 @@ class AddressTaken(Exception):
 
 
 def holder(conn: Connection, network_id: int, family: int, value: int) -> AllocationKind | None:
-    a = t.ip_allocations
-    kind = conn.execute(
-        select(a.c.kind).where(a.c.network_id == network_id, a.c.family == family, a.c.addr == int_to_key(value))
-    ).scalar()
+    kind = conn.execute(_HOLDER, {"net": network_id, "family": family, "addr": int_to_key(value)}).scalar()
     return AllocationKind(kind) if kind else None
 
 
@@ -57,10 +60,9 @@ def insert(
     # No savepoint: a refusal here aborts the whole transaction, which is what we want.
     try:
         key = conn.execute(
-            t.ip_allocations.insert().values(
-                network_id=network_id, family=family, addr=int_to_key(value), kind=str(kind),
-                nic_id=nic_id, secondary_id=secondary_id, created=now(),
-            )
+            _INSERT,
+            {"network_id": network_id, "family": family, "addr": int_to_key(value), "kind": str(kind),
+             "nic_id": nic_id, "secondary_id": secondary_id, "created": now()},
         ).inserted_primary_key
     except IntegrityError:
         raise AddressTaken from None
@@ -69,9 +71,7 @@ def insert(
 
 
 def attach_secondary(conn: Connection, allocation_id: int, secondary_id: int) -> None:
-    conn.execute(
-        t.ip_allocations.update().where(t.ip_allocations.c.id == allocation_id).values(secondary_id=secondary_id)
-    )
+    conn.execute(_ATTACH, {"allocation_id": allocation_id, "secondary_id": secondary_id})
 
 
 def release(conn: Connection, network_id: int, family: int, value: int) -> None:

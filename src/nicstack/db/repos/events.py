@@ -17,11 +17,10 @@ def record(
 ) -> None:
     """Store one event, owned by the resource's account (default: the caller's)."""
     conn.execute(
-        t.events.insert().values(
-            uuid=new_uuid(), type=type_, level=level, state=state, description=description,
-            user_id=caller.user_id, account_id=account_id if account_id is not None else caller.account_id,
-            domain_id=domain_id if domain_id is not None else caller.domain_id, created=now(),
-        )
+        t.events.insert(),
+        {"uuid": new_uuid(), "type": type_, "level": level, "state": state, "description": description,
+         "user_id": caller.user_id, "account_id": account_id if account_id is not None else caller.account_id,
+         "domain_id": domain_id if domain_id is not None else caller.domain_id, "created": now()},
     )
 
 def query(conn: Connection, where: list[Any], page: tuple[int, int] | None) -> tuple[list[dict[str, Any]], int]:

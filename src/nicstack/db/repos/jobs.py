@@ -49,12 +49,11 @@ def create(
 ) -> tuple[int, str]:
     job_uuid = new_uuid()
     job_id = conn.execute(
-        t.async_jobs.insert().values(
-            uuid=job_uuid, user_id=caller.user_id, account_id=caller.account_id, cmd=cmd,
-            params=json.dumps(params), instance_type=instance[0] if instance else None,
-            instance_uuid=instance[1] if instance else None, server=server,
-            status=int(JobStatus.PENDING), result_code=0, created=now(),
-        )
+        t.async_jobs.insert(),
+        {"uuid": job_uuid, "user_id": caller.user_id, "account_id": caller.account_id, "cmd": cmd,
+         "params": json.dumps(params), "instance_type": instance[0] if instance else None,
+         "instance_uuid": instance[1] if instance else None, "server": server,
+         "status": int(JobStatus.PENDING), "result_code": 0, "result": None, "completed": None, "created": now()},
     ).inserted_primary_key
     assert job_id is not None
     return int(job_id[0]), job_uuid

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from nicstack.db import tables as t
 from nicstack.db.rows import lookup_params, lookup_statement, new_uuid, now
@@ -74,22 +74,27 @@ def create(conn: Connection, **values: Any) -> int:
     return int(key[0])
 
 
+_LOCK = (
+    select(t.networks.c.ip4_cursor, t.networks.c.ip6_cursor)
+    .where(t.networks.c.id == bindparam("network_id"))
+    .with_for_update()
+)
+_SET_CURSOR = {
+    4: t.networks.update().where(t.networks.c.id == bindparam("network_id")).values(ip4_cursor=bindparam("cursor")),
+    6: t.networks.update().where(t.networks.c.id == bindparam("network_id")).values(ip6_cursor=bindparam("cursor")),
+}
+
+
 def lock(conn: Connection, network_id: int) -> tuple[int | None, bytes | None]:
     """Lock the network row until commit (PostgreSQL; SQLite holds its writer lock) and
     return the allocator's IPv4 and IPv6 cursors."""
-    row = conn.execute(
-        select(t.networks.c.ip4_cursor, t.networks.c.ip6_cursor)
-        .where(t.networks.c.id == network_id)
-        .with_for_update()
-    ).one()
+    row = conn.execute(_LOCK, {"network_id": network_id}).one()
     return row.ip4_cursor, row.ip6_cursor
 
 
 def set_cursor(conn: Connection, network_id: int, family: int, cursor: int) -> None:
-    values: dict[str, Any] = (
-        {"ip4_cursor": cursor} if family == 4 else {"ip6_cursor": cursor.to_bytes(16, "big")}
-    )
-    conn.execute(t.networks.update().where(t.networks.c.id == network_id).values(**values))
+    stored: int | bytes = cursor if family == 4 else cursor.to_bytes(16, "big")
+    conn.execute(_SET_CURSOR[family], {"network_id": network_id, "cursor": stored})
 
 
 def mark_removed(conn: Connection, network_id: int) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from nicstack.db import tables as t
+from nicstack.db.repos import security_groups
 from nicstack.db.rows import lookup_params, lookup_statement, new_uuid, now
 from nicstack.domain.kinds import GuestType, Hypervisor, VmState, VmType
 from nicstack.domain.model import Nic, SecondaryIp, Vm
@@ -38,13 +39,13 @@ def _vm_query() -> Any:
     )
 
 
-def _vm(m: Any, nics: tuple[Nic, ...]) -> Vm:
+def _vm(m: Any, nics: tuple[Nic, ...], groups: tuple[tuple[str, str], ...] = ()) -> Vm:
     return Vm(
         m["id"], m["uuid"], m["name"], m["display_name"], VmType(m["vm_type"]), VmState(m["state"]),
         m["zone_id"], m["zone_uuid"], m["zone_name"], m["host_id"], m["host_uuid"], m["host_name"],
         Hypervisor(m["hypervisor"]), m["account_id"], m["account_name"], m["domain_id"], m["domain_uuid"],
         m["domain_name"], m["domain_path"], m["so_uuid"], m["so_name"], m["tpl_uuid"], m["tpl_name"],
-        m["created"], nics,
+        m["created"], nics, groups,
     )
 
 
@@ -112,7 +113,8 @@ def vm_by(conn: Connection, with_secondary: bool = True, **where: Any) -> Vm | N
     if row is None:
         return None
     nics = nics_of(conn, [row.id], with_secondary).get(row.id, [])
-    return _vm(row._mapping, tuple(nics))
+    groups = _groups(conn, [row.id]) if with_secondary else {}
+    return _vm(row._mapping, tuple(nics), groups.get(row.id, ()))
 
 
 def vm_of_nic(conn: Connection, nic_uuid: str) -> tuple[Vm, Nic] | None:
@@ -137,7 +139,14 @@ def listing(
         query = query.limit(page[1]).offset(page[0])
     rows = [r._mapping for r in conn.execute(query)]
     nics = nics_of(conn, [m["id"] for m in rows])
-    return [_vm(m, tuple(nics.get(m["id"], ()))) for m in rows], total
+    groups = _groups(conn, [m["id"] for m in rows])
+    return [_vm(m, tuple(nics.get(m["id"], ())), groups.get(m["id"], ())) for m in rows], total
+
+
+def _groups(conn: Connection, vm_ids: list[int]) -> dict[int, tuple[tuple[str, str], ...]]:
+    """Per VM: (uuid, name) of its security groups."""
+    found = security_groups.groups_of_vms(conn, vm_ids)
+    return {vm_id: tuple((uuid, name) for _, uuid, name in groups) for vm_id, groups in found.items()}
 
 
 def create_vm(conn: Connection, **values: Any) -> int:
@@ -166,9 +175,13 @@ def remove_nic(conn: Connection, nic_id: int) -> None:
     conn.execute(t.nics.update().where(t.nics.c.id == nic_id).values(removed=now(), state="Deallocating"))
 
 
+_COUNT_SECONDARY = (
+    select(func.count()).select_from(t.nic_secondary_ips).where(t.nic_secondary_ips.c.nic_id == bindparam("nic_id"))
+)
+
+
 def count_secondary(conn: Connection, nic_id: int) -> int:
-    s = t.nic_secondary_ips
-    return int(conn.execute(select(func.count()).select_from(s).where(s.c.nic_id == nic_id)).scalar_one())
+    return int(conn.execute(_COUNT_SECONDARY, {"nic_id": nic_id}).scalar_one())
 
 
 def secondary_by_uuid(conn: Connection, uuid: str) -> Any:
@@ -177,9 +190,7 @@ def secondary_by_uuid(conn: Connection, uuid: str) -> Any:
 
 def insert_secondary(conn: Connection, **values: Any) -> tuple[int, str]:
     uuid = new_uuid()
-    key = conn.execute(
-        t.nic_secondary_ips.insert().values(uuid=uuid, created=now(), **values)
-    ).inserted_primary_key
+    key = conn.execute(t.nic_secondary_ips.insert(), {"uuid": uuid, "created": now(), **values}).inserted_primary_key
     assert key is not None
     return int(key[0]), uuid
 

@@ -1,0 +1,42 @@
+"""listFreeIpAddresses: a network's free addresses as compact ranges with counts, never who holds the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicstack.api.context import Context
+from nicstack.api.params import int_param, uuid_param
+from nicstack.api.registry import command
+from nicstack.api.replies import ListReply, ObjectReply, Reply
+from nicstack.api.scope import page_of
+from nicstack.api.views_guest import free_view, range_address_view
+from nicstack.services import free_ips, lookup
+
+DEFAULT_LIMIT = 100
+
+
+@command(
+    "listFreeIpAddresses",
+    "Lists a network's free addresses as compact ranges, with total/used/free counts per address family "
+    "(a Basic zone's network: optionally one pod's). Shows which addresses are free, never who holds the others.",
+    (
+        uuid_param("networkid", "The network", required=True),
+        uuid_param("podid", "Basic zones: only this pod's ranges"),
+        int_param("limit", f"At most this many free ranges per family (default {DEFAULT_LIMIT})", maximum=10000),
+    ),
+    response_key="freeipaddressesresponse",
+)
+def list_free_ip_addresses(ctx: Context, args: dict[str, Any]) -> Reply:
+    net, families = free_ips.free_addresses(ctx.db, ctx.caller, args["networkid"], args.get("limit", DEFAULT_LIMIT),
+                                            args.get("podid"))
+    return ObjectReply("freeipaddress", free_view(net, families))
+
+
+def guest_addresses(ctx: Context, args: dict[str, Any]) -> Reply:
+    """listPublicIpAddresses forvirtualnetwork=false: a shared network's range addresses, Free or Allocated."""
+    found, total = free_ips.range_addresses(ctx.db, ctx.caller, args, page_of(args))
+    if not found:
+        return ListReply("publicipaddress", [], total)
+    with ctx.db.read() as conn:
+        net = lookup.network(conn, ctx.caller, args["networkid"])
+    return ListReply("publicipaddress", [range_address_view(net, item) for item in found], total)

@@ -1,0 +1,48 @@
+"""Commands about what runs where: migrateVirtualMachine, and getHostConfig (a host's security-group documents)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicstack.api.context import Context
+from nicstack.api.params import int_param, uuid_param
+from nicstack.api.registry import ROOT, command
+from nicstack.api.replies import AsyncReply, JsonObject, ObjectReply, Reply
+from nicstack.api.views import vm_view
+from nicstack.api.views_guest import host_config_view
+from nicstack.services import dataplane, host_publish, vm_updates
+
+
+def _migrated(ctx: Context, params: dict[str, Any]) -> JsonObject:
+    # The move committed in the request; the host it left and the one it reached learn it now.
+    dataplane.vm_changed(ctx.db, params["vm"], also=[params["from_host"]])
+    return dict(params["result"])
+
+
+@command(
+    "migrateVirtualMachine",
+    "Moves a running VM to another host of its zone (same hypervisor; Basic zone: same pod).",
+    (uuid_param("virtualmachineid", "The ID of the VM", required=True),
+     uuid_param("hostid", "The destination host (default: the least loaded one the VM may use)")),
+    roles=ROOT,
+    job=_migrated,
+)
+def migrate_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
+    moved = vm_updates.migrate_virtual_machine(ctx.db, ctx.caller, args["virtualmachineid"], args.get("hostid"))
+    params = {"result": {"virtualmachine": vm_view(moved.vm)}, "vm": moved.vm.uuid, "from_host": moved.from_host_id}
+    with ctx.db.write() as conn:
+        job = ctx.start_job(conn, params, ("VirtualMachine", moved.vm.uuid))
+    return AsyncReply(job)
+
+
+@command(
+    "getHostConfig",
+    "A KVM or XenServer host's security-group state: whole ipset/iptables/ip6tables/ebtables documents and its "
+    "generation, or with sincegeneration only the change lines since then when they are all still kept.",
+    (uuid_param("hostid", "The host", required=True),
+     int_param("sincegeneration", "The generation the host has loaded")),
+    roles=ROOT,
+)
+def get_host_config(ctx: Context, args: dict[str, Any]) -> Reply:
+    config = host_publish.get_host_config(ctx.db, args["hostid"], args.get("sincegeneration"))
+    return ObjectReply("hostconfig", host_config_view(config))

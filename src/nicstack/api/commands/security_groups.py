@@ -1,0 +1,148 @@
+"""Security group commands, and updateVirtualMachine (display name and groups)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicstack.api.context import Context
+from nicstack.api.params import int_param, list_param, map_param, str_param, uuid_param
+from nicstack.api.registry import command
+from nicstack.api.replies import AsyncReply, JsonObject, ObjectReply, Reply, SuccessReply
+from nicstack.api.scope import OWNER, PAGING, list_scope
+from nicstack.api.views import vm_view
+from nicstack.api.views_guest import security_group_view
+from nicstack.api.views_world import listing
+from nicstack.db import tables as t
+from nicstack.domain.security_groups import Direction, rule_shape
+from nicstack.services import dataplane, security_groups, vm_updates
+from nicstack.services.security_groups import GroupRef, NewRules
+
+_OWNER_OF_GROUP = (
+    str_param("account", "The account of the group (admin), with domainid"),
+    uuid_param("domainid", "The domain of the account"),
+)
+
+
+@command(
+    "createSecurityGroup",
+    "Creates a security group.",
+    (str_param("name", "The name of the security group", required=True),
+     str_param("description", "The description of the security group"), *_OWNER_OF_GROUP),
+)
+def create_security_group(ctx: Context, args: dict[str, Any]) -> Reply:
+    group = security_groups.create_security_group(ctx.db, ctx.caller, args["name"], args.get("description"),
+                                                  args.get("account"), args.get("domainid"))
+    return ObjectReply("securitygroup", security_group_view(group))
+
+
+@command(
+    "deleteSecurityGroup",
+    "Deletes a security group no VM is in and no other group's rule names (not `default`).",
+    (uuid_param("id", "The ID of the security group"), str_param("name", "The name of the security group"),
+     *_OWNER_OF_GROUP),
+)
+def delete_security_group(ctx: Context, args: dict[str, Any]) -> Reply:
+    ref = GroupRef(args.get("id"), args.get("name"), args.get("account"), args.get("domainid"))
+    security_groups.delete_security_group(ctx.db, ctx.caller, ref)
+    return SuccessReply()
+
+
+@command(
+    "listSecurityGroups",
+    "Lists security groups with their rules and member VMs.",
+    (uuid_param("id", "The ID of the security group"), str_param("securitygroupname", "The name of the group"),
+     uuid_param("virtualmachineid", "Groups of this VM"), *OWNER, *PAGING),
+)
+def list_security_groups(ctx: Context, args: dict[str, Any]) -> Reply:
+    g = t.security_groups
+    with ctx.db.read() as conn:
+        scope = list_scope(conn, ctx.caller, {**args, "listall": args.get("listall") or "id" in args})
+    where: list[Any] = []
+    if scope.account_id is not None:
+        where.append(g.c.account_id == scope.account_id)
+    if scope.domain_path is not None:
+        where.append(t.domains.c.path.startswith(scope.domain_path))
+    found = security_groups.list_security_groups(ctx.db, ctx.caller, args, where)
+    return listing("securitygroup", [security_group_view(x) for x in found], args)
+
+
+_RULE = (
+    uuid_param("securitygroupid", "The ID of the security group (or securitygroupname)"),
+    str_param("securitygroupname", "The name of the security group (or securitygroupid)"),
+    str_param("protocol", "tcp, udp, icmp or all (default all)"),
+    int_param("startport", "Start port (tcp/udp)"),
+    int_param("endport", "End port (tcp/udp; default startport)"),
+    int_param("icmptype", "ICMP type (-1: any)", minimum=-1),
+    int_param("icmpcode", "ICMP code (-1: any)", minimum=-1),
+    list_param("cidrlist", "The CIDRs the rule allows, comma separated"),
+    map_param("usersecuritygrouplist", "Groups the rule allows: usersecuritygrouplist[n].account / .group"),
+    *_OWNER_OF_GROUP,
+)
+
+
+def _authorized(ctx: Context, params: dict[str, Any]) -> JsonObject:
+    # The rules were stored in the request; hosts running the group's members learn them now.
+    dataplane.group_changed(ctx.db, params["group"])
+    return dict(params["result"])
+
+
+def _revoked(ctx: Context, params: dict[str, Any]) -> JsonObject:
+    dataplane.group_changed(ctx.db, params["group"])
+    return {"success": True}
+
+
+def _authorize(ctx: Context, args: dict[str, Any], direction: Direction) -> Reply:
+    shape = rule_shape(args.get("protocol"), args.get("startport"), args.get("endport"), args.get("icmptype"),
+                       args.get("icmpcode"))
+    peers = tuple((p.get("account", ""), p.get("group", "")) for p in args.get("usersecuritygrouplist", []))
+    ref = GroupRef(args.get("securitygroupid"), args.get("securitygroupname"), args.get("account"),
+                   args.get("domainid"))
+    group, added = security_groups.authorize(
+        ctx.db, ctx.caller, NewRules(ref, direction, shape, tuple(args.get("cidrlist", [])), peers))
+    result = {"securitygroup": security_group_view(group, set(added))}
+    with ctx.db.write() as conn:
+        job = ctx.start_job(conn, {"result": result, "group": group.id}, ("SecurityGroup", group.uuid))
+    return AsyncReply(job)
+
+
+@command("authorizeSecurityGroupIngress", "Authorizes ingress rules for a security group.", _RULE,
+         job=_authorized)
+def authorize_ingress(ctx: Context, args: dict[str, Any]) -> Reply:
+    return _authorize(ctx, args, Direction.INGRESS)
+
+
+@command("authorizeSecurityGroupEgress", "Authorizes egress rules for a security group.", _RULE, job=_authorized)
+def authorize_egress(ctx: Context, args: dict[str, Any]) -> Reply:
+    return _authorize(ctx, args, Direction.EGRESS)
+
+
+def _revoke(ctx: Context, args: dict[str, Any], direction: Direction) -> Reply:
+    group = security_groups.revoke(ctx.db, ctx.caller, args["id"], direction)
+    with ctx.db.write() as conn:
+        job = ctx.start_job(conn, {"group": group.id}, ("SecurityGroup", group.uuid))
+    return AsyncReply(job)
+
+
+@command("revokeSecurityGroupIngress", "Deletes an ingress rule.",
+         (uuid_param("id", "The ID of the ingress rule", required=True),), job=_revoked)
+def revoke_ingress(ctx: Context, args: dict[str, Any]) -> Reply:
+    return _revoke(ctx, args, Direction.INGRESS)
+
+
+@command("revokeSecurityGroupEgress", "Deletes an egress rule.",
+         (uuid_param("id", "The ID of the egress rule", required=True),), job=_revoked)
+def revoke_egress(ctx: Context, args: dict[str, Any]) -> Reply:
+    return _revoke(ctx, args, Direction.EGRESS)
+
+
+@command(
+    "updateVirtualMachine",
+    "Updates a VM's display name and, while it is stopped, its security groups.",
+    (uuid_param("id", "The ID of the VM", required=True), str_param("displayname", "The new display name"),
+     list_param("securitygroupids", "The VM's security groups by ID (replaces its groups)"),
+     list_param("securitygroupnames", "The VM's security groups by name (replaces its groups)")),
+)
+def update_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
+    vm = vm_updates.update_virtual_machine(ctx.db, ctx.caller, args["id"], args.get("displayname"),
+                                           args.get("securitygroupids"), args.get("securitygroupnames"))
+    return ObjectReply("virtualmachine", vm_view(vm))
