@@ -78,6 +78,42 @@ def _render_router(args: argparse.Namespace) -> int:
     return 0
 
 
+def _render_host(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import DBAPIError  # noqa: PLC0415
+
+    from nicstack.db.database import Database  # noqa: PLC0415
+    from nicstack.domain.errors import CloudError  # noqa: PLC0415
+    from nicstack.services.host_publish import get_host_config  # noqa: PLC0415
+
+    db = Database(args.database_url)
+    try:
+        config = get_host_config(db, args.host, args.since)
+    except CloudError as exc:
+        print(f"nicstack render host: {exc.text}", file=sys.stderr)
+        return 1
+    except DBAPIError as exc:
+        print(f"nicstack render host: cannot read the database ({type(exc.orig).__name__}); is it a nicstack "
+              "database at the newest schema? (nicstack db upgrade)", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    if config.changes is not None:
+        print(f"# host {config.host.name} generation {config.generation}: changes since {config.since}")
+        sys.stdout.write(config.changes.ipset_batch() + config.changes.ebtables_batch())
+        return 0
+    assert config.documents is not None
+    documents = {"ipset": config.documents.ipset, "iptables": config.documents.iptables,
+                 "ip6tables": config.documents.ip6tables, "ebtables": config.documents.ebtables}
+    if args.document != "all":
+        sys.stdout.write(documents[args.document])
+        return 0
+    print(f"# host {config.host.name} ({config.host.hypervisor}) generation {config.generation}")
+    for name, text in documents.items():
+        print(f"# --- {name} ---")
+        sys.stdout.write(text)
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from nicstack.bench import main as bench_main  # noqa: PLC0415
 
@@ -125,6 +161,18 @@ def parser() -> argparse.ArgumentParser:
                         help="print one document only, e.g. to pipe into iptables-restore --test (default: all)")
     router.add_argument("--database-url", default=default_url(), help=_DB_HELP)
     router.set_defaults(func=_render_router)
+    host = render_sub.add_parser(
+        "host", help="a KVM or XenServer host's security-group documents (ipset, iptables, ip6tables, ebtables)",
+        description="Print what a host must enforce for its VMs' security groups: anti-spoofing sets with every "
+        "primary and secondary address, group rules and referenced groups' members. The generation is the one "
+        "getHostConfig reports (the host's publication is brought up to date first).")
+    host.add_argument("--host", required=True, metavar="ID", help="the uuid of the host")
+    host.add_argument("--document", choices=["all", "ipset", "iptables", "ip6tables", "ebtables"], default="all",
+                      help="print one document only, e.g. to pipe into ipset restore (default: all)")
+    host.add_argument("--since", type=int, metavar="GENERATION",
+                      help="print only the change lines since this generation, when they are all kept")
+    host.add_argument("--database-url", default=default_url(), help=_DB_HELP)
+    host.set_defaults(func=_render_host)
 
     bench = sub.add_parser("bench", help="measure throughput, allocator cost and memory",
                            description="Run the benchmarks and print a table (figures are ratios to a baseline "

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from nicstack import demo_guarded
 from nicstack.db import tables as t
 from nicstack.db.database import Database
 from nicstack.db.repos import accounts, infra, public_ips, vpcs
+from nicstack.demo_guarded import GuardedWorld
 from nicstack.domain.access import Caller
 from nicstack.domain.kinds import Role
 from nicstack.domain.rules import Vpc
@@ -39,6 +41,7 @@ class DemoWorld:
     network_uuid: str
     vpc_uuid: str
     created: bool
+    guarded: GuardedWorld | None = None
 
 
 def _admin(db: Database) -> Caller:
@@ -78,6 +81,7 @@ def build_demo(db: Database) -> DemoWorld:
             vms.deploy(db, demo, NewVm(zone.uuid, service["uuid"], template["uuid"], (NicRequest(net.uuid),),
                                        name=name))
     vpc_uuid = _extend(db)
+    guarded = demo_guarded.extend(db, _admin(db), demo_guarded.demo_caller(db, ACCOUNT), ZONE)
     with db.read() as conn:
         [user] = accounts.users_by(conn, username=ACCOUNT)
         vm = conn.execute(
@@ -86,7 +90,7 @@ def build_demo(db: Database) -> DemoWorld:
         nic = conn.execute(select(t.nics.c.uuid, t.nics.c.network_id).where(t.nics.c.vm_id == vm.id)).one()
         net_uuid = conn.execute(select(t.networks.c.uuid).where(t.networks.c.id == nic.network_id)).scalar_one()
     assert user.api_key is not None and user.secret_key is not None
-    return DemoWorld(user.api_key, user.secret_key, vm.uuid, nic.uuid, net_uuid, vpc_uuid, created)
+    return DemoWorld(user.api_key, user.secret_key, vm.uuid, nic.uuid, net_uuid, vpc_uuid, created, guarded)
 
 
 def _public_range(db: Database, admin: Caller) -> bool:
@@ -149,4 +153,5 @@ def describe(world: DemoWorld, endpoint: str) -> str:
         f"  export CLOUDSTACK_SECRET={world.secret_key}",
         f"  cs addIpToNic nicid={world.nic_uuid}",
         f"  cs listNics virtualmachineid={world.vm_uuid}",
+        *(demo_guarded.describe(world.guarded) if world.guarded else []),
     ])

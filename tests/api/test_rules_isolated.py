@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from tests.api import rule_scenarios as scenario
@@ -182,3 +184,39 @@ def test_events_record_each_rule_action(p: Place) -> None:
     types = {e["type"] for e in p.user.items("listEvents", "event")}
     assert {"NET.IPASSIGN", "NET.RULEADD", "NET.RULEDELETE", "STATICNAT.ENABLE", "STATICNAT.DISABLE",
             "NET.IPRELEASE"} <= types
+
+
+def test_concurrent_acquisitions_never_hand_out_a_public_ip_twice(p: Place) -> None:
+    def acquire(_: int) -> str:
+        address: str = p.acquire()["ipaddress"]
+        return address
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        addresses = list(pool.map(acquire, range(24)))
+    assert len(set(addresses)) == 24
+    listed = p.user.items("listPublicIpAddresses", "publicipaddress", associatednetworkid=p.network["id"])
+    assert sorted(ip["ipaddress"] for ip in listed if not ip["issourcenat"]) == sorted(addresses)
+
+
+def test_a_nic_whose_address_rules_target_cannot_be_removed(p: Place) -> None:
+    second = make_network(p.user, p.zone, defaults(p.admin)["isolated"], gateway="10.9.9.1", netmask="255.255.255.0")
+    vm = p.user.run("addNicToVirtualMachine", virtualmachineid=p.vm["id"], networkid=second["id"])["virtualmachine"]
+    nic = next(n for n in vm["nic"] if n["networkid"] == second["id"])
+    sec = p.user.run("addIpToNic", nicid=nic["id"])["nicsecondaryip"]
+    public = p.user.run("associateIpAddress", networkid=second["id"])["ipaddress"]
+    p.user.call("enableStaticNat", ipaddressid=public["id"], virtualmachineid=vm["id"], vmguestip=sec["ipaddress"])
+    refused = p.user.error("removeNicFromVirtualMachine", virtualmachineid=vm["id"], nicid=nic["id"])
+    assert refused.code == 536 and f"static NAT from public IP {public['ipaddress']}" in refused.text
+    p.user.run("disableStaticNat", ipaddressid=public["id"])
+    p.user.run("removeNicFromVirtualMachine", virtualmachineid=vm["id"], nicid=nic["id"])
+
+
+def test_deleting_a_network_releases_its_public_ips_and_their_rules(p: Place) -> None:
+    a = p.acquire()
+    p.user.run("createFirewallRule", ipaddressid=a["id"], protocol="tcp", startport=80)
+    for vm in (p.vm, p.other_vm):
+        p.user.run("destroyVirtualMachine", id=vm["id"], expunge=True)
+    assert p.user.run("deleteNetwork", id=p.network["id"]) == {"success": True}
+    assert p.user.items("listPublicIpAddresses", "publicipaddress") == []
+    free = p.admin.items("listPublicIpAddresses", "publicipaddress", allocatedonly=False, ipaddress=a["ipaddress"])
+    assert [(ip["state"], "account" in ip) for ip in free] == [("Free", False)]

@@ -6,8 +6,8 @@ import pytest
 
 from tests.api import rule_scenarios as scenario
 from tests.conftest import Cloud
-from tests.support.rules import Place, dnat_lines, make_place, make_public_zone, vpc_offerings
-from tests.support.world import Zone, defaults, deploy, make_network, unique
+from tests.support.rules import UNKNOWN, Place, dnat_lines, make_place, make_public_zone, vpc_offerings
+from tests.support.world import Zone, defaults, deploy, make_network, make_tenant, unique
 
 pytestmark = pytest.mark.api
 
@@ -154,3 +154,22 @@ def test_the_vpc_router_names_every_tier_and_static_nat_of_a_secondary_ip(p: Pla
     assert "10.20.1.0/24" in config["iptables"] and "10.20.2.0/24" in config["iptables"]
     assert dnat_lines(config, a["ipaddress"], sec["ipaddress"])
     assert p.admin.call("getRouterConfig", networkid=tier["id"])["routerconfig"]["digest"] == config["digest"]
+
+
+def test_another_account_cannot_use_the_vpc_its_tiers_or_its_addresses(p: Place) -> None:
+    assert p.vpc is not None
+    other = make_tenant(p.admin)
+    a = p.acquire()
+    _, tier_offering = vpc_offerings(p.admin)
+    for command, params, name in (
+        ("associateIpAddress", {"vpcid": p.vpc["id"]}, "vpcid"),
+        ("associateIpAddress", {"networkid": p.network["id"]}, "networkid"),
+        ("createNetwork", {"name": "x", "displaytext": "x", "zoneid": p.zone.id, "networkofferingid": tier_offering,
+                           "vpcid": p.vpc["id"], "gateway": "10.20.7.1", "netmask": "255.255.255.0"}, "vpcid"),
+        ("createLoadBalancerRule", {"publicipid": a["id"], "name": "x", "algorithm": "source", "publicport": 80,
+                                    "privateport": 80}, "publicipid"),
+        ("deleteVPC", {"id": p.vpc["id"]}, "id"),
+        ("listVPCs", {"id": p.vpc["id"]}, "id"),
+    ):
+        refused = other.client.error(command, **params)
+        assert refused.code == 431 and f"Invalid parameter {name} value=" in refused.text and UNKNOWN in refused.text

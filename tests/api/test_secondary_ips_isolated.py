@@ -4,32 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from typing import Any
 
 import pytest
 
 from tests.api.conftest import Isolated
-from tests.support.client import Client
+from tests.support.scenarios import UNKNOWN, add, nic_of, remove
 from tests.support.world import deploy, make_network, make_tenant
 
 pytestmark = pytest.mark.api
-
-UNKNOWN = "due to incorrect long value format, or entity does not exist"
-
-
-def add(client: Client, nicid: str, ip: str | None = None) -> dict[str, Any]:
-    params = {"nicid": nicid} | ({"ipaddress": ip} if ip else {})
-    result: dict[str, Any] = client.run("addIpToNic", **params)["nicsecondaryip"]
-    return result
-
-
-def remove(client: Client, secondary_id: str) -> None:
-    assert client.run("removeIpFromNic", id=secondary_id) == {"success": True}
-
-
-def nic_of(client: Client, vm_id: str, nic_id: str) -> dict[str, Any]:
-    nic: dict[str, Any] = client.call("listNics", virtualmachineid=vm_id, nicid=nic_id)["nic"][0]
-    return nic
 
 
 def test_an_auto_picked_secondary_ip_lies_inside_the_cidr_and_is_no_special_address(w: Isolated) -> None:

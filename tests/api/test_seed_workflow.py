@@ -102,3 +102,18 @@ def test_the_demo_world_has_a_public_range_and_a_vpc_with_a_vm_in_each_of_two_ti
     listed = json.loads(cs_cli(served, tmp_path, "listPublicIpAddresses", "issourcenat=true").stdout)
     assert listed["count"] == 2  # demo-network's and the VPC's source NAT addresses
     assert "Traceback" not in served.output()
+
+
+def test_nicstack_render_router_prints_the_documents_get_router_config_returns(served: Served) -> None:
+    network = served.admin.items("listNetworks", "network", listall=True, keyword="demo-network")[0]["id"]
+    vpc = served.admin.items("listVPCs", "vpc", listall=True, name="demo-vpc")[0]["id"]
+    database = f"sqlite:///{served.log.parent}/nicstack.db"
+    for option, value, key in (("--network", network, "networkid"), ("--vpc", vpc, "vpcid")):
+        printed = subprocess.run(
+            [sys.executable, "-m", "nicstack.cli", "render", "router", option, value, "--document", "iptables",
+             "--database-url", database], capture_output=True, text=True, timeout=60, check=True,
+        ).stdout
+        assert printed == served.admin.call("getRouterConfig", **{key: value})["routerconfig"]["iptables"]
+    unknown = subprocess.run([sys.executable, "-m", "nicstack.cli", "render", "router", "--vpc", network,
+                              "--database-url", database], capture_output=True, text=True, timeout=60, check=False)
+    assert unknown.returncode == 1 and network in unknown.stderr and "Traceback" not in unknown.stderr

@@ -54,10 +54,10 @@ def add_host(admin: Client, zone_id: str, pod_id: str, hypervisor: str = "KVM") 
 # -- worlds --------------------------------------------------------------------------------------
 
 
-def make_sg_zone(admin: Client, hypervisors: tuple[str, ...] = ("KVM",)) -> Zone:
-    """An Advanced zone with security groups enabled, one pod, one host per hypervisor given."""
-    zone = admin.call("createZone", name=unique("sgzone"), networktype="Advanced", dns1="8.8.8.8",
-                      internaldns1="10.0.0.2", securitygroupenabled=True)["zone"]
+def make_advanced_zone(admin: Client, hypervisors: tuple[str, ...] = ("KVM",), *, sg: bool = False) -> Zone:
+    """An Advanced zone (security groups enabled when `sg`), one pod, one host per hypervisor given."""
+    zone = admin.call("createZone", name=unique("zone"), networktype="Advanced", dns1="8.8.8.8",
+                      internaldns1="10.0.0.2", securitygroupenabled=sg)["zone"]
     pod = admin.call("createPod", zoneid=zone["id"], name=unique("pod"), gateway="192.168.0.1",
                      netmask="255.255.255.0")["pod"]
     return Zone(zone["id"], pod["id"], [add_host(admin, zone["id"], pod["id"], h) for h in hypervisors])
@@ -92,15 +92,15 @@ class BasicZone:
 
 
 def make_basic_zone(admin: Client, pods: int = 2, hypervisor: str = "KVM") -> BasicZone:
-    """A Basic zone: pods 10.<n>.0.0/24 each with range .10-.250 and one host, then its one SG network."""
+    """A Basic zone: pods 10.<n>.0.0/22 each with range 10.<n>.0.10-10.<n>.2.250 and one host, then its network."""
     zone = admin.call("createZone", name=unique("basic"), networktype="Basic", dns1="8.8.8.8",
                       internaldns1="10.0.0.2")["zone"]
     made = []
     for i in range(pods):
         octet = 100 + next(_hosts) % 150
-        gateway, start, end = f"10.{octet}.0.1", f"10.{octet}.0.10", f"10.{octet}.0.250"
+        gateway, start, end = f"10.{octet}.0.1", f"10.{octet}.0.10", f"10.{octet}.2.250"
         pod = admin.call("createPod", zoneid=zone["id"], name=unique(f"pod{i}"), gateway=gateway,
-                         netmask="255.255.255.0", startip=start, endip=end)["pod"]
+                         netmask="255.255.252.0", startip=start, endip=end)["pod"]
         made.append(BasicPod(pod["id"], [add_host(admin, zone["id"], pod["id"], hypervisor)], gateway, start, end))
     network = make_shared_network(admin, Zone(zone["id"], made[0].id, []), SG_OFFERING)
     return BasicZone(zone["id"], network, made)
@@ -127,7 +127,8 @@ class Layout:
 
     def in_ranges(self, address: str) -> bool:
         value = ipaddress.ip_address(address)
-        return any(ipaddress.ip_address(a) <= value <= ipaddress.ip_address(b) for a, b in self.ranges)
+        return any(int(ipaddress.ip_address(a)) <= int(value) <= int(ipaddress.ip_address(b))
+                   and value.version == ipaddress.ip_address(a).version for a, b in self.ranges)
 
 
 @dataclass
@@ -142,7 +143,7 @@ class World:
     vm: dict[str, Any]
     other_vm: dict[str, Any]
     layout: Layout
-    deploy: Callable[[Client], dict[str, Any]]
+    deploy: Callable[[Tenant], dict[str, Any]]
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -233,7 +234,7 @@ def child_domain_user_manages_own_ips_and_strangers_see_nothing(w: World) -> Non
     admin = w.cloud.admin
     child = admin.call("createDomain", name=f"child-{uuid.uuid4().hex[:6]}")["domain"]
     tenant = make_tenant(admin, child["id"])
-    vm = w.deploy(tenant.client)
+    vm = w.deploy(tenant)
     nic_id = vm["nic"][0]["id"]
     sec = add(tenant.client, nic_id)
     assert nic_of(tenant.client, vm["id"], nic_id)["secondaryip"][0]["id"] == sec["id"]
@@ -261,7 +262,7 @@ def limit_refuses_the_next_add_and_stores_nothing(w: World) -> None:
 
 
 def default_limit_lets_256_adds_succeed(w: World) -> None:
-    vm = w.deploy(w.user)
+    vm = w.deploy(w.tenant)
     nic_id = vm["nic"][0]["id"]
     jobs = [w.user.call("addIpToNic", nicid=nic_id)["jobid"] for _ in range(256)]
     assert all(w.user.wait(j)["jobstatus"] == 1 for j in jobs[-3:])

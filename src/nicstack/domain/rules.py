@@ -202,10 +202,6 @@ def lb_use(rule: LoadBalancerRule) -> PortUse:
     return PortUse(f"load balancer rule {rule.base.uuid}", transport, rule.public_port, rule.public_port)
 
 
-def first_clash(new: PortUse, taken: Iterable[PortUse]) -> PortUse | None:
-    return next((t for t in taken if new.clashes(t)), None)
-
-
 def port_range(start: int, end: int | None, what: str) -> tuple[int, int]:
     """An inclusive range from a start port and an optional end port (default: the start)."""
     last = start if end is None else end

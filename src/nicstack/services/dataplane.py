@@ -81,10 +81,10 @@ def configure_secondary_ip(db: Database, caller: Caller, vm_uuid: str, address: 
     published = vm_changed(db, vm_uuid)
     if not published:
         return
-    changed = [p for p in published if p.changes is not None]
-    lines = sum(len(p.changes.changes) for p in changed if p.changes is not None)
+    # A host whose state did not change had it already (a concurrent job published both addresses).
+    lines = sum(len(p.changes.changes) for p in published if p.changes is not None)
     verb = "allowed" if added else "withdrawn"
-    where = ", ".join(f"{p.host.name} (generation {p.generation})" for p in changed) or "no security-group host"
+    where = ", ".join(f"host {p.host.name} (generation {p.generation})" for p in published)
     with db.write() as conn:
         vm = conn.execute(select(v.c.account_id, v.c.domain_id, v.c.name).where(v.c.uuid == vm_uuid)).first()
         if vm is not None:

@@ -139,6 +139,7 @@ def list_networks(
 def delete_network(db: Database, caller: Caller, uuid: str) -> Network:
     with db.write() as conn:
         net = lookup.network(conn, caller, uuid, "id")
+        shared_networks.ensure_may_manage(caller, net)
         if vms.nic_in_network(conn, net.id):
             raise ResourceInUse(f"Network {net.name} still has VM NICs; remove them or expunge the VMs first")
         conn.execute(t.ip_allocations.delete().where(t.ip_allocations.c.network_id == net.id))

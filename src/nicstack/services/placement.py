@@ -17,6 +17,7 @@ from nicstack.domain.errors import InsufficientCapacity, ParameterError, Unknown
 from nicstack.domain.kinds import Hypervisor, VmState, ZoneType
 from nicstack.domain.model import Host, Network, Vm, Zone
 from nicstack.services.guest_ranges import basic_network
+from nicstack.services.security_groups import ensure_default
 from nicstack.services.shared_networks import uses_security_groups
 
 
@@ -38,6 +39,16 @@ def refuse_vmware(host: Host, nets: Sequence[Network], vm_name: str) -> None:
             f"Host {host.name} is a VMware host, and VMware hosts have no security group data plane: VM {vm_name} "
             f"cannot run there with a NIC in security-group network {guarded[0].name}; choose a KVM or XenServer host"
         )
+
+
+def admit_nic(conn: Connection, vm: Vm, net: Network) -> list[int]:
+    """A running VM may gain a NIC in a security-group network only off VMware; the groups it then needs."""
+    host = infra.host_by(conn, id=vm.host_id) if vm.host_id is not None else None
+    if host is not None:
+        refuse_vmware(host, [net], vm.name)
+    if not uses_security_groups(net) or vm.security_groups:
+        return []
+    return [ensure_default(conn, vm.account_id, vm.domain_id)]
 
 
 def _pods_with_ranges(conn: Connection, zone: Zone) -> set[int] | None:

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from nicstack.db.database import Database
 from nicstack.db.repos import accounts, events
 from nicstack.db.repos import security_groups as repo
-from nicstack.domain.access import Caller, may_access
+from nicstack.domain.access import Caller, may_access, may_use_domain
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity
 from nicstack.domain.model import Account, Network
 from nicstack.domain.security_groups import (
@@ -28,6 +28,7 @@ from nicstack.domain.security_groups import (
     cidrs_of,
     group_name,
 )
+from nicstack.services import lookup
 from nicstack.services.networks import owner_account
 from nicstack.services.shared_networks import uses_security_groups
 
@@ -53,6 +54,15 @@ class NewRules:
     peers: tuple[tuple[str, str], ...] = ()  # (account name, group name)
 
 
+def _owner(conn: Connection, caller: Caller, account: str | None, domain_uuid: str | None) -> Account:
+    """The named account (admin), else the caller's; a domainid the caller may not see is unknown either way."""
+    if account is None and domain_uuid is not None:
+        domain = accounts.domain_by(conn, uuid=domain_uuid)
+        if domain is None or not may_use_domain(caller, domain.path):
+            raise UnknownEntity("domainid", domain_uuid)
+    return owner_account(conn, caller, account, domain_uuid)
+
+
 def ensure_default(conn: Connection, account_id: int, domain_id: int) -> int:
     """The account's `default` group, created when missing."""
     found = repo.group_id_by_name(conn, account_id, DEFAULT_GROUP)
@@ -75,7 +85,7 @@ def _resolve(conn: Connection, caller: Caller, ref: GroupRef, param: str = "secu
         return _visible(conn, caller, ref.uuid, param)
     if ref.name is None:
         raise ParameterError("Give securitygroupid or securitygroupname")
-    owner = owner_account(conn, caller, ref.account, ref.domain_uuid)
+    owner = _owner(conn, caller, ref.account, ref.domain_uuid)
     if ref.name == DEFAULT_GROUP:
         ensure_default(conn, owner.id, owner.domain_id)
     found = repo.group_by(conn, g.c.account_id == owner.id, g.c.name == ref.name)
@@ -88,7 +98,7 @@ def create_security_group(db: Database, caller: Caller, name: str, description: 
                           account: str | None, domain_uuid: str | None) -> SecurityGroup:
     name = group_name(name)
     with db.write() as conn:
-        owner = owner_account(conn, caller, account, domain_uuid)
+        owner = _owner(conn, caller, account, domain_uuid)
         ensure_default(conn, owner.id, owner.domain_id)
         if repo.group_id_by_name(conn, owner.id, name) is not None:
             raise ParameterError(f"A security group named {name} already exists in account {owner.name}")
@@ -129,10 +139,10 @@ def list_security_groups(db: Database, caller: Caller, args: dict[str, Any], sco
             where.append(g.c.name == args["securitygroupname"])
         if args.get("keyword"):
             where.append(g.c.name.contains(args["keyword"], autoescape=True))
-        found = repo.groups(conn, *where)
-    if "virtualmachineid" in args:
-        found = [x for x in found if args["virtualmachineid"] in x.vm_uuids]
-    return found
+        if "virtualmachineid" in args:
+            vm = lookup.vm(conn, caller, args["virtualmachineid"])
+            where.append(g.c.id.in_(select(repo.vm_map.c.security_group_id).where(repo.vm_map.c.vm_id == vm.id)))
+        return repo.groups(conn, *where)
 
 
 def _peer_group(conn: Connection, owner_domain_id: int, account_name: str, name: str) -> int:

@@ -31,6 +31,12 @@ def uses_security_groups(net: Network) -> bool:
     return SECURITY_GROUP in net.offering.services
 
 
+def ensure_may_manage(caller: Caller, net: Network) -> None:
+    """Users may use a domain-wide shared network, not change or delete it: that is its domain's admins' call."""
+    if net.account_id is None and not (caller.is_admin and may_use_domain(caller, net.domain_path)):
+        raise PermissionDenied(f"Network {net.name} is shared by its domain: only its administrators may change it")
+
+
 def record_usage(conn: Connection, caller: Caller, net: Network, vm: Vm, address: object, event: str) -> None:
     """Usage events for addresses of shared networks (NET.IPASSIGN / NET.IPRELEASE), as CloudStack bills them."""
     if net.guest_type is GuestType.SHARED:

@@ -15,7 +15,7 @@ from nicstack.db.repos import security_groups as sg_repo
 from nicstack.db.rows import now
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity
-from nicstack.domain.kinds import AllocationKind, GuestType, Hypervisor, VmState, VmType
+from nicstack.domain.kinds import AllocationKind, GuestType, VmState, VmType
 from nicstack.domain.model import Network, Nic, Vm
 from nicstack.ipam.addresses import parse_address
 from nicstack.services import guest_ips, lookup, placement, security_groups
@@ -216,8 +216,11 @@ def add_nic(db: Database, caller: Caller, vm_uuid: str, request: NicRequest) -> 
             raise ParameterError(f"VM {vm.name} already has a NIC in network {net.name}")
         if net.zone_id != vm.zone_id:
             raise ParameterError(f"Network {net.name} is not in the VM's zone {vm.zone_name}")
+        joins = placement.admit_nic(conn, vm, net)
         device = max((n.device_id for n in vm.nics), default=-1) + 1
         attach_nic(conn, vm.id, net, request, device, not vm.nics)
+        if joins:
+            sg_repo.set_vm_groups(conn, vm.id, joins)
         events.record(conn, caller, "NIC.CREATE", f"Added NIC in {net.name} to VM {vm.name}",
                       account_id=vm.account_id, domain_id=vm.domain_id)
         return _reload(conn, vm.id)
@@ -265,6 +268,3 @@ def _reload(conn: Connection, vm_id: int) -> Vm:
     assert found is not None
     return found
 
-
-def hypervisor_of(name: str) -> Hypervisor:
-    return Hypervisor(name)

@@ -150,7 +150,7 @@ def disassociate_ip_address(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_public_ip_addresses(ctx: Context, args: dict[str, Any]) -> Reply:
-    if args.get("forvirtualnetwork") is False:
+    if args.get("forvirtualnetwork") is False or "networkid" in args:
         return guest_addresses(ctx, args)
     with ctx.db.read() as conn:
         where = _filters(ctx, conn, args)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from nicstack.api.context import Context
 from nicstack.api.params import bool_param, list_param, map_param, str_param, uuid_param
 from nicstack.api.registry import ADMINS, command
-from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply, SuccessReply
+from nicstack.api.replies import AsyncReply, JsonObject, ListReply, ObjectReply, Reply
 from nicstack.api.scope import OWNER, PAGING, list_scope, page_of
 from nicstack.api.views import vm_view
 from nicstack.db import tables as t
@@ -163,8 +163,6 @@ def destroy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
 
 @command("recoverVirtualMachine", "Recovers a destroyed (not expunged) VM, stopped.", _ID)
 def recover_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
-    from nicstack.api.replies import ObjectReply  # noqa: PLC0415
-
     return ObjectReply("virtualmachine", vm_view(vms.recover(ctx.db, ctx.caller, args["id"])))
 
 
@@ -207,5 +205,3 @@ def remove_nic_from_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply
 def update_default_nic(ctx: Context, args: dict[str, Any]) -> Reply:
     return _vm_job(ctx, vms.update_default_nic(ctx.db, ctx.caller, args["virtualmachineid"], args["nicid"]))
 
-
-__all__ = ["SuccessReply"]

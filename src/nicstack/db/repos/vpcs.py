@@ -93,10 +93,6 @@ def lock(conn: Connection, vpc_id: int) -> None:
     conn.execute(select(v.c.id).where(v.c.id == vpc_id).with_for_update()).one()
 
 
-def update(conn: Connection, vpc_id: int, **values: Any) -> None:
-    conn.execute(v.update().where(v.c.id == vpc_id).values(**values))
-
-
 def mark_removed(conn: Connection, vpc_id: int) -> None:
     conn.execute(v.update().where(v.c.id == vpc_id).values(removed=now(), state="Inactive"))
 

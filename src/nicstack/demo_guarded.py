@@ -1,0 +1,125 @@
+"""The demo world's security-group side: a shared network with security groups, a Basic zone, more hypervisors.
+
+Added to the demo world by `demo.build_demo`, once: an Advanced zone with security groups (a KVM, a
+XenServer and a VMware host) and its shared network demo-shared with VMs on the KVM and XenServer
+hosts; a Basic zone with two pods and a VM in each; and a VMware host in the demo zone with a VM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from nicstack.db import tables as t
+from nicstack.db.database import Database
+from nicstack.db.repos import accounts, infra
+from nicstack.domain.access import Caller
+from nicstack.domain.security_groups import DEFAULT_GROUP, Direction, RuleShape
+from nicstack.services import infrastructure, networks, security_groups, vms
+from nicstack.services.infrastructure import NewHost, NewPod, NewZone
+from nicstack.services.networks import NewNetwork
+from nicstack.services.security_groups import GroupRef, NewRules
+from nicstack.services.vms import NewVm, NicRequest
+
+SG_ZONE = "demo-sg-zone"
+BASIC_ZONE = "demo-basic-zone"
+SHARED = "demo-shared"
+SG_OFFERING = "DefaultSharedNetworkOfferingWithSGService"
+
+
+@dataclass(frozen=True, slots=True)
+class GuardedWorld:
+    shared_network_uuid: str
+    vm_uuid: str
+    nic_uuid: str
+    host_uuid: str
+
+
+def _deploy(db: Database, admin: Caller, demo: Caller, zone_uuid: str, host_uuid: str, name: str,
+            network_uuid: str | None) -> None:
+    with db.read() as conn:
+        service = infra.service_offering_by(conn, name="Small Instance")
+        template = infra.template_by(conn, name="tiny-linux")
+    assert service is not None and template is not None
+    nics = (NicRequest(network_uuid),) if network_uuid else ()
+    vms.deploy(db, admin, NewVm(zone_uuid, service["uuid"], template["uuid"], nics, name=name, host_uuid=host_uuid,
+                                account=demo.account_name, domain_uuid=demo.domain_uuid))
+
+
+def _sg_zone(db: Database, admin: Caller, demo: Caller, offering_uuid: str) -> None:
+    zone = infrastructure.create_zone(db, admin, NewZone(SG_ZONE, "Advanced", "8.8.8.8", "10.0.0.2", True))
+    pod = infrastructure.create_pod(db, admin, NewPod(zone.uuid, "demo-sg-pod", "192.168.110.1", "255.255.255.0"))
+    hosts = [infrastructure.add_host(db, admin, NewHost(zone.uuid, pod.uuid, kind, f"http://192.168.110.{11 + i}"))
+             for i, kind in enumerate(("KVM", "XenServer", "VMware"))]
+    net = networks.create_network(db, admin, NewNetwork(
+        SHARED, "Demo shared network with security groups", zone.uuid, offering_uuid, gateway="10.3.0.1",
+        netmask="255.255.255.0", start_ip="10.3.0.10", end_ip="10.3.0.200", vlan="300", ip6_cidr="fd00:3::/64",
+        start_ipv6="fd00:3::100", end_ipv6="fd00:3::1ff"))
+    # Members of demo's default group reach each other; ssh from anywhere.
+    default = GroupRef(name=DEFAULT_GROUP, account=demo.account_name, domain_uuid=demo.domain_uuid)
+    security_groups.authorize(db, admin, NewRules(default, Direction.INGRESS, RuleShape("all"),
+                                                  peers=((demo.account_name, DEFAULT_GROUP),)))
+    security_groups.authorize(db, admin, NewRules(default, Direction.INGRESS, RuleShape("tcp", 22, 22),
+                                                  cidrs=("0.0.0.0/0",)))
+    for host, name in zip(hosts[:2], ("sg-kvm-1", "sg-xen-1"), strict=True):
+        _deploy(db, admin, demo, zone.uuid, host.uuid, name, net.uuid)
+
+
+def _basic_zone(db: Database, admin: Caller, demo: Caller, offering_uuid: str) -> None:
+    zone = infrastructure.create_zone(db, admin, NewZone(BASIC_ZONE, "Basic", "8.8.8.8", "10.0.0.2"))
+    placed = []
+    for i, letter in enumerate("ab"):
+        pod = infrastructure.create_pod(db, admin, NewPod(zone.uuid, f"demo-basic-pod-{letter}", f"10.{4 + i}.0.1",
+                                                          "255.255.255.0", f"10.{4 + i}.0.10", f"10.{4 + i}.0.200"))
+        placed.append(infrastructure.add_host(db, admin, NewHost(zone.uuid, pod.uuid, "KVM",
+                                                                 f"http://192.168.120.{11 + i}")))
+    networks.create_network(db, admin, NewNetwork("demo-basic", "Demo Basic zone network", zone.uuid, offering_uuid))
+    for host, name in zip(placed, ("basic-a-1", "basic-b-1"), strict=True):
+        _deploy(db, admin, demo, zone.uuid, host.uuid, name, None)
+
+
+def _vmware(db: Database, admin: Caller, demo: Caller, zone_name: str) -> None:
+    with db.read() as conn:
+        zone = infra.zone_by(conn, name=zone_name)
+        pods = infra.pods(conn, zone_id=zone.id) if zone else []
+        network = conn.execute(select(t.networks.c.uuid).where(t.networks.c.name == "demo-network")).scalar()
+    assert zone is not None and pods and network is not None
+    host = infrastructure.add_host(db, admin, NewHost(zone.uuid, pods[0].uuid, "VMware", "http://192.168.100.13"))
+    _deploy(db, admin, demo, zone.uuid, host.uuid, "web-vmware", network)
+
+
+def extend(db: Database, admin: Caller, demo: Caller, demo_zone: str) -> GuardedWorld:
+    """Add the security-group side to the demo world unless it is there; return what to show."""
+    with db.read() as conn:
+        missing = infra.zone_by(conn, name=SG_ZONE) is None
+        offering = infra.network_offering_by(conn, name=SG_OFFERING)
+    assert offering is not None
+    if missing:
+        _sg_zone(db, admin, demo, offering.uuid)
+        _basic_zone(db, admin, demo, offering.uuid)
+        _vmware(db, admin, demo, demo_zone)
+    with db.read() as conn:
+        vm = conn.execute(select(t.vms.c.id, t.vms.c.uuid, t.vms.c.host_id).where(
+            t.vms.c.name == "sg-kvm-1", t.vms.c.account_id == demo.account_id, t.vms.c.removed.is_(None))).one()
+        nic = conn.execute(select(t.nics.c.uuid, t.nics.c.network_id).where(t.nics.c.vm_id == vm.id)).one()
+        net = conn.execute(select(t.networks.c.uuid).where(t.networks.c.id == nic.network_id)).scalar_one()
+        host = conn.execute(select(t.hosts.c.uuid).where(t.hosts.c.id == vm.host_id)).scalar_one()
+    return GuardedWorld(net, vm.uuid, nic.uuid, host)
+
+
+def describe(world: GuardedWorld) -> list[str]:
+    return [
+        f"Security groups: zone {SG_ZONE} (KVM, XenServer and VMware hosts) with shared network {SHARED} "
+        "10.3.0.0/24 and VMs sg-kvm-1 and sg-xen-1 in group default; Basic zone "
+        f"{BASIC_ZONE} with pods a and b and VMs basic-a-1 and basic-b-1; VM web-vmware on a VMware host.",
+        f"  cs listFreeIpAddresses networkid={world.shared_network_uuid}",
+        f"  cs addIpToNic nicid={world.nic_uuid}",
+        f"  (as admin) cs getHostConfig hostid={world.host_uuid}",
+    ]
+
+
+def demo_caller(db: Database, username: str) -> Caller:
+    with db.read() as conn:
+        [user] = accounts.users_by(conn, username=username)
+        return accounts.caller_of(user)
