@@ -220,3 +220,13 @@ def test_deleting_a_network_releases_its_public_ips_and_their_rules(p: Place) ->
     assert p.user.items("listPublicIpAddresses", "publicipaddress") == []
     free = p.admin.items("listPublicIpAddresses", "publicipaddress", allocatedonly=False, ipaddress=a["ipaddress"])
     assert [(ip["state"], "account" in ip) for ip in free] == [("Free", False)]
+
+
+def test_the_firewall_rule_opened_with_a_load_balancer_rule_goes_with_it(p: Place) -> None:
+    a = p.acquire()
+    lb = p.user.run("createLoadBalancerRule", publicipid=a["id"], name="web", algorithm="roundrobin",
+                    publicport=80, privateport=8080, openfirewall=True)["loadbalancer"]
+    opened = p.user.items("listFirewallRules", "firewallrule", ipaddressid=a["id"])
+    assert [(f["protocol"], f["startport"], f["endport"]) for f in opened] == [("tcp", 80, 80)]
+    assert p.user.run("deleteLoadBalancerRule", id=lb["id"]) == {"success": True}
+    assert p.user.items("listFirewallRules", "firewallrule", ipaddressid=a["id"]) == []

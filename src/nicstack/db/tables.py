@@ -492,8 +492,10 @@ firewall_rules = Table(
     Column("icmp_type", Integer, nullable=True),
     Column("icmp_code", Integer, nullable=True),
     Column("cidr_list", String(1024), nullable=True),
-    # Set when the rule was opened by createPortForwardingRule(openfirewall=true); it goes with it.
+    # Set when the rule was opened by createPortForwardingRule / createLoadBalancerRule with
+    # openfirewall=true: it goes with that rule.
     Column("related_pf_id", Integer, ForeignKey("port_forwarding_rules.id"), nullable=True),
+    Column("related_lb_id", Integer, ForeignKey("load_balancing_rules.id"), nullable=True),
     Column("state", String(16), nullable=False),
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),

@@ -96,10 +96,9 @@ def create_load_balancer_rule(db: Database, caller: Caller, spec: NewLoadBalance
             account_id=owner.account_id, domain_id=owner.domain_id,
         )
         if opened:
-            # No link column exists for LB rules: this firewall rule stays until deleted or the IP is released.
             rules.insert(conn, t.firewall_rules, ip_address_id=ip.id, network_id=net.id, protocol=transport,
                          start_port=public, end_port=public, cidr_list="0.0.0.0/0", account_id=owner.account_id,
-                         domain_id=owner.domain_id)
+                         domain_id=owner.domain_id, related_lb_id=rule_id)
         bind_tier(conn, ip, net)
         record(conn, caller, owner, "LB.CREATE",
                f"Created load balancer rule {spec.name} on {ip.address}:{public} ({algorithm})")

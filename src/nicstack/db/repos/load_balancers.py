@@ -47,8 +47,10 @@ def update(conn: Connection, rule_id: int, **values: Any) -> None:
 
 
 def delete(conn: Connection, *where: Any) -> None:
-    """Delete matching rules with their member rows."""
-    conn.execute(m_.delete().where(m_.c.load_balancer_id.in_(select(lb.c.id).where(*where))))
+    """Delete matching rules with their member rows and the firewall rules opened with them."""
+    ids = select(lb.c.id).where(*where)
+    conn.execute(t.firewall_rules.delete().where(t.firewall_rules.c.related_lb_id.in_(ids)))
+    conn.execute(m_.delete().where(m_.c.load_balancer_id.in_(ids)))
     conn.execute(lb.delete().where(*where))
 
 

@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column("icmp_code", sa.Integer(), nullable=True),
         sa.Column("cidr_list", sa.String(length=1024), nullable=True),
         sa.Column("related_pf_id", sa.Integer(), nullable=True),
+        sa.Column("related_lb_id", sa.Integer(), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("domain_id", sa.Integer(), nullable=False),
@@ -77,6 +78,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["network_id"], ["networks.id"], name=op.f("fk_firewall_rules_network_id_networks")),
         sa.ForeignKeyConstraint(["related_pf_id"], ["port_forwarding_rules.id"],
                                 name=op.f("fk_firewall_rules_related_pf_id_port_forwarding_rules")),
+        sa.ForeignKeyConstraint(["related_lb_id"], ["load_balancing_rules.id"],
+                                name=op.f("fk_firewall_rules_related_lb_id_load_balancing_rules")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_firewall_rules")),
         sa.UniqueConstraint("uuid", name=op.f("uq_firewall_rules_uuid")),
     )
