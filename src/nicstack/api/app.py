@@ -12,7 +12,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 
 from nicstack.api import commands  # noqa: F401 - registers every command
 from nicstack.api.runtime import Runtime
@@ -21,6 +21,9 @@ from nicstack.api.wire import Answer, handle
 CONTENT_TYPE = b"application/json; charset=UTF-8"
 API_PATH = "/client/api"
 MAX_BODY = 1 << 20
+# Handlers run in threads; with one database writer at a time, more threads than this only
+# queue on the writer lock, switch the GIL more often and stretch the latency tail.
+HANDLER_THREADS = 8
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -80,6 +83,8 @@ async def _reply(send: Send, status: int, body: bytes, extra: list[tuple[bytes, 
 
 
 def create_app(runtime: Runtime) -> ASGIApp:
+    limiters: list[CapacityLimiter] = []  # made inside the event loop, on the first request
+
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
@@ -91,7 +96,10 @@ def create_app(runtime: Runtime) -> ASGIApp:
             return
         body = await _read_body(receive) if scope["method"] == "POST" else b""
         params = merge_params(scope["query_string"].decode("latin-1"), body.decode("utf-8", errors="replace"))
-        answer: Answer = await to_thread.run_sync(handle, runtime, params, _cookies(scope["headers"]))
+        if not limiters:
+            limiters.append(CapacityLimiter(HANDLER_THREADS))
+        cookies = _cookies(scope["headers"])
+        answer: Answer = await to_thread.run_sync(handle, runtime, params, cookies, limiter=limiters[0])
         payload = json.dumps(answer.body, separators=(",", ":"), ensure_ascii=False).encode()
         await _reply(send, answer.status, payload, [_set_cookie(k, v) for k, v in answer.cookies.items()])
 

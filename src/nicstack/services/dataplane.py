@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from nicstack.db import tables as t
 from nicstack.db.database import Database
@@ -17,7 +17,7 @@ from nicstack.db.repos import events
 from nicstack.domain.access import Caller
 from nicstack.domain.kinds import VmState
 from nicstack.services.host_publish import Published, publish
-from nicstack.services.host_state import guarded_networks
+from nicstack.services.shared_networks import SECURITY_GROUP
 
 m, v, rules = t.security_group_vm_map, t.vms, t.security_group_rules
 
@@ -40,10 +40,20 @@ def hosts_of_group(conn: Connection, group_id: int) -> set[int]:
     return {h for (h,) in conn.execute(query).tuples()}
 
 
+_n, _o = t.networks, t.network_offerings
+# One indexed probe: this runs in every addIpToNic job, and most VMs are in no such network.
+_GUARDED = (
+    select(t.nics.c.id)
+    .select_from(t.nics.join(_n, _n.c.id == t.nics.c.network_id).join(_o, _o.c.id == _n.c.network_offering_id))
+    .where(t.nics.c.vm_id == bindparam("vm_id"), _n.c.guest_type == "Shared",
+           _o.c.services.contains(SECURITY_GROUP))
+    .limit(1)
+)
+
+
 def guarded(conn: Connection, vm_id: int) -> bool:
     """True when the VM has (or had: removed NICs count) a NIC in a security-group network."""
-    nets = {n for (n,) in conn.execute(select(t.nics.c.network_id).where(t.nics.c.vm_id == vm_id)).tuples()}
-    return bool(nets & guarded_networks(conn))
+    return conn.execute(_GUARDED, {"vm_id": vm_id}).first() is not None
 
 
 def hosts_for_vm(conn: Connection, vm_uuid: str) -> set[int]:

@@ -83,8 +83,11 @@ def by_uuid(conn: Connection, job_uuid: str) -> Job | None:
     return _job(row._mapping) if row else None
 
 
+_BY_IDS = _query().where(t.async_jobs.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def by_ids(conn: Connection, ids: Iterable[int]) -> list[Job]:
-    return [_job(r._mapping) for r in conn.execute(_query().where(t.async_jobs.c.id.in_(list(ids))))]
+    return [_job(r._mapping) for r in conn.execute(_BY_IDS, {"ids": list(ids)})]
 
 
 def listing(conn: Connection, account_ids: list[int] | None, page: tuple[int, int] | None) -> tuple[list[Job], int]:
