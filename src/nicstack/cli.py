@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from collections.abc import Sequence
+
+from sqlalchemy import make_url
+from sqlalchemy.exc import OperationalError
 
 from nicstack import __version__, logs
 from nicstack.db.database import default_url
@@ -12,9 +16,25 @@ from nicstack.db.database import default_url
 _DB_HELP = "database URL (default: $NICSTACK_DATABASE_URL, else an embedded SQLite file %(default)s)"
 
 
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def _serve(args: argparse.Namespace) -> int:
     from nicstack.server import make_server, prepare  # noqa: PLC0415 - keeps --help fast
 
+    # Before anything is created or printed once: the admin's generated keys must not scroll
+    # past on a start that cannot serve them.
+    if not _port_free(args.host, args.port):
+        print(f"nicstack: cannot listen on {args.host}:{args.port}: the address is in use or not this machine's; "
+              "choose another with --port or --host", file=sys.stderr)
+        return 1
     prepared = prepare(args.database_url)
     endpoint = f"http://{args.host}:{args.port}/client/api"
     if prepared.admin is not None and prepared.admin.generated:
@@ -190,6 +210,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:
         return 130
+    except OperationalError as exc:
+        # A database that cannot be reached is a setup problem: say which and what to check.
+        url = make_url(getattr(args, "database_url", None) or default_url())
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        print(f"nicstack: cannot use the database at {url.render_as_string(hide_password=True)}: {reason}\n"
+              "Check that the database server runs and that --database-url (or NICSTACK_DATABASE_URL) is right.",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
