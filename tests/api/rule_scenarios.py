@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.support.rules import UNKNOWN, Place, dnat_lines
+from tests.support.client import UNKNOWN
+from tests.support.rules import Place, dnat_lines
 
 
 def pf_to_secondaries(p: Place) -> None:
@@ -188,3 +189,32 @@ def restart_keeps_everything(p: Place, *restarts: tuple[str, dict[str, Any]]) ->
     assert p.user.call("listNics", virtualmachineid=p.vm["id"])["nic"] == nics_before
     assert len(p.user.items("listPortForwardingRules", "portforwardingrule", networkid=p.network["id"])) == 1
     assert p.public_ip(b["id"])["vmipaddress"] == s2["ipaddress"]
+
+
+class OnEveryPlace:
+    """Scenarios 14-20 as tests, under the same names on an isolated network and on a VPC tier.
+
+    A test module runs them where it makes rules by subclassing this as a `Test...` class; its fixture `p` is
+    the Place. Scenario 21 (restarts) restarts different things in each, so each module names its own test.
+    """
+
+    def test_port_forwarding_reaches_secondary_ips_from_several_public_ips(self, p: Place) -> None:
+        pf_to_secondaries(p)
+
+    def test_a_port_forwarded_secondary_ip_is_released_only_after_its_rule_is_deleted(self, p: Place) -> None:
+        release_refused_while_pf(p)
+
+    def test_releasing_a_public_ip_removes_its_port_forwarding_rules(self, p: Place) -> None:
+        disassociate_removes_rules(p)
+
+    def test_static_nat_maps_one_public_ip_per_secondary_ip(self, p: Place) -> None:
+        static_nat_rules(p)
+
+    def test_static_nat_flags_follow_enable_disable_and_enable(self, p: Place) -> None:
+        static_nat_flags_follow(p)
+
+    def test_load_balancer_members_are_exactly_the_mapped_primary_and_secondary_ips(self, p: Place) -> None:
+        load_balancer_members(p)
+
+    def test_recover_keeps_rules_and_expunge_removes_them_and_releases_the_ips(self, p: Place) -> None:
+        destroy_recover_expunge(p)

@@ -11,13 +11,12 @@ import requests
 
 from nicstack.api.signature import sign
 from tests.conftest import Cloud
-from tests.support.client import Client
+from tests.support.client import UNKNOWN_COMMAND, Client
 from tests.support.world import Tenant, make_tenant
 
 pytestmark = pytest.mark.api
 
 AUTH_TEXT = "unable to verify user credentials and/or request signature"
-UNKNOWN_COMMAND = "The given command does not exist or it is not available for user"
 JSON = "application/json; charset=UTF-8"
 # A command every role may call, answered synchronously.
 PROBE = "listNetworks"

@@ -27,12 +27,11 @@ from nicstack.db import tables as t
 from nicstack.db.database import Database
 from nicstack.domain.kinds import Role
 from tests.conftest import Cloud
-from tests.support.client import Client
+from tests.support.client import UNKNOWN_COMMAND, Client
 from tests.support.world import Tenant, make_tenant
 
 pytestmark = pytest.mark.api
 
-UNKNOWN_COMMAND = "The given command does not exist or it is not available for user"
 # Tables whose rows legitimately change while requests are refused (or that the server keeps).
 UNTRACKED = frozenset({"async_jobs", "events", "management_servers", "sessions"})
 # Texts that mean internals leaked into an answer.

@@ -17,13 +17,13 @@ import pytest
 import requests
 from cs import CloudStack, CloudStackApiException
 
+from tests.support.client import UNKNOWN
 from tests.support.process import Served, serving
 from tests.support.world import Tenant, Zone, defaults, deploy, make_network, make_tenant, make_zone
 
 pytestmark = pytest.mark.api
 
 CIDR = ipaddress.ip_network("10.1.1.0/24")
-UNKNOWN = "due to incorrect long value format, or entity does not exist"
 
 
 class CountingSession(requests.Session):

@@ -6,15 +6,11 @@ import pytest
 
 from tests.api import rule_scenarios as scenario
 from tests.conftest import Cloud
-from tests.support.rules import UNKNOWN, Place, dnat_lines, make_place, make_public_zone, vpc_offerings
+from tests.support.client import UNKNOWN
+from tests.support.rules import Place, dnat_lines, make_place, vpc_offerings
 from tests.support.world import Zone, defaults, deploy, make_network, make_tenant, unique
 
 pytestmark = pytest.mark.api
-
-
-@pytest.fixture(scope="module")
-def public_zone(cloud: Cloud) -> Zone:
-    return make_public_zone(cloud.admin)
 
 
 @pytest.fixture
@@ -28,32 +24,8 @@ def second_tier(p: Place, gateway: str = "10.20.2.1") -> dict[str, object]:
     return make_network(p.user, p.zone, tier_offering, vpcid=p.vpc["id"], gateway=gateway, netmask="255.255.255.0")
 
 
-def test_port_forwarding_reaches_secondary_ips_from_several_public_ips(p: Place) -> None:
-    scenario.pf_to_secondaries(p)
-
-
-def test_a_port_forwarded_secondary_ip_is_released_only_after_its_rule_is_deleted(p: Place) -> None:
-    scenario.release_refused_while_pf(p)
-
-
-def test_releasing_a_public_ip_removes_its_port_forwarding_rules(p: Place) -> None:
-    scenario.disassociate_removes_rules(p)
-
-
-def test_static_nat_maps_one_public_ip_per_secondary_ip(p: Place) -> None:
-    scenario.static_nat_rules(p)
-
-
-def test_static_nat_flags_follow_enable_disable_and_enable(p: Place) -> None:
-    scenario.static_nat_flags_follow(p)
-
-
-def test_load_balancer_members_are_exactly_the_mapped_primary_and_secondary_ips(p: Place) -> None:
-    scenario.load_balancer_members(p)
-
-
-def test_recover_keeps_rules_and_expunge_removes_them_and_releases_the_ips(p: Place) -> None:
-    scenario.destroy_recover_expunge(p)
+class TestOnEveryPlace(scenario.OnEveryPlace):
+    """Scenarios 14-20, here on a VPC tier."""
 
 
 def test_restarting_the_vpc_and_the_tier_keeps_rules_secondary_ips_and_the_router_configuration(p: Place) -> None:

@@ -12,14 +12,9 @@ import pytest
 
 from tests.conftest import Cloud
 from tests.support import scenarios as sc
-from tests.support.world import Tenant, defaults, make_tenant
+from tests.support.world import Tenant, make_tenant
 
 pytestmark = pytest.mark.api
-
-
-@pytest.fixture(scope="module")
-def d(cloud: Cloud) -> dict[str, str]:
-    return defaults(cloud.admin)
 
 
 def layout(pod: sc.BasicPod) -> sc.Layout:
@@ -53,6 +48,10 @@ def w(cloud: Cloud, d: dict[str, str]) -> sc.World:
                     layout(basic.pods[0]), make_vm, {"basic": basic})
 
 
+class TestSameInEveryWorld(sc.SameInEveryWorld):
+    """The scenarios an isolated network and a shared network run alike, here in a Basic zone."""
+
+
 def test_a_basic_zone_vm_deployed_without_networks_gets_its_address_from_its_pods_range(w: sc.World) -> None:
     basic: sc.BasicZone = w.extra["basic"]
     vm = w.user.run("deployVirtualMachine", zoneid=basic.id, serviceofferingid=w.d["serviceofferingid"],
@@ -67,18 +66,6 @@ def test_a_basic_zone_vm_deployed_without_networks_gets_its_address_from_its_pod
 
 def test_an_auto_picked_secondary_ip_comes_from_the_vms_pod(w: sc.World) -> None:
     sc.auto_picked_ip_lies_in_the_ranges(w)
-
-
-def test_the_same_ip_cannot_be_added_twice_on_one_nic_or_on_another_vm(w: sc.World) -> None:
-    sc.same_ip_is_refused_twice(w)
-
-
-def test_adding_to_a_wrong_nic_id_is_a_parameter_error(w: sc.World) -> None:
-    sc.wrong_nic_ids_are_parameter_errors(w)
-
-
-def test_an_invalid_address_is_refused(w: sc.World) -> None:
-    sc.invalid_address_is_refused(w)
 
 
 def test_an_explicit_free_ip_is_given_and_addresses_off_the_pods_ranges_are_refused(w: sc.World) -> None:
@@ -98,28 +85,12 @@ def test_a_removed_ip_is_free_again_and_can_be_taken_and_removed_again(w: sc.Wor
     sc.removed_ip_is_free_again(w)
 
 
-def test_removing_with_a_wrong_or_empty_id_is_a_parameter_error(w: sc.World) -> None:
-    sc.wrong_or_empty_remove_ids_are_parameter_errors(w)
-
-
-def test_list_nics_needs_a_vm_and_filters_by_nic(w: sc.World) -> None:
-    sc.list_nics_needs_a_vm_and_filters(w)
-
-
 def test_a_child_domain_user_manages_own_ips_and_others_get_the_unknown_uuid_answer(w: sc.World) -> None:
     sc.child_domain_user_manages_own_ips_and_strangers_see_nothing(w)
 
 
-def test_the_limit_refuses_the_next_add_and_stores_nothing(w: sc.World) -> None:
-    sc.limit_refuses_the_next_add_and_stores_nothing(w)
-
-
 def test_the_default_limit_of_256_lets_256_adds_succeed_from_the_pods_range(w: sc.World) -> None:
     sc.default_limit_lets_256_adds_succeed(w)
-
-
-def test_the_secondary_ip_flag_and_list_follow_the_last_add_and_remove(w: sc.World) -> None:
-    sc.flag_and_list_follow_the_last_add_and_remove(w)
 
 
 def test_ipv6_secondary_ips_come_from_the_pods_ipv6_range_and_bad_ones_are_refused(w: sc.World) -> None:

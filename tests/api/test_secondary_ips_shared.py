@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import Cloud
 from tests.support import scenarios as sc
-from tests.support.world import Tenant, Zone, defaults, deploy, make_tenant
+from tests.support.client import UNKNOWN
+from tests.support.world import Tenant, Zone, deploy, make_tenant
 
 pytestmark = pytest.mark.api
 
@@ -28,11 +29,6 @@ def zone(cloud: Cloud) -> Zone:
     return sc.make_advanced_zone(cloud.admin)
 
 
-@pytest.fixture(scope="module")
-def d(cloud: Cloud) -> dict[str, str]:
-    return defaults(cloud.admin)
-
-
 @pytest.fixture
 def w(cloud: Cloud, zone: Zone, d: dict[str, str]) -> sc.World:
     network = sc.make_shared_network(cloud.admin, zone, sc.SHARED_OFFERING, **NETWORK)
@@ -42,6 +38,10 @@ def w(cloud: Cloud, zone: Zone, d: dict[str, str]) -> sc.World:
         return deploy(owner.client, zone, d, network["id"])
 
     return sc.World(cloud, zone, d, tenant, network, make_vm(tenant), make_vm(tenant), LAYOUT, make_vm)
+
+
+class TestSameInEveryWorld(sc.SameInEveryWorld):
+    """The scenarios an isolated network and a Basic zone run alike, here on the shared network."""
 
 
 def test_a_shared_network_shows_its_layout_and_its_range(w: sc.World) -> None:
@@ -60,18 +60,6 @@ def test_an_auto_picked_secondary_ip_comes_from_the_ranges(w: sc.World) -> None:
     sc.auto_picked_ip_lies_in_the_ranges(w)
 
 
-def test_the_same_ip_cannot_be_added_twice_on_one_nic_or_on_another_vm(w: sc.World) -> None:
-    sc.same_ip_is_refused_twice(w)
-
-
-def test_adding_to_a_wrong_nic_id_is_a_parameter_error(w: sc.World) -> None:
-    sc.wrong_nic_ids_are_parameter_errors(w)
-
-
-def test_an_invalid_address_is_refused(w: sc.World) -> None:
-    sc.invalid_address_is_refused(w)
-
-
 def test_an_explicit_free_ip_is_given_and_addresses_off_the_ranges_are_refused(w: sc.World) -> None:
     sc.explicit_ip_is_given_and_special_ones_refused(w)
 
@@ -87,30 +75,14 @@ def test_a_removed_ip_goes_back_to_the_ranges_free_pool(w: sc.World) -> None:
     sc.removed_ip_is_free_again(w)
 
 
-def test_removing_with_a_wrong_or_empty_id_is_a_parameter_error(w: sc.World) -> None:
-    sc.wrong_or_empty_remove_ids_are_parameter_errors(w)
-
-
-def test_list_nics_needs_a_vm_and_filters_by_nic(w: sc.World) -> None:
-    sc.list_nics_needs_a_vm_and_filters(w)
-
-
 def test_a_child_domain_user_manages_own_ips_in_the_shared_network_and_others_get_the_unknown_answer(
     w: sc.World,
 ) -> None:
     sc.child_domain_user_manages_own_ips_and_strangers_see_nothing(w)
 
 
-def test_the_limit_refuses_the_next_add_and_stores_nothing(w: sc.World) -> None:
-    sc.limit_refuses_the_next_add_and_stores_nothing(w)
-
-
 def test_the_default_limit_of_256_lets_256_adds_succeed_from_the_ranges(w: sc.World) -> None:
     sc.default_limit_lets_256_adds_succeed(w)
-
-
-def test_the_secondary_ip_flag_and_list_follow_the_last_add_and_remove(w: sc.World) -> None:
-    sc.flag_and_list_follow_the_last_add_and_remove(w)
 
 
 def test_secondary_ips_on_the_second_and_third_nics_come_from_their_networks_ranges(w: sc.World) -> None:
@@ -144,7 +116,7 @@ def test_another_accounts_user_cannot_take_release_or_list_on_a_nic_in_the_same_
                             ("listNics", {"virtualmachineid": w.vm["id"]}),
                             ("listNics", {"virtualmachineid": own["id"], "nicid": w.nic["id"]})):
         refused = stranger.error(command, **params)
-        assert refused.code == 431 and sc.UNKNOWN in refused.text, (command, refused.text)
+        assert refused.code == 431 and UNKNOWN in refused.text, (command, refused.text)
     assert [s["id"] for s in sc.nic_of(w.user, w.vm["id"], w.nic["id"])["secondaryip"]] == [sec["id"]]
 
 
@@ -201,7 +173,7 @@ def test_only_administrators_create_shared_networks_and_an_account_network_is_th
     assert owned["acltype"] == "Account" and owned["account"] == w.tenant.account
     stranger = make_tenant(w.cloud.admin).client
     denied = stranger.error("listNetworks", id=owned["id"])
-    assert denied.code == 431 and sc.UNKNOWN in denied.text
+    assert denied.code == 431 and UNKNOWN in denied.text
     assert deploy(w.user, w.zone, w.d, owned["id"])["nic"][0]["ipaddress"].startswith("10.31.0.")
     empty = sc.make_shared_network(w.cloud.admin, w.zone, sc.SHARED_OFFERING, gateway="10.32.0.1",
                                    netmask="255.255.255.0", startip="10.32.0.10", endip="10.32.0.20")

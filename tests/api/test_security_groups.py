@@ -18,7 +18,7 @@ from nicstack.render.sg_ebtables import arp_chain
 from nicstack.render.sg_ipset import group_set_v4, group_set_v6, nic_set_v4, nic_set_v6
 from tests.conftest import Cloud
 from tests.support import scenarios as sc
-from tests.support.client import Client
+from tests.support.client import UNKNOWN, Client
 from tests.support.world import Tenant, Zone, defaults, make_tenant, unique
 from tests.unit.test_host_render import set_members
 
@@ -227,7 +227,7 @@ def test_groups_have_rules_defaults_and_refuse_unsafe_deletes(w: Sg) -> None:
     assert default.code == 431 and "default" in default.text
     stranger = make_tenant(w.admin).client
     hidden = stranger.error("deleteSecurityGroup", id=web["id"])
-    assert hidden.code == 431 and sc.UNKNOWN in hidden.text
+    assert hidden.code == 431 and UNKNOWN in hidden.text
     running = w.user.error("updateVirtualMachine", id=vm["id"], securitygroupnames="default")
     assert running.code == 431 and "stop" in running.text
     w.user.run("stopVirtualMachine", id=vm["id"])

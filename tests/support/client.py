@@ -1,17 +1,19 @@
-"""A small signed CloudStack client for tests: the wire as real clients produce it."""
+"""A small signed CloudStack client for tests: the wire as real clients produce it (signed by the bench code)."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
 
 import requests
 
-from nicstack.api.signature import sign
+from nicstack.bench.client import signed_query, wire_values
 
+# What CloudStack's error texts say of a uuid that does not exist or is not the caller's to see (431),
+# and of a command that does not exist or is not the caller's to call (432).
+UNKNOWN = "due to incorrect long value format, or entity does not exist"
+UNKNOWN_COMMAND = "The given command does not exist or it is not available for user"
 
 class ApiError(Exception):
     def __init__(self, status: int, body: Any) -> None:
@@ -31,11 +33,7 @@ class Client:
 
     def raw(self, command: str, method: str = "GET", **params: Any) -> tuple[int, Any]:
         """Send a v3-signed request; returns (HTTP status, decoded JSON body)."""
-        p = {"command": command, "response": "json", "apiKey": self.api_key, "signatureVersion": "3",
-             "expires": (datetime.now(UTC) + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S+0000")}
-        p.update({k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()})
-        p["signature"] = sign(self.secret_key, p)
-        body = urlencode(p, quote_via=quote)
+        body = signed_query(self.api_key, self.secret_key, command, wire_values(params), valid_for=5 * 60)
         http = self.session or requests
         if method == "GET":
             r = http.get(f"{self.url}?{body}", timeout=30)

@@ -10,7 +10,6 @@ from tests.conftest import Cloud
 from tests.support.client import Client
 from tests.support.world import Tenant, Zone, defaults, deploy, make_network, make_tenant, make_zone, unique
 
-UNKNOWN = "due to incorrect long value format, or entity does not exist"
 _ranges = itertools.count(1)
 
 

@@ -1,4 +1,4 @@
-"""Test plan scenarios 1-13 written once, run on shared networks and Basic zones; their world builders."""
+"""Test plan scenarios 1-13 written once, run on isolated and shared networks and in Basic zones; their worlds."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.conftest import Cloud
-from tests.support.client import Client
+from tests.support.client import UNKNOWN, Client
 from tests.support.world import Tenant, Zone, make_tenant, unique
 
-UNKNOWN = "due to incorrect long value format, or entity does not exist"
 LIMIT_KEY = "vm.network.nic.max.secondary.ipaddresses"
 SG_OFFERING = "DefaultSharedNetworkOfferingWithSGService"
 SHARED_OFFERING = "DefaultSharedNetworkOffering"
@@ -120,7 +119,7 @@ class Layout:
     gateway: str
     broadcast: str
     network: str
-    off_range: str
+    off_range: str | None  # inside the CIDR but off the IP ranges (None: the ranges are the whole CIDR)
     ip6_cidr: str
     ip6_inside: str
     ip6_outside: str
@@ -133,7 +132,7 @@ class Layout:
 
 @dataclass
 class World:
-    """A tenant with two running VMs in a shared (or Basic-zone) network, and how to make more of it."""
+    """A tenant with two running VMs in a network (isolated, shared or a Basic zone's), and how to make more VMs."""
 
     cloud: Cloud
     zone: Zone
@@ -145,6 +144,7 @@ class World:
     layout: Layout
     deploy: Callable[[Tenant], dict[str, Any]]
     extra: dict[str, Any] = field(default_factory=dict)
+    nic_type: str = "Shared"  # what listNics says a NIC of the network is
 
     @property
     def user(self) -> Client:
@@ -193,8 +193,11 @@ def invalid_address_is_refused(w: World) -> None:
 def explicit_ip_is_given_and_special_ones_refused(w: World) -> None:
     assert add(w.user, w.nic["id"], w.layout.free)["ipaddress"] == w.layout.free
     lay = w.layout
-    for address, reason in ((lay.outside, "outside"), (lay.gateway, "gateway"), (lay.network, "network address"),
-                            (lay.broadcast, "broadcast"), (lay.off_range, "outside the IP ranges")):
+    special = [(lay.outside, "outside"), (lay.gateway, "gateway"), (lay.network, "network address"),
+               (lay.broadcast, "broadcast")]
+    if lay.off_range is not None:
+        special.append((lay.off_range, "outside the IP ranges"))
+    for address, reason in special:
         refused = w.user.error("addIpToNic", nicid=w.nic["id"], ipaddress=address)
         assert refused.code == 431 and address in refused.text and reason in refused.text, refused.text
 
@@ -223,7 +226,8 @@ def list_nics_needs_a_vm_and_filters(w: World) -> None:
     nics = w.user.call("listNics", virtualmachineid=w.vm["id"])
     assert nics["count"] == 1
     assert nics["nic"][0]["secondaryip"] == [{"id": sec["id"], "ipaddress": sec["ipaddress"]}]
-    assert nics["nic"][0]["type"] == "Shared"
+    assert nics["nic"][0]["type"] == w.nic_type
+    assert nic_of(w.user, w.vm["id"], w.nic["id"])["id"] == w.nic["id"]
     other_nic = w.other_vm["nic"][0]["id"]
     assert w.user.error("listNics", virtualmachineid=w.vm["id"], nicid=other_nic).code == 431
     assert w.user.error("listNics", virtualmachineid=str(uuid.uuid4()), nicid=w.nic["id"]).code == 431
@@ -262,15 +266,20 @@ def limit_refuses_the_next_add_and_stores_nothing(w: World) -> None:
 
 
 def default_limit_lets_256_adds_succeed(w: World) -> None:
-    vm = w.deploy(w.tenant)
-    nic_id = vm["nic"][0]["id"]
-    jobs = [w.user.call("addIpToNic", nicid=nic_id)["jobid"] for _ in range(256)]
-    assert all(w.user.wait(j)["jobstatus"] == 1 for j in jobs[-3:])
-    refused = w.user.error("addIpToNic", nicid=nic_id)
-    assert refused.code == 431 and "256" in refused.text
-    listed = nic_of(w.user, vm["id"], nic_id)["secondaryip"]
-    assert len({s["ipaddress"] for s in listed}) == 256
+    listed = fill_to_the_default_limit(w.user, w.deploy(w.tenant))
     assert all(w.layout.in_ranges(s["ipaddress"]) for s in listed if ":" not in s["ipaddress"])
+
+
+def fill_to_the_default_limit(client: Client, vm: dict[str, Any]) -> list[dict[str, Any]]:
+    """256 auto-picked adds on the VM's first NIC succeed and the next is refused; returns the NIC's secondaries."""
+    nic_id = vm["nic"][0]["id"]
+    jobs = [client.call("addIpToNic", nicid=nic_id)["jobid"] for _ in range(256)]
+    assert all(client.wait(j)["jobstatus"] == 1 for j in jobs[-3:])
+    refused = client.error("addIpToNic", nicid=nic_id)
+    assert refused.code == 431 and "256" in refused.text
+    listed: list[dict[str, Any]] = nic_of(client, vm["id"], nic_id)["secondaryip"]
+    assert len({s["ipaddress"] for s in listed}) == 256
+    return listed
 
 
 def flag_and_list_follow_the_last_add_and_remove(w: World) -> None:
@@ -303,3 +312,34 @@ def ipv6_secondaries_are_stored_and_bad_ones_refused(w: World) -> None:
     refused = w.user.error("addIpToNic", nicid=w.nic["id"], ipaddress=eui)
     assert refused.code == 431 and "EUI-64" in refused.text
     remove(w.user, sec["id"])
+
+
+# -- the scenarios every world runs under the same test names ------------------------------------
+
+
+class SameInEveryWorld:
+    """Scenarios an isolated network, a shared network and a Basic zone run alike, under the same test names.
+
+    A test module runs them in its world by subclassing this as a `Test...` class; its fixture `w` is the World.
+    """
+
+    def test_the_same_ip_cannot_be_added_twice_on_one_nic_or_on_another_vm(self, w: World) -> None:
+        same_ip_is_refused_twice(w)
+
+    def test_adding_to_a_wrong_nic_id_is_a_parameter_error(self, w: World) -> None:
+        wrong_nic_ids_are_parameter_errors(w)
+
+    def test_an_invalid_address_is_refused(self, w: World) -> None:
+        invalid_address_is_refused(w)
+
+    def test_removing_with_a_wrong_or_empty_id_is_a_parameter_error(self, w: World) -> None:
+        wrong_or_empty_remove_ids_are_parameter_errors(w)
+
+    def test_list_nics_needs_a_vm_and_filters_by_nic(self, w: World) -> None:
+        list_nics_needs_a_vm_and_filters(w)
+
+    def test_the_limit_refuses_the_next_add_and_stores_nothing(self, w: World) -> None:
+        limit_refuses_the_next_add_and_stores_nothing(w)
+
+    def test_the_secondary_ip_flag_and_list_follow_the_last_add_and_remove(self, w: World) -> None:
+        flag_and_list_follow_the_last_add_and_remove(w)

@@ -1,13 +1,12 @@
 """The allocator: picking and checking addresses against a pool and an index of used ones.
 
-The used index is faked in memory (a sorted list and bisect); the fake also counts the
-calls it receives, which is how the tests show the cost does not grow with the pool.
+The used index is faked in memory (tests/support/fakes.py); the fake also counts the calls it
+receives, which is how the tests show the cost does not grow with the pool.
 """
 
 from __future__ import annotations
 
 import random
-from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable
 from ipaddress import ip_network
 
@@ -17,8 +16,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from nicstack.domain.errors import InsufficientCapacity, ParameterError
-from nicstack.ipam.addresses import usable_bounds
 from nicstack.ipam.allocator import SLICE, AnyAddress, Pool, SpecificAddress, check_in_pool, pick_free
+from tests.support.fakes import FakeUsedIndex, pool, pool_of, used
 
 pytestmark = pytest.mark.unit
 
@@ -26,44 +25,7 @@ FAST = settings(max_examples=150, deadline=None)
 WHERE = "network test-net"
 
 
-class FakeUsedIndex:
-    """Used values in a sorted list; answers `used_between` as the protocol says and counts calls."""
-
-    def __init__(self, values: Iterable[int] = ()) -> None:
-        self.values: list[int] = sorted(set(values))
-        self.calls = 0
-
-    def used_between(self, low: int, high: int, limit: int) -> list[int]:
-        assert limit > 0, "asked for an empty slice"
-        assert low <= high, f"asked for an empty span [{low}, {high}]"
-        self.calls += 1
-        start = bisect_left(self.values, low)
-        end = min(bisect_right(self.values, high), start + limit)
-        return self.values[start:end]
-
-    def add(self, value: int) -> None:
-        position = bisect_left(self.values, value)
-        assert position == len(self.values) or self.values[position] != value, f"{value} used twice"
-        insort(self.values, value)
-
-    def remove(self, value: int) -> None:
-        self.values.remove(value)
-
-
 # --- builders ------------------------------------------------------------------------------
-
-
-def pool(*ranges: tuple[int, int], excluded: Iterable[int] = (), family: int = 4) -> Pool:
-    return Pool(family=family, ranges=tuple(ranges), excluded=frozenset(excluded))
-
-
-def pool_of(cidr: str, excluded: Iterable[int] = ()) -> Pool:
-    network = ip_network(cidr)
-    return Pool(network.version, (usable_bounds(network),), frozenset(excluded))
-
-
-def used(*values: int) -> FakeUsedIndex:
-    return FakeUsedIndex(values)
 
 
 def pick(where_from: Pool, index: FakeUsedIndex, cursor: int | None = None) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from ipaddress import ip_network
 
@@ -12,45 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nicstack.domain.errors import ParameterError
-from nicstack.ipam.addresses import usable_bounds
 from nicstack.ipam.allocator import SLICE, Pool
 from nicstack.ipam.free_ranges import count_free, free_ranges
+from tests.support.fakes import FakeUsedIndex, pool, pool_of, used
 
 pytestmark = pytest.mark.unit
 
 FAST = settings(max_examples=150, deadline=None)
 
 
-class FakeUsedIndex:
-    """Used values in a sorted list; answers `used_between` as the protocol says and counts calls."""
-
-    def __init__(self, values: Iterable[int] = ()) -> None:
-        self.values: list[int] = sorted(set(values))
-        self.calls = 0
-
-    def used_between(self, low: int, high: int, limit: int) -> list[int]:
-        assert limit > 0, "asked for an empty slice"
-        assert low <= high, f"asked for an empty span [{low}, {high}]"
-        self.calls += 1
-        start = bisect_left(self.values, low)
-        end = min(bisect_right(self.values, high), start + limit)
-        return self.values[start:end]
-
-
 # --- builders ------------------------------------------------------------------------------
-
-
-def pool(*ranges: tuple[int, int], excluded: Iterable[int] = ()) -> Pool:
-    return Pool(family=4, ranges=tuple(ranges), excluded=frozenset(excluded))
-
-
-def pool_of(cidr: str, excluded: Iterable[int] = ()) -> Pool:
-    network = ip_network(cidr)
-    return Pool(network.version, (usable_bounds(network),), frozenset(excluded))
-
-
-def used(*values: int) -> FakeUsedIndex:
-    return FakeUsedIndex(values)
 
 
 def members(where_from: Pool) -> set[int]:

@@ -38,10 +38,16 @@ def expires_in(seconds: float = 600) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-def signed_query(api_key: str, secret_key: str, command: str, params: Mapping[str, str]) -> str:
-    """The query string of a v3-signed request, encoded as cs encodes it."""
+def wire_values(params: Mapping[str, Any]) -> dict[str, str]:
+    """Parameter values as clients send them: booleans as true/false, anything else as its str()."""
+    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()}
+
+
+def signed_query(api_key: str, secret_key: str, command: str, params: Mapping[str, str],
+                 valid_for: float = 600) -> str:
+    """The query string of a v3-signed request valid for `valid_for` seconds, encoded as cs encodes it."""
     p = {"command": command, "response": "json", "apiKey": api_key, "signatureVersion": "3",
-         "expires": expires_in(), **params}
+         "expires": expires_in(valid_for), **params}
     p["signature"] = sign(secret_key, p)
     return urlencode(p, quote_via=quote)
 
@@ -73,8 +79,7 @@ class Client:
         self._conn: http.client.HTTPConnection | None = None
 
     def raw(self, command: str, **params: Any) -> tuple[int, Any]:
-        text = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()}
-        query = signed_query(self.keys.api_key, self.keys.secret_key, command, text)
+        query = signed_query(self.keys.api_key, self.keys.secret_key, command, wire_values(params))
         for attempt in (1, 2):
             if self._conn is None:
                 self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)

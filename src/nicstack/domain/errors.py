@@ -65,24 +65,9 @@ class PermissionDenied(CloudError):
     cs_code = 4365
 
 
-class ResourceLimitExceeded(CloudError):
-    code = 532
-    cs_code = 4370
-
-
 class InsufficientCapacity(CloudError):
     code = 533
     cs_code = 4310
-
-
-class ResourceUnavailable(CloudError):
-    code = 534
-    cs_code = 4375
-
-
-class AllocationFailed(CloudError):
-    code = 535
-    cs_code = 4335
 
 
 class ResourceInUse(CloudError):

@@ -21,7 +21,6 @@ from ipaddress import IPv4Address, IPv6Address
 
 from nicstack.render.host_state import HostState, NicOnHost
 
-SET_NAME_MAX = 31
 SWAP_SUFFIX = "-t"
 # Explicit sizes so `create -exist` compares equal to what an earlier load created.
 _V4 = "hash:ip family inet hashsize 1024 maxelem 65536"

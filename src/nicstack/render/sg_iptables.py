@@ -18,7 +18,6 @@ from typing import Literal
 from nicstack.render.host_state import Direction, HostState, NicOnHost, Protocol, Rule, VmOnHost
 from nicstack.render.sg_ipset import group_set_v4, group_set_v6, nic_set_v4, nic_set_v6, short_id
 
-CHAIN_NAME_MAX = 28
 DISPATCH = "ns-sg"
 Version = Literal[4, 6]
 Devices = Callable[[NicOnHost], tuple[str, ...]]

@@ -18,15 +18,13 @@ from nicstack.services.rule_targets import (
     Then,
     bind_tier,
     check_ports_free,
+    claim_for_port_rule,
     guest_address,
     guest_ip,
-    lock_for_rule,
-    open_firewall,
+    open_ports_for,
     owner_of_ip,
     record,
-    refuse_if_static_nat,
     release_tier_if_unused,
-    rule_network,
     usable_vm,
 )
 
@@ -83,12 +81,9 @@ def create_load_balancer_rule(db: Database, caller: Caller, spec: NewLoadBalance
         raise ParameterError("Invalid value '' for name: a load balancer rule needs a name")
     with db.write() as conn:
         ip = lookup_rules.public_ip(conn, caller, spec.ip_uuid, "publicipid")
-        net = rule_network(conn, caller, ip, None, spec.network_uuid)
-        opened = open_firewall(ip, spec.open_firewall)
-        ip = lock_for_rule(conn, net, ip)
-        refuse_if_static_nat(ip)
-        transport = "udp" if protocol == "udp" else "tcp"
-        check_ports_free(conn, ip, PortUse("the new load balancer rule", transport, public, public))
+        net, ip, opened = claim_for_port_rule(conn, caller, ip, None, spec.network_uuid, spec.open_firewall)
+        use = PortUse("the new load balancer rule", "udp" if protocol == "udp" else "tcp", public, public)
+        check_ports_free(conn, ip, use)
         owner = owner_of_ip(ip)
         rule_id = rules.insert(
             conn, t.load_balancing_rules, name=spec.name.strip(), ip_address_id=ip.id, network_id=net.id,
@@ -96,9 +91,7 @@ def create_load_balancer_rule(db: Database, caller: Caller, spec: NewLoadBalance
             account_id=owner.account_id, domain_id=owner.domain_id,
         )
         if opened:
-            rules.insert(conn, t.firewall_rules, ip_address_id=ip.id, network_id=net.id, protocol=transport,
-                         start_port=public, end_port=public, cidr_list="0.0.0.0/0", account_id=owner.account_id,
-                         domain_id=owner.domain_id, related_lb_id=rule_id)
+            open_ports_for(conn, ip, net, owner, use, "0.0.0.0/0", related_lb_id=rule_id)
         bind_tier(conn, ip, net)
         record(conn, caller, owner, "LB.CREATE",
                f"Created load balancer rule {spec.name} on {ip.address}:{public} ({algorithm})")

@@ -23,15 +23,13 @@ from nicstack.services.rule_targets import (
     Then,
     bind_tier,
     check_ports_free,
+    claim_for_port_rule,
     guest_address,
     guest_ip,
-    lock_for_rule,
-    open_firewall,
+    open_ports_for,
     owner_of_ip,
     record,
-    refuse_if_static_nat,
     release_tier_if_unused,
-    rule_network,
     usable_vm,
 )
 
@@ -71,12 +69,10 @@ def create_port_forwarding_rule(db: Database, caller: Caller, spec: NewPortForwa
         ip = lookup_rules.public_ip(conn, caller, spec.ip_uuid)
         vm = lookup.vm(conn, caller, spec.vm_uuid)
         usable_vm(vm, ip)
-        net = rule_network(conn, caller, ip, vm, spec.network_uuid)
-        opened = open_firewall(ip, spec.open_firewall)
-        ip = lock_for_rule(conn, net, ip)
-        refuse_if_static_nat(ip)
+        net, ip, opened = claim_for_port_rule(conn, caller, ip, vm, spec.network_uuid, spec.open_firewall)
         address = guest_address(conn, vm, net, wanted)
-        check_ports_free(conn, ip, PortUse("the new port forwarding rule", protocol, *public))
+        use = PortUse("the new port forwarding rule", protocol, *public)
+        check_ports_free(conn, ip, use)
         owner = owner_of_ip(ip)
         rule_id = rules.insert(
             conn, t.port_forwarding_rules, ip_address_id=ip.id, network_id=net.id, protocol=protocol,
@@ -85,11 +81,7 @@ def create_port_forwarding_rule(db: Database, caller: Caller, spec: NewPortForwa
             account_id=owner.account_id, domain_id=owner.domain_id,
         )
         if opened:
-            rules.insert(
-                conn, t.firewall_rules, ip_address_id=ip.id, network_id=net.id, protocol=protocol,
-                start_port=public[0], end_port=public[1], cidr_list=join_cidrs(cidrs) or "0.0.0.0/0",
-                related_pf_id=rule_id, account_id=owner.account_id, domain_id=owner.domain_id,
-            )
+            open_ports_for(conn, ip, net, owner, use, join_cidrs(cidrs) or "0.0.0.0/0", related_pf_id=rule_id)
         bind_tier(conn, ip, net)
         record(conn, caller, owner, "NET.RULEADD",
                f"Port forwarding {ip.address}:{public[0]}-{public[1]}/{protocol} to {address} of VM {vm.name}")

@@ -145,6 +145,29 @@ def open_firewall(ip: PublicIp, wanted: bool | None) -> bool:
     return True if wanted is None else wanted
 
 
+def claim_for_port_rule(conn: Connection, caller: Caller, ip: PublicIp, vm: Vm | None, network_uuid: str | None,
+                        wanted_open: bool | None) -> tuple[Network, PublicIp, bool]:
+    """What a new port forwarding or load balancer rule checks first, in this order: its guest network, whether
+    it opens the firewall, the locks (network, then public IP), and no static NAT on the IP.
+
+    Returns the network, the public IP as locked, and whether to open the firewall for the rule.
+    """
+    net = rule_network(conn, caller, ip, vm, network_uuid)
+    opened = open_firewall(ip, wanted_open)
+    ip = lock_for_rule(conn, net, ip)
+    refuse_if_static_nat(ip)
+    return net, ip, opened
+
+
+def open_ports_for(conn: Connection, ip: PublicIp, net: Network, owner: Owner, use: PortUse, cidrs: str,
+                   **related: int) -> None:
+    """The firewall rule opened with a new rule for its public ports; `related` (related_pf_id or related_lb_id)
+    links it to that rule, which deletes it."""
+    rules.insert(conn, t.firewall_rules, ip_address_id=ip.id, network_id=net.id, protocol=use.transport,
+                 start_port=use.start, end_port=use.end, cidr_list=cidrs, account_id=owner.account_id,
+                 domain_id=owner.domain_id, **related)
+
+
 def bind_tier(conn: Connection, ip: PublicIp, net: Network) -> None:
     """A VPC address serves one tier from its first rule on."""
     if ip.vpc_id is not None and ip.network_id is None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from nicstack.api.commands.nat import port, scope_where
+from nicstack.api.commands.nat import id_job, port, rule_where
 from nicstack.api.commands.public_ips import report, success
 from nicstack.api.context import Context
 from nicstack.api.params import int_param, list_param, str_param, uuid_param
@@ -17,7 +17,7 @@ from nicstack.api.views_rules import firewall_view
 from nicstack.db import tables as t
 from nicstack.db.repos import rules
 from nicstack.domain.rules import FirewallRule
-from nicstack.services import firewall, lookup, lookup_rules
+from nicstack.services import firewall, lookup_rules
 from nicstack.services.firewall import NewFirewallRule
 
 
@@ -55,10 +55,7 @@ def create_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
 @command("deleteFirewallRule", "Deletes a firewall rule.", (uuid_param("id", "The rule", required=True),),
          job=success)
 def delete_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
-    def then(conn: Connection, rule: FirewallRule) -> str:
-        return ctx.start_job(conn, {"id": rule.base.uuid}, ("FirewallRule", rule.base.uuid))
-
-    return AsyncReply(firewall.delete_firewall_rule(ctx.db, ctx.caller, args["id"], then))
+    return AsyncReply(firewall.delete_firewall_rule(ctx.db, ctx.caller, args["id"], id_job(ctx, "FirewallRule")))
 
 
 @command(
@@ -75,12 +72,6 @@ def delete_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
 def list_firewall_rules(ctx: Context, args: dict[str, Any]) -> Reply:
     fw = t.firewall_rules
     with ctx.db.read() as conn:
-        where = scope_where(conn, ctx.caller, args, fw)
-        if "id" in args:
-            where.append(fw.c.id == lookup_rules.firewall_rule(conn, ctx.caller, args["id"]).base.id)
-        if "ipaddressid" in args:
-            where.append(fw.c.ip_address_id == lookup_rules.public_ip(conn, ctx.caller, args["ipaddressid"]).id)
-        if "networkid" in args:
-            where.append(fw.c.network_id == lookup.network(conn, ctx.caller, args["networkid"]).id)
+        where = rule_where(conn, ctx.caller, args, fw, lookup_rules.firewall_rule)
         found, total = rules.firewall_listing(conn, where, page_of(args))
     return ListReply("firewallrule", [firewall_view(r) for r in found], total)

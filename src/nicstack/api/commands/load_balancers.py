@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from nicstack.api.commands.nat import port, scope_where
+from nicstack.api.commands.nat import id_job, port, scope_where
 from nicstack.api.commands.public_ips import report, success
 from nicstack.api.context import Context
 from nicstack.api.params import bool_param, list_param, map_param, str_param, uuid_param
@@ -33,10 +33,7 @@ def _report_rule(ctx: Context, created: list[str]) -> Any:
 
 
 def _done(ctx: Context) -> Any:
-    def then(conn: Connection, rule: LoadBalancerRule) -> str:
-        return ctx.start_job(conn, {"id": rule.base.uuid}, ("LoadBalancerRule", rule.base.uuid))
-
-    return then
+    return id_job(ctx, "LoadBalancerRule")
 
 
 @command(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
@@ -35,6 +36,29 @@ def scope_where(conn: Connection, caller: Caller, args: dict[str, Any], table: A
     if scope.domain_path is not None:
         where.append(t.domains.c.path.startswith(scope.domain_path))
     return where
+
+
+def rule_where(conn: Connection, caller: Caller, args: dict[str, Any], table: Any,
+               rule: Callable[[Connection, Caller, str], Any]) -> list[Any]:
+    """A firewall or port forwarding rule listing's filters: owner scope, then id (found by `rule`), ipaddressid
+    and networkid."""
+    where = scope_where(conn, caller, args, table)
+    if "id" in args:
+        where.append(table.c.id == rule(conn, caller, args["id"]).base.id)
+    if "ipaddressid" in args:
+        where.append(table.c.ip_address_id == lookup_rules.public_ip(conn, caller, args["ipaddressid"]).id)
+    if "networkid" in args:
+        where.append(table.c.network_id == lookup.network(conn, caller, args["networkid"]).id)
+    return where
+
+
+def id_job(ctx: Context, kind: str) -> Callable[[Connection, Any], str]:
+    """The `then` of a rule command whose job answers success: it starts the job, naming the rule (a `kind`)."""
+
+    def then(conn: Connection, rule: Any) -> str:
+        return ctx.start_job(conn, {"id": rule.base.uuid}, (kind, rule.base.uuid))
+
+    return then
 
 
 @command(
@@ -122,10 +146,8 @@ def update_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
 @command("deletePortForwardingRule", "Deletes a port forwarding rule and the firewall rule opened with it.",
          (uuid_param("id", "The rule", required=True),), job=success)
 def delete_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
-    def then(conn: Connection, rule: PortForwardingRule) -> str:
-        return ctx.start_job(conn, {"id": rule.base.uuid}, ("FirewallRule", rule.base.uuid))
-
-    return AsyncReply(port_forwarding.delete_port_forwarding_rule(ctx.db, ctx.caller, args["id"], then))
+    job = port_forwarding.delete_port_forwarding_rule(ctx.db, ctx.caller, args["id"], id_job(ctx, "FirewallRule"))
+    return AsyncReply(job)
 
 
 @command(
@@ -142,13 +164,7 @@ def delete_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
 def list_port_forwarding_rules(ctx: Context, args: dict[str, Any]) -> Reply:
     pf = t.port_forwarding_rules
     with ctx.db.read() as conn:
-        where = scope_where(conn, ctx.caller, args, pf)
-        if "id" in args:
-            where.append(pf.c.id == lookup_rules.port_forward(conn, ctx.caller, args["id"]).base.id)
-        if "ipaddressid" in args:
-            where.append(pf.c.ip_address_id == lookup_rules.public_ip(conn, ctx.caller, args["ipaddressid"]).id)
-        if "networkid" in args:
-            where.append(pf.c.network_id == lookup.network(conn, ctx.caller, args["networkid"]).id)
+        where = rule_where(conn, ctx.caller, args, pf, lookup_rules.port_forward)
         if "keyword" in args:
             where.append(pf.c.dest_ip_address.contains(args["keyword"], autoescape=True))
         found, total = rules.port_forward_listing(conn, where, page_of(args))

@@ -81,10 +81,6 @@ def release(conn: Connection, network_id: int, family: int, value: int) -> None:
     )
 
 
-def release_nic(conn: Connection, nic_id: int) -> None:
-    conn.execute(t.ip_allocations.delete().where(t.ip_allocations.c.nic_id == nic_id))
-
-
 def count(conn: Connection, network_id: int, family: int) -> int:
     a = t.ip_allocations
     return int(

@@ -121,15 +121,6 @@ def finish(conn: Connection, outcomes: Iterable[Outcome]) -> None:
         conn.execute(_FINISH, rows)
 
 
-def pending_ids(conn: Connection, server: str) -> list[int]:
-    rows = conn.execute(
-        select(t.async_jobs.c.id).where(
-            t.async_jobs.c.status == int(JobStatus.PENDING), t.async_jobs.c.server == server
-        )
-    )
-    return [r[0] for r in rows]
-
-
 def heartbeat(conn: Connection, server: str) -> None:
     updated = conn.execute(t.servers.update().where(t.servers.c.name == server).values(last_seen=now()))
     if updated.rowcount == 0:
