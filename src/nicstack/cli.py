@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError
 
 from nicstack import __version__, logs
-from nicstack.db.database import default_url
+from nicstack.db.database import Database, default_url
+
+T = TypeVar("T")
 
 _DB_HELP = "database URL (default: $NICSTACK_DATABASE_URL, else an embedded SQLite file %(default)s)"
 
@@ -66,25 +69,31 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def _render_router(args: argparse.Namespace) -> int:
+def _read(what: str, url: str, fetch: Callable[[Database], T]) -> T | None:
+    """Run one read against the database; print why it failed (and return None) if it did."""
     from sqlalchemy.exc import DBAPIError  # noqa: PLC0415
 
-    from nicstack.db.database import Database  # noqa: PLC0415
     from nicstack.domain.errors import CloudError  # noqa: PLC0415
-    from nicstack.services.routers import router_config  # noqa: PLC0415
 
-    db = Database(args.database_url)
+    db = Database(url)
     try:
-        config = router_config(db, args.network, args.vpc)
+        return fetch(db)
     except CloudError as exc:
-        print(f"nicstack render router: {exc.text}", file=sys.stderr)
-        return 1
+        print(f"nicstack {what}: {exc.text}", file=sys.stderr)
     except DBAPIError as exc:
-        print(f"nicstack render router: cannot read the database ({type(exc.orig).__name__}); is it a nicstack "
+        print(f"nicstack {what}: cannot read the database ({type(exc.orig).__name__}); is it a nicstack "
               "database at the newest schema? (nicstack db upgrade)", file=sys.stderr)
-        return 1
     finally:
         db.dispose()
+    return None
+
+
+def _render_router(args: argparse.Namespace) -> int:
+    from nicstack.services.routers import router_config  # noqa: PLC0415
+
+    config = _read("render router", args.database_url, lambda db: router_config(db, args.network, args.vpc))
+    if config is None:
+        return 1
     if args.document == "iptables":
         sys.stdout.write(config.iptables)
     elif args.document == "haproxy":
@@ -99,24 +108,11 @@ def _render_router(args: argparse.Namespace) -> int:
 
 
 def _render_host(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import DBAPIError  # noqa: PLC0415
-
-    from nicstack.db.database import Database  # noqa: PLC0415
-    from nicstack.domain.errors import CloudError  # noqa: PLC0415
     from nicstack.services.host_publish import get_host_config  # noqa: PLC0415
 
-    db = Database(args.database_url)
-    try:
-        config = get_host_config(db, args.host, args.since)
-    except CloudError as exc:
-        print(f"nicstack render host: {exc.text}", file=sys.stderr)
+    config = _read("render host", args.database_url, lambda db: get_host_config(db, args.host, args.since))
+    if config is None:
         return 1
-    except DBAPIError as exc:
-        print(f"nicstack render host: cannot read the database ({type(exc.orig).__name__}); is it a nicstack "
-              "database at the newest schema? (nicstack db upgrade)", file=sys.stderr)
-        return 1
-    finally:
-        db.dispose()
     if config.changes is not None:
         print(f"# host {config.host.name} generation {config.generation}: changes since {config.since}")
         sys.stdout.write(config.changes.ipset_batch() + config.changes.ebtables_batch())
