@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from nicstack.api.auth import KeyCache
+from nicstack.api.context import Context
 from nicstack.api.registry import COMMANDS
 from nicstack.db.database import Database
 from nicstack.db.repos import accounts, jobs
@@ -87,8 +88,6 @@ class Runtime:
     def _run_batch(self, job_ids: list[int]) -> None:
         # One read for the batch and one write for all outcomes: the worker keeps up with
         # a thousand jobs a second without holding the writer lock per job.
-        from nicstack.api.context import Context  # noqa: PLC0415 - context imports runtime
-
         try:
             with self.db.read() as conn:
                 pending = [j for j in jobs.by_ids(conn, job_ids) if j.status is JobStatus.PENDING]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from ipaddress import ip_network
 
 from nicstack.domain.kinds import GuestType, Hypervisor, Role, VmState, VmType, ZoneType
 
@@ -142,8 +143,6 @@ class Network:
     def netmask(self) -> str | None:
         if self.cidr is None:
             return None
-        from ipaddress import ip_network  # noqa: PLC0415 - keeps the value cheap to build
-
         return str(ip_network(self.cidr).netmask)
 
 
