@@ -30,8 +30,10 @@ def script() -> Path:
 
 def wire_check(script: Path, served: Served) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(script), "--url", served.url, "--api-key", served.api_key,
-         "--secret-key", served.secret_key],
+        # `--option=value`: a key may begin with "-", which argparse would otherwise take
+        # for an option.
+        [sys.executable, str(script), f"--url={served.url}", f"--api-key={served.api_key}",
+         f"--secret-key={served.secret_key}"],
         capture_output=True, text=True, timeout=300, check=False,
     )
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import requests
 
+from nicstack.api.auth import new_key
 from tests.support.client import Client
 
 STARTUP_TIMEOUT = 60.0
@@ -71,7 +72,7 @@ def stop(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> Non
 
 def new_admin_keys() -> tuple[str, str, str]:
     """A fresh api key, secret key and password for the root admin."""
-    return "test-admin-" + secrets.token_urlsafe(24), secrets.token_urlsafe(48), "pw-" + secrets.token_urlsafe(12)
+    return "test-admin-" + secrets.token_urlsafe(24), new_key(), "pw-" + secrets.token_urlsafe(12)
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from nicstack.api.auth import new_key
 from nicstack.api.signature import canonical, parse_expires, sign, verify
 
 pytestmark = pytest.mark.unit
@@ -133,3 +134,11 @@ def test_expires_with_another_offset_means_the_same_instant() -> None:
 )
 def test_expires_that_is_not_a_date_is_none(text: str) -> None:
     assert parse_expires(text) is None
+
+
+def test_generated_keys_never_start_with_a_dash_so_command_line_clients_take_them() -> None:
+    # One key in 64 would start with "-" by chance; 2,000 keys make a miss near impossible.
+    keys = [new_key() for _ in range(2000)]
+    assert not [key for key in keys if key.startswith("-")]
+    assert len(set(keys)) == len(keys)
+    assert all(len(key) >= 64 for key in keys)

@@ -91,8 +91,13 @@ def check_password(password: str, stored: str) -> bool:
 
 
 def new_key() -> str:
-    """An API or secret key: URL-safe, as long as CloudStack's."""
-    return secrets.token_urlsafe(64)
+    """An API or secret key: URL-safe, as long as CloudStack's, and never starting with "-",
+    because command-line clients (`cs`, wire_check.py, any argparse tool) read such a value
+    as an option and refuse `--secret-key -abc...`."""
+    while True:
+        key = secrets.token_urlsafe(64)
+        if not key.startswith("-"):
+            return key
 
 
 class KeyCache:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from nicstack.api.auth import new_key
 from nicstack.api.signature import sign
 
 
@@ -149,7 +149,7 @@ class ServerProcess:
         self.workdir = workdir
         self.database_url = f"sqlite:///{database}"
         self.port = free_port()
-        api_key, secret_key = admin or (secrets.token_urlsafe(32), secrets.token_urlsafe(32))
+        api_key, secret_key = admin or (new_key(), new_key())
         self.keys = Keys(f"http://127.0.0.1:{self.port}/client/api", api_key, secret_key)
         self.log_path = workdir / f"server-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
