@@ -35,10 +35,13 @@ def prepare(url: str) -> Prepared:
 
 
 def make_server(db: Database, host: str, port: int, log_level: str = "warning") -> tuple[uvicorn.Server, Runtime]:
-    runtime = Runtime(db, f"{socket.gethostname()}:{port}")
+    runtime = Runtime(db, f"{socket.gethostname()}:{port}", inline=db.is_sqlite)
     config = uvicorn.Config(
         create_app(runtime), host=host, port=port, log_level=log_level, access_log=False,
-        lifespan="off", timeout_graceful_shutdown=5,
+        lifespan="on", timeout_graceful_shutdown=5,
+        # No proxy sits in front by default, and no answer depends on the client address:
+        # the X-Forwarded-* middleware would only cost time on every request.
+        proxy_headers=False,
     )
     return uvicorn.Server(config), runtime
 

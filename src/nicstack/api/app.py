@@ -6,6 +6,8 @@ per call than the rest of a trivial command, so this is plain ASGI.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import CookieError, SimpleCookie
@@ -21,8 +23,8 @@ from nicstack.api.wire import Answer, handle
 CONTENT_TYPE = b"application/json; charset=UTF-8"
 API_PATH = "/client/api"
 MAX_BODY = 1 << 20
-# Handlers run in threads; with one database writer at a time, more threads than this only
-# queue on the writer lock, switch the GIL more often and stretch the latency tail.
+# Handlers of a threaded runtime (PostgreSQL): more threads than this only switch the GIL
+# more often and stretch the latency tail. An inline runtime (SQLite) runs them on the loop.
 HANDLER_THREADS = 8
 
 Scope = MutableMapping[str, Any]
@@ -82,10 +84,31 @@ async def _reply(send: Send, status: int, body: bytes, extra: list[tuple[bytes, 
     await send({"type": "http.response.body", "body": body})
 
 
+async def _lifespan(runtime: Runtime, receive: Receive, send: Send) -> None:
+    """Start the inline job worker with the server, and stop it with the server."""
+    worker: asyncio.Task[None] | None = None
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            if runtime.inline:
+                worker = asyncio.create_task(runtime.work_on_loop(), name="nicstack-jobs")
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 def create_app(runtime: Runtime) -> ASGIApp:
     limiters: list[CapacityLimiter] = []  # made inside the event loop, on the first request
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(runtime, receive, send)
+            return
         if scope["type"] != "http":
             return
         if scope["path"] != API_PATH:
@@ -96,10 +119,14 @@ def create_app(runtime: Runtime) -> ASGIApp:
             return
         body = await _read_body(receive) if scope["method"] == "POST" else b""
         params = merge_params(scope["query_string"].decode("latin-1"), body.decode("utf-8", errors="replace"))
-        if not limiters:
-            limiters.append(CapacityLimiter(HANDLER_THREADS))
         cookies = _cookies(scope["headers"])
-        answer: Answer = await to_thread.run_sync(handle, runtime, params, cookies, limiter=limiters[0])
+        answer: Answer
+        if runtime.inline:
+            answer = handle(runtime, params, cookies)
+        else:
+            if not limiters:
+                limiters.append(CapacityLimiter(HANDLER_THREADS))
+            answer = await to_thread.run_sync(handle, runtime, params, cookies, limiter=limiters[0])
         payload = json.dumps(answer.body, separators=(",", ":"), ensure_ascii=False).encode()
         await _reply(send, answer.status, payload, [_set_cookie(k, v) for k, v in answer.cookies.items()])
 

@@ -66,15 +66,20 @@ class Database:
         else:
             self.engine = create_engine(url, poolclass=NullPool)
         self._writer = threading.Lock()
+        # SQLite: every write runs on this one connection, under `_writer`. A connection's page
+        # cache is dropped whenever another connection wrote, so writes rotating through a pool
+        # re-read their pages every time (measured: addIpToNic 15% slower).
+        self._write_conn: Connection | None = None
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A read-write transaction, committed on success, rolled back on any exception."""
         if self.is_sqlite:
-            with self._writer, self.engine.connect() as raw:
-                conn = raw.execution_options(**{WRITE_OPTION: True})
-                with conn.begin():
-                    yield conn
+            with self._writer:
+                if self._write_conn is None or self._write_conn.closed:
+                    self._write_conn = self.engine.connect().execution_options(**{WRITE_OPTION: True})
+                with self._write_conn.begin():
+                    yield self._write_conn
         else:
             with self.engine.begin() as conn:
                 yield conn
@@ -87,4 +92,8 @@ class Database:
             tx.rollback()
 
     def dispose(self) -> None:
+        with self._writer:
+            if self._write_conn is not None:
+                self._write_conn.close()
+                self._write_conn = None
         self.engine.dispose()

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, bindparam, select
 
+from nicstack.db import prepared
 from nicstack.db import tables as t
 from nicstack.db.database import Database
 from nicstack.db.repos import events
@@ -53,7 +54,10 @@ _GUARDED = (
 
 def guarded(conn: Connection, vm_id: int) -> bool:
     """True when the VM has (or had: removed NICs count) a NIC in a security-group network."""
-    return conn.execute(_GUARDED, {"vm_id": vm_id}).first() is not None
+    return prepared.first(conn, _GUARDED, {"vm_id": vm_id}) is not None
+
+
+_VM_HOSTS = select(v.c.id, v.c.host_id, v.c.last_host_id).where(v.c.uuid == bindparam("uuid"))
 
 
 def hosts_for_vm(conn: Connection, vm_uuid: str) -> set[int]:
@@ -61,11 +65,11 @@ def hosts_for_vm(conn: Connection, vm_uuid: str) -> set[int]:
 
     Empty for a VM outside security-group networks: no host enforces anything for it.
     """
-    row = conn.execute(select(v.c.id, v.c.host_id, v.c.last_host_id).where(v.c.uuid == vm_uuid)).first()
-    if row is None or not guarded(conn, row[0]):
+    row = prepared.first(conn, _VM_HOSTS, {"uuid": vm_uuid})
+    if row is None or not guarded(conn, row["id"]):
         return set()
-    groups = [g for (g,) in conn.execute(select(m.c.security_group_id).where(m.c.vm_id == row[0])).tuples()]
-    return {h for h in (row[1], row[2]) if h is not None} | hosts_referencing(conn, groups)
+    groups = [g for (g,) in conn.execute(select(m.c.security_group_id).where(m.c.vm_id == row["id"])).tuples()]
+    return {h for h in (row["host_id"], row["last_host_id"]) if h is not None} | hosts_referencing(conn, groups)
 
 
 def publish_all(db: Database, host_ids: Iterable[int]) -> list[Published]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
+from nicstack.db import prepared
 from nicstack.db import tables as t
 from nicstack.db.rows import now
 from nicstack.domain.kinds import AllocationKind
@@ -25,7 +26,7 @@ class UsedInNetwork:
     def used_between(self, low: int, high: int, limit: int) -> Sequence[int]:
         params = {"net": self.network_id, "family": self.family, "low": int_to_key(low), "high": int_to_key(high),
                   "limit": limit}
-        return [key_to_int(r[0]) for r in self.conn.execute(_USED_BETWEEN, params)]
+        return [key_to_int(r["addr"]) for r in prepared.rows(self.conn, _USED_BETWEEN, params)]
 
 
 _a = t.ip_allocations
@@ -40,7 +41,6 @@ _USED_BETWEEN = (
 _HOLDER = select(_a.c.kind).where(
     _a.c.network_id == bindparam("net"), _a.c.family == bindparam("family"), _a.c.addr == bindparam("addr")
 )
-_INSERT = _a.insert()
 _ATTACH = _a.update().where(_a.c.id == bindparam("allocation_id")).values(secondary_id=bindparam("secondary_id"))
 
 
@@ -49,7 +49,7 @@ class AddressTaken(Exception):
 
 
 def holder(conn: Connection, network_id: int, family: int, value: int) -> AllocationKind | None:
-    kind = conn.execute(_HOLDER, {"net": network_id, "family": family, "addr": int_to_key(value)}).scalar()
+    kind = prepared.scalar(conn, _HOLDER, {"net": network_id, "family": family, "addr": int_to_key(value)})
     return AllocationKind(kind) if kind else None
 
 
@@ -59,19 +59,18 @@ def insert(
 ) -> int:
     # No savepoint: a refusal here aborts the whole transaction, which is what we want.
     try:
-        key = conn.execute(
-            _INSERT,
+        return prepared.insert(
+            conn,
+            _a,
             {"network_id": network_id, "family": family, "addr": int_to_key(value), "kind": str(kind),
              "nic_id": nic_id, "secondary_id": secondary_id, "created": now()},
-        ).inserted_primary_key
+        )
     except IntegrityError:
         raise AddressTaken from None
-    assert key is not None
-    return int(key[0])
 
 
 def attach_secondary(conn: Connection, allocation_id: int, secondary_id: int) -> None:
-    conn.execute(_ATTACH, {"allocation_id": allocation_id, "secondary_id": secondary_id})
+    prepared.execute(conn, _ATTACH, {"allocation_id": allocation_id, "secondary_id": secondary_id})
 
 
 def release(conn: Connection, network_id: int, family: int, value: int) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from nicstack.db import prepared
 from nicstack.db import tables as t
 from nicstack.db.rows import new_uuid, now
 from nicstack.domain.access import Caller
@@ -16,8 +17,9 @@ def record(
     state: str = "Completed", account_id: int | None = None, domain_id: int | None = None,
 ) -> None:
     """Store one event, owned by the resource's account (default: the caller's)."""
-    conn.execute(
-        t.events.insert(),
+    prepared.insert(
+        conn,
+        t.events,
         {"uuid": new_uuid(), "type": type_, "level": level, "state": state, "description": description,
          "user_id": caller.user_id, "account_id": account_id if account_id is not None else caller.account_id,
          "domain_id": domain_id if domain_id is not None else caller.domain_id, "created": now()},

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, bindparam, func, select
 
+from nicstack.db import prepared
 from nicstack.db import tables as t
 from nicstack.db.rows import new_uuid, now
 from nicstack.domain.access import Caller
@@ -48,15 +49,15 @@ def create(
     instance: tuple[str, str] | None = None,
 ) -> tuple[int, str]:
     job_uuid = new_uuid()
-    job_id = conn.execute(
-        t.async_jobs.insert(),
+    job_id = prepared.insert(
+        conn,
+        t.async_jobs,
         {"uuid": job_uuid, "user_id": caller.user_id, "account_id": caller.account_id, "cmd": cmd,
          "params": json.dumps(params), "instance_type": instance[0] if instance else None,
          "instance_uuid": instance[1] if instance else None, "server": server,
          "status": int(JobStatus.PENDING), "result_code": 0, "result": None, "completed": None, "created": now()},
-    ).inserted_primary_key
-    assert job_id is not None
-    return int(job_id[0]), job_uuid
+    )
+    return job_id, job_uuid
 
 
 def _query() -> Any:

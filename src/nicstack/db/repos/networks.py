@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
 
+from nicstack.db import prepared
 from nicstack.db import tables as t
 from nicstack.db.rows import lookup_params, lookup_statement, new_uuid, now
 from nicstack.domain.kinds import GuestType
@@ -52,8 +53,8 @@ def _network(m: Any) -> Network:
 
 
 def network_by(conn: Connection, **where: Any) -> Network | None:
-    row = conn.execute(lookup_statement(_query, t.networks, tuple(where)), lookup_params(where)).first()
-    return _network(row._mapping) if row else None
+    row = prepared.first(conn, lookup_statement(_query, t.networks, tuple(where)), lookup_params(where))
+    return _network(row) if row else None
 
 
 def listing(
@@ -88,13 +89,14 @@ _SET_CURSOR = {
 def lock(conn: Connection, network_id: int) -> tuple[int | None, bytes | None]:
     """Lock the network row until commit (PostgreSQL; SQLite holds its writer lock) and
     return the allocator's IPv4 and IPv6 cursors."""
-    row = conn.execute(_LOCK, {"network_id": network_id}).one()
-    return row.ip4_cursor, row.ip6_cursor
+    row = prepared.first(conn, _LOCK, {"network_id": network_id})
+    assert row is not None, f"network {network_id} vanished under its lock"
+    return row["ip4_cursor"], row["ip6_cursor"]
 
 
 def set_cursor(conn: Connection, network_id: int, family: int, cursor: int) -> None:
     stored: int | bytes = cursor if family == 4 else cursor.to_bytes(16, "big")
-    conn.execute(_SET_CURSOR[family], {"network_id": network_id, "cursor": stored})
+    prepared.execute(conn, _SET_CURSOR[family], {"network_id": network_id, "cursor": stored})
 
 
 def mark_removed(conn: Connection, network_id: int) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import aliased
 
+from nicstack.db import prepared
 from nicstack.db import tables as t
 from nicstack.db.repos import security_groups
 from nicstack.db.rows import lookup_params, lookup_statement, new_uuid, now
@@ -90,6 +91,12 @@ def secondary_ips(conn: Connection, nic_ids: list[int], keyword: str | None = No
 
 
 _NICS_OF_VMS = _nic_query().where(t.nics.c.vm_id.in_(bindparam("vm_ids", expanding=True)))
+_NICS_OF_VM = _nic_query().where(t.nics.c.vm_id == bindparam("vm_id"))
+
+
+def _nic_order(nic: Nic) -> tuple[bool, int]:
+    # The default NIC first, then by device id: Ansible and Terraform take nic[0].
+    return (not nic.is_default, nic.device_id)
 
 
 def nics_of(
@@ -103,8 +110,7 @@ def nics_of(
     for m in rows:
         found[m["vm_id"]].append(_nic(m, tuple(extra.get(m["id"], ()))))
     for nics in found.values():
-        # The default NIC first, then by device id: Ansible and Terraform take nic[0].
-        nics.sort(key=lambda nic: (not nic.is_default, nic.device_id))
+        nics.sort(key=_nic_order)
     return found
 
 
@@ -125,12 +131,12 @@ _VM_OF_NIC = _vm_query().where(
 
 def vm_of_nic(conn: Connection, nic_uuid: str) -> tuple[Vm, Nic] | None:
     """The VM owning a live NIC (without secondary IPs or groups: the hot path of addIpToNic)."""
-    row = conn.execute(_VM_OF_NIC, {"nic_uuid": nic_uuid}).first()
+    row = prepared.first(conn, _VM_OF_NIC, {"nic_uuid": nic_uuid})
     if row is None:
         return None
-    nics = nics_of(conn, [row.id], with_secondary=False).get(row.id, [])
+    nics = sorted((_nic(m, ()) for m in prepared.rows(conn, _NICS_OF_VM, {"vm_id": row["id"]})), key=_nic_order)
     nic = next((n for n in nics if n.uuid == nic_uuid), None)
-    return (_vm(row._mapping, tuple(nics), ()), nic) if nic is not None else None
+    return (_vm(row, tuple(nics), ()), nic) if nic is not None else None
 
 
 def listing(
@@ -185,7 +191,7 @@ _COUNT_SECONDARY = (
 
 
 def count_secondary(conn: Connection, nic_id: int) -> int:
-    return int(conn.execute(_COUNT_SECONDARY, {"nic_id": nic_id}).scalar_one())
+    return int(prepared.scalar(conn, _COUNT_SECONDARY, {"nic_id": nic_id}))
 
 
 def secondary_by_uuid(conn: Connection, uuid: str) -> Any:
@@ -194,9 +200,7 @@ def secondary_by_uuid(conn: Connection, uuid: str) -> Any:
 
 def insert_secondary(conn: Connection, **values: Any) -> tuple[int, str]:
     uuid = new_uuid()
-    key = conn.execute(t.nic_secondary_ips.insert(), {"uuid": uuid, "created": now(), **values}).inserted_primary_key
-    assert key is not None
-    return int(key[0]), uuid
+    return prepared.insert(conn, t.nic_secondary_ips, {"uuid": uuid, "created": now(), **values}), uuid
 
 
 def delete_secondary(conn: Connection, secondary_id: int) -> None:

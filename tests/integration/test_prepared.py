@@ -1,0 +1,107 @@
+"""The prepared-statement path reads and writes exactly what SQLAlchemy would, on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+from sqlalchemy import LargeBinary, bindparam, select, update
+from sqlalchemy.exc import IntegrityError
+
+from nicstack.db import prepared
+from nicstack.db import tables as t
+from nicstack.db.database import Database
+from nicstack.db.migrate import upgrade
+
+pytestmark = pytest.mark.integration
+
+z = t.zones
+WHEN = datetime(2026, 11, 27, 19, 30, 5)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    upgrade(database_url)
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+def zone(name: str, sg: bool) -> dict[str, object]:
+    return {"uuid": f"uuid-{name}", "name": name, "network_type": "Basic", "security_groups_enabled": sg,
+            "allocation_state": "Enabled", "dns1": None, "created": WHEN}
+
+
+def test_a_row_inserted_here_reads_back_through_sqlalchemy_with_its_types(db: Database) -> None:
+    with db.write() as conn:
+        new_id = prepared.insert(conn, z, zone("z1", True))
+    with db.read() as conn:
+        row = conn.execute(select(z).where(z.c.id == new_id)).one()._mapping
+    assert row["security_groups_enabled"] is True
+    assert row["created"] == WHEN
+    assert row["dns1"] is None
+    assert row["name"] == "z1"
+
+
+def test_a_row_written_by_sqlalchemy_reads_the_same_here(db: Database) -> None:
+    with db.write() as conn:
+        conn.execute(z.insert(), [zone("z1", False), zone("z2", True)])
+    query = select(z).where(z.c.name == bindparam("name"))
+    with db.read() as conn:
+        expected = dict(conn.execute(query, {"name": "z2"}).one()._mapping)
+        assert prepared.first(conn, query, {"name": "z2"}) == expected
+        assert prepared.first(conn, query, {"name": "none"}) is None
+        assert prepared.scalar(conn, select(z.c.created).where(z.c.name == bindparam("name")), {"name": "z1"}) == WHEN
+
+
+def test_values_written_into_the_statement_are_bound_too(db: Database) -> None:
+    with db.write() as conn:
+        conn.execute(z.insert(), [zone("off", False), zone("on", True)])
+    # Literal True and "Enabled" are compiled into the statement, not passed by the caller.
+    query = select(z.c.name).where(z.c.security_groups_enabled.is_(True), z.c.allocation_state == "Enabled")
+    with db.read() as conn:
+        assert prepared.rows(conn, query) == [{"name": "on"}]
+
+
+def test_binary_values_round_trip(db: Database) -> None:
+    value = b"\x00" * 15 + b"\xff"
+    query = select(bindparam("value", type_=LargeBinary).label("echo"))
+    with db.read() as conn:
+        assert prepared.scalar(conn, query, {"value": value}) == value
+        assert prepared.rows(conn, query, {"value": b""}) == [{"echo": b""}]
+
+
+def test_update_counts_the_rows_it_matched(db: Database) -> None:
+    with db.write() as conn:
+        conn.execute(z.insert(), [zone("a", False), zone("b", False)])
+        change = update(z).where(z.c.network_type == bindparam("kind")).values(dns1=bindparam("dns"))
+        assert prepared.execute(conn, change, {"kind": "Basic", "dns": "8.8.8.8"}) == 2
+        assert prepared.execute(conn, change, {"kind": "Advanced", "dns": "1.1.1.1"}) == 0
+    with db.read() as conn:
+        assert set(conn.execute(select(z.c.dns1)).scalars()) == {"8.8.8.8"}
+
+
+def test_a_unique_key_refusal_is_sqlalchemys_integrity_error_and_the_transaction_rolls_back(db: Database) -> None:
+    with pytest.raises(IntegrityError), db.write() as conn:
+        prepared.insert(conn, z, zone("same", False))
+        prepared.insert(conn, z, {**zone("same", False), "uuid": "another"})
+    with db.read() as conn:
+        assert conn.execute(select(z.c.name)).scalars().all() == []
+
+
+def test_a_rolled_back_transaction_keeps_nothing_written_here(db: Database) -> None:
+    class Stop(Exception):
+        pass
+
+    with pytest.raises(Stop), db.write() as conn:
+        prepared.insert(conn, z, zone("gone", True))
+        raise Stop
+    with db.read() as conn:
+        assert conn.execute(select(z.c.name)).scalars().all() == []
+
+
+def test_a_statement_with_an_in_list_is_refused_clearly(db: Database) -> None:
+    query = select(z.c.id).where(z.c.id.in_(bindparam("ids", expanding=True)))
+    with db.read() as conn, pytest.raises(prepared.NotPreparable, match="expanding"):
+        prepared.rows(conn, query, {"ids": [1]})
