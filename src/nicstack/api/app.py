@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -18,7 +19,9 @@ from anyio import CapacityLimiter, to_thread
 
 from nicstack.api import commands  # noqa: F401 - registers every command
 from nicstack.api.runtime import Runtime
-from nicstack.api.wire import Answer, handle
+from nicstack.api.wire import Answer, handle, internal_error
+
+log = logging.getLogger("nicstack.api")
 
 CONTENT_TYPE = b"application/json; charset=UTF-8"
 API_PATH = "/client/api"
@@ -91,6 +94,7 @@ async def _lifespan(runtime: Runtime, receive: Receive, send: Send) -> None:
         message = await receive()
         if message["type"] == "lifespan.startup":
             if runtime.inline:
+                runtime.db.commit_in_groups(asyncio.get_running_loop())
                 worker = asyncio.create_task(runtime.work_on_loop(), name="nicstack-jobs")
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
@@ -98,6 +102,7 @@ async def _lifespan(runtime: Runtime, receive: Receive, send: Send) -> None:
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+                runtime.db.stop_grouping()
             await send({"type": "lifespan.shutdown.complete"})
             return
 
@@ -123,6 +128,12 @@ def create_app(runtime: Runtime) -> ASGIApp:
         answer: Answer
         if runtime.inline:
             answer = handle(runtime, params, cookies)
+            try:
+                # The answer may tell of writes: it leaves only once they are committed.
+                await runtime.db.durable()
+            except Exception:
+                log.exception("commit failed after command %s", params.get("command", ""))
+                answer = internal_error(params.get("command", ""))
         else:
             if not limiters:
                 limiters.append(CapacityLimiter(HANDLER_THREADS))

@@ -86,8 +86,13 @@ def handle(rt: Runtime, params: Mapping[str, str], cookies: Mapping[str, str]) -
         return Answer(exc.code, error_body(key, exc, name))
     except Exception:
         log.exception("command %s failed", name)
-        internal = InternalError(f"Internal error executing command {name}; the server log has the details")
-        return Answer(internal.code, error_body(key, internal, name))
+        return internal_error(name)
+
+
+def internal_error(name: str) -> Answer:
+    """The answer to a command that failed on our side; what it did was rolled back."""
+    internal = InternalError(f"Internal error executing command {name}; the server log has the details")
+    return Answer(internal.code, error_body(_response_key(name), internal, name))
 
 
 def _dispatch(rt: Runtime, caller: Caller, command: Command, params: Mapping[str, str]) -> Answer:
