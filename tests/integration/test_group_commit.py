@@ -5,17 +5,22 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from nicstack.api.app import create_app
+from nicstack.api.runtime import Runtime
+from nicstack.api.signature import sign
 from nicstack.db import tables as t
 from nicstack.db.database import Database
 from nicstack.db.migrate import upgrade
+from nicstack.server import prepare
 
 pytestmark = pytest.mark.integration
 
@@ -137,3 +142,40 @@ def test_another_threads_write_waits_for_the_turn_and_commits_on_its_own(db: Dat
 def test_without_group_commit_every_write_commits_at_once(db: Database) -> None:
     add_zone(db, "solo")
     assert names_seen_elsewhere(db) == {"solo"}
+
+
+def test_the_server_answers_only_once_the_commands_writes_are_committed(tmp_path: Path) -> None:
+    prepared = prepare(f"sqlite:///{tmp_path}/app.db")
+    assert prepared.admin is not None
+    runtime = Runtime(prepared.db, "test", inline=True)
+    app = create_app(runtime)
+    params = {"command": "createDomain", "name": "committed-first", "response": "json",
+              "apiKey": prepared.admin.api_key}
+    params["signature"] = sign(prepared.admin.secret_key, params)
+    seen: dict[str, object] = {}
+
+    async def request() -> None:
+        prepared.db.commit_in_groups(asyncio.get_running_loop())
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: MutableMapping[str, object]) -> None:
+            if message["type"] == "http.response.start":
+                seen["status"] = message["status"]
+                # What a client sees the moment the answer starts: a connection of its own.
+                with prepared.db.engine.connect() as other:
+                    seen["domain"] = other.execute(
+                        select(t.domains.c.name).where(t.domains.c.name == "committed-first")
+                    ).scalar()
+
+        scope = {"type": "http", "path": "/client/api", "method": "GET", "headers": [],
+                 "query_string": urlencode(params).encode()}
+        await app(scope, receive, send)
+        prepared.db.stop_grouping()
+
+    try:
+        asyncio.run(request())
+    finally:
+        prepared.db.dispose()
+    assert seen == {"status": 200, "domain": "committed-first"}

@@ -2,8 +2,10 @@
 
 SQLite allows one writer: letting request threads contend on its busy handler is unfair
 and slow (p99 686 ms measured), so writes take one process-wide lock and `BEGIN
-IMMEDIATE` (p99 21 ms). PostgreSQL writes run concurrently; allocations serialise per
-network by locking the network row (see repositories).
+IMMEDIATE` (p99 21 ms) on one connection. The inline server (all work on the event loop's
+thread) goes further and commits each turn of the loop's writes together (group commit).
+PostgreSQL writes run concurrently; allocations serialise per network by locking the
+network row (see repositories).
 """
 
 from __future__ import annotations
