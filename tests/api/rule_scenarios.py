@@ -147,6 +147,62 @@ def load_balancer_members(p: Place) -> None:
     assert p.user.run("removeIpFromNic", id=s1["id"]) == {"success": True}
 
 
+def _lb_input_lines(p: Place, rule_id: str) -> list[str]:
+    """The router's INPUT lines for the load balancer rule, with the parts every one of them shares cut off."""
+    found = []
+    for line in p.router()["iptables"].splitlines():
+        if line.startswith("-A INPUT") and f'--comment "{rule_id}"' in line:
+            found.append(line.removeprefix("-A INPUT").split(" -d ", 1)[0] + " " + line.rsplit(" ", 1)[-1])
+    return found
+
+
+def load_balancer_description_and_sources(p: Place) -> None:
+    """description and cidrlist round-trip through create, list and update, and the router takes the public
+    port from those sources only; a bad CIDR is refused naming it, and changes nothing."""
+    a = p.acquire()
+    lb = {"publicipid": a["id"], "algorithm": "roundrobin", "privateport": 8080, **p.tier}
+    rule = p.user.run("createLoadBalancerRule", name="web", publicport=80, description="front door: ünïcødé",
+                      cidrlist="198.51.100.0/24, 192.0.2.7", **lb)["loadbalancer"]
+    # The caller's order is kept; a bare address is written out as its /32.
+    shown = ("front door: ünïcødé", "198.51.100.0/24,192.0.2.7/32")
+    assert (rule["description"], rule["cidrlist"]) == shown
+    listed = p.user.items("listLoadBalancerRules", "loadbalancerrule", publicipid=a["id"])
+    assert [(r["id"], r["description"], r["cidrlist"]) for r in listed] == [(rule["id"], *shown)]
+    assert _lb_input_lines(p, rule["id"]) == [" -s 192.0.2.7/32 ACCEPT", " -s 198.51.100.0/24 ACCEPT", " DROP"]
+
+    plain = p.user.run("createLoadBalancerRule", name="plain", publicport=443, **lb)["loadbalancer"]
+    assert "description" not in plain and plain["cidrlist"] == "0.0.0.0/0"
+    assert [line.endswith(" ACCEPT") and " -s " not in line for line in _lb_input_lines(p, plain["id"])] == [True]
+
+    for bad, why in (("10.0.0.5/24", "host bits are set; the network is 10.0.0.0/24"), ("2001:db8::/32", "IPv6"),
+                     ("198.51.100.0/33", "address/prefix"), ("1; DROP TABLE nics", "address/prefix")):
+        before = p.router()
+        refused = p.user.error("createLoadBalancerRule", name="bad", publicport=81, cidrlist=f"192.0.2.0/25,{bad}",
+                               **lb)
+        assert refused.code == 431 and f"Invalid value {bad!r} for cidrlist" in refused.text and why in refused.text
+        not_changed = p.user.error("updateLoadBalancerRule", id=rule["id"], cidrlist=bad, description="never")
+        assert not_changed.code == 431 and repr(bad) in not_changed.text
+        assert p.router()["digest"] == before["digest"]
+    listed = p.user.items("listLoadBalancerRules", "loadbalancerrule", publicipid=a["id"])
+    assert sorted((r["name"], r.get("description"), r["cidrlist"]) for r in listed) == [
+        ("plain", None, "0.0.0.0/0"), ("web", *shown)]
+    firewall = [(f["startport"], f["cidrlist"]) for f in p.user.items("listFirewallRules", "firewallrule",
+                                                                       ipaddressid=a["id"])]
+    assert firewall == ([] if p.vpc else [(80, "0.0.0.0/0"), (443, "0.0.0.0/0")])
+
+    moved = p.user.run("updateLoadBalancerRule", id=rule["id"], name="web-2", description="side door",
+                       cidrlist="203.0.113.0/24")["loadbalancer"]
+    assert (moved["name"], moved["description"], moved["cidrlist"]) == ("web-2", "side door", "203.0.113.0/24")
+    assert _lb_input_lines(p, rule["id"]) == [" -s 203.0.113.0/24 ACCEPT", " DROP"]
+    kept = p.user.run("updateLoadBalancerRule", id=rule["id"], algorithm="source")["loadbalancer"]
+    assert (kept["algorithm"], kept["description"], kept["cidrlist"]) == ("source", "side door", "203.0.113.0/24")
+    opened = p.user.run("updateLoadBalancerRule", id=rule["id"], cidrlist="0.0.0.0/0", description="")
+    assert "description" not in opened["loadbalancer"] and opened["loadbalancer"]["cidrlist"] == "0.0.0.0/0"
+    listed = p.user.items("listLoadBalancerRules", "loadbalancerrule", id=rule["id"])
+    assert [("description" in r, r["cidrlist"]) for r in listed] == [(False, "0.0.0.0/0")]
+    assert [" -s " not in line and line.endswith(" ACCEPT") for line in _lb_input_lines(p, rule["id"])] == [True]
+
+
 def destroy_recover_expunge(p: Place) -> None:
     """20: destroy + recover keeps the rules and static NAT; expunge removes them and releases the IPs."""
     s1, s2 = p.secondary(), p.secondary()
@@ -192,7 +248,8 @@ def restart_keeps_everything(p: Place, *restarts: tuple[str, dict[str, Any]]) ->
 
 
 class OnEveryPlace:
-    """Scenarios 14-20 as tests, under the same names on an isolated network and on a VPC tier.
+    """Scenarios 14-20 (and LB description/cidrlist) as tests, under the same names on an isolated network and on a
+    VPC tier.
 
     A test module runs them where it makes rules by subclassing this as a `Test...` class; its fixture `p` is
     the Place. Scenario 21 (restarts) restarts different things in each, so each module names its own test.
@@ -215,6 +272,9 @@ class OnEveryPlace:
 
     def test_load_balancer_members_are_exactly_the_mapped_primary_and_secondary_ips(self, p: Place) -> None:
         load_balancer_members(p)
+
+    def test_load_balancer_description_and_cidrlist_round_trip_and_restrict_the_router(self, p: Place) -> None:
+        load_balancer_description_and_sources(p)
 
     def test_recover_keeps_rules_and_expunge_removes_them_and_releases_the_ips(self, p: Place) -> None:
         destroy_recover_expunge(p)

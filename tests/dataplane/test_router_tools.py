@@ -12,7 +12,11 @@ import pytest
 
 from nicstack.render.router import render_router
 from tests.dataplane.tools import addresses, check, in_netns, netns, require_tools, run, veth
-from tests.unit.test_router_render import SCENARIOS, static_nat_and_port_forwarding_to_secondaries
+from tests.unit.test_router_render import (
+    SCENARIOS,
+    load_balancer_from_cidrs,
+    static_nat_and_port_forwarding_to_secondaries,
+)
 
 NAMES = sorted(SCENARIOS)
 
@@ -106,20 +110,31 @@ def connect(namespace: str, target: str, source: str) -> str:
     return check(in_netns(namespace, [sys.executable, "-c", CLIENT, target, source])).strip()
 
 
+def three_namespaces(stack: ExitStack, public: list[str], guest_addresses: list[str]) -> tuple[str, str, str]:
+    """router, client and guest: client (pub0) -- eth2 [router] eth0 -- guest (gst0), routed both ways.
+
+    The client also holds 198.51.100.7, a source outside the public subnet, routed back through it.
+    """
+    router, client, guest = (stack.enter_context(netns()) for _ in range(3))
+    veth(client, "pub0", router, "eth2")
+    veth(guest, "gst0", router, "eth0")
+    addresses(router, "eth2", *public)
+    addresses(router, "eth0", "10.1.1.1/24")
+    addresses(client, "pub0", "203.0.113.50/24", "198.51.100.7/32")
+    addresses(guest, "gst0", *guest_addresses)
+    check(run(["ip", "-n", guest, "route", "add", "default", "via", "10.1.1.1"]))
+    check(run(["ip", "-n", router, "route", "add", "198.51.100.0/24", "via", "203.0.113.50"]))
+    return router, client, guest
+
+
 def test_traffic_reaches_the_secondary_ips_as_the_rules_and_the_firewall_say() -> None:
     """client (public side) -- eth2 [router] eth0 -- guest with primary 10.1.1.10, secondaries .101 and .102."""
     require_tools("iptables-restore")
     document = render_router(static_nat_and_port_forwarding_to_secondaries()).iptables
     with ExitStack() as stack:
-        router, client, guest = (stack.enter_context(netns()) for _ in range(3))
-        veth(client, "pub0", router, "eth2")
-        veth(guest, "gst0", router, "eth0")
-        addresses(router, "eth2", *(f"203.0.113.{n}/24" for n in (10, 11, 12, 13)))
-        addresses(router, "eth0", "10.1.1.1/24")
-        addresses(client, "pub0", "203.0.113.50/24", "198.51.100.7/32")
-        addresses(guest, "gst0", "10.1.1.10/24", "10.1.1.101/24", "10.1.1.102/24")
-        check(run(["ip", "-n", guest, "route", "add", "default", "via", "10.1.1.1"]))
-        check(run(["ip", "-n", router, "route", "add", "198.51.100.0/24", "via", "203.0.113.50"]))
+        router, client, guest = three_namespaces(
+            stack, [f"203.0.113.{n}/24" for n in (10, 11, 12, 13)], ["10.1.1.10/24", "10.1.1.101/24", "10.1.1.102/24"]
+        )
         check(in_netns(router, [sys.executable, "-c", FORWARDING]))
         check(in_netns(router, ["iptables-restore"], document))
         stack.enter_context(serving(guest, *(f"10.1.1.101:{port}" for port in (22, 80, 443, 9005))))
@@ -136,3 +151,21 @@ def test_traffic_reaches_the_secondary_ips_as_the_rules_and_the_firewall_say() -
         assert connect(guest, "203.0.113.50:7000", "10.1.1.10") == "203.0.113.50:7000 from 203.0.113.10"
         # Hairpin: a guest reaches the public address, and the answer comes back through the router.
         assert connect(guest, "203.0.113.12:2222", "10.1.1.10") == "10.1.1.101:22 from 10.1.1.1"
+
+
+def test_a_load_balancer_port_with_source_cidrs_is_reached_from_those_cidrs_only() -> None:
+    """client (public side) -- eth2 [router] eth0 -- guest; a listener on the router stands in for haproxy."""
+    require_tools("iptables-restore")
+    document = render_router(load_balancer_from_cidrs()).iptables
+    with ExitStack() as stack:
+        router, client, guest = three_namespaces(stack, ["203.0.113.10/24", "203.0.113.14/24"], ["10.1.1.10/24"])
+        check(in_netns(router, ["iptables-restore"], document))
+        stack.enter_context(serving(router, "203.0.113.14:80", "203.0.113.14:443"))
+
+        # Port 80 allows 198.51.100.0/24 and 192.0.2.0/25 only.
+        assert connect(client, "203.0.113.14:80", "198.51.100.7") == "203.0.113.14:80 from 198.51.100.7"
+        assert connect(client, "203.0.113.14:80", "203.0.113.50") == "dropped"
+        assert connect(guest, "203.0.113.14:80", "10.1.1.10") == "dropped"
+        # Port 443 has no list: everyone.
+        assert connect(client, "203.0.113.14:443", "203.0.113.50") == "203.0.113.14:443 from 203.0.113.50"
+        assert connect(guest, "203.0.113.14:443", "10.1.1.10") == "203.0.113.14:443 from 10.1.1.10"

@@ -447,6 +447,17 @@ def test_upgrading_a_populated_pre_feature_database_keeps_every_row(
         3: "10.1.2.11",
         4: "10.1.2.12",
     }
+
+    migrate.upgrade(database_url, "0003")
+    columns_0003 = _columns(engine)
+    at_0003 = _rows(engine, columns_0003)
+    migrate.upgrade(database_url, "0004")
+    assert migrate.current(database_url) == "0004"
+    assert _rows(engine, columns_0003) == at_0003
+    # Rules from before 0004 have no description and stay open to every source.
+    assert _column(engine, tables.load_balancing_rules, "description") == {1: None, 2: None}
+    assert _column(engine, tables.load_balancing_rules, "cidr_list") == {1: None, 2: None}
+
     migrate.upgrade(database_url)
     migrate.check(database_url)
 

@@ -142,6 +142,22 @@ def load_balancer(algorithm: Algorithm) -> Callable[[], RouterState]:
     return scenario
 
 
+def load_balancer_from_cidrs() -> RouterState:
+    """web (port 80) only from two CIDRs, open (port 443) from anywhere; the firewall lets both ports in."""
+    return isolated(
+        PublicIp(u(204), ip("203.0.113.14")),
+        load_balancers=(
+            LoadBalancer(u(401), "web", ip("203.0.113.14"), 80, 8080, Algorithm.ROUNDROBIN,
+                         (WEB1_PRIMARY, WEB1_SECONDARY), cidrs("198.51.100.0/24", "192.0.2.0/25")),
+            LoadBalancer(u(402), "open", ip("203.0.113.14"), 443, 8443, Algorithm.ROUNDROBIN, (WEB2_SECONDARY,)),
+        ),
+        firewall_rules=(
+            fw(1, "203.0.113.14", Protocol.TCP, (80, 80)),
+            fw(2, "203.0.113.14", Protocol.TCP, (443, 443)),
+        ),
+    )
+
+
 def firewall_rules() -> RouterState:
     return isolated(
         PublicIp(u(205), ip("203.0.113.15"), static_nat=WEB1_PRIMARY),
@@ -186,6 +202,7 @@ SCENARIOS: dict[str, Callable[[], RouterState]] = {
     "lb_roundrobin": load_balancer(Algorithm.ROUNDROBIN),
     "lb_leastconn": load_balancer(Algorithm.LEASTCONN),
     "lb_source": load_balancer(Algorithm.SOURCE),
+    "lb_source_cidrs": load_balancer_from_cidrs,
     "firewall_rules": firewall_rules,
     "vpc_two_tiers": vpc_two_tiers,
 }
@@ -215,7 +232,8 @@ def shuffled(state: RouterState, rnd: random.Random) -> RouterState:
         tiers=mix(state.tiers),
         public_ips=mix(state.public_ips),
         port_forwards=mix(tuple(replace(p, source_cidrs=mix(p.source_cidrs)) for p in state.port_forwards)),
-        load_balancers=mix(tuple(replace(lb, members=mix(lb.members)) for lb in state.load_balancers)),
+        load_balancers=mix(tuple(replace(lb, members=mix(lb.members), source_cidrs=mix(lb.source_cidrs))
+                                 for lb in state.load_balancers)),
         firewall_rules=mix(tuple(replace(r, source_cidrs=mix(r.source_cidrs)) for r in state.firewall_rules)),
     )
 
@@ -284,6 +302,21 @@ def test_one_vm_with_several_addresses_gets_one_server_per_address() -> None:
 
 def test_a_vm_name_cannot_inject_haproxy_syntax() -> None:
     assert server_name(guest(9, "evil name\n  bind *:1", "10.1.1.9")) == "evil_name___bind___1-10-1-1-9"
+
+
+def test_a_load_balancer_with_source_cidrs_takes_its_port_from_those_cidrs_only() -> None:
+    rules = [line for line in render_router(load_balancer_from_cidrs()).iptables.splitlines()
+             if f'--comment "{u(401)}"' in line]
+    port = '-d 203.0.113.14/32 -p tcp -m tcp --dport 80 -m comment --comment "00000000-0000-4000-8000-000000000401"'
+    # No input interface: a guest reaching the public address is held to the same list.
+    assert rules == [
+        f"-A INPUT -s 192.0.2.0/25 {port} -j ACCEPT",
+        f"-A INPUT -s 198.51.100.0/24 {port} -j ACCEPT",
+        f"-A INPUT {port} -j DROP",
+    ]
+    unrestricted = render_router(load_balancer_from_cidrs()).iptables
+    assert f'-A INPUT -i eth2 -d 203.0.113.14/32 -p tcp -m tcp --dport 443 -m comment --comment "{u(402)}" -j ACCEPT' \
+        in unrestricted
 
 
 def test_a_vpc_has_no_firewall_chains_but_accepts_what_its_rules_open() -> None:

@@ -47,3 +47,19 @@ def test_cidr_lists_are_ipv4_sorted_without_repeats_and_round_trip_through_stora
     for bad in ("10.0.0.1/8", "fd00::/64", "nonsense"):
         with pytest.raises(ParameterError, match="cidrlist"):
             cidr_list([bad])
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ("10.0.0.1/8", "host bits are set; the network is 10.0.0.0/8"),
+        ("fd00::/64", "an IPv6 network"),
+        ("10.0.0.0/33", "expected an address or address/prefix"),
+        ("nonsense", "expected an address or address/prefix"),
+    ],
+)
+def test_a_refused_cidr_is_named_with_the_reason(bad: str, reason: str) -> None:
+    with pytest.raises(ParameterError) as refused:
+        cidr_list(["192.0.2.0/24", bad], "cidrlist")
+    assert f"Invalid value {bad!r} for cidrlist: not an IPv4 CIDR" in str(refused.value)
+    assert reason in str(refused.value)

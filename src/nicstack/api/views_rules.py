@@ -10,6 +10,7 @@ from nicstack.api.views import network_view, wire_date
 from nicstack.domain.ip_ranges import GuestRange
 from nicstack.domain.model import Network
 from nicstack.domain.rules import (
+    ANYWHERE,
     FirewallRule,
     LoadBalancerRule,
     Owner,
@@ -81,20 +82,27 @@ def port_forward_view(r: PortForwardingRule) -> JsonObject:
 
 
 def firewall_view(r: FirewallRule) -> JsonObject:
-    return {
+    view: JsonObject = {
         "id": r.base.uuid, "protocol": r.protocol, "startport": r.start_port, "endport": r.end_port,
         "ipaddressid": r.base.ip_uuid, "ipaddress": r.base.ip_address, "networkid": r.base.network_uuid,
-        "state": r.base.state, "cidrlist": join_cidrs(r.cidr_list) or "", "icmptype": r.icmp_type,
-        "icmpcode": r.icmp_code, "fordisplay": True, "tags": [],
+        "state": r.base.state, "cidrlist": join_cidrs(r.cidr_list) or "", "fordisplay": True, "tags": [],
     }
+    if r.protocol == "icmp":
+        # "Any" is stored as no value; CloudStack answers -1 for it, and clients read both keys of every ICMP
+        # rule: Ansible's cs_firewall compares them (a missing one is a KeyError), Terraform's firewall resource
+        # reads 0 for a missing one and so plans a change for `icmp_type = -1` forever.
+        view |= {"icmptype": -1 if r.icmp_type is None else r.icmp_type,
+                 "icmpcode": -1 if r.icmp_code is None else r.icmp_code}
+    return view
 
 
 def load_balancer_view(r: LoadBalancerRule) -> JsonObject:
     return {
-        "id": r.base.uuid, "name": r.name, "publicipid": r.base.ip_uuid, "publicip": r.base.ip_address,
-        "publicport": str(r.public_port), "privateport": str(r.private_port), "algorithm": r.algorithm,
-        "networkid": r.base.network_uuid, "state": r.base.state, "zoneid": r.zone_uuid, "zonename": r.zone_name,
-        "protocol": r.protocol, "cidrlist": "", "fordisplay": True, "tags": [], **_owner(r.base.owner),
+        "id": r.base.uuid, "name": r.name, "description": r.description, "publicipid": r.base.ip_uuid,
+        "publicip": r.base.ip_address, "publicport": str(r.public_port), "privateport": str(r.private_port),
+        "algorithm": r.algorithm, "networkid": r.base.network_uuid, "state": r.base.state, "zoneid": r.zone_uuid,
+        "zonename": r.zone_name, "protocol": r.protocol, "cidrlist": join_cidrs(r.cidr_list) or ANYWHERE,
+        "fordisplay": True, "tags": [], **_owner(r.base.owner),
     }
 
 

@@ -383,6 +383,9 @@ load_balancing_rules = Table(
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
     _created(),
+    Column("description", String(4096), nullable=True),
+    # Comma-separated source CIDRs; NULL: from anywhere.
+    Column("cidr_list", String(4096), nullable=True),
 )
 
 load_balancer_vm_map = Table(

@@ -11,6 +11,7 @@ from ipaddress import IPv4Network, ip_network
 from nicstack.domain.errors import ParameterError
 
 MAX_PORT = 65535
+ANYWHERE = "0.0.0.0/0"
 
 
 class PublicIpState(StrEnum):
@@ -169,6 +170,9 @@ class LoadBalancerRule:
     private_port: int
     zone_uuid: str
     zone_name: str
+    description: str | None = None
+    # Source CIDRs allowed to reach the rule; empty: from anywhere.
+    cidr_list: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,14 +232,38 @@ def cidr_list(items: Iterable[str], param: str = "cidrlist") -> tuple[str, ...]:
     """IPv4 CIDRs as given (host bits must be zero), sorted and without repeats."""
     found: set[IPv4Network] = set()
     for item in items:
-        try:
-            parsed = ip_network(item.strip(), strict=True)
-        except ValueError:
-            raise ParameterError(f"Invalid value {item!r} for {param}: not an IPv4 CIDR") from None
-        if not isinstance(parsed, IPv4Network):
-            raise ParameterError(f"Invalid value {item!r} for {param}: not an IPv4 CIDR")
-        found.add(parsed)
+        found.add(_ipv4_cidr(item, param))
     return tuple(str(c) for c in sorted(found))
+
+
+def cidr_list_as_given(items: Iterable[str], param: str = "cidrlist") -> tuple[str, ...]:
+    """IPv4 CIDRs in the order given, without repeats (validated as cidr_list does).
+
+    For lists the caller reads back and compares as text: Ansible's cs_firewall matches an existing rule by
+    `",".join(cidrs) == rule["cidrlist"]`, as CloudStack keeps the order given; a sorted list makes it miss
+    its own rule and create it again (refused as a duplicate) on every run.
+    """
+    found: dict[IPv4Network, None] = {}
+    for item in items:
+        found.setdefault(_ipv4_cidr(item, param))
+    return tuple(str(c) for c in found)
+
+
+def _ipv4_cidr(item: str, param: str) -> IPv4Network:
+    def refused(why: str) -> ParameterError:
+        return ParameterError(f"Invalid value {item!r} for {param}: not an IPv4 CIDR ({why})")
+
+    try:
+        loose = ip_network(item.strip(), strict=False)
+    except ValueError:
+        raise refused("expected an address or address/prefix such as 192.0.2.0/24") from None
+    if not isinstance(loose, IPv4Network):
+        raise refused("an IPv6 network; these rules filter IPv4 only")
+    try:
+        return IPv4Network(item.strip(), strict=True)
+    except ValueError:
+        # Silently taking the enclosing network would let in addresses the caller did not name.
+        raise refused(f"host bits are set; the network is {loose}") from None
 
 
 def join_cidrs(cidrs: tuple[str, ...]) -> str | None:

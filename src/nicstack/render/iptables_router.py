@@ -13,7 +13,11 @@ public IP's for static NAT / source NAT / a firewall chain, the tier's for hairp
 `*filter`
   INPUT (policy ACCEPT, so control and guest interfaces keep working): established traffic, the
   firewall chain of each public IP and the ICMP it lets through, the load balancer ports haproxy
-  serves, then DROP of anything else arriving on the public interface.
+  serves, then DROP of anything else arriving on the public interface. A load balancer rule with
+  source CIDRs (CloudStack's cidrlist) accepts its port from each CIDR on any interface and then
+  DROPs that port for everyone else, so a guest hairpinning to the public address is held to the
+  same list. This is done here rather than with an haproxy `src` ACL so that refused clients are
+  dropped before haproxy sees them, like every other source restriction of the router.
   FORWARD (policy DROP): established traffic, the firewall chains, one ACCEPT per NAT/PF target,
   then everything arriving on a guest interface (egress and, in a VPC, the default allow ACL).
   `FW_<public ip>` (isolated only): one RETURN per firewall rule and CIDR, then DROP. The chains are
@@ -136,8 +140,13 @@ def _filter(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
         # ICMP that the firewall let through (a rule opened it) is answered by the router itself.
         yield f"-A INPUT -i {out} -d {ip.address}/32 -p icmp{_comment(ip.uuid)} -j ACCEPT"
     for lb in sorted(state.load_balancers, key=lambda r: (r.public_ip, r.public_port, r.uuid)):
-        match = f"-d {lb.public_ip}/32 -p tcp -m tcp --dport {lb.public_port}"
-        yield f"-A INPUT -i {out} {match}{_comment(lb.uuid)} -j ACCEPT"
+        match = f"-d {lb.public_ip}/32 -p tcp -m tcp --dport {lb.public_port}{_comment(lb.uuid)}"
+        if not lb.source_cidrs:
+            yield f"-A INPUT -i {out} {match} -j ACCEPT"
+            continue
+        for source in _sources(lb.source_cidrs):
+            yield f"-A INPUT{source} {match} -j ACCEPT"
+        yield f"-A INPUT {match} -j DROP"
     yield f"-A INPUT -i {out} -j DROP"
 
     yield "-A FORWARD" + established

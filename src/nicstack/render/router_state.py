@@ -154,7 +154,10 @@ class PortForward:
 
 @dataclass(frozen=True, slots=True)
 class LoadBalancer:
-    """A TCP load balancer rule: public ip:port -> every member's address at the private port."""
+    """A TCP load balancer rule: public ip:port -> every member's address at the private port.
+
+    No source CIDRs means from anywhere; otherwise only those sources reach public ip:port, guests included.
+    """
 
     uuid: UUID
     name: str
@@ -163,6 +166,7 @@ class LoadBalancer:
     private_port: int
     algorithm: Algorithm
     members: tuple[GuestTarget, ...] = ()
+    source_cidrs: tuple[IPv4Network, ...] = ()
 
     def __post_init__(self) -> None:
         _check_port(self.public_port, f"load balancer rule {self.uuid}: public port")

@@ -9,7 +9,14 @@ from nicstack.db.database import Database
 from nicstack.db.repos import networks, public_ips, rules
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, RuleConflict, Unsupported
-from nicstack.domain.rules import FIREWALL_PROTOCOLS, FirewallRule, cidr_list, join_cidrs, port_range, protocol_of
+from nicstack.domain.rules import (
+    FIREWALL_PROTOCOLS,
+    FirewallRule,
+    cidr_list_as_given,
+    join_cidrs,
+    port_range,
+    protocol_of,
+)
 from nicstack.services import lookup_rules
 from nicstack.services.rule_targets import Then, ensure_rules_supported, owner_of_ip, record
 
@@ -55,7 +62,7 @@ def _opening(spec: NewFirewallRule) -> Opening:
     for value in (icmp_type, icmp_code):
         if value is not None and not 0 <= value <= 255:
             raise ParameterError(f"Invalid ICMP type or code {value}: use -1 (any) or 0-255")
-    return Opening(protocol, ports, (icmp_type, icmp_code), cidr_list(spec.cidrs) or (ANYWHERE,))
+    return Opening(protocol, ports, (icmp_type, icmp_code), cidr_list_as_given(spec.cidrs) or (ANYWHERE,))
 
 
 def _same(rule: FirewallRule, new: Opening) -> bool:

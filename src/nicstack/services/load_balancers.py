@@ -12,7 +12,17 @@ from nicstack.db.repos import load_balancers, networks, rules, vms
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, RuleConflict
 from nicstack.domain.model import Vm
-from nicstack.domain.rules import LB_PROTOCOLS, LoadBalancerRule, PortUse, algorithm_of, port_range, protocol_of
+from nicstack.domain.rules import (
+    ANYWHERE,
+    LB_PROTOCOLS,
+    LoadBalancerRule,
+    PortUse,
+    algorithm_of,
+    cidr_list_as_given,
+    join_cidrs,
+    port_range,
+    protocol_of,
+)
 from nicstack.services import lookup, lookup_rules
 from nicstack.services.rule_targets import (
     Then,
@@ -28,6 +38,9 @@ from nicstack.services.rule_targets import (
     usable_vm,
 )
 
+CIDR_LIST_LENGTH = 4096
+DESCRIPTION_LENGTH = 4096
+
 
 @dataclass(frozen=True, slots=True)
 class NewLoadBalancer:
@@ -39,6 +52,18 @@ class NewLoadBalancer:
     protocol: str | None = None
     network_uuid: str | None = None
     open_firewall: bool | None = None
+    description: str | None = None
+    cidrs: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LoadBalancerChange:
+    """What updateLoadBalancerRule changes; None leaves a field as it is."""
+
+    algorithm: str | None = None
+    name: str | None = None
+    description: str | None = None
+    cidrs: Sequence[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +96,24 @@ def mappings(vm_uuids: Sequence[str], entries: Sequence[dict[str, str]]) -> list
     return found
 
 
+def source_cidrs(items: Sequence[str]) -> str | None:
+    """cidrlist as stored: validated IPv4 CIDRs in the caller's order (CloudStack keeps it, and clients compare
+    what they read back as text), comma-separated; None (from anywhere) when it has none or includes
+    0.0.0.0/0, so that one value means "anywhere" whichever way the caller said it."""
+    cidrs = cidr_list_as_given(items)
+    stored = None if ANYWHERE in cidrs else join_cidrs(cidrs)
+    # Written out in full (1.2.3.4 becomes 1.2.3.4/32) the list can outgrow what the caller sent.
+    if stored is not None and len(stored) > CIDR_LIST_LENGTH:
+        raise ParameterError(f"Invalid value for cidrlist: {len(cidrs)} CIDRs take {len(stored)} characters, "
+                             f"more than {CIDR_LIST_LENGTH}")
+    return stored
+
+
+def _description(text: str | None) -> str | None:
+    # An empty description is no description: clients send "" to clear one, and null is omitted on the wire.
+    return text if text else None
+
+
 def create_load_balancer_rule(db: Database, caller: Caller, spec: NewLoadBalancer,
                               then: Then[LoadBalancerRule]) -> str:
     algorithm = algorithm_of(spec.algorithm)
@@ -79,6 +122,7 @@ def create_load_balancer_rule(db: Database, caller: Caller, spec: NewLoadBalance
     private, _ = port_range(spec.private_port, None, "private port")
     if not spec.name.strip():
         raise ParameterError("Invalid value '' for name: a load balancer rule needs a name")
+    cidrs = source_cidrs(spec.cidrs)
     with db.write() as conn:
         ip = lookup_rules.public_ip(conn, caller, spec.ip_uuid, "publicipid")
         net, ip, opened = claim_for_port_rule(conn, caller, ip, None, spec.network_uuid, spec.open_firewall)
@@ -88,28 +132,37 @@ def create_load_balancer_rule(db: Database, caller: Caller, spec: NewLoadBalance
         rule_id = rules.insert(
             conn, t.load_balancing_rules, name=spec.name.strip(), ip_address_id=ip.id, network_id=net.id,
             algorithm=algorithm, protocol=protocol, public_port=public, private_port=private,
-            account_id=owner.account_id, domain_id=owner.domain_id,
+            account_id=owner.account_id, domain_id=owner.domain_id, description=_description(spec.description),
+            cidr_list=cidrs,
         )
+        # CloudStack opens the firewall for every CIDR here: the rule's own cidrlist is what restricts it.
         if opened:
-            open_ports_for(conn, ip, net, owner, use, "0.0.0.0/0", related_lb_id=rule_id)
+            open_ports_for(conn, ip, net, owner, use, ANYWHERE, related_lb_id=rule_id)
         bind_tier(conn, ip, net)
+        sources = f" from {cidrs}" if cidrs else ""
         record(conn, caller, owner, "LB.CREATE",
-               f"Created load balancer rule {spec.name} on {ip.address}:{public} ({algorithm})")
+               f"Created load balancer rule {spec.name} on {ip.address}:{public} ({algorithm}){sources}")
         rule = load_balancers.rule_by(conn, id=rule_id)
         assert rule is not None
         return then(conn, rule)
 
 
-def update_load_balancer_rule(db: Database, caller: Caller, uuid: str, algorithm: str | None, name: str | None,
+def update_load_balancer_rule(db: Database, caller: Caller, uuid: str, change: LoadBalancerChange,
                               then: Then[LoadBalancerRule]) -> str:
-    values = {"algorithm": algorithm_of(algorithm)} if algorithm else {}
-    if name is not None and name.strip():
-        values["name"] = name.strip()
+    values: dict[str, str | None] = {"algorithm": algorithm_of(change.algorithm)} if change.algorithm else {}
+    if change.name is not None and change.name.strip():
+        values["name"] = change.name.strip()
+    if change.description is not None:
+        values["description"] = _description(change.description)
+    if change.cidrs is not None:
+        values["cidr_list"] = source_cidrs(change.cidrs)
     with db.write() as conn:
         rule = lookup_rules.load_balancer(conn, caller, uuid)
         if values:
             load_balancers.update(conn, rule.base.id, **values)
-        record(conn, caller, rule.base.owner, "LB.UPDATE", f"Updated load balancer rule {rule.base.uuid}: {values}")
+        # The description is left out: up to 4096 characters of free text would drown the event.
+        shown = ", ".join(k if k == "description" else f"{k}={v or 'anywhere'}" for k, v in values.items())
+        record(conn, caller, rule.base.owner, "LB.UPDATE", f"Updated load balancer rule {rule.base.uuid}: {shown}")
         updated = load_balancers.rule_by(conn, id=rule.base.id)
         assert updated is not None
         return then(conn, updated)

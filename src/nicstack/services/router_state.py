@@ -89,6 +89,7 @@ def _rules(
             UUID(r.base.uuid), r.name, IPv4Address(r.base.ip_address), r.public_port, r.private_port,
             Algorithm(r.algorithm),
             tuple(_target(guests, m.address, f"load balancer rule {r.base.uuid}") for m in members.get(r.base.id, [])),
+            _cidrs(r.cidr_list),
         )
         for r in lb_rules
     )

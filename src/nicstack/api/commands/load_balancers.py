@@ -20,7 +20,7 @@ from nicstack.db import tables as t
 from nicstack.db.repos import load_balancers as repo
 from nicstack.domain.rules import LoadBalancerRule
 from nicstack.services import load_balancers, lookup, lookup_rules
-from nicstack.services.load_balancers import NewLoadBalancer, mappings
+from nicstack.services.load_balancers import DESCRIPTION_LENGTH, LoadBalancerChange, NewLoadBalancer, mappings
 
 
 def _report_rule(ctx: Context, created: list[str]) -> Any:
@@ -48,6 +48,8 @@ def _done(ctx: Context) -> Any:
         uuid_param("networkid", "The tier (VPC addresses not yet serving a tier)"),
         bool_param("openfirewall", "Also open the firewall for the public port (default true; VPC: false)"),
         str_param("protocol", "tcp (default), udp or tcp-proxy"),
+        str_param("description", "The rule's description", length=DESCRIPTION_LENGTH),
+        list_param("cidrlist", "Source IPv4 CIDRs allowed to reach the rule, comma separated (default: all)"),
     ),
     job=report,
 )
@@ -56,7 +58,7 @@ def create_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     spec = NewLoadBalancer(
         ip_uuid=args["publicipid"], name=args["name"], algorithm=args["algorithm"], public_port=args["publicport"],
         private_port=args["privateport"], protocol=args.get("protocol") or None, network_uuid=args.get("networkid"),
-        open_firewall=args.get("openfirewall"),
+        open_firewall=args.get("openfirewall"), description=args.get("description"), cidrs=args.get("cidrlist", []),
     )
     job = load_balancers.create_load_balancer_rule(ctx.db, ctx.caller, spec, _report_rule(ctx, created))
     return AsyncReply(job, created[0])
@@ -64,14 +66,20 @@ def create_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
 
 @command(
     "updateLoadBalancerRule",
-    "Changes a load balancer rule's algorithm or name.",
-    (uuid_param("id", "The rule", required=True), str_param("algorithm", "roundrobin, leastconn or source"),
-     str_param("name", "The new name")),
+    "Changes a load balancer rule's algorithm, name, description or source CIDRs.",
+    (
+        uuid_param("id", "The rule", required=True),
+        str_param("algorithm", "roundrobin, leastconn or source"),
+        str_param("name", "The new name"),
+        str_param("description", "The new description (empty: none)", length=DESCRIPTION_LENGTH),
+        list_param("cidrlist", "The source IPv4 CIDRs allowed from now on, comma separated (0.0.0.0/0: all)"),
+    ),
     job=report,
 )
 def update_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
-    job = load_balancers.update_load_balancer_rule(ctx.db, ctx.caller, args["id"], args.get("algorithm") or None,
-                                                   args.get("name"), _report_rule(ctx, []))
+    change = LoadBalancerChange(algorithm=args.get("algorithm") or None, name=args.get("name"),
+                                description=args.get("description"), cidrs=args.get("cidrlist"))
+    job = load_balancers.update_load_balancer_rule(ctx.db, ctx.caller, args["id"], change, _report_rule(ctx, []))
     return AsyncReply(job)
 
 

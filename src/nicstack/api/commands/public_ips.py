@@ -17,7 +17,7 @@ from nicstack.api.views_world import listing
 from nicstack.db import tables as t
 from nicstack.db.repos import public_ips as repo
 from nicstack.domain.access import may_access
-from nicstack.domain.errors import MissingParameter, UnknownEntity
+from nicstack.domain.errors import MissingParameter, UnknownEntity, Unsupported
 from nicstack.domain.rules import PublicIp, PublicIpState
 from nicstack.services import guest_ranges, lookup, lookup_rules, public_ips, public_ranges
 from nicstack.services.guest_ranges import NewGuestRange, RangeSpec
@@ -106,10 +106,16 @@ def delete_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
         uuid_param("vpcid", "The VPC to acquire the address for"),
         uuid_param("zoneid", "The zone (must be the network's or VPC's)"),
         str_param("ipaddress", "A given free public address instead of any free one"),
+        bool_param("isportable", "Portable (region-wide) address: not supported, only false is accepted"),
     ),
     job=report,
 )
 def associate_ip_address(ctx: Context, args: dict[str, Any]) -> Reply:
+    if args.get("isportable"):
+        # Terraform's cloudstack_ipaddress sends isportable=true for is_portable; ignoring it would hand out a
+        # zone address that cannot move between networks, which the caller finds out only when moving it.
+        raise Unsupported("Portable public IPs (isportable=true) are not supported: nicstack has no portable "
+                          "IP ranges; acquire a zone public IP (isportable=false or absent)")
     created: list[str] = []
 
     def then(conn: Connection, ip: PublicIp) -> str:
