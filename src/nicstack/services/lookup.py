@@ -42,6 +42,13 @@ def vm_and_nic(conn: Connection, caller: Caller, nic_uuid: str, param: str = "ni
     return found
 
 
+def nic_owner(conn: Connection, caller: Caller, nic_uuid: str, param: str = "nicid") -> vms.NicOwner:
+    found = vms.nic_owner(conn, nic_uuid)
+    if found is None or not may_access(caller, found.account_id, found.domain_path):
+        raise UnknownEntity(param, nic_uuid)
+    return found
+
+
 def zone(conn: Connection, uuid: str, param: str = "zoneid") -> Zone:
     found = infra.zone_by(conn, uuid=uuid)
     if found is None:

@@ -38,15 +38,15 @@ Then = Callable[[Connection, SecondaryIpView], str]
 def add_ip_to_nic(db: Database, caller: Caller, nic_uuid: str, wanted: str | None, then: Then) -> str:
     """Reserve a secondary address on a NIC; the checks follow spec 02 section 2, in order."""
     with db.write() as conn:
-        vm, nic = lookup.vm_and_nic(conn, caller, nic_uuid)
-        if vm.vm_type is not VmType.USER:
-            raise ParameterError(f"NIC {nic_uuid} belongs to system VM {vm.name}; secondary IPs are for user VMs")
+        nic = lookup.nic_owner(conn, caller, nic_uuid)
+        if nic.vm_type is not VmType.USER:
+            raise ParameterError(f"NIC {nic_uuid} belongs to system VM {nic.vm_name}; secondary IPs are for user VMs")
         net = networks.network_by(conn, id=nic.network_id)
         assert net is not None
         ensure_secondary_ips_supported(net.guest_type, net.name)
         cursors = networks.lock(conn, net.id)
         limit = config.int_value(conn, MAX_SECONDARY_IPS_KEY)
-        held = vms.count_secondary(conn, nic.id)
+        held = vms.count_secondary(conn, nic.nic_id)
         if held >= limit:
             raise ParameterError(
                 f"Maximum number of secondary IPs per NIC ({limit}) reached on NIC {nic_uuid}; remove one first, "
@@ -56,13 +56,16 @@ def add_ip_to_nic(db: Database, caller: Caller, nic_uuid: str, wanted: str | Non
         address: IPAddress | None = parse_address(wanted) if wanted is not None else None
         if address is not None:
             allocation_id = guest_ips.take_specific(
-                conn, net, address, AllocationKind.SECONDARY, nic.id, nic.mac_address
+                conn, net, address, AllocationKind.SECONDARY, nic.nic_id, nic.mac_address
             )
         else:
-            family = guest_ips.default_family(conn, net, nic.id)
-            address, allocation_id = guest_ips.take_any(conn, net, family, cursors, AllocationKind.SECONDARY, nic.id)
+            family = guest_ips.default_family(conn, net, nic.nic_id)
+            address, allocation_id = guest_ips.take_any(
+                conn, net, family, cursors, AllocationKind.SECONDARY, nic.nic_id
+            )
         secondary_id, uuid = vms.insert_secondary(
-            conn, nic_id=nic.id, vm_id=vm.id, network_id=net.id, account_id=vm.account_id, domain_id=vm.domain_id,
+            conn, nic_id=nic.nic_id, vm_id=nic.vm_id, network_id=net.id, account_id=nic.account_id,
+            domain_id=nic.domain_id,
             ip4_address=str(address) if address.version == 4 else None,
             ip6_address=str(address) if address.version == 6 else None,
         )
@@ -70,12 +73,12 @@ def add_ip_to_nic(db: Database, caller: Caller, nic_uuid: str, wanted: str | Non
         # Trust the count read under the lock, not only `nic` read before it: a concurrent remove
         # of the NIC's last IP may have cleared the flag meanwhile (PostgreSQL).
         if held == 0 or not nic.secondary_ip:
-            vms.update_nic(conn, nic.id, secondary_ip=1)
+            vms.update_nic(conn, nic.nic_id, secondary_ip=1)
         events.record(conn, caller, "NIC.SECONDARY.IP.ASSIGN",
-                      f"Assigned secondary IP {address} to NIC {nic_uuid} of VM {vm.name}",
-                      account_id=vm.account_id, domain_id=vm.domain_id)
-        record_usage(conn, caller, net, vm, address, "NET.IPASSIGN")
-        return then(conn, SecondaryIpView(uuid, str(address), nic.uuid, net.uuid, vm.uuid))
+                      f"Assigned secondary IP {address} to NIC {nic_uuid} of VM {nic.vm_name}",
+                      account_id=nic.account_id, domain_id=nic.domain_id)
+        record_usage(conn, caller, net, (nic.vm_name, nic.account_id, nic.domain_id), address, "NET.IPASSIGN")
+        return then(conn, SecondaryIpView(uuid, str(address), nic.nic_uuid, net.uuid, nic.vm_uuid))
 
 
 def _secondary_for(conn: Connection, caller: Caller, uuid: str) -> tuple[Any, Vm, Nic]:
@@ -135,7 +138,7 @@ def remove_ip_from_nic(db: Database, caller: Caller, uuid: str, then: Then) -> s
         events.record(conn, caller, "NIC.SECONDARY.IP.UNASSIGN",
                       f"Released secondary IP {address} from NIC {nic.uuid} of VM {vm.name}",
                       account_id=vm.account_id, domain_id=vm.domain_id)
-        record_usage(conn, caller, net, vm, address, "NET.IPRELEASE")
+        record_usage(conn, caller, net, (vm.name, vm.account_id, vm.domain_id), address, "NET.IPRELEASE")
         return then(conn, SecondaryIpView(uuid, address, nic.uuid, net.uuid, vm.uuid))
 
 

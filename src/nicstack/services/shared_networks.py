@@ -15,7 +15,7 @@ from nicstack.db.repos import accounts, events, infra, networks
 from nicstack.domain.access import Caller, may_use_domain
 from nicstack.domain.errors import ParameterError, PermissionDenied, UnknownEntity
 from nicstack.domain.kinds import GuestType, NetworkState, ZoneType
-from nicstack.domain.model import Account, Network, NetworkOffering, Vm, Zone
+from nicstack.domain.model import Account, Network, NetworkOffering, Zone
 from nicstack.ipam.addresses import network_from_gateway, parse_address, parse_ipv4, parse_network
 from nicstack.services.guest_ranges import RangeSpec, add_range, adopt_pod, basic_network, vlan_of
 
@@ -37,12 +37,18 @@ def ensure_may_manage(caller: Caller, net: Network) -> None:
         raise PermissionDenied(f"Network {net.name} is shared by its domain: only its administrators may change it")
 
 
-def record_usage(conn: Connection, caller: Caller, net: Network, vm: Vm, address: object, event: str) -> None:
-    """Usage events for addresses of shared networks (NET.IPASSIGN / NET.IPRELEASE), as CloudStack bills them."""
+def record_usage(
+    conn: Connection, caller: Caller, net: Network, vm: tuple[str, int, int], address: object, event: str
+) -> None:
+    """Usage events for addresses of shared networks (NET.IPASSIGN / NET.IPRELEASE), as CloudStack bills them.
+
+    `vm`: its name, account id and domain id.
+    """
     if net.guest_type is GuestType.SHARED:
+        name, account_id, domain_id = vm
         verb = "Assigned" if event == "NET.IPASSIGN" else "Released"
-        events.record(conn, caller, event, f"{verb} guest IP {address} of shared network {net.name} (VM {vm.name})",
-                      account_id=vm.account_id, domain_id=vm.domain_id)
+        events.record(conn, caller, event, f"{verb} guest IP {address} of shared network {net.name} (VM {name})",
+                      account_id=account_id, domain_id=domain_id)
 
 
 def _acl_type(spec: NewNetwork, owner: Account | None) -> str:
