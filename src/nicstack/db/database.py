@@ -105,8 +105,10 @@ class Database:
         if self._owner is not None and self._owner == threading.get_ident():
             yield from self._savepoint(self._joined())
         elif self.is_sqlite:
-            with self._writer, self._writer_connection().begin():
-                yield self._writer_connection()
+            with self._writer:
+                conn = self._writer_connection()
+                with conn.begin():
+                    yield conn
         else:
             with self.engine.begin() as conn:
                 yield conn

@@ -10,6 +10,7 @@ from nicstack.db.repos import networks, public_ips, rules
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, RuleConflict, Unsupported
 from nicstack.domain.rules import (
+    ANYWHERE,
     FIREWALL_PROTOCOLS,
     FirewallRule,
     cidr_list_as_given,
@@ -19,8 +20,6 @@ from nicstack.domain.rules import (
 )
 from nicstack.services import lookup_rules
 from nicstack.services.rule_targets import Then, ensure_rules_supported, owner_of_ip, record
-
-ANYWHERE = "0.0.0.0/0"
 
 
 @dataclass(frozen=True, slots=True)

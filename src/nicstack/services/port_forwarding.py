@@ -10,6 +10,7 @@ from nicstack.db.repos import networks, rules, vms
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError
 from nicstack.domain.rules import (
+    ANYWHERE,
     PF_PROTOCOLS,
     PortForwardingRule,
     PortUse,
@@ -81,7 +82,7 @@ def create_port_forwarding_rule(db: Database, caller: Caller, spec: NewPortForwa
             account_id=owner.account_id, domain_id=owner.domain_id,
         )
         if opened:
-            open_ports_for(conn, ip, net, owner, use, join_cidrs(cidrs) or "0.0.0.0/0", related_pf_id=rule_id)
+            open_ports_for(conn, ip, net, owner, use, join_cidrs(cidrs) or ANYWHERE, related_pf_id=rule_id)
         bind_tier(conn, ip, net)
         record(conn, caller, owner, "NET.RULEADD",
                f"Port forwarding {ip.address}:{public[0]}-{public[1]}/{protocol} to {address} of VM {vm.name}")
