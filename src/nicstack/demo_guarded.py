@@ -15,7 +15,8 @@ from nicstack.db import tables as t
 from nicstack.db.database import Database
 from nicstack.db.repos import accounts, infra
 from nicstack.domain.access import Caller
-from nicstack.domain.security_groups import DEFAULT_GROUP, Direction, RuleShape
+from nicstack.domain.security_groups import DEFAULT_GROUP, RuleShape
+from nicstack.domain.vocabulary import Direction, Protocol
 from nicstack.services import infrastructure, networks, security_groups, vms
 from nicstack.services.infrastructure import NewHost, NewPod, NewZone
 from nicstack.services.networks import NewNetwork
@@ -58,9 +59,9 @@ def _sg_zone(db: Database, admin: Caller, demo: Caller, offering_uuid: str) -> N
         start_ipv6="fd00:3::100", end_ipv6="fd00:3::1ff"))
     # Members of demo's default group reach each other; ssh from anywhere.
     default = GroupRef(name=DEFAULT_GROUP, account=demo.account_name, domain_uuid=demo.domain_uuid)
-    security_groups.authorize(db, admin, NewRules(default, Direction.INGRESS, RuleShape("all"),
+    security_groups.authorize(db, admin, NewRules(default, Direction.INGRESS, RuleShape(Protocol.ALL),
                                                   peers=((demo.account_name, DEFAULT_GROUP),)))
-    security_groups.authorize(db, admin, NewRules(default, Direction.INGRESS, RuleShape("tcp", 22, 22),
+    security_groups.authorize(db, admin, NewRules(default, Direction.INGRESS, RuleShape(Protocol.TCP, 22, 22),
                                                   cidrs=("0.0.0.0/0",)))
     for host, name in zip(hosts[:2], ("sg-kvm-1", "sg-xen-1"), strict=True):
         _deploy(db, admin, demo, zone.uuid, host.uuid, name, net.uuid)

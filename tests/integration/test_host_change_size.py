@@ -23,7 +23,8 @@ from nicstack.db.rows import new_uuid, now
 from nicstack.db.seed import seed_defaults
 from nicstack.domain.access import Caller
 from nicstack.domain.kinds import Role
-from nicstack.domain.security_groups import Direction, RuleShape
+from nicstack.domain.security_groups import RuleShape
+from nicstack.domain.vocabulary import Direction, Protocol
 from nicstack.ipam.addresses import int_to_key
 from nicstack.render.sg_ipset import group_set_v4, nic_set_v4
 from nicstack.services import dataplane, host_publish, identity, infrastructure, networks, secondary_ips
@@ -107,7 +108,7 @@ def build(db: Database, size: int) -> Crowd:
     watchers = sg.create_security_group(db, tenant, "watchers", None, None, None)
     # Members let each other in (so the crowd's host holds the members' set); watchers let members in.
     for group in (members, watchers):
-        sg.authorize(db, tenant, NewRules(GroupRef(group.uuid), Direction.INGRESS, RuleShape("all"),
+        sg.authorize(db, tenant, NewRules(GroupRef(group.uuid), Direction.INGRESS, RuleShape(Protocol.ALL),
                                           peers=(("t", "members"),)))
     with db.write() as conn:
         _bulk_members(conn, size, crowd_host.id, pod.id, zone.id, net.id, tenant.account_id, tenant.domain_id,

@@ -11,6 +11,7 @@ from nicstack.domain.errors import ParameterError
 from nicstack.domain.ip_ranges import GuestRange, check_span, families, overlapping, pool_from
 from nicstack.domain.kinds import Hypervisor
 from nicstack.domain.security_groups import RuleShape, cidrs_of, rule_shape
+from nicstack.domain.vocabulary import Protocol
 from nicstack.services.host_snapshots import digest, from_json, to_json
 from tests.unit.test_host_render import SCENARIOS
 
@@ -52,9 +53,9 @@ def test_overlapping_ranges_are_found_per_family() -> None:
 
 
 def test_a_rule_shape_follows_cloudstacks_protocol_rules() -> None:
-    assert rule_shape(None, None, None, None, None) == RuleShape("all")
-    assert rule_shape("TCP", 80, None, None, None) == RuleShape("tcp", 80, 80)
-    assert rule_shape("icmp", None, None, None, None) == RuleShape("icmp", icmp_type=-1, icmp_code=-1)
+    assert rule_shape(None, None, None, None, None) == RuleShape(Protocol.ALL)
+    assert rule_shape("TCP", 80, None, None, None) == RuleShape(Protocol.TCP, 80, 80)
+    assert rule_shape("icmp", None, None, None, None) == RuleShape(Protocol.ICMP, icmp_type=-1, icmp_code=-1)
     for args, reason in ((("tcp", None, None, None, None), "startport"), (("udp", 90, 80, None, None), "range"),
                          (("icmp", 22, None, None, None), "startport"), (("gre", None, None, None, None), "protocol"),
                          (("icmp", None, None, -1, 3), "any type"), (("all", None, None, 8, None), "icmptype")):

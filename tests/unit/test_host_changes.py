@@ -11,18 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nicstack.domain.kinds import Hypervisor
+from nicstack.domain.vocabulary import Direction, PortRange, Protocol
 from nicstack.render.host_changes import Change, ChangeSet, Tool, changes
-from nicstack.render.host_state import (
-    Direction,
-    GroupMembers,
-    HostState,
-    NicOnHost,
-    PortRange,
-    Protocol,
-    Rule,
-    SecurityGroup,
-    VmOnHost,
-)
+from nicstack.render.host_state import GroupMembers, HostState, NicOnHost, Rule, SecurityGroup, VmOnHost
 from nicstack.render.security_groups import render_host
 from nicstack.render.sg_ebtables import arp_chain
 from nicstack.render.sg_ipset import group_set_v4, nic_set_v4, nic_set_v6

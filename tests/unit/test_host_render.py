@@ -13,14 +13,11 @@ import pytest
 
 from nicstack.domain.errors import Unsupported
 from nicstack.domain.kinds import Hypervisor
+from nicstack.domain.vocabulary import Direction, IcmpMatch, PortRange, Protocol
 from nicstack.render.host_state import (
-    Direction,
     GroupMembers,
     HostState,
-    IcmpMatch,
     NicOnHost,
-    PortRange,
-    Protocol,
     Rule,
     SecurityGroup,
     VmOnHost,
@@ -291,7 +288,7 @@ def test_a_rule_names_cidrs_or_a_group_exactly() -> None:
         Rule(Direction.INGRESS, Protocol.TCP, PortRange(22, 22))
     with pytest.raises(ValueError, match="ports apply to tcp and udp"):
         Rule(Direction.INGRESS, Protocol.ICMP, PortRange(22, 22), cidrs=ANYWHERE)
-    with pytest.raises(ValueError, match="bad port range"):
+    with pytest.raises(ValueError, match="Invalid port range 443-80"):
         PortRange(443, 80)
 
 

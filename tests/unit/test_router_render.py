@@ -20,19 +20,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nicstack.domain.vocabulary import Algorithm, PortRange, Protocol
 from nicstack.render.haproxy import server_name
 from nicstack.render.iptables_router import CHAIN_MAX, chain_name, render_router_iptables
 from nicstack.render.router import RouterDocuments, generation_key, render_router
 from nicstack.render.router_state import (
     AddressRole,
-    Algorithm,
     FirewallRule,
     GuestTarget,
     GuestTier,
     LoadBalancer,
     PortForward,
-    PortRange,
-    Protocol,
     PublicIp,
     RouterKind,
     RouterState,

@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nicstack.domain.errors import ParameterError
-from nicstack.domain.rules import PortUse, algorithm_of, cidr_list, port_range, protocol_of, split_cidrs
+from nicstack.domain.rules import PortUse, cidr_list, split_cidrs
+from nicstack.domain.vocabulary import PF_PROTOCOLS, PortRange, Protocol, algorithm_of, protocol_of
 
 pytestmark = pytest.mark.unit
 
@@ -15,27 +16,29 @@ ports = st.integers(min_value=1, max_value=65535)
 
 
 def test_a_port_range_defaults_its_end_to_its_start_and_refuses_reversed_or_out_of_range_ports() -> None:
-    assert port_range(22, None, "public port") == (22, 22)
-    assert port_range(8000, 8010, "public port") == (8000, 8010)
+    assert PortRange.of(22, None, "public port") == PortRange(22, 22)
+    assert PortRange.of(8000, 8010, "public port").size == 11
     for start, end in ((10, 9), (0, 5), (1, 65536)):
-        with pytest.raises(ParameterError):
-            port_range(start, end, "public port")
+        with pytest.raises(ParameterError, match="public port"):
+            PortRange.of(start, end, "public port")
+        with pytest.raises(ValueError, match="port"):
+            PortRange(start, end)
 
 
 @given(ports, ports, ports, ports)
 def test_port_uses_clash_exactly_when_transport_matches_and_ranges_overlap(a: int, b: int, c: int, d: int) -> None:
-    first = PortUse("x", "tcp", min(a, b), max(a, b))
-    second = PortUse("y", "tcp", min(c, d), max(c, d))
+    first = PortUse("x", Protocol.TCP, min(a, b), max(a, b))
+    second = PortUse("y", Protocol.TCP, min(c, d), max(c, d))
     overlap = bool(set(range(first.start, first.end + 1)) & set(range(second.start, second.end + 1)))
     assert first.clashes(second) == overlap == second.clashes(first)
-    assert not first.clashes(PortUse("z", "udp", second.start, second.end))
+    assert not first.clashes(PortUse("z", Protocol.UDP, second.start, second.end))
 
 
 def test_protocols_and_algorithms_are_normalised_or_refused_naming_the_value() -> None:
-    assert protocol_of(" TCP ", ("tcp", "udp")) == "tcp"
+    assert protocol_of(" TCP ", PF_PROTOCOLS) is Protocol.TCP
     assert algorithm_of("LeastConn") == "leastconn"
     with pytest.raises(ParameterError, match="'gre'"):
-        protocol_of("gre", ("tcp", "udp"))
+        protocol_of("gre", PF_PROTOCOLS)
     with pytest.raises(ParameterError, match="'random'"):
         algorithm_of("random")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from nicstack.api.replies import JsonObject
 from nicstack.domain.model import Network
-from nicstack.domain.security_groups import Direction, SecurityGroup, SgRule
+from nicstack.domain.security_groups import SecurityGroup, SgRule
+from nicstack.domain.vocabulary import Direction
 from nicstack.render.host_changes import Tool
 from nicstack.services.free_ips import FamilyFree, RangeAddress, address_id
 from nicstack.services.host_publish import HostConfig

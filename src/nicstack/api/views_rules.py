@@ -21,6 +21,7 @@ from nicstack.domain.rules import (
     VpcOffering,
     join_cidrs,
 )
+from nicstack.domain.vocabulary import Protocol
 from nicstack.services.routers import RouterConfig
 
 
@@ -87,7 +88,7 @@ def firewall_view(r: FirewallRule) -> JsonObject:
         "ipaddressid": r.base.ip_uuid, "ipaddress": r.base.ip_address, "networkid": r.base.network_uuid,
         "state": r.base.state, "cidrlist": join_cidrs(r.cidr_list) or "", "fordisplay": True, "tags": [],
     }
-    if r.protocol == "icmp":
+    if r.protocol is Protocol.ICMP:
         # "Any" is stored as no value; CloudStack answers -1 for it, and clients read both keys of every ICMP
         # rule: Ansible's cs_firewall compares them (a missing one is a KeyError), Terraform's firewall resource
         # reads 0 for a missing one and so plans a change for `icmp_type = -1` forever.

@@ -28,7 +28,9 @@ class AuthenticationFailed(CloudError):
         super().__init__("unable to verify user credentials and/or request signature")
 
 
-class ParameterError(CloudError):
+class ParameterError(CloudError, ValueError):
+    """A value the caller sent cannot be used (also a ValueError, for value types that validate themselves)."""
+
     code = 431
     cs_code = 4350
 

@@ -9,25 +9,14 @@ from enum import StrEnum
 from ipaddress import IPv4Network, ip_network
 
 from nicstack.domain.errors import ParameterError
+from nicstack.domain.vocabulary import Algorithm, Protocol
 
-MAX_PORT = 65535
 ANYWHERE = "0.0.0.0/0"
 
 
 class PublicIpState(StrEnum):
     FREE = "Free"
     ALLOCATED = "Allocated"
-
-
-class LbAlgorithm(StrEnum):
-    ROUNDROBIN = "roundrobin"
-    LEASTCONN = "leastconn"
-    SOURCE = "source"
-
-
-PF_PROTOCOLS = ("tcp", "udp")
-FIREWALL_PROTOCOLS = ("tcp", "udp", "icmp", "all")
-LB_PROTOCOLS = ("tcp", "udp", "tcp-proxy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +124,7 @@ class RuleBase:
 @dataclass(frozen=True, slots=True)
 class PortForwardingRule:
     base: RuleBase
-    protocol: str
+    protocol: Protocol
     public_start: int
     public_end: int
     private_start: int
@@ -151,7 +140,7 @@ class PortForwardingRule:
 @dataclass(frozen=True, slots=True)
 class FirewallRule:
     base: RuleBase
-    protocol: str
+    protocol: Protocol
     start_port: int | None
     end_port: int | None
     icmp_type: int | None
@@ -164,8 +153,8 @@ class FirewallRule:
 class LoadBalancerRule:
     base: RuleBase
     name: str
-    algorithm: str
-    protocol: str
+    algorithm: Algorithm
+    protocol: Protocol
     public_port: int
     private_port: int
     zone_uuid: str
@@ -188,7 +177,7 @@ class PortUse:
     """Public ports a rule takes on its public IP, for conflict checks."""
 
     what: str
-    transport: str
+    transport: Protocol
     start: int
     end: int
 
@@ -202,30 +191,8 @@ def pf_use(rule: PortForwardingRule) -> PortUse:
 
 def lb_use(rule: LoadBalancerRule) -> PortUse:
     # haproxy serves tcp (and tcp-proxy) over TCP; only a udp rule takes a UDP port.
-    transport = "udp" if rule.protocol == "udp" else "tcp"
+    transport = Protocol.UDP if rule.protocol is Protocol.UDP else Protocol.TCP
     return PortUse(f"load balancer rule {rule.base.uuid}", transport, rule.public_port, rule.public_port)
-
-
-def port_range(start: int, end: int | None, what: str) -> tuple[int, int]:
-    """An inclusive range from a start port and an optional end port (default: the start)."""
-    last = start if end is None else end
-    for port in (start, last):
-        if not 1 <= port <= MAX_PORT:
-            raise ParameterError(f"Invalid {what} {port}: a port is 1-{MAX_PORT}")
-    if last < start:
-        raise ParameterError(f"Invalid {what} range {start}-{last}: the end port is below the start port")
-    return start, last
-
-
-def protocol_of(value: str, allowed: tuple[str, ...], param: str = "protocol") -> str:
-    lowered = value.strip().lower()
-    if lowered not in allowed:
-        raise ParameterError(f"Invalid value {value!r} for {param}: use one of {', '.join(allowed)}")
-    return lowered
-
-
-def algorithm_of(value: str) -> str:
-    return protocol_of(value, tuple(LbAlgorithm), "algorithm")
 
 
 def cidr_list(items: Iterable[str], param: str = "cidrlist") -> tuple[str, ...]:

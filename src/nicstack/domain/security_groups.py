@@ -5,26 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from nicstack.domain.errors import ParameterError
-from nicstack.domain.rules import Owner, port_range
+from nicstack.domain.rules import Owner
+from nicstack.domain.vocabulary import SECURITY_GROUP_PROTOCOLS, Direction, IcmpMatch, PortRange, Protocol, protocol_of
 
 DEFAULT_GROUP = "default"
-PROTOCOLS = ("tcp", "udp", "icmp", "all")
-
-
-class Direction(StrEnum):
-    INGRESS = "ingress"
-    EGRESS = "egress"
 
 
 @dataclass(frozen=True, slots=True)
 class RuleShape:
     """What a rule allows, before it names its peers (CIDRs or groups)."""
 
-    protocol: str
+    protocol: Protocol
     start_port: int | None = None
     end_port: int | None = None
     icmp_type: int | None = None
@@ -63,28 +57,22 @@ def rule_shape(
     protocol: str | None, start_port: int | None, end_port: int | None, icmp_type: int | None, icmp_code: int | None
 ) -> RuleShape:
     """Validate a rule's protocol and ports or ICMP type/code (CloudStack: protocol defaults to all)."""
-    name = (protocol or "all").strip().lower()
-    if name not in PROTOCOLS:
-        raise ParameterError(f"Invalid value {protocol!r} for protocol: use one of {', '.join(PROTOCOLS)}")
-    if name in ("tcp", "udp"):
+    name = protocol_of(protocol or "all", SECURITY_GROUP_PROTOCOLS)
+    if name.has_ports:
         if icmp_type is not None or icmp_code is not None:
             raise ParameterError(f"icmptype and icmpcode apply to icmp rules, not {name}")
         if start_port is None:
             raise ParameterError(f"A {name} rule needs startport (and endport for a range)")
-        low, high = port_range(start_port, end_port, "port")
-        return RuleShape(name, low, high)
+        ports = PortRange.of(start_port, end_port)
+        return RuleShape(name, ports.start, ports.end)
     if start_port is not None or end_port is not None:
         raise ParameterError(f"startport and endport apply to tcp and udp rules, not {name}")
-    if name == "all":
+    if name is Protocol.ALL:
         if icmp_type is not None or icmp_code is not None:
             raise ParameterError("icmptype and icmpcode apply to icmp rules, not all")
         return RuleShape(name)
-    kind = -1 if icmp_type is None else icmp_type
-    code = -1 if icmp_code is None else icmp_code
-    if not (-1 <= kind <= 255 and -1 <= code <= 255) or (kind == -1 and code != -1):
-        raise ParameterError(f"Invalid ICMP type/code {kind}/{code}: each is -1 (any) or 0-255, and any type "
-                             "means any code")
-    return RuleShape(name, icmp_type=kind, icmp_code=code)
+    icmp = IcmpMatch(-1 if icmp_type is None else icmp_type, -1 if icmp_code is None else icmp_code)
+    return RuleShape(name, icmp_type=icmp.type, icmp_code=icmp.code)
 
 
 def cidrs_of(items: Iterable[str]) -> list[str]:

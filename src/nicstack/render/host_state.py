@@ -10,49 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+
+from nicstack.domain.vocabulary import Direction, IcmpMatch, PortRange, Protocol
 
 # Device names are written into restore documents unquoted: allow only what the kernel's
 # interface names and the tools' tokenisers accept, and IFNAMSIZ-1 characters at most.
 _DEVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,14}")
 _MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
-
-
-class Direction(StrEnum):
-    INGRESS = "ingress"
-    EGRESS = "egress"
-
-
-class Protocol(StrEnum):
-    TCP = "tcp"
-    UDP = "udp"
-    ICMP = "icmp"
-    ALL = "all"
-
-
-@dataclass(frozen=True, slots=True)
-class PortRange:
-    """An inclusive TCP/UDP port range; raises ValueError outside 1..65535 or when reversed."""
-
-    start: int
-    end: int
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.start <= self.end <= 65535:
-            raise ValueError(f"bad port range {self.start}-{self.end}: need 1 <= start <= end <= 65535")
-
-
-@dataclass(frozen=True, slots=True)
-class IcmpMatch:
-    """ICMP type and code as CloudStack carries them: -1 means any (any type implies any code)."""
-
-    type: int = -1
-    code: int = -1
-
-    def __post_init__(self) -> None:
-        if not (-1 <= self.type <= 255 and -1 <= self.code <= 255) or (self.type == -1 and self.code != -1):
-            raise ValueError(f"bad icmp type/code {self.type}/{self.code}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,8 @@ from hashlib import sha256
 from ipaddress import IPv4Address, IPv4Network
 from uuid import UUID
 
-from nicstack.render.router_state import FirewallRule, PortRange, Protocol, RouterKind, RouterState
+from nicstack.domain.vocabulary import PortRange, Protocol
+from nicstack.render.router_state import FirewallRule, RouterKind, RouterState
 
 CHAIN_MAX = 28
 FIREWALL_PREFIX = "FW_"

@@ -19,30 +19,18 @@ from ipaddress import IPv4Address, IPv4Network
 from itertools import pairwise
 from uuid import UUID
 
+from nicstack.domain.vocabulary import MAX_PORT, Algorithm, PortRange, Protocol
+
 PUBLIC_INTERFACE = "eth2"
 ISOLATED_GUEST_INTERFACE = "eth0"
 
 # IFNAMSIZ - 1, and only characters that are safe to splice into an iptables-restore line.
 _INTERFACE = re.compile(r"[A-Za-z0-9_.-]{1,15}")
-_MAX_PORT = 65535
 
 
 class RouterKind(StrEnum):
     ISOLATED = "isolated"
     VPC = "vpc"
-
-
-class Protocol(StrEnum):
-    TCP = "tcp"
-    UDP = "udp"
-    ICMP = "icmp"
-    ALL = "all"
-
-
-class Algorithm(StrEnum):
-    ROUNDROBIN = "roundrobin"
-    LEASTCONN = "leastconn"
-    SOURCE = "source"
 
 
 class AddressRole(StrEnum):
@@ -51,38 +39,13 @@ class AddressRole(StrEnum):
 
 
 def _check_port(port: int, what: str) -> None:
-    if not 1 <= port <= _MAX_PORT:
-        raise ValueError(f"{what} {port} is not a port (1-{_MAX_PORT})")
+    if not 1 <= port <= MAX_PORT:
+        raise ValueError(f"{what} {port} is not a port (1-{MAX_PORT})")
 
 
 def _check_interface(name: str) -> None:
     if not _INTERFACE.fullmatch(name):
         raise ValueError(f"interface name {name!r} is not 1-15 characters of [A-Za-z0-9_.-]")
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class PortRange:
-    """An inclusive port range; a single port has start == end."""
-
-    start: int
-    end: int
-
-    def __post_init__(self) -> None:
-        _check_port(self.start, "port")
-        _check_port(self.end, "port")
-        if self.start > self.end:
-            raise ValueError(f"port range {self.start}-{self.end} is reversed")
-
-    @classmethod
-    def single(cls, port: int) -> PortRange:
-        return cls(port, port)
-
-    @property
-    def size(self) -> int:
-        return self.end - self.start + 1
-
-    def overlaps(self, other: PortRange) -> bool:
-        return self.start <= other.end and other.start <= self.end
 
 
 @dataclass(frozen=True, slots=True)

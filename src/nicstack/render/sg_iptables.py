@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Literal
 
-from nicstack.render.host_state import Direction, HostState, NicOnHost, Protocol, Rule, VmOnHost
+from nicstack.domain.vocabulary import Direction, Protocol
+from nicstack.render.host_state import HostState, NicOnHost, Rule, VmOnHost
 from nicstack.render.sg_ipset import group_set_v4, group_set_v6, nic_set_v4, nic_set_v6, short_id
 
 DISPATCH = "ns-sg"

@@ -11,13 +11,11 @@ from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, RuleConflict, Unsupported
 from nicstack.domain.rules import (
     ANYWHERE,
-    FIREWALL_PROTOCOLS,
     FirewallRule,
     cidr_list_as_given,
     join_cidrs,
-    port_range,
-    protocol_of,
 )
+from nicstack.domain.vocabulary import FIREWALL_PROTOCOLS, PortRange, Protocol, protocol_of
 from nicstack.services import lookup_rules
 from nicstack.services.rule_targets import Then, ensure_rules_supported, owner_of_ip, record
 
@@ -37,18 +35,22 @@ class NewFirewallRule:
 class Opening:
     """What a firewall rule lets in, normalised for storage and conflict checks."""
 
-    protocol: str
-    ports: tuple[int, int] | None
+    protocol: Protocol
+    ports: PortRange | None
     icmp: tuple[int | None, int | None]
     cidrs: tuple[str, ...]
+
+
+def _ports_text(ports: PortRange | None) -> str:
+    return "all ports" if ports is None else f"ports {ports.start}-{ports.end}"
 
 
 def _opening(spec: NewFirewallRule) -> Opening:
     protocol = protocol_of(spec.protocol, FIREWALL_PROTOCOLS)
     ports = None
-    if protocol in ("tcp", "udp"):
+    if protocol.has_ports:
         if spec.start_port is not None:
-            ports = port_range(spec.start_port, spec.end_port, "port")
+            ports = PortRange.of(spec.start_port, spec.end_port)
         elif spec.end_port is not None:
             raise ParameterError("Give startport with endport")
     elif spec.start_port is not None or spec.end_port is not None:
@@ -56,7 +58,7 @@ def _opening(spec: NewFirewallRule) -> Opening:
     # -1 is CloudStack's "any ICMP type/code".
     icmp_type = None if spec.icmp_type in (None, -1) else spec.icmp_type
     icmp_code = None if spec.icmp_code in (None, -1) or icmp_type is None else spec.icmp_code
-    if protocol != "icmp" and (icmp_type, icmp_code) != (None, None):
+    if protocol is not Protocol.ICMP and (icmp_type, icmp_code) != (None, None):
         raise ParameterError(f"icmptype and icmpcode are for icmp firewall rules, not {protocol}")
     for value in (icmp_type, icmp_code):
         if value is not None and not 0 <= value <= 255:
@@ -65,9 +67,8 @@ def _opening(spec: NewFirewallRule) -> Opening:
 
 
 def _same(rule: FirewallRule, new: Opening) -> bool:
-    ports = (rule.start_port, rule.end_port or rule.start_port) if rule.start_port is not None else None
-    overlap = ports == new.ports or (ports is not None and new.ports is not None
-                                     and ports[0] <= new.ports[1] and new.ports[0] <= ports[1])
+    ports = PortRange(rule.start_port, rule.end_port or rule.start_port) if rule.start_port is not None else None
+    overlap = ports == new.ports or (ports is not None and new.ports is not None and ports.overlaps(new.ports))
     return (rule.protocol == new.protocol and overlap and (rule.icmp_type, rule.icmp_code) == new.icmp
             and set(rule.cidr_list) == set(new.cidrs))
 
@@ -86,11 +87,11 @@ def create_firewall_rule(db: Database, caller: Caller, spec: NewFirewallRule, th
         ip = public_ips.lock(conn, ip.id)
         for rule in rules.firewall_rules(conn, t.firewall_rules.c.ip_address_id == ip.id):
             if _same(rule, new):
-                raise RuleConflict(f"The new firewall rule on {ip.address} ({new.protocol} {new.ports or 'all'} "
+                raise RuleConflict(f"The new firewall rule on {ip.address} ({new.protocol} {_ports_text(new.ports)} "
                                    f"from {','.join(new.cidrs)}) conflicts with firewall rule {rule.base.uuid}, "
                                    "which opens the same ports to the same CIDRs")
         owner = owner_of_ip(ip)
-        start, end = new.ports if new.ports else (None, None)
+        start, end = (new.ports.start, new.ports.end) if new.ports else (None, None)
         rule_id = rules.insert(
             conn, t.firewall_rules, ip_address_id=ip.id, network_id=net.id, protocol=new.protocol, start_port=start,
             end_port=end, icmp_type=new.icmp[0], icmp_code=new.icmp[1], cidr_list=join_cidrs(new.cidrs),

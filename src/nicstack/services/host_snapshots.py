@@ -7,19 +7,9 @@ import json
 from ipaddress import IPv4Address, IPv6Address, ip_network
 from typing import Any
 
+from nicstack.domain.vocabulary import Direction, IcmpMatch, PortRange, Protocol
 from nicstack.render.host_changes import Change, ChangeSet, Tool
-from nicstack.render.host_state import (
-    Direction,
-    GroupMembers,
-    HostState,
-    IcmpMatch,
-    NicOnHost,
-    PortRange,
-    Protocol,
-    Rule,
-    SecurityGroup,
-    VmOnHost,
-)
+from nicstack.render.host_state import GroupMembers, HostState, NicOnHost, Rule, SecurityGroup, VmOnHost
 
 JsonObject = dict[str, Any]
 

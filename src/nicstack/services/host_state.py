@@ -19,14 +19,11 @@ from nicstack.db.repos import security_groups as sg_repo
 from nicstack.domain.kinds import Hypervisor, VmState, VmType
 from nicstack.domain.model import Host, Nic
 from nicstack.domain.security_groups import SgRule
+from nicstack.domain.vocabulary import IcmpMatch, PortRange, Protocol
 from nicstack.render.host_state import (
-    Direction,
     GroupMembers,
     HostState,
-    IcmpMatch,
     NicOnHost,
-    PortRange,
-    Protocol,
     Rule,
     SecurityGroup,
     VmOnHost,
@@ -67,9 +64,9 @@ def _rule(rule: SgRule) -> Rule:
     shape = rule.shape
     ports = PortRange(shape.start_port, shape.end_port or shape.start_port) if shape.start_port is not None else None
     icmp = IcmpMatch(shape.icmp_type, shape.icmp_code if shape.icmp_code is not None else -1) if (
-        shape.protocol == "icmp" and shape.icmp_type is not None) else None
+        shape.protocol is Protocol.ICMP and shape.icmp_type is not None) else None
     cidrs = (ip_network(rule.cidr),) if rule.cidr else ()
-    return Rule(Direction(str(rule.direction)), Protocol(shape.protocol), ports, icmp, cidrs, rule.peer_group_uuid)
+    return Rule(rule.direction, shape.protocol, ports, icmp, cidrs, rule.peer_group_uuid)
 
 
 def group_members(conn: Connection, group_ids: list[int], guarded: set[int]) -> dict[int, list[str]]:

@@ -14,15 +14,12 @@ from nicstack.domain.errors import ParameterError, RuleConflict
 from nicstack.domain.model import Vm
 from nicstack.domain.rules import (
     ANYWHERE,
-    LB_PROTOCOLS,
     LoadBalancerRule,
     PortUse,
-    algorithm_of,
     cidr_list_as_given,
     join_cidrs,
-    port_range,
-    protocol_of,
 )
+from nicstack.domain.vocabulary import LB_PROTOCOLS, PortRange, Protocol, algorithm_of, protocol_of
 from nicstack.services import lookup, lookup_rules
 from nicstack.services.rule_targets import (
     Then,
@@ -118,15 +115,16 @@ def create_load_balancer_rule(db: Database, caller: Caller, spec: NewLoadBalance
                               then: Then[LoadBalancerRule]) -> str:
     algorithm = algorithm_of(spec.algorithm)
     protocol = protocol_of(spec.protocol or "tcp", LB_PROTOCOLS)
-    public, _ = port_range(spec.public_port, None, "public port")
-    private, _ = port_range(spec.private_port, None, "private port")
+    public = PortRange.of(spec.public_port, None, "public port").start
+    private = PortRange.of(spec.private_port, None, "private port").start
     if not spec.name.strip():
         raise ParameterError("Invalid value '' for name: a load balancer rule needs a name")
     cidrs = source_cidrs(spec.cidrs)
     with db.write() as conn:
         ip = lookup_rules.public_ip(conn, caller, spec.ip_uuid, "publicipid")
         net, ip, opened = claim_for_port_rule(conn, caller, ip, None, spec.network_uuid, spec.open_firewall)
-        use = PortUse("the new load balancer rule", "udp" if protocol == "udp" else "tcp", public, public)
+        transport = Protocol.UDP if protocol is Protocol.UDP else Protocol.TCP
+        use = PortUse("the new load balancer rule", transport, public, public)
         check_ports_free(conn, ip, use)
         owner = owner_of_ip(ip)
         rule_id = rules.insert(

@@ -11,14 +11,12 @@ from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError
 from nicstack.domain.rules import (
     ANYWHERE,
-    PF_PROTOCOLS,
     PortForwardingRule,
     PortUse,
     cidr_list,
     join_cidrs,
-    port_range,
-    protocol_of,
 )
+from nicstack.domain.vocabulary import PF_PROTOCOLS, PortRange, protocol_of
 from nicstack.services import lookup, lookup_rules
 from nicstack.services.rule_targets import (
     Then,
@@ -50,19 +48,19 @@ class NewPortForward:
     cidrs: list[str] = field(default_factory=list)
 
 
-def _same_size(public: tuple[int, int], private: tuple[int, int]) -> None:
-    if public[1] - public[0] != private[1] - private[0]:
+def _same_size(public: PortRange, private: PortRange) -> None:
+    if public.size != private.size:
         raise ParameterError(
-            f"Public ports {public[0]}-{public[1]} and private ports {private[0]}-{private[1]} must be ranges of "
-            "the same length"
+            f"Public ports {public.start}-{public.end} and private ports {private.start}-{private.end} must be "
+            "ranges of the same length"
         )
 
 
 def create_port_forwarding_rule(db: Database, caller: Caller, spec: NewPortForward,
                                 then: Then[PortForwardingRule]) -> str:
     protocol = protocol_of(spec.protocol, PF_PROTOCOLS)
-    public = port_range(spec.public_start, spec.public_end, "public port")
-    private = port_range(spec.private_start, spec.private_end, "private port")
+    public = PortRange.of(spec.public_start, spec.public_end, "public port")
+    private = PortRange.of(spec.private_start, spec.private_end, "private port")
     _same_size(public, private)
     cidrs = cidr_list(spec.cidrs)
     wanted = guest_ip(spec.guest)
@@ -72,20 +70,20 @@ def create_port_forwarding_rule(db: Database, caller: Caller, spec: NewPortForwa
         usable_vm(vm, ip)
         net, ip, opened = claim_for_port_rule(conn, caller, ip, vm, spec.network_uuid, spec.open_firewall)
         address = guest_address(conn, vm, net, wanted)
-        use = PortUse("the new port forwarding rule", protocol, *public)
+        use = PortUse("the new port forwarding rule", protocol, public.start, public.end)
         check_ports_free(conn, ip, use)
         owner = owner_of_ip(ip)
         rule_id = rules.insert(
             conn, t.port_forwarding_rules, ip_address_id=ip.id, network_id=net.id, protocol=protocol,
-            public_port_start=public[0], public_port_end=public[1], private_port_start=private[0],
-            private_port_end=private[1], instance_id=vm.id, dest_ip_address=address, cidr_list=join_cidrs(cidrs),
+            public_port_start=public.start, public_port_end=public.end, private_port_start=private.start,
+            private_port_end=private.end, instance_id=vm.id, dest_ip_address=address, cidr_list=join_cidrs(cidrs),
             account_id=owner.account_id, domain_id=owner.domain_id,
         )
         if opened:
             open_ports_for(conn, ip, net, owner, use, join_cidrs(cidrs) or ANYWHERE, related_pf_id=rule_id)
         bind_tier(conn, ip, net)
         record(conn, caller, owner, "NET.RULEADD",
-               f"Port forwarding {ip.address}:{public[0]}-{public[1]}/{protocol} to {address} of VM {vm.name}")
+               f"Port forwarding {ip.address}:{public.start}-{public.end}/{protocol} to {address} of VM {vm.name}")
         rule = rules.port_forward_by(conn, id=rule_id)
         assert rule is not None
         return then(conn, rule)
@@ -116,13 +114,13 @@ def update_port_forwarding_rule(db: Database, caller: Caller, change: PortForwar
         address = guest_address(conn, vm, net, wanted) if moved else rule.dest_ip
         start = change.private_start if change.private_start is not None else rule.private_start
         default_end = start + (rule.private_end - rule.private_start)
-        private = port_range(start, change.private_end if change.private_end is not None else default_end,
-                             "private port")
-        _same_size((rule.public_start, rule.public_end), private)
+        private = PortRange.of(start, change.private_end if change.private_end is not None else default_end,
+                               "private port")
+        _same_size(PortRange(rule.public_start, rule.public_end), private)
         rules.update_port_forward(conn, rule.base.id, instance_id=vm.id, dest_ip_address=address,
-                                  private_port_start=private[0], private_port_end=private[1])
+                                  private_port_start=private.start, private_port_end=private.end)
         record(conn, caller, rule.base.owner, "NET.RULEMODIFY",
-               f"Port forwarding rule {rule.base.uuid} now forwards to {address}:{private[0]}-{private[1]} of VM "
+               f"Port forwarding rule {rule.base.uuid} now forwards to {address}:{private.start}-{private.end} of VM "
                f"{vm.name}")
         updated = rules.port_forward_by(conn, id=rule.base.id)
         assert updated is not None

@@ -17,16 +17,14 @@ from nicstack.db.repos import load_balancers, public_ips, rules
 from nicstack.domain.errors import InternalError
 from nicstack.domain.model import Network
 from nicstack.domain.rules import Vpc
+from nicstack.domain.vocabulary import PortRange
 from nicstack.render.router_state import (
     AddressRole,
-    Algorithm,
     FirewallRule,
     GuestTarget,
     GuestTier,
     LoadBalancer,
     PortForward,
-    PortRange,
-    Protocol,
     PublicIp,
     RouterKind,
     RouterState,
@@ -76,7 +74,7 @@ def _rules(
 ) -> tuple[tuple[PortForward, ...], tuple[LoadBalancer, ...], tuple[FirewallRule, ...]]:
     pfs = tuple(
         PortForward(
-            UUID(r.base.uuid), IPv4Address(r.base.ip_address), Protocol(r.protocol),
+            UUID(r.base.uuid), IPv4Address(r.base.ip_address), r.protocol,
             PortRange(r.public_start, r.public_end), PortRange(r.private_start, r.private_end),
             _target(guests, r.dest_ip, f"port forwarding rule {r.base.uuid}"), _cidrs(r.cidr_list),
         )
@@ -87,7 +85,7 @@ def _rules(
     lbs = tuple(
         LoadBalancer(
             UUID(r.base.uuid), r.name, IPv4Address(r.base.ip_address), r.public_port, r.private_port,
-            Algorithm(r.algorithm),
+            r.algorithm,
             tuple(_target(guests, m.address, f"load balancer rule {r.base.uuid}") for m in members.get(r.base.id, [])),
             _cidrs(r.cidr_list),
         )
@@ -95,7 +93,7 @@ def _rules(
     )
     fws = tuple(
         FirewallRule(
-            UUID(r.base.uuid), IPv4Address(r.base.ip_address), Protocol(r.protocol),
+            UUID(r.base.uuid), IPv4Address(r.base.ip_address), r.protocol,
             PortRange(r.start_port, r.end_port or r.start_port) if r.start_port is not None else None,
             r.icmp_type, r.icmp_code if r.icmp_type is not None else None, _cidrs(r.cidr_list),
         )

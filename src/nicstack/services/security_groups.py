@@ -20,14 +20,8 @@ from nicstack.db.repos import security_groups as repo
 from nicstack.domain.access import Caller, may_access, may_use_domain
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity
 from nicstack.domain.model import Account, Network
-from nicstack.domain.security_groups import (
-    DEFAULT_GROUP,
-    Direction,
-    RuleShape,
-    SecurityGroup,
-    cidrs_of,
-    group_name,
-)
+from nicstack.domain.security_groups import DEFAULT_GROUP, RuleShape, SecurityGroup, cidrs_of, group_name
+from nicstack.domain.vocabulary import Direction
 from nicstack.services import lookup
 from nicstack.services.networks import owner_account
 from nicstack.services.shared_networks import uses_security_groups

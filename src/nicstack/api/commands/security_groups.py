@@ -13,7 +13,8 @@ from nicstack.api.views import vm_view
 from nicstack.api.views_guest import security_group_view
 from nicstack.api.views_world import listing
 from nicstack.db import tables as t
-from nicstack.domain.security_groups import Direction, rule_shape
+from nicstack.domain.security_groups import rule_shape
+from nicstack.domain.vocabulary import Direction
 from nicstack.services import dataplane, security_groups, vm_updates
 from nicstack.services.security_groups import GroupRef, NewRules
 

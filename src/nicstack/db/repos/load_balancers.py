@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Select, select
 from nicstack.db import tables as t
 from nicstack.db.repos.rules import base_columns, base_join, base_of, page_query
 from nicstack.domain.rules import LbMember, LoadBalancerRule, split_cidrs
+from nicstack.domain.vocabulary import Algorithm, Protocol
 
 lb = t.load_balancing_rules
 m_ = t.load_balancer_vm_map
@@ -23,8 +24,8 @@ def _query() -> Select[Any]:
 
 def _rule(m: Any) -> LoadBalancerRule:
     return LoadBalancerRule(
-        base_of(m), m["name"], m["algorithm"], m["protocol"], m["public_port"], m["private_port"], m["zone_uuid"],
-        m["zone_name"], m["description"], split_cidrs(m["cidr_list"]),
+        base_of(m), m["name"], Algorithm(m["algorithm"]), Protocol(m["protocol"]), m["public_port"],
+        m["private_port"], m["zone_uuid"], m["zone_name"], m["description"], split_cidrs(m["cidr_list"]),
     )
 
 

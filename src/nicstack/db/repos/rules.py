@@ -10,6 +10,7 @@ from nicstack.db import tables as t
 from nicstack.db.repos.public_ips import owner_of
 from nicstack.db.rows import new_uuid, now
 from nicstack.domain.rules import FirewallRule, PortForwardingRule, RuleBase, split_cidrs
+from nicstack.domain.vocabulary import Protocol
 
 pf = t.port_forwarding_rules
 fw = t.firewall_rules
@@ -72,7 +73,7 @@ def _pf_query() -> Select[Any]:
 
 def _pf(m: Any) -> PortForwardingRule:
     return PortForwardingRule(
-        base_of(m), m["protocol"], m["public_port_start"], m["public_port_end"], m["private_port_start"],
+        base_of(m), Protocol(m["protocol"]), m["public_port_start"], m["public_port_end"], m["private_port_start"],
         m["private_port_end"], m["instance_id"], m["vm_uuid"], m["vm_name"], m["vm_display_name"],
         m["dest_ip_address"], split_cidrs(m["cidr_list"]),
     )
@@ -114,7 +115,7 @@ def _fw_query() -> Select[Any]:
 
 def _fw(m: Any) -> FirewallRule:
     return FirewallRule(
-        base_of(m), m["protocol"], m["start_port"], m["end_port"], m["icmp_type"], m["icmp_code"],
+        base_of(m), Protocol(m["protocol"]), m["start_port"], m["end_port"], m["icmp_type"], m["icmp_code"],
         split_cidrs(m["cidr_list"]), m["related_pf_id"],
     )
 

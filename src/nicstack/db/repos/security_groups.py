@@ -11,7 +11,8 @@ from sqlalchemy.orm import aliased
 from nicstack.db import tables as t
 from nicstack.db.repos.public_ips import owner_of
 from nicstack.db.rows import new_uuid, now
-from nicstack.domain.security_groups import Direction, RuleShape, SecurityGroup, SgRule
+from nicstack.domain.security_groups import RuleShape, SecurityGroup, SgRule
+from nicstack.domain.vocabulary import Direction, Protocol
 
 g = t.security_groups
 rule_t = t.security_group_rules
@@ -44,7 +45,7 @@ def _rules_of(conn: Connection, group_ids: list[int]) -> dict[int, list[SgRule]]
     found: dict[int, list[SgRule]] = defaultdict(list)
     for row in conn.execute(query):
         m = row._mapping
-        shape = RuleShape(m["protocol"], m["start_port"], m["end_port"], m["icmp_type"], m["icmp_code"])
+        shape = RuleShape(Protocol(m["protocol"]), m["start_port"], m["end_port"], m["icmp_type"], m["icmp_code"])
         found[m["security_group_id"]].append(SgRule(
             m["id"], m["uuid"], m["security_group_id"], Direction(m["direction"]), shape, m["cidr"],
             m["allowed_group_id"], m["peer_uuid"], m["peer_name"], m["peer_account"],
