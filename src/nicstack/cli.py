@@ -30,7 +30,8 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from nicstack.server import make_server, prepare  # noqa: PLC0415 - keeps --help fast
+    from nicstack.db.uow import SqlUnitOfWork  # noqa: PLC0415 - keeps --help fast
+    from nicstack.server import make_server, prepare  # noqa: PLC0415
 
     # Before anything is created or printed once: the admin's generated keys must not scroll
     # past on a start that cannot serve them.
@@ -49,7 +50,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.demo:
         from nicstack.demo import build_demo, describe  # noqa: PLC0415
 
-        world = build_demo(prepared.db)
+        world = build_demo(SqlUnitOfWork(prepared.db))
         print(describe(world, endpoint), file=sys.stderr)
     server, runtime = make_server(prepared.db, args.host, args.port, args.log_level)
     runtime.start()
@@ -89,9 +90,11 @@ def _read(what: str, url: str, fetch: Callable[[Database], T]) -> T | None:
 
 
 def _render_router(args: argparse.Namespace) -> int:
+    from nicstack.db.uow import SqlUnitOfWork  # noqa: PLC0415
     from nicstack.services.routers import router_config  # noqa: PLC0415
 
-    config = _read("render router", args.database_url, lambda db: router_config(db, args.network, args.vpc))
+    config = _read("render router", args.database_url, lambda db: router_config(SqlUnitOfWork(db), args.network,
+                                                                                  args.vpc))
     if config is None:
         return 1
     if args.document == "iptables":
@@ -108,9 +111,11 @@ def _render_router(args: argparse.Namespace) -> int:
 
 
 def _render_host(args: argparse.Namespace) -> int:
+    from nicstack.db.uow import SqlUnitOfWork  # noqa: PLC0415
     from nicstack.services.host_publish import get_host_config  # noqa: PLC0415
 
-    config = _read("render host", args.database_url, lambda db: get_host_config(db, args.host, args.since))
+    config = _read("render host", args.database_url, lambda db: get_host_config(SqlUnitOfWork(db), args.host,
+                                                                                   args.since))
     if config is None:
         return 1
     if config.changes is not None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from nicstack import demo_guarded
 from nicstack.db import tables as t
-from nicstack.db.database import Database
-from nicstack.db.repos import accounts, infra, public_ips, vpcs
+from nicstack.db.repos.accounts import caller_of
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.demo_guarded import GuardedWorld
 from nicstack.domain.access import Caller
 from nicstack.domain.kinds import Role
@@ -44,98 +44,98 @@ class DemoWorld:
     guarded: GuardedWorld | None = None
 
 
-def _admin(db: Database) -> Caller:
-    with db.read() as conn:
-        [user] = accounts.users_by(conn, username="admin")
-        return accounts.caller_of(user)
+def _admin(uow: SqlUnitOfWork) -> Caller:
+    with uow.reading():
+        [user] = uow.accounts.users_by(username="admin")
+        return caller_of(user)
 
 
-def build_demo(db: Database) -> DemoWorld:
+def build_demo(uow: SqlUnitOfWork) -> DemoWorld:
     """Create the demo world unless it exists; return how to reach it."""
-    with db.read() as conn:
-        exists = infra.zone_by(conn, name=ZONE) is not None
+    with uow.reading():
+        exists = uow.infra.zone_by(name=ZONE) is not None
     created = not exists
     if created:
-        admin = _admin(db)
-        zone = infrastructure.create_zone(db, admin, NewZone(ZONE, "Advanced", "8.8.8.8", "10.0.0.2"))
-        pod = infrastructure.create_pod(db, admin, NewPod(zone.uuid, "demo-pod", "192.168.100.1", "255.255.255.0",
+        admin = _admin(uow)
+        zone = infrastructure.create_zone(uow, admin, NewZone(ZONE, "Advanced", "8.8.8.8", "10.0.0.2"))
+        pod = infrastructure.create_pod(uow, admin, NewPod(zone.uuid, "demo-pod", "192.168.100.1", "255.255.255.0",
                                                            "192.168.100.10", "192.168.100.200"))
-        infrastructure.add_host(db, admin, NewHost(zone.uuid, pod.uuid, "KVM", "http://192.168.100.11"))
+        infrastructure.add_host(uow, admin, NewHost(zone.uuid, pod.uuid, "KVM", "http://192.168.100.11"))
         # Before the first VM: the network takes its source-NAT address from this range when implemented.
-        _public_range(db, admin)
-        identity.create_account(db, admin, NewAccount(Role.USER, ACCOUNT, "demo-password", "demo@example.com",
+        _public_range(uow, admin)
+        identity.create_account(uow, admin, NewAccount(Role.USER, ACCOUNT, "demo-password", "demo@example.com",
                                                       "Demo", "User", ACCOUNT))
-        with db.read() as conn:
-            [user] = accounts.users_by(conn, username=ACCOUNT)
-        identity.register_user_keys(db, admin, user.uuid)
-        demo = accounts.caller_of(user)
-        with db.read() as conn:
-            offering = infra.network_offering_by(conn, name="DefaultIsolatedNetworkOfferingWithSourceNatService")
-            service = infra.service_offering_by(conn, name="Small Instance")
-            template = infra.template_by(conn, name="tiny-linux")
+        with uow.reading():
+            [user] = uow.accounts.users_by(username=ACCOUNT)
+        identity.register_user_keys(uow, admin, user.uuid)
+        demo = caller_of(user)
+        with uow.reading():
+            offering = uow.infra.network_offering_by(name="DefaultIsolatedNetworkOfferingWithSourceNatService")
+            service = uow.infra.service_offering_by(name="Small Instance")
+            template = uow.infra.template_by(name="tiny-linux")
         assert offering is not None and service is not None and template is not None
-        net = networks.create_network(db, demo, NewNetwork("demo-network", "Demo isolated network", zone.uuid,
+        net = networks.create_network(uow, demo, NewNetwork("demo-network", "Demo isolated network", zone.uuid,
                                                            offering.uuid, gateway="10.1.1.1",
                                                            netmask="255.255.255.0"))
         for name in ("web-1", "web-2"):
-            vms.deploy(db, demo, NewVm(zone.uuid, service["uuid"], template["uuid"], (NicRequest(net.uuid),),
+            vms.deploy(uow, demo, NewVm(zone.uuid, service["uuid"], template["uuid"], (NicRequest(net.uuid),),
                                        name=name))
-    vpc_uuid = _extend(db)
-    guarded = demo_guarded.extend(db, _admin(db), demo_guarded.demo_caller(db, ACCOUNT), ZONE)
-    with db.read() as conn:
-        [user] = accounts.users_by(conn, username=ACCOUNT)
-        vm = conn.execute(
+    vpc_uuid = _extend(uow)
+    guarded = demo_guarded.extend(uow, _admin(uow), demo_guarded.demo_caller(uow, ACCOUNT), ZONE)
+    with uow.reading():
+        [user] = uow.accounts.users_by(username=ACCOUNT)
+        vm = uow.conn.execute(
             select(t.vms.c.id, t.vms.c.uuid).where(t.vms.c.name == "web-1", t.vms.c.account_id == user.account.id)
         ).one()
-        nic = conn.execute(select(t.nics.c.uuid, t.nics.c.network_id).where(t.nics.c.vm_id == vm.id)).one()
-        net_uuid = conn.execute(select(t.networks.c.uuid).where(t.networks.c.id == nic.network_id)).scalar_one()
+        nic = uow.conn.execute(select(t.nics.c.uuid, t.nics.c.network_id).where(t.nics.c.vm_id == vm.id)).one()
+        net_uuid = uow.conn.execute(select(t.networks.c.uuid).where(t.networks.c.id == nic.network_id)).scalar_one()
     assert user.api_key is not None and user.secret_key is not None
     return DemoWorld(user.api_key, user.secret_key, vm.uuid, nic.uuid, net_uuid, vpc_uuid, created, guarded)
 
 
-def _public_range(db: Database, admin: Caller) -> bool:
+def _public_range(uow: SqlUnitOfWork, admin: Caller) -> bool:
     """Give the demo zone its public range unless it has one; True when it was added."""
-    with db.read() as conn:
-        zone = infra.zone_by(conn, name=ZONE)
+    with uow.reading():
+        zone = uow.infra.zone_by(name=ZONE)
         assert zone is not None
-        if public_ips.ranges(conn, t.vlan_ip_ranges.c.zone_id == zone.id):
+        if uow.public_ips.ranges(t.vlan_ip_ranges.c.zone_id == zone.id):
             return False
-    public_ranges.create_vlan_range(db, admin, NewRange(
+    public_ranges.create_vlan_range(uow, admin, NewRange(
         zone.uuid, PUBLIC_RANGE.gateway, PUBLIC_RANGE.netmask, PUBLIC_RANGE.start_ip, PUBLIC_RANGE.end_ip))
     return True
 
 
-def _extend(db: Database) -> str:
+def _extend(uow: SqlUnitOfWork) -> str:
     """The public range and the VPC with its tiers and VMs, added to a demo world made before they existed."""
-    admin = _admin(db)
-    with db.read() as conn:
-        [user] = accounts.users_by(conn, username=ACCOUNT)
-        demo = accounts.caller_of(user)
-        zone = infra.zone_by(conn, name=ZONE)
-        found = vpcs.vpc_by(conn, name=VPC, account_id=demo.account_id)
-        vpc_offering = vpcs.offering_by(conn, name="Default VPC offering")
-        tier_offering = infra.network_offering_by(conn, name="DefaultIsolatedNetworkOfferingForVpcNetworks")
-        service = infra.service_offering_by(conn, name="Small Instance")
-        template = infra.template_by(conn, name="tiny-linux")
-        network = conn.execute(select(t.networks.c.uuid).where(t.networks.c.name == "demo-network")).scalar()
+    admin = _admin(uow)
+    with uow.reading():
+        [user] = uow.accounts.users_by(username=ACCOUNT)
+        demo = caller_of(user)
+        zone = uow.infra.zone_by(name=ZONE)
+        found = uow.vpcs.vpc_by(name=VPC, account_id=demo.account_id)
+        vpc_offering = uow.vpcs.offering_by(name="Default VPC offering")
+        tier_offering = uow.infra.network_offering_by(name="DefaultIsolatedNetworkOfferingForVpcNetworks")
+        service = uow.infra.service_offering_by(name="Small Instance")
+        template = uow.infra.template_by(name="tiny-linux")
+        network = uow.conn.execute(select(t.networks.c.uuid).where(t.networks.c.name == "demo-network")).scalar()
     if found is not None:
         return found.uuid
     assert zone and vpc_offering and tier_offering and service and template and network
-    if _public_range(db, admin):
+    if _public_range(uow, admin):
         # An older demo network was implemented without a public range: take its source NAT now.
-        routers.restart_network(db, demo, network, False, lambda _conn, _net: "")
+        routers.restart_network(uow, demo, network, False, lambda _uow, _net: "")
     created: list[str] = []
 
-    def keep(_conn: Connection, vpc: Vpc) -> str:
+    def keep(_uow: SqlUnitOfWork, vpc: Vpc) -> str:
         created.append(vpc.uuid)
         return ""
 
-    vpc_service.create_vpc(db, demo, NewVpc(VPC, "Demo VPC", "10.2.0.0/16", vpc_offering.uuid, zone.uuid), keep)
+    vpc_service.create_vpc(uow, demo, NewVpc(VPC, "Demo VPC", "10.2.0.0/16", vpc_offering.uuid, zone.uuid), keep)
     for tier_name, gateway, vm_name in TIERS:
-        tier = networks.create_network(db, demo, NewNetwork(tier_name, f"Demo VPC tier {tier_name}", zone.uuid,
+        tier = networks.create_network(uow, demo, NewNetwork(tier_name, f"Demo VPC tier {tier_name}", zone.uuid,
                                                             tier_offering.uuid, gateway=gateway,
                                                             netmask="255.255.255.0", vpc_uuid=created[0]))
-        vms.deploy(db, demo, NewVm(zone.uuid, service["uuid"], template["uuid"], (NicRequest(tier.uuid),),
+        vms.deploy(uow, demo, NewVm(zone.uuid, service["uuid"], template["uuid"], (NicRequest(tier.uuid),),
                                    name=vm_name))
     return created[0]
 

@@ -16,6 +16,7 @@ from nicstack.api.runtime import Runtime
 from nicstack.db.database import Database
 from nicstack.db.migrate import upgrade
 from nicstack.db.seed import AdminKeys, bootstrap_admin, seed_defaults
+from nicstack.db.uow import SqlUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +29,9 @@ def prepare(url: str) -> Prepared:
     """Bring the schema to head, seed defaults, and bootstrap the root admin on first start."""
     upgrade(url)
     db = Database(url)
-    with db.write() as conn:
-        seed_defaults(conn)
-        admin = bootstrap_admin(conn)
+    with SqlUnitOfWork(db) as uow:
+        seed_defaults(uow)
+        admin = bootstrap_admin(uow)
     return Prepared(db, admin)
 
 

@@ -28,9 +28,9 @@ from hypothesis.stateful import (
 from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.exc import IntegrityError
 
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.db import tables as t
 from nicstack.db.database import Database
-from nicstack.db.repos import accounts, config
 from nicstack.db.rows import now
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import CloudError, InsufficientCapacity, ParameterError, ResourceInUse, UnknownEntity
@@ -58,7 +58,7 @@ def just_the_uuid(_conn: Connection, view: SecondaryIpView) -> str:
 class World:
     """A prepared database, the root admin as a service-level caller, and a zone to build in."""
 
-    db: Database
+    uow: SqlUnitOfWork
     caller: Caller
     zone_uuid: str
     d: dict[str, str]
@@ -86,8 +86,8 @@ def world_on(url: str) -> Iterator[World]:
             admin = Client(api_url, prepared.admin.api_key, prepared.admin.secret_key)
             zone = make_zone(admin)
             d = defaults(admin)
-        with prepared.db.read() as conn:
-            user = accounts.user_by_api_key(conn, prepared.admin.api_key)
+        with prepared.db.read() as uow:
+            user = uow.accounts.user_by_api_key(prepared.admin.api_key)
             assert user is not None
             caller = accounts.caller_of(user)
         yield World(prepared.db, caller, zone.id, d)
@@ -106,9 +106,9 @@ def allocation(network_id: int, value: int, kind: AllocationKind, nic_id: int | 
             "created": now()}
 
 
-def used_in(conn: Connection, network_id: int) -> list[tuple[int, str, int | None, int | None]]:
+def used_in(uow: SqlUnitOfWork, network_id: int) -> list[tuple[int, str, int | None, int | None]]:
     a = t.ip_allocations
-    rows = conn.execute(
+    rows = uow.conn.execute(
         select(a.c.addr, a.c.kind, a.c.nic_id, a.c.secondary_id).where(a.c.network_id == network_id).order_by(a.c.id)
     )
     return [(key_to_int(r.addr), r.kind, r.nic_id, r.secondary_id) for r in rows]
@@ -124,19 +124,19 @@ def test_the_unique_key_refuses_a_second_row_for_an_address_already_held_in_the_
     gateway, taken = int(IPv4Address("10.70.0.1")), int(IPv4Address(primary))
     free = int(IPv4Address("10.70.0.77"))
     engine = world.db.engine
-    with engine.connect() as conn:
-        before = used_in(conn, net_id)
+    with engine.connect() as uow:
+        before = used_in(uow, net_id)
     assert sorted(v for v, *_ in before) == [gateway, taken]
     for value, kind in ((gateway, AllocationKind.RESERVED), (taken, AllocationKind.SECONDARY)):
-        with pytest.raises(IntegrityError), engine.begin() as conn:
-            conn.execute(t.ip_allocations.insert().values(**allocation(net_id, value, kind)))
-    with pytest.raises(IntegrityError), engine.begin() as conn:
-        conn.execute(t.ip_allocations.insert().values(**allocation(net_id, free, AllocationKind.SECONDARY, nic_id)))
-        conn.execute(t.ip_allocations.insert().values(**allocation(net_id, free, AllocationKind.RESERVED)))
-    with engine.begin() as conn:
-        assert used_in(conn, net_id) == before
+        with pytest.raises(IntegrityError), engine.begin() as uow:
+            uow.conn.execute(t.ip_allocations.insert().values(**allocation(net_id, value, kind)))
+    with pytest.raises(IntegrityError), engine.begin() as uow:
+        uow.conn.execute(t.ip_allocations.insert().values(**allocation(net_id, free, AllocationKind.SECONDARY, nic_id)))
+        uow.conn.execute(t.ip_allocations.insert().values(**allocation(net_id, free, AllocationKind.RESERVED)))
+    with engine.begin() as uow:
+        assert used_in(uow, net_id) == before
         # The key is per network: the same address in another network is another address.
-        conn.execute(t.ip_allocations.insert().values(**allocation(other_id, taken, AllocationKind.RESERVED)))
+        uow.conn.execute(t.ip_allocations.insert().values(**allocation(other_id, taken, AllocationKind.RESERVED)))
 
 
 # --- races the network lock must close (PostgreSQL runs them truly in parallel) --------------------
@@ -165,10 +165,10 @@ def test_concurrent_removes_of_one_secondary_ip_succeed_exactly_once(world: Worl
         outcomes = race(*[partial(remove_ip_from_nic, world.db, world.caller, uuid, just_the_uuid)] * 6)
         assert outcomes.count(uuid) == 1, outcomes
         assert all(isinstance(o, UnknownEntity) for o in outcomes if o != uuid), outcomes
-    with world.db.read() as conn:
-        assert [kind for _v, kind, _n, _s in used_in(conn, net.id)] == ["router", "nic"]
-        assert snapshot(conn, net.id, [nic_id]).secondaries == ()
-        released = conn.execute(
+    with world.db.read() as uow:
+        assert [kind for _v, kind, _n, _s in used_in(uow, net.id)] == ["router", "nic"]
+        assert snapshot(uow, net.id, [nic_id]).secondaries == ()
+        released = uow.conn.execute(
             select(func.count()).select_from(t.events).where(t.events.c.type == "NIC.SECONDARY.IP.UNASSIGN")
         ).scalar_one()
     assert released == 15
@@ -182,8 +182,8 @@ def test_a_nic_keeps_its_secondary_ip_flag_when_its_last_ip_goes_while_another_c
         _removed, new = race(partial(remove_ip_from_nic, world.db, world.caller, last, just_the_uuid),
                              partial(add_ip_to_nic, world.db, world.caller, nic_uuid, None, just_the_uuid))
         assert isinstance(new, str), new
-        with world.db.read() as conn:
-            flag = conn.execute(select(t.nics.c.secondary_ip).where(t.nics.c.id == nic_id)).scalar_one()
+        with world.db.read() as uow:
+            flag = uow.conn.execute(select(t.nics.c.secondary_ip).where(t.nics.c.id == nic_id)).scalar_one()
         assert flag == 1, "the NIC holds a secondary IP but its flag says none"
         remove_ip_from_nic(world.db, world.caller, new, just_the_uuid)
 
@@ -210,15 +210,15 @@ def statements(engine: Engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
-def prefill(db: Database, network_id: int, cidr: IPv4Network, count: int, seed: int) -> None:
+def prefill(uow: SqlUnitOfWork, network_id: int, cidr: IPv4Network, count: int, seed: int) -> None:
     """Hold `count` random addresses of the network (fixed seed), as reserved allocations."""
-    with db.engine.begin() as conn:
-        held = {v for v, *_ in used_in(conn, network_id)}
+    with db.engine.begin() as uow:
+        held = {v for v, *_ in used_in(uow, network_id)}
         first, last = int(cidr.network_address) + 1, int(cidr.broadcast_address) - 1
         picks = [v for v in random.Random(seed).sample(range(first, last + 1), count + len(held)) if v not in held]
-        conn.execute(t.ip_allocations.insert(), [allocation(network_id, v, AllocationKind.RESERVED)
+        uow.conn.execute(t.ip_allocations.insert(), [allocation(network_id, v, AllocationKind.RESERVED)
                                                  for v in picks[:count]])
-        assert len(used_in(conn, network_id)) == count + len(held)
+        assert len(used_in(uow, network_id)) == count + len(held)
 
 
 def adds_cost(world: World, nic_uuid: str, specific: str) -> list[int]:
@@ -243,8 +243,8 @@ def test_an_add_costs_the_same_statements_in_a_slash_8_with_ten_thousand_used_as
         net_id, (_nic_id, nic_uuid, _primary) = net.id, world.nic(net.uuid)
         if size != "/24":
             prefill(world.db, net_id, cidr, PREFILLED, seed)
-        with world.db.read() as conn:
-            used = {v for v, *_ in used_in(conn, net_id)}
+        with world.db.read() as uow:
+            used = {v for v, *_ in used_in(uow, net_id)}
         # A free address far from the allocator's cursor, three quarters into the network.
         specific = next(v for v in range(int(cidr[cidr.num_addresses * 3 // 4]), int(cidr[-2])) if v not in used)
         costs[size] = adds_cost(world, nic_uuid, str(IPv4Address(specific)))
@@ -271,17 +271,17 @@ class Snapshot:
     cursors: tuple[Any, ...]
 
 
-def snapshot(conn: Connection, network_id: int, nic_ids: list[int]) -> Snapshot:
+def snapshot(uow: SqlUnitOfWork, network_id: int, nic_ids: list[int]) -> Snapshot:
     s, n = t.nic_secondary_ips, t.nics
-    secondaries = conn.execute(
+    secondaries = uow.conn.execute(
         select(s.c.id, s.c.uuid, s.c.nic_id, s.c.ip4_address, s.c.ip6_address)
         .where(s.c.network_id == network_id).order_by(s.c.id)
     ).tuples().all()
-    flags = conn.execute(select(n.c.id, n.c.secondary_ip).where(n.c.id.in_(nic_ids)).order_by(n.c.id)).tuples().all()
-    cursors = conn.execute(
+    flags = uow.conn.execute(select(n.c.id, n.c.secondary_ip).where(n.c.id.in_(nic_ids)).order_by(n.c.id)).tuples().all()
+    cursors = uow.conn.execute(
         select(t.networks.c.ip4_cursor, t.networks.c.ip6_cursor).where(t.networks.c.id == network_id)
     ).one()
-    return Snapshot(tuple(sorted(used_in(conn, network_id))), tuple(secondaries),
+    return Snapshot(tuple(sorted(used_in(uow, network_id))), tuple(secondaries),
                     tuple((i, bool(f)) for i, f in flags), tuple(cursors))
 
 
@@ -328,8 +328,8 @@ class SecondaryIps(RuleBasedStateMachine):
         return ResourceInUse if parsed in self.taken() else None
 
     def state(self) -> Snapshot:
-        with self.world.db.read() as conn:
-            return snapshot(conn, self.network_id, [nic_id for nic_id, _, _ in self.nics])
+        with self.world.db.read() as uow:
+            return snapshot(uow, self.network_id, [nic_id for nic_id, _, _ in self.nics])
 
     def attempt_add(self, nic: int, wanted: str | None) -> None:
         expected = self.expected_refusal(nic, wanted)
@@ -349,8 +349,8 @@ class SecondaryIps(RuleBasedStateMachine):
                 assert wanted in refused.text, refused.text
             return
         assert expected is None, (wanted, expected)
-        with self.world.db.read() as conn:
-            row = conn.execute(select(t.nic_secondary_ips).where(t.nic_secondary_ips.c.uuid == uuid)).one()
+        with self.world.db.read() as uow:
+            row = uow.conn.execute(select(t.nic_secondary_ips).where(t.nic_secondary_ips.c.uuid == uuid)).one()
         address = IPv4Address(row.ip4_address)
         assert address not in self.taken() and address in CIDR
         assert wanted is None or address == ip_address(wanted)
@@ -393,8 +393,8 @@ class SecondaryIps(RuleBasedStateMachine):
 
     @rule(limit=st.integers(0, LIMITS))
     def set_limit(self, limit: int) -> None:
-        with self.world.db.write() as conn:
-            config.set_value(conn, MAX_SECONDARY_IPS_KEY, str(limit))
+        with self.world.db.write() as uow:
+            uow.settings.set_value(MAX_SECONDARY_IPS_KEY, str(limit))
         self.limit = limit
         # Lowering the limit keeps what a NIC already has; it only refuses further adds.
         self.ceiling = [max(limit, self.count(nic)) for nic in range(NICS)]
@@ -434,8 +434,8 @@ class SecondaryIps(RuleBasedStateMachine):
         assert dict(now_.flags) == {nic_id: count > 0 for nic_id, count in counts.items()}
 
     def teardown(self) -> None:
-        with self.world.db.write() as conn:
-            config.set_value(conn, MAX_SECONDARY_IPS_KEY, "256")
+        with self.world.db.write() as uow:
+            uow.settings.set_value(MAX_SECONDARY_IPS_KEY, "256")
 
 
 def test_random_adds_removes_and_limit_changes_keep_the_sqlite_store_consistent(tmp_path: Path) -> None:

@@ -15,10 +15,10 @@ from ipaddress import IPv4Address
 import pytest
 from sqlalchemy import Connection, select
 
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.db import migrate
 from nicstack.db import tables as t
 from nicstack.db.database import Database
-from nicstack.db.repos import accounts, infra
 from nicstack.db.rows import new_uuid, now
 from nicstack.db.seed import seed_defaults
 from nicstack.domain.access import Caller
@@ -42,11 +42,11 @@ BASE = int(IPv4Address("10.0.0.20"))
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
+def uow(database_url: str) -> Iterator[Database]:
     migrate.upgrade(database_url)
     database = Database(database_url)
-    with database.write() as conn:
-        seed_defaults(conn)
+    with database.write() as uow:
+        seed_defaults(uow)
     yield database
     database.dispose()
 
@@ -60,109 +60,109 @@ class Crowd:
     tenant: Caller
 
 
-def _caller(db: Database, username: str) -> Caller:
-    with db.read() as conn:
-        return accounts.caller_of(accounts.users_by(conn, username=username)[0])
+def _caller(uow: SqlUnitOfWork, username: str) -> Caller:
+    with uow.reading():
+        return accounts.caller_of(uow.accounts.users_by(username=username)[0])
 
 
-def _bulk_members(conn: Connection, size: int, host_id: int, pod_id: int, zone_id: int, network_id: int,
+def _bulk_members(uow: SqlUnitOfWork, size: int, host_id: int, pod_id: int, zone_id: int, network_id: int,
                   account_id: int, domain_id: int, group_id: int) -> None:
     """`size` running VMs on one host, one NIC each in the network, all in the group."""
     names = [f"crowd-{n}" for n in range(size)]
-    conn.execute(t.vms.insert(), [
+    uow.conn.execute(t.vms.insert(), [
         {"uuid": new_uuid(), "name": name, "display_name": name, "vm_type": "User", "state": "Running",
          "zone_id": zone_id, "pod_id": pod_id, "host_id": host_id, "last_host_id": host_id, "hypervisor": "KVM",
          "account_id": account_id, "domain_id": domain_id, "created": now()} for name in names])
-    ids = dict(conn.execute(select(t.vms.c.name, t.vms.c.id).where(t.vms.c.name.in_(names))).tuples().all())
-    conn.execute(t.nics.insert(), [
+    ids = dict(uow.conn.execute(select(t.vms.c.name, t.vms.c.id).where(t.vms.c.name.in_(names))).tuples().all())
+    uow.conn.execute(t.nics.insert(), [
         {"uuid": new_uuid(), "vm_id": ids[name], "network_id": network_id, "device_id": 0,
          "mac_address": f"02:00:00:01:{n // 256:02x}:{n % 256:02x}", "ip4_address": str(IPv4Address(BASE + n)),
          "netmask": "255.255.240.0", "gateway": "10.0.0.1", "is_default": True, "secondary_ip": 0,
          "state": "Reserved", "created": now()} for n, name in enumerate(names)])
-    nic_ids = dict(conn.execute(select(t.nics.c.vm_id, t.nics.c.id).where(
+    nic_ids = dict(uow.conn.execute(select(t.nics.c.vm_id, t.nics.c.id).where(
         t.nics.c.vm_id.in_(list(ids.values())))).tuples().all())
-    conn.execute(t.ip_allocations.insert(), [
+    uow.conn.execute(t.ip_allocations.insert(), [
         {"network_id": network_id, "family": 4, "addr": int_to_key(BASE + n), "kind": "nic",
          "nic_id": nic_ids[ids[name]], "created": now()} for n, name in enumerate(names)])
-    conn.execute(t.security_group_vm_map.insert(), [{"security_group_id": group_id, "vm_id": ids[name]}
+    uow.conn.execute(t.security_group_vm_map.insert(), [{"security_group_id": group_id, "vm_id": ids[name]}
                                                     for name in names])
 
 
-def build(db: Database, size: int) -> Crowd:
-    root = _caller(db, "admin")
-    zone = infrastructure.create_zone(db, root, NewZone("z", "Advanced", "8.8.8.8", "10.0.0.2", True))
-    pod = infrastructure.create_pod(db, root, NewPod(zone.uuid, "p", "192.168.0.1", "255.255.255.0"))
-    crowd_host = infrastructure.add_host(db, root, NewHost(zone.uuid, pod.uuid, "KVM", "192.168.0.11"))
-    watcher_host = infrastructure.add_host(db, root, NewHost(zone.uuid, pod.uuid, "XenServer", "192.168.0.12"))
-    identity.create_account(db, root, NewAccount(Role.USER, "t", "pw", "t@example.com", "T", "T", "t"))
-    tenant = _caller(db, "t")
-    with db.read() as conn:
-        offering = infra.network_offering_by(conn, name="DefaultSharedNetworkOfferingWithSGService")
-        service = infra.service_offering_by(conn, name="Small Instance")
-        template = infra.template_by(conn, name="tiny-linux")
+def build(uow: SqlUnitOfWork, size: int) -> Crowd:
+    root = _caller(uow, "admin")
+    zone = infrastructure.create_zone(uow, root, NewZone("z", "Advanced", "8.8.8.8", "10.0.0.2", True))
+    pod = infrastructure.create_pod(uow, root, NewPod(zone.uuid, "p", "192.168.0.1", "255.255.255.0"))
+    crowd_host = infrastructure.add_host(uow, root, NewHost(zone.uuid, pod.uuid, "KVM", "192.168.0.11"))
+    watcher_host = infrastructure.add_host(uow, root, NewHost(zone.uuid, pod.uuid, "XenServer", "192.168.0.12"))
+    identity.create_account(uow, root, NewAccount(Role.USER, "t", "pw", "t@example.com", "T", "T", "t"))
+    tenant = _caller(uow, "t")
+    with uow.reading():
+        offering = uow.infra.network_offering_by(name="DefaultSharedNetworkOfferingWithSGService")
+        service = uow.infra.service_offering_by(name="Small Instance")
+        template = uow.infra.template_by(name="tiny-linux")
     assert offering is not None and service is not None and template is not None
-    net = networks.create_network(db, root, NewNetwork("crowd", "crowd", zone.uuid, offering.uuid, gateway="10.0.0.1",
+    net = networks.create_network(uow, root, NewNetwork("crowd", "crowd", zone.uuid, offering.uuid, gateway="10.0.0.1",
                                                        netmask="255.255.240.0", start_ip="10.0.0.10",
                                                        end_ip="10.0.15.250"))
-    members = sg.create_security_group(db, tenant, "members", None, None, None)
-    watchers = sg.create_security_group(db, tenant, "watchers", None, None, None)
+    members = sg.create_security_group(uow, tenant, "members", None, None, None)
+    watchers = sg.create_security_group(uow, tenant, "watchers", None, None, None)
     # Members let each other in (so the crowd's host holds the members' set); watchers let members in.
     for group in (members, watchers):
-        sg.authorize(db, tenant, NewRules(GroupRef(group.uuid), Direction.INGRESS, RuleShape(Protocol.ALL),
+        sg.authorize(uow, tenant, NewRules(GroupRef(group.uuid), Direction.INGRESS, RuleShape(Protocol.ALL),
                                           peers=(("t", "members"),)))
-    with db.write() as conn:
-        _bulk_members(conn, size, crowd_host.id, pod.id, zone.id, net.id, tenant.account_id, tenant.domain_id,
+    with uow:
+        _bulk_members(uow, size, crowd_host.id, pod.id, zone.id, net.id, tenant.account_id, tenant.domain_id,
                       members.id)
-    deploy(db, root, NewVm(zone.uuid, service["uuid"], template["uuid"], (NicRequest(net.uuid),), name="watcher",
+    deploy(uow, root, NewVm(zone.uuid, service["uuid"], template["uuid"], (NicRequest(net.uuid),), name="watcher",
                            host_uuid=watcher_host.uuid, account="t", domain_uuid=tenant.domain_uuid,
                            security_group_ids=(watchers.uuid,)))
-    with db.read() as conn:
-        first_vm, first_nic = conn.execute(
+    with uow.reading():
+        first_vm, first_nic = uow.conn.execute(
             select(t.vms.c.uuid, t.nics.c.uuid).select_from(t.vms.join(t.nics, t.nics.c.vm_id == t.vms.c.id))
             .where(t.vms.c.name == "crowd-0")).one()
-    dataplane.publish_all(db, [crowd_host.id, watcher_host.id])
+    dataplane.publish_all(uow, [crowd_host.id, watcher_host.id])
     return Crowd(crowd_host.id, watcher_host.id, first_nic, first_vm, tenant)
 
 
-def latest_change(db: Database, host_id: int) -> dict[str, object]:
-    with db.read() as conn:
-        payload = conn.execute(select(t.host_changes.c.payload).where(t.host_changes.c.host_id == host_id)
+def latest_change(uow: SqlUnitOfWork, host_id: int) -> dict[str, object]:
+    with uow.reading():
+        payload = uow.conn.execute(select(t.host_changes.c.payload).where(t.host_changes.c.host_id == host_id)
                                .order_by(t.host_changes.c.generation.desc()).limit(1)).scalar_one()
     changes: dict[str, object] = json.loads(payload)["changes"]
     return changes
 
 
-def add_one(db: Database, crowd: Crowd) -> str:
+def add_one(uow: SqlUnitOfWork, crowd: Crowd) -> str:
     """addIpToNic's request, then its job step."""
     def then(_conn: Connection, view: SecondaryIpView) -> str:
         return view.uuid
 
-    created = secondary_ips.add_ip_to_nic(db, crowd.tenant, crowd.first_nic, "10.0.15.200", then)
-    dataplane.configure_secondary_ip(db, crowd.tenant, crowd.first_vm, "10.0.15.200", added=True)
+    created = secondary_ips.add_ip_to_nic(uow, crowd.tenant, crowd.first_nic, "10.0.15.200", then)
+    dataplane.configure_secondary_ip(uow, crowd.tenant, crowd.first_vm, "10.0.15.200", added=True)
     return created
 
 
 @pytest.mark.parametrize("size", [10, 1000])
-def test_one_secondary_ip_changes_a_constant_number_of_lines_whatever_the_group_size(db: Database, size: int) -> None:
-    crowd = build(db, size)
+def test_one_secondary_ip_changes_a_constant_number_of_lines_whatever_the_group_size(uow: SqlUnitOfWork, size: int) -> None:
+    crowd = build(uow, size)
     started = time.monotonic()
-    add_one(db, crowd)
+    add_one(uow, crowd)
     elapsed = time.monotonic() - started
-    on_crowd, on_watcher = latest_change(db, crowd.crowd_host), latest_change(db, crowd.watcher_host)
-    with db.read() as conn:
-        group = conn.execute(select(t.security_groups.c.uuid).where(t.security_groups.c.name == "members")).scalar_one()
+    on_crowd, on_watcher = latest_change(uow, crowd.crowd_host), latest_change(uow, crowd.watcher_host)
+    with uow.reading():
+        group = uow.conn.execute(select(t.security_groups.c.uuid).where(t.security_groups.c.name == "members")).scalar_one()
     assert on_crowd["full"] is False and on_watcher["full"] is False
     assert on_crowd["ipset"] == [f"add {nic_set_v4(crowd.first_nic)} 10.0.15.200 -exist",
                                  f"add {group_set_v4(group)} 10.0.15.200 -exist"]
     assert len(on_crowd["ebtables"]) == 1  # type: ignore[arg-type]
     assert on_watcher == {"full": False, "reason": "", "ebtables": [],
                           "ipset": [f"add {group_set_v4(group)} 10.0.15.200 -exist"]}
-    config = host_publish.get_host_config(db, _host_uuid(db, crowd.crowd_host), 1)
+    config = host_publish.get_host_config(uow, _host_uuid(uow, crowd.crowd_host), 1)
     assert config.changes is not None and len(config.changes.changes) == 3
     assert elapsed < 30, f"one add with {size} group members took {elapsed:.1f} s"
 
 
-def _host_uuid(db: Database, host_id: int) -> str:
-    with db.read() as conn:
-        found: str = conn.execute(select(t.hosts.c.uuid).where(t.hosts.c.id == host_id)).scalar_one()
+def _host_uuid(uow: SqlUnitOfWork, host_id: int) -> str:
+    with uow.reading():
+        found: str = uow.conn.execute(select(t.hosts.c.uuid).where(t.hosts.c.id == host_id)).scalar_one()
     return found

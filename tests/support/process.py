@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-from nicstack.api.auth import new_key
+from nicstack.domain.credentials import new_key
 from tests.support.client import Client
 
 STARTUP_TIMEOUT = 60.0

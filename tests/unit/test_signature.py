@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from nicstack.api.auth import new_key
+from nicstack.domain.credentials import new_key
 from nicstack.api.signature import canonical, parse_expires, sign, verify
 
 pytestmark = pytest.mark.unit

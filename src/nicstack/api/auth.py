@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from nicstack.api.signature import parse_expires, verify
 from nicstack.db import tables as t
 from nicstack.db.database import Database
-from nicstack.db.repos import accounts
+from nicstack.db.repos.accounts import caller_of
 from nicstack.db.rows import now
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import AuthenticationFailed
 from nicstack.domain.model import User
 
-SESSION_LIFETIME = timedelta(hours=8)
-_PBKDF2_ROUNDS = 100_000
 # No key nicstack issues is longer; longer values are refused before any lookup.
 _MAX_CREDENTIAL = 1024
 
@@ -56,48 +53,23 @@ def by_signature(find_user: Callable[[str], User | None], params: Mapping[str, s
         raise AuthenticationFailed
     if user.state != "enabled" or user.account.state != "enabled":
         raise AuthenticationFailed
-    return accounts.caller_of(user)
+    return caller_of(user)
 
 
-def by_session(conn: Connection, session_key: str, csrf: str | None) -> Caller:
+def by_session(uow: SqlUnitOfWork, session_key: str, csrf: str | None) -> Caller:
     """The caller of a live UI session; the session key must come as a parameter (CSRF)."""
     if not _plausible(session_key):
         raise AuthenticationFailed
-    row = conn.execute(select(t.sessions).where(t.sessions.c.key == session_key)).first()
+    row = uow.conn.execute(select(t.sessions).where(t.sessions.c.key == session_key)).first()
     if row is None or row.expires <= now():
         raise AuthenticationFailed
     # Bytes: compare_digest refuses str with non-ASCII characters (a cookie may carry any).
     if csrf is not None and not hmac.compare_digest(csrf.encode(), row.csrf_token.encode()):
         raise AuthenticationFailed
-    user = accounts.user_by_id(conn, row.user_id)
+    user = uow.accounts.user_by_id(row.user_id)
     if user is None or user.state != "enabled" or user.account.state != "enabled":
         raise AuthenticationFailed
-    return accounts.caller_of(user)
-
-
-def hash_password(password: str) -> str:
-    salt = secrets.token_hex(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), _PBKDF2_ROUNDS)
-    return f"pbkdf2_sha256${_PBKDF2_ROUNDS}${salt}${digest.hex()}"
-
-
-def check_password(password: str, stored: str) -> bool:
-    try:
-        _, rounds, salt, expected = stored.split("$")
-        digest = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), int(rounds))
-    except ValueError:
-        return False
-    return hmac.compare_digest(digest.hex(), expected)
-
-
-def new_key() -> str:
-    """An API or secret key: URL-safe, as long as CloudStack's, and never starting with "-",
-    because command-line clients (`cs`, wire_check.py, any argparse tool) read such a value
-    as an option and refuse `--secret-key -abc...`."""
-    while True:
-        key = secrets.token_urlsafe(64)
-        if not key.startswith("-"):
-            return key
+    return caller_of(user)
 
 
 class KeyCache:
@@ -115,8 +87,9 @@ class KeyCache:
         hit = self._entries.get(api_key)
         if hit is not None and hit[0] > now_:
             return hit[1]
-        with self._db.read() as conn:
-            user = accounts.user_by_api_key(conn, api_key)
+        uow = SqlUnitOfWork(self._db)
+        with uow.reading():
+            user = uow.accounts.user_by_api_key(api_key)
         if user is None:
             self._entries.pop(api_key, None)
         else:

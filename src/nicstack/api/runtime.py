@@ -16,8 +16,9 @@ from nicstack.api.auth import KeyCache
 from nicstack.api.context import Context
 from nicstack.api.registry import COMMANDS
 from nicstack.db.database import Database
-from nicstack.db.repos import accounts, jobs
+from nicstack.db.repos.accounts import caller_of
 from nicstack.db.repos.jobs import Outcome
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.errors import CloudError
 from nicstack.domain.kinds import JobStatus
 
@@ -60,9 +61,9 @@ class Runtime:
 
     def start(self) -> None:
         """Fail what a previous life left pending, then run the worker thread (not inline)."""
-        with self.db.write() as conn:
-            jobs.heartbeat(conn, self.server)
-            failed = jobs.fail_orphans(conn, self.server, STALE, at_start=True)
+        with SqlUnitOfWork(self.db) as uow:
+            uow.jobs.heartbeat(self.server)
+            failed = uow.jobs.fail_orphans(self.server, STALE, at_start=True)
         self._last_heartbeat = time.monotonic()
         if failed:
             log.warning("failed %d job(s) left pending by a stopped server", failed)
@@ -137,9 +138,9 @@ class Runtime:
 
     def _housekeeping(self) -> None:
         try:
-            with self.db.write() as conn:
-                jobs.heartbeat(conn, self.server)
-                jobs.fail_orphans(conn, self.server, STALE, at_start=False)
+            with SqlUnitOfWork(self.db) as uow:
+                uow.jobs.heartbeat(self.server)
+                uow.jobs.fail_orphans(self.server, STALE, at_start=False)
         except Exception:
             log.exception("job housekeeping failed")
 
@@ -147,9 +148,10 @@ class Runtime:
         # One read for the batch and one write for all outcomes: the worker keeps up with
         # a thousand jobs a second without holding the writer lock per job.
         try:
-            with self.db.read() as conn:
-                pending = [j for j in jobs.by_ids(conn, job_ids) if j.status is JobStatus.PENDING]
-                users = {uid: accounts.user_by_id(conn, uid) for uid in {j.user_id for j in pending}}
+            uow = SqlUnitOfWork(self.db)
+            with uow.reading():
+                pending = [j for j in uow.jobs.by_ids(job_ids) if j.status is JobStatus.PENDING]
+                users = {uid: uow.accounts.user_by_id(uid) for uid in {j.user_id for j in pending}}
             outcomes = []
             for job in pending:
                 user = users[job.user_id]
@@ -157,7 +159,7 @@ class Runtime:
                 if user is None or command is None or command.job is None:
                     outcomes.append(_failure(job.id, CloudError(f"Job {job.uuid} cannot run: {job.cmd}")))
                     continue
-                ctx = Context(self, accounts.caller_of(user), job.cmd)
+                ctx = Context(self, caller_of(user), job.cmd)
                 try:
                     result = command.job(ctx, job.params)
                     outcomes.append(Outcome(job.id, JobStatus.SUCCEEDED, 0, result))
@@ -166,8 +168,8 @@ class Runtime:
                 except Exception as exc:
                     log.exception("job %s (%s) failed", job.uuid, job.cmd)
                     outcomes.append(_failure(job.id, CloudError(f"Internal error running {job.cmd}: {exc}")))
-            with self.db.write() as conn:
-                jobs.finish(conn, outcomes)
+            with uow:
+                uow.jobs.finish(outcomes)
         except Exception:
             log.exception("job batch failed")
 

@@ -1,16 +1,11 @@
-"""Shared handler helpers: paging, list scoping and visibility checks."""
+"""Shared handler helpers: paging and the owner parameters of list commands."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
-
 from nicstack.api.params import Param, bool_param, int_param, str_param, uuid_param
-from nicstack.db.repos import accounts
-from nicstack.domain.access import Caller, may_access, may_use_domain
-from nicstack.domain.errors import UnknownEntity
+from nicstack.services.scope import OwnerFilter
 
 PAGING: tuple[Param, ...] = (
     str_param("keyword", "List by keyword"),
@@ -38,32 +33,8 @@ def page_of(args: dict[str, Any]) -> tuple[int, int] | None:
     return ((page or 1) - 1) * size, size
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Which owners a listing shows: one account, or a domain subtree (None: everything)."""
-
-    account_id: int | None
-    domain_path: str | None
-
-
-def list_scope(conn: Connection, caller: Caller, args: dict[str, Any]) -> Scope:
-    """CloudStack's list scoping: own account unless listall/domainid/account widen it."""
-    domain_path = None
-    if "domainid" in args:
-        domain = accounts.domain_by(conn, uuid=args["domainid"])
-        if domain is None or not may_use_domain(caller, domain.path):
-            raise UnknownEntity("domainid", args["domainid"])
-        domain_path = domain.path
-    if args.get("account"):
-        path = domain_path or caller.domain_path
-        found = [a for a in accounts.accounts(conn, None, None, args["account"]) if a.domain_path == path]
-        if not found or not may_access(caller, found[0].id, found[0].domain_path):
-            raise UnknownEntity("account", args["account"])
-        return Scope(found[0].id, None)
-    if not caller.is_admin:
-        return Scope(caller.account_id, None)
-    if domain_path is not None:
-        return Scope(None, domain_path)
-    if args.get("listall"):
-        return Scope(None, None if caller.is_root_admin else caller.domain_path)
-    return Scope(caller.account_id, None)
+def owner_filter(args: dict[str, Any], *, list_all: bool | None = None) -> OwnerFilter:
+    """The owner parameters of a list command (OWNER); `list_all` overrides listall when given."""
+    return OwnerFilter(
+        args.get("account") or None, args.get("domainid"), bool(args.get("listall")) if list_all is None else list_all
+    )

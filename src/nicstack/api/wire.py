@@ -13,6 +13,7 @@ from nicstack.api.params import parse
 from nicstack.api.registry import COMMANDS, Command
 from nicstack.api.replies import AsyncReply, JsonObject, render
 from nicstack.api.runtime import Runtime
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import (
     AuthenticationFailed,
@@ -63,8 +64,9 @@ def _authenticate(rt: Runtime, params: Mapping[str, str], cookies: Mapping[str, 
         cookie = cookies.get(SESSION_COOKIE)
         if cookie is None:
             raise AuthenticationFailed
-        with rt.db.read() as conn:
-            return auth.by_session(conn, session_key, cookie)
+        uow = SqlUnitOfWork(rt.db)
+        with uow.reading():
+            return auth.by_session(uow, session_key, cookie)
     return auth.by_signature(rt.keys.user, params)
 
 

@@ -10,16 +10,16 @@ from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from nicstack.bench.client import BenchError, Client, Keys
 from nicstack.bench.progress import Progress
 from nicstack.bench.stats import median
 from nicstack.bench.world import deploy, make_network, make_world
 from nicstack.db import tables as t
-from nicstack.db.database import Database
-from nicstack.db.repos import accounts, networks
+from nicstack.db.repos.accounts import caller_of
 from nicstack.db.rows import now
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.kinds import AllocationKind
 from nicstack.domain.model import Network
@@ -108,9 +108,9 @@ class _Subject:
         return str(IPv4Address(value) if self.size.family == 4 else IPv6Address(value))
 
 
-def _used_in(conn: Connection, network_id: int, family: int) -> set[int]:
+def _used_in(uow: SqlUnitOfWork, network_id: int, family: int) -> set[int]:
     a = t.ip_allocations
-    rows = conn.execute(select(a.c.addr).where(a.c.network_id == network_id, a.c.family == family))
+    rows = uow.conn.execute(select(a.c.addr).where(a.c.network_id == network_id, a.c.family == family))
     return {key_to_int(r[0]) for r in rows}
 
 
@@ -118,7 +118,7 @@ def _in_pool(subject: _Subject) -> int:
     return sum(1 for v in subject.used if subject.pool.contains(v))
 
 
-def _fill(db: Database, subject: _Subject, target_in_pool: int, bar: Progress) -> None:
+def _fill(uow: SqlUnitOfWork, subject: _Subject, target_in_pool: int, bar: Progress) -> None:
     """Reserve random free addresses until `target_in_pool` of the pool are in use."""
     missing = target_in_pool - _in_pool(subject)
     low, high = subject.pool.ranges[0]
@@ -136,8 +136,8 @@ def _fill(db: Database, subject: _Subject, target_in_pool: int, bar: Progress) -
     stamp = now()
     for start in range(0, len(chosen), INSERT_CHUNK):
         part = chosen[start:start + INSERT_CHUNK]
-        with db.write() as conn:
-            conn.execute(t.ip_allocations.insert(), [
+        with uow:
+            uow.conn.execute(t.ip_allocations.insert(), [
                 {"network_id": subject.net.id, "family": subject.size.family, "addr": int_to_key(v),
                  "kind": str(AllocationKind.RESERVED), "nic_id": None, "secondary_id": None, "created": stamp}
                 for v in part
@@ -146,48 +146,48 @@ def _fill(db: Database, subject: _Subject, target_in_pool: int, bar: Progress) -
         bar.advance(len(part))
 
 
-def _reset_cursor(db: Database, subject: _Subject) -> None:
+def _reset_cursor(uow: SqlUnitOfWork, subject: _Subject) -> None:
     """Start every measurement at the pool's start, so each fill level sees the same walk."""
-    with db.write() as conn:
-        conn.execute(t.networks.update().where(t.networks.c.id == subject.net.id)
+    with uow:
+        uow.conn.execute(t.networks.update().where(t.networks.c.id == subject.net.id)
                      .values(ip4_cursor=None, ip6_cursor=None))
 
 
-def _uuid_of(_conn: Connection, view: SecondaryIpView) -> str:
+def _uuid_of(_uow: SqlUnitOfWork, view: SecondaryIpView) -> str:
     return view.uuid
 
 
 Timer = Callable[[], float]
 
 
-def _timers(db: Database, caller: Caller, s: _Subject) -> dict[str, Timer | None]:
+def _timers(uow: SqlUnitOfWork, caller: Caller, s: _Subject) -> dict[str, Timer | None]:
     """One timed call per kind of measurement; each gives back what it took."""
 
     def take_any() -> float:
-        with db.write() as conn:
-            cursors = networks.lock(conn, s.net.id)
+        with uow:
+            cursors = uow.networks.lock(s.net.id)
             began = time.perf_counter()
-            address, _ = guest_ips.take_any(conn, s.net, s.size.family, cursors, AllocationKind.RESERVED, None)
+            address, _ = guest_ips.take_any(uow, s.net, s.size.family, cursors, AllocationKind.RESERVED, None)
             elapsed = time.perf_counter() - began
-            guest_ips.give_back(conn, s.net, str(address))
+            guest_ips.give_back(uow, s.net, str(address))
         return elapsed
 
     def take_given() -> float:
         address = IPv4Address(s.free_random()) if s.size.family == 4 else IPv6Address(s.free_random())
-        with db.write() as conn:
-            networks.lock(conn, s.net.id)
+        with uow:
+            uow.networks.lock(s.net.id)
             began = time.perf_counter()
-            guest_ips.take_specific(conn, s.net, address, AllocationKind.RESERVED, None)
+            guest_ips.take_specific(uow, s.net, address, AllocationKind.RESERVED, None)
             elapsed = time.perf_counter() - began
-            guest_ips.give_back(conn, s.net, str(address))
+            guest_ips.give_back(uow, s.net, str(address))
         return elapsed
 
     def add(wanted: str | None) -> float:
         began = time.perf_counter()
-        uuid = secondary_ips.add_ip_to_nic(db, caller, s.nic_uuid, wanted, _uuid_of)
+        uuid = secondary_ips.add_ip_to_nic(uow, caller, s.nic_uuid, wanted, _uuid_of)
         elapsed = time.perf_counter() - began
         # Removing keeps the fill and the NIC under its secondary IP limit.
-        secondary_ips.remove_ip_from_nic(db, caller, uuid, _uuid_of)
+        secondary_ips.remove_ip_from_nic(uow, caller, uuid, _uuid_of)
         return elapsed
 
     return {
@@ -199,8 +199,8 @@ def _timers(db: Database, caller: Caller, s: _Subject) -> dict[str, Timer | None
     }
 
 
-def _setup(db: Database, keys: Keys) -> tuple[Caller, list[_Subject]]:
-    with running(db) as url:
+def _setup(uow: SqlUnitOfWork, keys: Keys) -> tuple[Caller, list[_Subject]]:
+    with running(uow.db) as url:
         admin = Client(Keys(url, keys.api_key, keys.secret_key))
         try:
             world = make_world(admin)
@@ -213,18 +213,18 @@ def _setup(db: Database, keys: Keys) -> tuple[Caller, list[_Subject]]:
             admin.close()
     rng = random.Random(SEED)
     subjects = []
-    with db.read() as conn:
-        user = accounts.user_by_api_key(conn, keys.api_key)
+    with uow.reading():
+        user = uow.accounts.user_by_api_key(keys.api_key)
         if user is None:
             raise BenchError("the admin user is missing after setup")
         for size, net_uuid, nic_uuid in made:
-            found = networks.network_by(conn, uuid=net_uuid)
+            found = uow.networks.network_by(uuid=net_uuid)
             if found is None:
                 raise BenchError(f"network {net_uuid} is missing after setup")
             pool = guest_ips.pool_of(found, size.family)
-            used = _used_in(conn, found.id, size.family)
+            used = _used_in(uow, found.id, size.family)
             subjects.append(_Subject(size, found, pool, nic_uuid, used, random.Random(rng.random())))
-    return accounts.caller_of(user), subjects
+    return caller_of(user), subjects
 
 
 def run(workdir: Path, quick: bool) -> AllocatorResult:
@@ -233,9 +233,10 @@ def run(workdir: Path, quick: bool) -> AllocatorResult:
     if prepared.admin is None:
         raise BenchError("a fresh database did not bootstrap the admin's keys")
     db = prepared.db
+    uow = SqlUnitOfWork(db)
     try:
-        caller, subjects = _setup(db, Keys("", prepared.admin.api_key, prepared.admin.secret_key))
-        cells = _measure(db, caller, subjects, calls, add_calls)
+        caller, subjects = _setup(uow, Keys("", prepared.admin.api_key, prepared.admin.secret_key))
+        cells = _measure(uow, caller, subjects, calls, add_calls)
     finally:
         db.dispose()
     _ratios(cells)
@@ -246,7 +247,7 @@ def run(workdir: Path, quick: bool) -> AllocatorResult:
     return AllocatorResult(calls, add_calls, TARGET_RATIO, cells, worst_any, worst_given, met)
 
 
-def _measure(db: Database, caller: Caller, subjects: list[_Subject], calls: int, add_calls: int) -> list[Cell]:
+def _measure(uow: SqlUnitOfWork, caller: Caller, subjects: list[_Subject], calls: int, add_calls: int) -> list[Cell]:
     cells: list[Cell] = []
     for fill in FILLS:
         active: list[tuple[_Subject, Cell]] = []
@@ -269,18 +270,18 @@ def _measure(db: Database, caller: Caller, subjects: list[_Subject], calls: int,
         if total:
             with Progress(f"allocator: fill to {fill:,}", total) as bar:
                 for s, target in targets:
-                    _fill(db, s, target, bar)
+                    _fill(uow, s, target, bar)
         for s, _ in active:
-            _reset_cursor(db, s)
-        _time_level(db, caller, active, {"any": calls, "given": calls, "add_any": add_calls,
+            _reset_cursor(uow, s)
+        _time_level(uow, caller, active, {"any": calls, "given": calls, "add_any": add_calls,
                                          "add_given": add_calls}, fill)
     return cells
 
 
 def _time_level(
-    db: Database, caller: Caller, active: list[tuple[_Subject, Cell]], calls: dict[str, int], fill: int
+    uow: SqlUnitOfWork, caller: Caller, active: list[tuple[_Subject, Cell]], calls: dict[str, int], fill: int
 ) -> None:
-    timers = [(s, cell, _timers(db, caller, s)) for s, cell in active]
+    timers = [(s, cell, _timers(uow, caller, s)) for s, cell in active]
     kinds = tuple(calls)
     samples: dict[tuple[int, str], list[float]] = {}
     steps = sum(calls[k] for _, _, ts in timers for k in kinds if ts[k] is not None)

@@ -17,8 +17,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from nicstack.api.auth import new_key
 from nicstack.api.signature import sign
+from nicstack.domain.credentials import new_key
 
 
 class BenchError(Exception):

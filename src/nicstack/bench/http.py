@@ -104,7 +104,7 @@ def _error_key(status: int, body: bytes) -> str:
     return f"HTTP {status}: {text[:120]}"
 
 
-def _client_thread(plan: Plan, nics: list[str], conn: http.client.HTTPConnection, path: str, t0: float,
+def _client_thread(plan: Plan, nics: list[str], uow: http.client.HTTPConnection, path: str, t0: float,
                    out: ThreadOut) -> None:
     window_start = t0 + plan.warmup
     window_end = window_start + plan.duration
@@ -127,13 +127,13 @@ def _client_thread(plan: Plan, nics: list[str], conn: http.client.HTTPConnection
         query = signed_query(plan.keys.api_key, plan.keys.secret_key, plan.command, params)
         began = time.perf_counter()
         try:
-            conn.request("GET", f"{path}?{query}")
-            reply = conn.getresponse()
+            uow.request("GET", f"{path}?{query}")
+            reply = uow.getresponse()
             body = reply.read()
         except (OSError, http.client.HTTPException) as exc:
             key = f"connection: {type(exc).__name__}"
             out.errors[key] = out.errors.get(key, 0) + 1
-            conn.close()
+            uow.close()
             # A dead server refuses at once: do not spin on the CPU the server would need.
             time.sleep(0.01)
             continue
@@ -161,8 +161,8 @@ def load_process(plan: Plan, index: int, start: Any, go: Any, results: Any) -> N
     try:
         client = Client(plan.keys)
         conns = [http.client.HTTPConnection(client.host, client.port, timeout=60) for _ in plan.nics]
-        for conn in conns:
-            conn.connect()
+        for uow in conns:
+            uow.connect()
         results.put(("ready", index, None))
         if not go.wait(120):
             raise BenchError("the start signal never came")
@@ -170,16 +170,16 @@ def load_process(plan: Plan, index: int, start: Any, go: Any, results: Any) -> N
         cpu_before = sum(os.times()[:2])
         outs = [ThreadOut() for _ in plan.nics]
         threads = [
-            threading.Thread(target=_client_thread, args=(plan, list(nics), conn, client.path, t0, out))
-            for nics, conn, out in zip(plan.nics, conns, outs, strict=True)
+            threading.Thread(target=_client_thread, args=(plan, list(nics), uow, client.path, t0, out))
+            for nics, uow, out in zip(plan.nics, conns, outs, strict=True)
         ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         cpu = sum(os.times()[:2]) - cpu_before
-        for conn in conns:
-            conn.close()
+        for uow in conns:
+            uow.close()
         results.put(("done", index, (outs, cpu)))
     except BaseException:
         results.put(("failed", index, traceback.format_exc()))

@@ -17,6 +17,7 @@ from nicstack.bench.world import deploy_many, make_network, make_world
 from nicstack.db import tables as t
 from nicstack.db.database import Database
 from nicstack.db.rows import new_uuid, now
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.kinds import AllocationKind
 from nicstack.ipam.addresses import int_to_key, key_to_int, usable_bounds
 
@@ -48,21 +49,22 @@ class MemoryResult:
 def _store(database: Path, count: int, bar: Progress) -> None:
     """Insert `count` secondary IPs spread over every user NIC, as addIpToNic stores them."""
     db = Database(f"sqlite:///{database}")
+    uow = SqlUnitOfWork(db)
     try:
-        with db.write() as conn:
-            nics = conn.execute(
+        with uow:
+            nics = uow.conn.execute(
                 select(t.nics.c.id, t.nics.c.vm_id, t.nics.c.network_id, t.vms.c.account_id, t.vms.c.domain_id)
                 .select_from(t.nics.join(t.vms, t.vms.c.id == t.nics.c.vm_id))
                 .where(t.nics.c.removed.is_(None), t.vms.c.vm_type == "User")
                 .order_by(t.nics.c.id)
             ).all()
-            nets = {r.id: r.cidr for r in conn.execute(select(t.networks.c.id, t.networks.c.cidr))}
+            nets = {r.id: r.cidr for r in uow.conn.execute(select(t.networks.c.id, t.networks.c.cidr))}
             used: dict[int, set[int]] = {}
-            for network_id, addr in conn.execute(
+            for network_id, addr in uow.conn.execute(
                 select(t.ip_allocations.c.network_id, t.ip_allocations.c.addr).where(t.ip_allocations.c.family == 4)
             ):
                 used.setdefault(network_id, set()).add(key_to_int(addr))
-            next_id = int(conn.execute(select(t.nic_secondary_ips.c.id).order_by(t.nic_secondary_ips.c.id.desc())
+            next_id = int(uow.conn.execute(select(t.nic_secondary_ips.c.id).order_by(t.nic_secondary_ips.c.id.desc())
                                        .limit(1)).scalar() or 0) + 1
         if len(nics) * PER_NIC < count:
             raise BenchError(f"{len(nics)} NICs cannot hold {count} secondary IPs at {PER_NIC} each")
@@ -94,15 +96,15 @@ def _store(database: Path, count: int, bar: Progress) -> None:
                 next_id += 1
             cursor[nic.network_id] = value
         for start in range(0, count, CHUNK):
-            with db.write() as conn:
-                conn.execute(t.nic_secondary_ips.insert(), secondaries[start:start + CHUNK])
-                conn.execute(t.ip_allocations.insert(), allocations[start:start + CHUNK])
+            with uow:
+                uow.conn.execute(t.nic_secondary_ips.insert(), secondaries[start:start + CHUNK])
+                uow.conn.execute(t.ip_allocations.insert(), allocations[start:start + CHUNK])
             bar.advance(min(CHUNK, count - start))
-        with db.write() as conn:
+        with uow:
             holders = sorted({row["nic_id"] for row in secondaries})
-            conn.execute(t.nics.update().where(t.nics.c.id.in_(holders)).values(secondary_ip=1))
+            uow.conn.execute(t.nics.update().where(t.nics.c.id.in_(holders)).values(secondary_ip=1))
             for network_id, value in cursor.items():
-                conn.execute(t.networks.update().where(t.networks.c.id == network_id).values(ip4_cursor=value))
+                uow.conn.execute(t.networks.update().where(t.networks.c.id == network_id).values(ip4_cursor=value))
     finally:
         db.dispose()
 

@@ -7,12 +7,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
-from nicstack.api.auth import hash_password, new_key
 from nicstack.db import tables as t
-from nicstack.db.repos import infra, vpcs
 from nicstack.db.rows import new_uuid, now
+from nicstack.db.uow import SqlUnitOfWork
+from nicstack.domain.credentials import hash_password, new_key
 from nicstack.domain.kinds import GuestType, Role
 
 ADMIN = "admin"
@@ -87,71 +87,71 @@ class AdminKeys:
     generated: frozenset[str]
 
 
-def _id_of(conn: Connection, table: Any, **where: Any) -> int | None:
+def _id_of(uow: SqlUnitOfWork, table: Any, **where: Any) -> int | None:
     query = select(table.c.id)
     for key, value in where.items():
         query = query.where(table.c[key] == value)
-    return conn.execute(query).scalar()
+    return uow.conn.execute(query).scalar()
 
 
-def _ensure(conn: Connection, table: Any, key: dict[str, Any], values: dict[str, Any]) -> int:
-    found = _id_of(conn, table, **key)
+def _ensure(uow: SqlUnitOfWork, table: Any, key: dict[str, Any], values: dict[str, Any]) -> int:
+    found = _id_of(uow, table, **key)
     if found is not None:
         return found
-    inserted = conn.execute(
+    inserted = uow.conn.execute(
         table.insert().values(uuid=new_uuid(), created=now(), **key, **values)
     ).inserted_primary_key
     assert inserted is not None
     return int(inserted[0])
 
 
-def _seed_identity(conn: Connection) -> None:
-    root = _ensure(conn, t.domains, {"parent_id": None, "path": "/"}, {"name": "ROOT", "level": 0})
+def _seed_identity(uow: SqlUnitOfWork) -> None:
+    root = _ensure(uow, t.domains, {"parent_id": None, "path": "/"}, {"name": "ROOT", "level": 0})
     for name in (ADMIN, SYSTEM):
         _ensure(
-            conn, t.accounts, {"domain_id": root, "name": name}, {"role": int(Role.ROOT_ADMIN), "state": "enabled"}
+            uow, t.accounts, {"domain_id": root, "name": name}, {"role": int(Role.ROOT_ADMIN), "state": "enabled"}
         )
-    admin = _id_of(conn, t.accounts, domain_id=root, name=ADMIN)
+    admin = _id_of(uow, t.accounts, domain_id=root, name=ADMIN)
     _ensure(
-        conn, t.users, {"account_id": admin, "username": ADMIN},
+        uow, t.users, {"account_id": admin, "username": ADMIN},
         {"password_hash": UNUSABLE_PASSWORD, "firstname": "admin", "lastname": "cloud", "state": "enabled"},
     )
 
 
-def _seed_catalogue(conn: Connection) -> None:
+def _seed_catalogue(uow: SqlUnitOfWork) -> None:
     for spec in NETWORK_OFFERINGS:
-        if infra.network_offering_by(conn, name=spec["name"]) is None:
-            infra.create_network_offering(
-                conn, name=spec["name"], display_text=spec["display_text"], guest_type=str(spec["guest_type"]),
+        if uow.infra.network_offering_by(name=spec["name"]) is None:
+            uow.infra.create_network_offering(
+                name=spec["name"], display_text=spec["display_text"], guest_type=str(spec["guest_type"]),
                 services=spec["services"], specify_vlan=spec.get("specify_vlan", False),
                 specify_ip_ranges=spec.get("specify_ip_ranges", False), for_vpc=spec.get("for_vpc", False),
                 is_default=spec.get("is_default", False), state="Enabled",
             )
     for spec in VPC_OFFERINGS:
-        if vpcs.offering_by(conn, name=spec["name"]) is None:
-            vpcs.create_offering(conn, name=spec["name"], display_text=spec["display_text"],
+        if uow.vpcs.offering_by(name=spec["name"]) is None:
+            uow.vpcs.create_offering(name=spec["name"], display_text=spec["display_text"],
                                  services=",".join(spec["services"]), is_default=spec["is_default"], state="Enabled")
     for spec in SERVICE_OFFERINGS:
-        if infra.service_offering_by(conn, name=spec["name"]) is None:
-            infra.create_service_offering(conn, **spec)
+        if uow.infra.service_offering_by(name=spec["name"]) is None:
+            uow.infra.create_service_offering(**spec)
     for spec in TEMPLATES:
-        if infra.template_by(conn, name=spec["name"]) is None:
-            infra.create_template(conn, **spec)
+        if uow.infra.template_by(name=spec["name"]) is None:
+            uow.infra.create_template(**spec)
 
 
-def seed_defaults(conn: Connection) -> None:
+def seed_defaults(uow: SqlUnitOfWork) -> None:
     """Insert whatever default row is missing; running it again changes nothing."""
-    _seed_identity(conn)
-    _seed_catalogue(conn)
+    _seed_identity(uow)
+    _seed_catalogue(uow)
 
 
-def bootstrap_admin(conn: Connection) -> AdminKeys | None:
+def bootstrap_admin(uow: SqlUnitOfWork) -> AdminKeys | None:
     """Give the admin user its first keys and password, once; None when it already has keys.
 
     Values come from NICSTACK_ADMIN_API_KEY, NICSTACK_ADMIN_SECRET_KEY and
     NICSTACK_ADMIN_PASSWORD when set, else they are generated (and must be shown once).
     """
-    row = conn.execute(
+    row = uow.conn.execute(
         select(t.users.c.id, t.users.c.api_key)
         .select_from(t.users.join(t.accounts, t.accounts.c.id == t.users.c.account_id).join(
             t.domains, t.domains.c.id == t.accounts.c.domain_id
@@ -174,7 +174,7 @@ def bootstrap_admin(conn: Connection) -> AdminKeys | None:
     api_key = pick("NICSTACK_ADMIN_API_KEY", "api_key", new_key)
     secret_key = pick("NICSTACK_ADMIN_SECRET_KEY", "secret_key", new_key)
     password = pick("NICSTACK_ADMIN_PASSWORD", "password", lambda: secrets.token_urlsafe(12))
-    conn.execute(
+    uow.conn.execute(
         t.users.update()
         .where(t.users.c.id == row.id)
         .values(api_key=api_key, secret_key=secret_key, password_hash=hash_password(password))

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nicstack.db import tables as t
-from nicstack.db.database import Database
-from nicstack.db.repos import networks, public_ips, rules
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, RuleConflict, Unsupported
 from nicstack.domain.rules import (
@@ -73,41 +72,41 @@ def _same(rule: FirewallRule, new: Opening) -> bool:
             and set(rule.cidr_list) == set(new.cidrs))
 
 
-def create_firewall_rule(db: Database, caller: Caller, spec: NewFirewallRule, then: Then[FirewallRule]) -> str:
+def create_firewall_rule(uow: SqlUnitOfWork, caller: Caller, spec: NewFirewallRule, then: Then[FirewallRule]) -> str:
     new = _opening(spec)
-    with db.write() as conn:
-        ip = lookup_rules.public_ip(conn, caller, spec.ip_uuid)
+    with uow:
+        ip = lookup_rules.public_ip(uow, caller, spec.ip_uuid)
         if ip.vpc_id is not None:
             raise Unsupported(f"Firewall rules are not supported on public IP {ip.address} of VPC {ip.vpc_name}: "
                               "VPC tiers use network ACLs")
-        net = networks.network_by(conn, id=ip.network_id)
+        net = uow.networks.network_by(id=ip.network_id)
         assert net is not None
         ensure_rules_supported(net)
-        networks.lock(conn, net.id)
-        ip = public_ips.lock(conn, ip.id)
-        for rule in rules.firewall_rules(conn, t.firewall_rules.c.ip_address_id == ip.id):
+        uow.networks.lock(net.id)
+        ip = uow.public_ips.lock(ip.id)
+        for rule in uow.rules.firewall_rules(t.firewall_rules.c.ip_address_id == ip.id):
             if _same(rule, new):
                 raise RuleConflict(f"The new firewall rule on {ip.address} ({new.protocol} {_ports_text(new.ports)} "
                                    f"from {','.join(new.cidrs)}) conflicts with firewall rule {rule.base.uuid}, "
                                    "which opens the same ports to the same CIDRs")
         owner = owner_of_ip(ip)
         start, end = (new.ports.start, new.ports.end) if new.ports else (None, None)
-        rule_id = rules.insert(
-            conn, t.firewall_rules, ip_address_id=ip.id, network_id=net.id, protocol=new.protocol, start_port=start,
+        rule_id = uow.rules.insert(
+            t.firewall_rules, ip_address_id=ip.id, network_id=net.id, protocol=new.protocol, start_port=start,
             end_port=end, icmp_type=new.icmp[0], icmp_code=new.icmp[1], cidr_list=join_cidrs(new.cidrs),
             account_id=owner.account_id, domain_id=owner.domain_id,
         )
-        record(conn, caller, owner, "FIREWALL.OPEN",
+        record(uow, caller, owner, "FIREWALL.OPEN",
                f"Opened {new.protocol} {start or 'all'}-{end or 'all'} of {ip.address} to {','.join(new.cidrs)}")
-        created = rules.firewall_rule_by(conn, id=rule_id)
+        created = uow.rules.firewall_rule_by(id=rule_id)
         assert created is not None
-        return then(conn, created)
+        return then(uow, created)
 
 
-def delete_firewall_rule(db: Database, caller: Caller, uuid: str, then: Then[FirewallRule]) -> str:
-    with db.write() as conn:
-        rule = lookup_rules.firewall_rule(conn, caller, uuid)
-        rules.delete_firewall_rules(conn, t.firewall_rules.c.id == rule.base.id)
-        record(conn, caller, rule.base.owner, "FIREWALL.CLOSE",
+def delete_firewall_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, then: Then[FirewallRule]) -> str:
+    with uow:
+        rule = lookup_rules.firewall_rule(uow, caller, uuid)
+        uow.rules.delete_firewall_rules(t.firewall_rules.c.id == rule.base.id)
+        record(uow, caller, rule.base.owner, "FIREWALL.CLOSE",
                f"Deleted firewall rule {rule.base.uuid} of public IP {rule.base.ip_address}")
-        return then(conn, rule)
+        return then(uow, rule)

@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from nicstack.db import tables as t
-from nicstack.db.database import Database
-from nicstack.db.repos import guest_ranges as ranges_repo
-from nicstack.db.repos import infra
 from nicstack.db.repos.allocations import UsedInNetwork
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import UnknownEntity
 from nicstack.domain.ip_ranges import GuestRange
@@ -60,49 +58,49 @@ class RangeAddress:
     range: GuestRange
 
 
-def used_in_pool(conn: Connection, network_id: int, pool: Pool) -> int:
+def used_in_pool(uow: SqlUnitOfWork, network_id: int, pool: Pool) -> int:
     """How many members of the pool are held: one COUNT per range, less held excluded addresses."""
-    inside = sum(ranges_repo.used_between(conn, network_id, pool.family, low, high) for low, high in pool.ranges)
+    inside = sum(uow.guest_ranges.used_between(network_id, pool.family, low, high) for low, high in pool.ranges)
     excluded = [x for x in pool.excluded if any(lo <= x <= hi for lo, hi in pool.ranges)]
-    return inside - len(ranges_repo.held(conn, network_id, pool.family, excluded))
+    return inside - len(uow.guest_ranges.held(network_id, pool.family, excluded))
 
 
-def _ranges(conn: Connection, net: Network, pod_uuid: str | None) -> list[GuestRange] | None:
-    found = guest_ips.ranges_for(conn, net)
+def _ranges(uow: SqlUnitOfWork, net: Network, pod_uuid: str | None) -> list[GuestRange] | None:
+    found = guest_ips.ranges_for(uow, net)
     if pod_uuid is None:
         return found
-    pod = infra.pod_by(conn, uuid=pod_uuid)
+    pod = uow.infra.pod_by(uuid=pod_uuid)
     if pod is None or pod.zone_id != net.zone_id:
         raise UnknownEntity("podid", pod_uuid)
     return [r for r in found or () if r.pod_id == pod.id]
 
 
-def free_addresses(db: Database, caller: Caller, network_uuid: str, limit: int,
+def free_addresses(uow: SqlUnitOfWork, caller: Caller, network_uuid: str, limit: int,
                    pod_uuid: str | None = None) -> tuple[Network, list[FamilyFree]]:
     """Per family the network (or a Basic zone's pod) has: totals, and up to `limit` free ranges."""
-    with db.read() as conn:
-        net = lookup.network(conn, caller, network_uuid)
+    with uow.reading():
+        net = lookup.network(uow, caller, network_uuid)
         ensure_secondary_ips_supported(net.guest_type, net.name)
-        ranges = _ranges(conn, net, pod_uuid)
+        ranges = _ranges(uow, net, pod_uuid)
         found = []
-        for family in guest_ips.families(conn, net) if ranges is None else sorted(
+        for family in guest_ips.families(uow, net) if ranges is None else sorted(
                 {f for r in ranges for f in (4, 6) if r.span(f)}):
             pool = guest_ips.pool_of(net, family, ranges)
-            used = used_in_pool(conn, net.id, pool)
-            spans, truncated = free_ranges(pool, UsedInNetwork(conn, net.id, family), limit)
+            used = used_in_pool(uow, net.id, pool)
+            spans, truncated = free_ranges(pool, UsedInNetwork(uow.conn, net.id, family), limit)
             shown = [FreeRange(str(make_address(family, lo)), str(make_address(family, hi)), hi - lo + 1)
                      for lo, hi in spans]
             found.append(FamilyFree(family, pool.size(), used, count_free(pool, used), shown, truncated))
         return net, found
 
 
-def _held_page(conn: Connection, net: Network, spans: list[tuple[int, int]], page: tuple[int, int]) -> tuple[
+def _held_page(uow: SqlUnitOfWork, net: Network, spans: list[tuple[int, int]], page: tuple[int, int]) -> tuple[
         list[int], int]:
     a = t.ip_allocations
     inside = or_(*(and_(a.c.addr >= int_to_key(lo), a.c.addr <= int_to_key(hi)) for lo, hi in spans))
     base = select(a.c.addr).where(a.c.network_id == net.id, a.c.family == 4, inside)
-    total = int(conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()) if spans else 0
-    rows = conn.execute(base.order_by(a.c.addr).offset(page[0]).limit(page[1])).all() if spans else []
+    total = int(uow.conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()) if spans else 0
+    rows = uow.conn.execute(base.order_by(a.c.addr).offset(page[0]).limit(page[1])).all() if spans else []
     return [key_to_int(r[0]) for r in rows], total
 
 
@@ -123,27 +121,27 @@ def _pool_page(spans: list[tuple[int, int]], page: tuple[int, int]) -> list[int]
     return picked
 
 
-def range_addresses(db: Database, caller: Caller, args: dict[str, Any], page: tuple[int, int] | None) -> tuple[
+def range_addresses(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any], page: tuple[int, int] | None) -> tuple[
         list[RangeAddress], int]:
     """listPublicIpAddresses forvirtualnetwork=false: a shared network's IPv4 range addresses, Free or Allocated."""
     if "networkid" not in args:
         return [], 0
     window = page or (0, DEFAULT_PAGE)
-    with db.read() as conn:
-        net = lookup.network(conn, caller, args["networkid"])
+    with uow.reading():
+        net = lookup.network(uow, caller, args["networkid"])
         if net.guest_type is not GuestType.SHARED:
             return [], 0
-        ranges = [r for r in ranges_repo.of_network(conn, net.id) if r.span(4)]
+        ranges = [r for r in uow.guest_ranges.of_network(net.id) if r.span(4)]
         spans = guest_ips.pool_of(net, 4, ranges).ranges if ranges else ()
         if "ipaddress" in args:
             wanted = int(parse_ipv4(args["ipaddress"], "ipaddress"))
             values = [wanted] if any(lo <= wanted <= hi for lo, hi in spans) else []
             total = len(values)
         elif args.get("allocatedonly", True):
-            values, total = _held_page(conn, net, list(spans), window)
+            values, total = _held_page(uow, net, list(spans), window)
         else:
             values, total = _pool_page(list(spans), window), sum(hi - lo + 1 for lo, hi in spans)
-        held = ranges_repo.held(conn, net.id, 4, values)
+        held = uow.guest_ranges.held(net.id, 4, values)
     if "ipaddress" in args and args.get("allocatedonly", True):
         values = [x for x in values if x in held]
         total = len(values)

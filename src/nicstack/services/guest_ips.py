@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
-from sqlalchemy import Connection
-
-from nicstack.db.repos import allocations, guest_ranges, networks
 from nicstack.db.repos.allocations import AddressTaken, UsedInNetwork
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.errors import InsufficientCapacity, ParameterError, ResourceInUse
 from nicstack.domain.ip_ranges import GuestRange, pool_from, shown_ranges
 from nicstack.domain.kinds import AllocationKind, GuestType
@@ -28,16 +26,16 @@ _HOLDERS = {
 }
 
 
-def ranges_for(conn: Connection, network: Network, nic_id: int | None = None) -> list[GuestRange] | None:
+def ranges_for(uow: SqlUnitOfWork, network: Network, nic_id: int | None = None) -> list[GuestRange] | None:
     """Where a shared network's addresses come from: its IP ranges (Basic zone: those of the NIC's pod).
 
     None for the networks that draw from their CIDR (isolated, VPC tiers).
     """
     if network.guest_type is not GuestType.SHARED:
         return None
-    found = guest_ranges.of_network(conn, network.id)
+    found = uow.guest_ranges.of_network(network.id)
     if nic_id is not None and any(r.pod_id is not None for r in found):
-        pod = guest_ranges.pod_of_nic(conn, nic_id)
+        pod = uow.guest_ranges.pod_of_nic(nic_id)
         found = [r for r in found if r.pod_id == pod]
     return found
 
@@ -63,17 +61,17 @@ def pool_of(network: Network, family: int, ranges: list[GuestRange] | None = Non
     return Pool(family, ((low, high),), excluded)
 
 
-def families(conn: Connection, network: Network, nic_id: int | None = None) -> list[int]:
+def families(uow: SqlUnitOfWork, network: Network, nic_id: int | None = None) -> list[int]:
     """The address families a NIC in the network gets a primary address of, IPv4 first."""
-    ranges = ranges_for(conn, network, nic_id)
+    ranges = ranges_for(uow, network, nic_id)
     if ranges is None:
         return [f for f, cidr in ((4, network.cidr), (6, network.ip6_cidr)) if cidr is not None]
     return sorted({f for r in ranges for f in (4, 6) if r.span(f) is not None})
 
 
-def default_family(conn: Connection, network: Network, nic_id: int | None = None) -> int:
+def default_family(uow: SqlUnitOfWork, network: Network, nic_id: int | None = None) -> int:
     """IPv4 where the network (or pod) has it; networks with only IPv6 pick IPv6."""
-    return 6 if families(conn, network, nic_id) == [6] else 4
+    return 6 if families(uow, network, nic_id) == [6] else 4
 
 
 def _check_subnet(cidr: IPNetwork, gateway: str | None, address: IPAddress, mac: str | None, where: str) -> None:
@@ -123,9 +121,9 @@ def check_assignable(
     _check_subnet(ip_network(cidr_text), gateway, address, mac, f"network {network.name}")
 
 
-def nic_layout(conn: Connection, network: Network, address: IPAddress, nic_id: int) -> dict[str, str | None]:
+def nic_layout(uow: SqlUnitOfWork, network: Network, address: IPAddress, nic_id: int) -> dict[str, str | None]:
     """The gateway and netmask (IPv6: gateway and CIDR) a NIC learns from the range holding its address."""
-    ranges = ranges_for(conn, network, nic_id)
+    ranges = ranges_for(uow, network, nic_id)
     found = next((r for r in ranges or () if r.contains(address)), None)
     if found is None:
         return {}
@@ -135,42 +133,43 @@ def nic_layout(conn: Connection, network: Network, address: IPAddress, nic_id: i
 
 
 def take_specific(
-    conn: Connection, network: Network, address: IPAddress, kind: AllocationKind, nic_id: int | None,
+    uow: SqlUnitOfWork, network: Network, address: IPAddress, kind: AllocationKind, nic_id: int | None,
     mac: str | None = None,
 ) -> int:
     """Reserve exactly `address` (network locked by the caller); returns the allocation id."""
-    check_assignable(network, address, mac, ranges_for(conn, network, nic_id))
-    held = allocations.holder(conn, network.id, address.version, int(address))
+    check_assignable(network, address, mac, ranges_for(uow, network, nic_id))
+    held = uow.allocations.holder(network.id, address.version, int(address))
     if held is not None:
         # The holder's kind is not secret even in shared networks: it names no owner.
         raise ResourceInUse(f"IP address {address} is already in use in network {network.name} ({_HOLDERS[held]})")
     try:
-        return allocations.insert(conn, network.id, address.version, int(address), kind, nic_id)
+        return uow.allocations.insert(network.id, address.version, int(address), kind, nic_id)
     except AddressTaken:
         raise ResourceInUse(f"IP address {address} is already in use in network {network.name}") from None
 
 
 def take_any(
-    conn: Connection, network: Network, family: int, cursors: tuple[int | None, bytes | None],
+    uow: SqlUnitOfWork, network: Network, family: int, cursors: tuple[int | None, bytes | None],
     kind: AllocationKind, nic_id: int | None,
 ) -> tuple[IPAddress, int]:
     """Reserve a free address from the network's pool (shared: the NIC's ranges), resuming at its cursor."""
-    ranges = ranges_for(conn, network, nic_id)
+    ranges = ranges_for(uow, network, nic_id)
     pool = pool_of(network, family, ranges)
     raw = cursors[0] if family == 4 else cursors[1]
     cursor = int.from_bytes(raw, "big") if isinstance(raw, bytes) else raw
     try:
-        value = pick_free(pool, AnyAddress(cursor), UsedInNetwork(conn, network.id, family), f"network {network.name}")
+        used = UsedInNetwork(uow.conn, network.id, family)
+        value = pick_free(pool, AnyAddress(cursor), used, f"network {network.name}")
     except InsufficientCapacity:
         raise InsufficientCapacity(
             f"No free IPv{family} address left in {_where(network, ranges)} ({pool.size()} addresses, all in use)"
         ) from None
-    networks.set_cursor(conn, network.id, family, value + 1)
-    allocation_id = allocations.insert(conn, network.id, family, value, kind, nic_id)
+    uow.networks.set_cursor(network.id, family, value + 1)
+    allocation_id = uow.allocations.insert(network.id, family, value, kind, nic_id)
     address: IPAddress = IPv4Address(value) if family == 4 else IPv6Address(value)
     return address, allocation_id
 
 
-def give_back(conn: Connection, network: Network, address: str) -> None:
+def give_back(uow: SqlUnitOfWork, network: Network, address: str) -> None:
     parsed = ip_address(address)
-    allocations.release(conn, network.id, parsed.version, int(parsed))
+    uow.allocations.release(network.id, parsed.version, int(parsed))

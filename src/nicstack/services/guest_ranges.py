@@ -12,12 +12,8 @@ from dataclasses import dataclass
 from ipaddress import IPv6Network, ip_address
 from typing import Any
 
-from sqlalchemy import Connection
-
 from nicstack.db import tables as t
-from nicstack.db.database import Database
-from nicstack.db.repos import events, infra, networks
-from nicstack.db.repos import guest_ranges as repo
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity
 from nicstack.domain.ip_ranges import GuestRange, check_span, overlapping
@@ -26,7 +22,7 @@ from nicstack.domain.model import Network, Pod
 from nicstack.ipam.addresses import IPAddress, network_from_gateway, parse_address, parse_ipv4, parse_network
 from nicstack.services import lookup
 
-r = repo.r
+r = t.vlan_ip_ranges
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +94,7 @@ def _ipv6_values(net: Network, spec: RangeSpec) -> dict[str, Any]:
     return {"ip6_gateway": str(gateway), "ip6_cidr": str(cidr), "start_ipv6": str(start), "end_ipv6": str(end)}
 
 
-def add_range(conn: Connection, net: Network, pod: Pod | None, spec: RangeSpec) -> int:
+def add_range(uow: SqlUnitOfWork, net: Network, pod: Pod | None, spec: RangeSpec) -> int:
     """Validate and store one guest range of `net` (Basic zone: of `pod`); the caller holds the network lock."""
     if spec.start_ip is None and spec.start_ipv6 is None:
         raise ParameterError("A guest IP range needs startip (IPv4) or startipv6 (IPv6)")
@@ -107,7 +103,7 @@ def add_range(conn: Connection, net: Network, pod: Pod | None, spec: RangeSpec) 
         values |= _ipv4_values(net, pod, spec)
     if spec.start_ipv6 is not None:
         values |= _ipv6_values(net, spec)
-    existing = repo.of_network(conn, net.id)
+    existing = uow.guest_ranges.of_network(net.id)
     for family, (first, last) in ((4, ("start_ip", "end_ip")), (6, ("start_ipv6", "end_ipv6"))):
         if first not in values:
             continue
@@ -116,47 +112,47 @@ def add_range(conn: Connection, net: Network, pod: Pod | None, spec: RangeSpec) 
         if clash is not None:
             raise ParameterError(f"The range {values[first]}-{values[last]} overlaps range {clash.shown(family)} "
                                  f"({clash.uuid}) of network {net.name}")
-    return repo.insert(
-        conn, zone_id=net.zone_id, pod_id=pod.id if pod else None, network_id=net.id,
+    return uow.guest_ranges.insert(
+        zone_id=net.zone_id, pod_id=pod.id if pod else None, network_id=net.id,
         vlan=vlan_of(spec.vlan, net.vlan), account_id=net.account_id, domain_id=net.domain_id, **values,
     )
 
 
-def basic_network(conn: Connection, zone_id: int) -> Network | None:
+def basic_network(uow: SqlUnitOfWork, zone_id: int) -> Network | None:
     """The one guest network of a Basic zone, if it was created."""
     n = t.networks.c
-    found, _ = networks.listing(conn, [n.zone_id == zone_id, n.guest_type == str(GuestType.SHARED)], None)
+    found, _ = uow.networks.listing([n.zone_id == zone_id, n.guest_type == str(GuestType.SHARED)], None)
     return found[0] if found else None
 
 
-def adopt_pod(conn: Connection, pod: Pod, net: Network) -> None:
+def adopt_pod(uow: SqlUnitOfWork, pod: Pod, net: Network) -> None:
     """A Basic-zone pod's own range (createPod startip/endip) becomes its first guest range."""
-    if pod.start_ip is None or any(x.pod_id == pod.id for x in repo.of_network(conn, net.id)):
+    if pod.start_ip is None or any(x.pod_id == pod.id for x in uow.guest_ranges.of_network(net.id)):
         return
-    add_range(conn, net, pod, RangeSpec(start_ip=pod.start_ip, end_ip=pod.end_ip))
+    add_range(uow, net, pod, RangeSpec(start_ip=pod.start_ip, end_ip=pod.end_ip))
 
 
-def pod_created(conn: Connection, pod_id: int) -> None:
+def pod_created(uow: SqlUnitOfWork, pod_id: int) -> None:
     """createPod's hook: in a Basic zone whose network exists, the pod's range serves guests at once."""
-    pod = infra.pod_by(conn, id=pod_id)
-    zone = infra.zone_by(conn, id=pod.zone_id) if pod else None
+    pod = uow.infra.pod_by(id=pod_id)
+    zone = uow.infra.zone_by(id=pod.zone_id) if pod else None
     if pod is None or zone is None or zone.network_type is not ZoneType.BASIC:
         return
-    net = basic_network(conn, zone.id)
+    net = basic_network(uow, zone.id)
     if net is not None:
-        networks.lock(conn, net.id)
-        adopt_pod(conn, pod, net)
+        uow.networks.lock(net.id)
+        adopt_pod(uow, pod, net)
 
 
-def _target(conn: Connection, caller: Caller, new: NewGuestRange) -> tuple[Network, Pod | None]:
-    zone = lookup.zone(conn, new.zone_uuid) if new.zone_uuid else None
-    pod = infra.pod_by(conn, uuid=new.pod_uuid) if new.pod_uuid else None
+def _target(uow: SqlUnitOfWork, caller: Caller, new: NewGuestRange) -> tuple[Network, Pod | None]:
+    zone = lookup.zone(uow, new.zone_uuid) if new.zone_uuid else None
+    pod = uow.infra.pod_by(uuid=new.pod_uuid) if new.pod_uuid else None
     if new.pod_uuid and pod is None:
         raise UnknownEntity("podid", new.pod_uuid)
     if new.network_uuid:
-        net = lookup.network(conn, caller, new.network_uuid)
+        net = lookup.network(uow, caller, new.network_uuid)
     elif pod is not None:
-        found = basic_network(conn, pod.zone_id)
+        found = basic_network(uow, pod.zone_id)
         if found is None:
             raise ParameterError(f"Zone {pod.zone_name} has no guest network yet: create it with createNetwork")
         net = found
@@ -167,7 +163,7 @@ def _target(conn: Connection, caller: Caller, new: NewGuestRange) -> tuple[Netwo
                              "addresses come from its CIDR")
     if zone is not None and zone.id != net.zone_id:
         raise ParameterError(f"Network {net.name} is in zone {net.zone_name}, not in zone {zone.name}")
-    basic = infra.zone_by(conn, id=net.zone_id)
+    basic = uow.infra.zone_by(id=net.zone_id)
     if basic is not None and basic.network_type is ZoneType.BASIC:
         if pod is None or pod.zone_id != net.zone_id:
             raise ParameterError(f"Network {net.name} is a Basic zone's network: give the podid of one of its pods")
@@ -176,57 +172,57 @@ def _target(conn: Connection, caller: Caller, new: NewGuestRange) -> tuple[Netwo
     return net, pod
 
 
-def create_guest_range(db: Database, caller: Caller, new: NewGuestRange) -> GuestRange:
+def create_guest_range(uow: SqlUnitOfWork, caller: Caller, new: NewGuestRange) -> GuestRange:
     """createVlanIpRange for guests: one more range of a shared network (Basic zone: of a pod)."""
-    with db.write() as conn:
-        net, pod = _target(conn, caller, new)
-        networks.lock(conn, net.id)
-        range_id = add_range(conn, net, pod, new.spec)
-        found = repo.ranges(conn, r.c.id == range_id)[0]
+    with uow:
+        net, pod = _target(uow, caller, new)
+        uow.networks.lock(net.id)
+        range_id = add_range(uow, net, pod, new.spec)
+        found = uow.guest_ranges.ranges(r.c.id == range_id)[0]
         shown = ", ".join(found.shown(f) for f in (4, 6) if found.span(f))
-        events.record(conn, caller, "VLAN.IP.RANGE.CREATE", f"Created guest IP range {shown} of network {net.name}")
+        uow.events.record(caller, "VLAN.IP.RANGE.CREATE", f"Created guest IP range {shown} of network {net.name}")
         return found
 
 
-def delete_guest_range(db: Database, caller: Caller, uuid: str) -> GuestRange | None:
+def delete_guest_range(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> GuestRange | None:
     """deleteVlanIpRange for guests, refused while an address of the range is held; None: no guest range."""
-    with db.write() as conn:
-        found = repo.by_uuid(conn, uuid)
+    with uow:
+        found = uow.guest_ranges.by_uuid(uuid)
         if found is None or found.network_id is None:
             return None
-        networks.lock(conn, found.network_id)
+        uow.networks.lock(found.network_id)
         for family in (4, 6):
             span = found.span(family)
-            used = repo.used_between(conn, found.network_id, family, *span) if span else 0
+            used = uow.guest_ranges.used_between(found.network_id, family, *span) if span else 0
             if used:
                 raise ResourceInUse(f"IP range {found.shown(family)} of network {found.network_name} still has {used}"
                                     " address(es) in use: release them first")
-        repo.delete(conn, found.id)
-        events.record(conn, caller, "VLAN.IP.RANGE.DELETE",
+        uow.guest_ranges.delete(found.id)
+        uow.events.record(caller, "VLAN.IP.RANGE.DELETE",
                       f"Deleted guest IP range {found.uuid} of network {found.network_name}")
         return found
 
 
-def list_guest_ranges(db: Database, caller: Caller, args: dict[str, Any]) -> tuple[list[GuestRange], bool]:
+def list_guest_ranges(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any]) -> tuple[list[GuestRange], bool]:
     """The guest ranges a listVlanIpRanges request asks for, and whether public ranges belong in the answer."""
     if args.get("forvirtualnetwork") is True:
         return [], True
-    with db.read() as conn:
+    with uow.reading():
         where: list[Any] = []
         if "id" in args:
-            one = repo.by_uuid(conn, args["id"])
+            one = uow.guest_ranges.by_uuid(args["id"])
             if one is None:
                 return [], True
             where.append(r.c.id == one.id)
         if "zoneid" in args:
-            where.append(r.c.zone_id == lookup.zone(conn, args["zoneid"]).id)
+            where.append(r.c.zone_id == lookup.zone(uow, args["zoneid"]).id)
         if "networkid" in args:
-            where.append(r.c.network_id == lookup.network(conn, caller, args["networkid"]).id)
+            where.append(r.c.network_id == lookup.network(uow, caller, args["networkid"]).id)
         if "podid" in args:
-            pod = infra.pod_by(conn, uuid=args["podid"])
+            pod = uow.infra.pod_by(uuid=args["podid"])
             if pod is None:
                 raise UnknownEntity("podid", args["podid"])
             where.append(r.c.pod_id == pod.id)
         public_too = not (where and ("id" in args or "networkid" in args or "podid" in args))
-        return repo.ranges(conn, *where), public_too and "forvirtualnetwork" not in args
+        return uow.guest_ranges.ranges(*where), public_too and "forvirtualnetwork" not in args
 

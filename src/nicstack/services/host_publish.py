@@ -15,11 +15,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from nicstack.db import tables as t
-from nicstack.db.database import Database
 from nicstack.db.rows import now
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.errors import UnknownEntity
 from nicstack.domain.kinds import Hypervisor
 from nicstack.domain.model import Host
@@ -57,50 +57,50 @@ def target(host: Host) -> str:
     return f"host:{host.uuid}"
 
 
-def _latest(conn: Connection, host_id: int) -> tuple[int, dict[str, Any]] | None:
-    row = conn.execute(select(hc.c.id, hc.c.payload).where(hc.c.host_id == host_id)
+def _latest(uow: SqlUnitOfWork, host_id: int) -> tuple[int, dict[str, Any]] | None:
+    row = uow.conn.execute(select(hc.c.id, hc.c.payload).where(hc.c.host_id == host_id)
                        .order_by(hc.c.generation.desc()).limit(1)).first()
     return (row[0], json.loads(row[1])) if row else None
 
 
-def publish(db: Database, host_id: int) -> Published:
+def publish(uow: SqlUnitOfWork, host_id: int) -> Published:
     """Compute the host's state; when it differs from the last published one, store generation + 1."""
-    with db.write() as conn:
+    with uow:
         # The host row serialises publications of one host (PostgreSQL; SQLite has one writer).
-        conn.execute(select(t.hosts.c.id).where(t.hosts.c.id == host_id).with_for_update()).first()
-        host = host_by_id(conn, host_id)
+        uow.conn.execute(select(t.hosts.c.id).where(t.hosts.c.id == host_id).with_for_update()).first()
+        host = host_by_id(uow, host_id)
         if host.hypervisor is Hypervisor.VMWARE:
             return Published(host, 0, None)
-        state = host_state(conn, host)
+        state = host_state(uow, host)
         data = snap.to_json(state)
         digest = snap.digest(data)
-        known = conn.execute(select(gens.c.generation, gens.c.digest).where(gens.c.target == target(host))).first()
+        known = uow.conn.execute(select(gens.c.generation, gens.c.digest).where(gens.c.target == target(host))).first()
         if known is not None and known[1] == digest:
             return Published(host, int(known[0]), None)
-        latest = _latest(conn, host.id) if known is not None else None
+        latest = _latest(uow, host.id) if known is not None else None
         if latest is not None and "state" in latest[1]:
             change = changes(snap.from_json(latest[1]["state"]), state)
             previous = {"changes": latest[1]["changes"]}
-            conn.execute(hc.update().where(hc.c.id == latest[0]).values(payload=json.dumps(previous)))
+            uow.conn.execute(hc.update().where(hc.c.id == latest[0]).values(payload=json.dumps(previous)))
         else:
             change = ChangeSet(full=True, reason="the first state published for this host")
         generation = (int(known[0]) if known is not None else 0) + 1
         payload = {"changes": snap.changes_to_json(change), "state": data}
-        conn.execute(hc.insert().values(host_id=host.id, generation=generation, payload=snap.canonical(payload),
+        uow.conn.execute(hc.insert().values(host_id=host.id, generation=generation, payload=snap.canonical(payload),
                                         created=now()))
-        conn.execute(hc.delete().where(hc.c.host_id == host.id, hc.c.generation <= generation - KEEP))
+        uow.conn.execute(hc.delete().where(hc.c.host_id == host.id, hc.c.generation <= generation - KEEP))
         if known is None:
-            conn.execute(gens.insert().values(target=target(host), generation=generation, digest=digest,
+            uow.conn.execute(gens.insert().values(target=target(host), generation=generation, digest=digest,
                                               updated=now()))
         else:
-            conn.execute(gens.update().where(gens.c.target == target(host))
+            uow.conn.execute(gens.update().where(gens.c.target == target(host))
                          .values(generation=generation, digest=digest, updated=now()))
         return Published(host, generation, change)
 
 
-def change_sets(conn: Connection, host_id: int, since: int, upto: int) -> list[ChangeSet] | None:
+def change_sets(uow: SqlUnitOfWork, host_id: int, since: int, upto: int) -> list[ChangeSet] | None:
     """The change sets of generations since+1..upto, or None when one is gone or needs whole documents."""
-    rows = conn.execute(select(hc.c.generation, hc.c.payload).where(
+    rows = uow.conn.execute(select(hc.c.generation, hc.c.payload).where(
         hc.c.host_id == host_id, hc.c.generation > since, hc.c.generation <= upto).order_by(hc.c.generation)).all()
     if len(rows) != upto - since:
         return None
@@ -108,24 +108,24 @@ def change_sets(conn: Connection, host_id: int, since: int, upto: int) -> list[C
     return None if any(c.full for c in found) else found
 
 
-def get_host_config(db: Database, host_uuid: str, since: int | None) -> HostConfig:
+def get_host_config(uow: SqlUnitOfWork, host_uuid: str, since: int | None) -> HostConfig:
     """Bring the host's publication up to date, then answer whole documents or the changes since `since`.
 
     Raises UnknownEntity for an unknown host, Unsupported (432) for a VMware host.
     """
-    with db.read() as conn:
-        found = conn.execute(select(t.hosts.c.id).where(t.hosts.c.uuid == host_uuid,
+    with uow.reading():
+        found = uow.conn.execute(select(t.hosts.c.id).where(t.hosts.c.uuid == host_uuid,
                                                        t.hosts.c.removed.is_(None))).scalar()
     if found is None:
         raise UnknownEntity("hostid", host_uuid)
-    host = publish(db, found).host
+    host = publish(uow, found).host
     renderer_for(host.hypervisor)
-    with db.read() as conn:
-        generation = int(conn.execute(select(gens.c.generation).where(gens.c.target == target(host))).scalar_one())
-        latest = _latest(conn, host.id)
+    with uow.reading():
+        generation = int(uow.conn.execute(select(gens.c.generation).where(gens.c.target == target(host))).scalar_one())
+        latest = _latest(uow, host.id)
         assert latest is not None
         if since is not None and 0 <= since <= generation:
-            found_sets = change_sets(conn, host.id, since, generation)
+            found_sets = change_sets(uow, host.id, since, generation)
             if found_sets is not None:
                 lines = tuple(c for s in found_sets for c in s.changes)
                 return HostConfig(host, generation, since, None, ChangeSet(False, lines))

@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from nicstack.db import tables as t
-from nicstack.db.repos import infra, vms
-from nicstack.db.repos import security_groups as sg_repo
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.kinds import Hypervisor, VmState, VmType
 from nicstack.domain.model import Host, Nic
 from nicstack.domain.security_groups import SgRule
@@ -35,12 +34,12 @@ from nicstack.services.shared_networks import SECURITY_GROUP
 Addresses = tuple[frozenset[IPv4Address], frozenset[IPv6Address]]
 
 
-def guarded_networks(conn: Connection) -> set[int]:
+def guarded_networks(uow: SqlUnitOfWork) -> set[int]:
     """Ids of the networks whose offering has the SecurityGroup service."""
     n, o = t.networks, t.network_offerings
     query = (select(n.c.id, o.c.services).select_from(n.join(o, o.c.id == n.c.network_offering_id))
              .where(n.c.removed.is_(None), n.c.guest_type == "Shared"))
-    return {nid for nid, services in conn.execute(query).tuples() if SECURITY_GROUP in services.split(",")}
+    return {nid for nid, services in uow.conn.execute(query).tuples() if SECURITY_GROUP in services.split(",")}
 
 
 def vif_of(host: Host, vm_id: int, nic: Nic) -> str:
@@ -69,7 +68,7 @@ def _rule(rule: SgRule) -> Rule:
     return Rule(rule.direction, shape.protocol, ports, icmp, cidrs, rule.peer_group_uuid)
 
 
-def group_members(conn: Connection, group_ids: list[int], guarded: set[int]) -> dict[int, list[str]]:
+def group_members(uow: SqlUnitOfWork, group_ids: list[int], guarded: set[int]) -> dict[int, list[str]]:
     """Per group: every address (primary and secondary) of its running members' security-group NICs."""
     if not group_ids:
         return {}
@@ -80,26 +79,26 @@ def group_members(conn: Connection, group_ids: list[int], guarded: set[int]) -> 
                       v.c.removed.is_(None), n.c.removed.is_(None), n.c.network_id.in_(guarded)))
     found: dict[int, list[str]] = defaultdict(list)
     nic_groups: dict[int, list[int]] = defaultdict(list)
-    for group_id, nic_id, ip4, ip6 in conn.execute(members).tuples():
+    for group_id, nic_id, ip4, ip6 in uow.conn.execute(members).tuples():
         found[group_id] += [a for a in (ip4, ip6) if a]
         nic_groups[nic_id].append(group_id)
     if nic_groups:
         extra = select(s.c.nic_id, s.c.ip4_address, s.c.ip6_address).where(s.c.nic_id.in_(list(nic_groups)))
-        for nic_id, ip4, ip6 in conn.execute(extra).tuples():
+        for nic_id, ip4, ip6 in uow.conn.execute(extra).tuples():
             for group_id in nic_groups[nic_id]:
                 found[group_id].append(ip4 or ip6)
     return found
 
 
-def host_state(conn: Connection, host: Host) -> HostState:
+def host_state(uow: SqlUnitOfWork, host: Host) -> HostState:
     """What `host` must enforce now (VMs not running there, and NICs outside security-group networks, are absent)."""
     v = t.vms
-    vm_rows = conn.execute(select(v.c.id, v.c.uuid, v.c.name).where(
+    vm_rows = uow.conn.execute(select(v.c.id, v.c.uuid, v.c.name).where(
         v.c.host_id == host.id, v.c.state == str(VmState.RUNNING), v.c.removed.is_(None),
         v.c.vm_type == str(VmType.USER))).tuples().all()
-    guarded = guarded_networks(conn)
-    nics = vms.nics_of(conn, [vm_id for vm_id, _, _ in vm_rows])
-    groups_of = sg_repo.groups_of_vms(conn, [vm_id for vm_id, _, _ in vm_rows])
+    guarded = guarded_networks(uow)
+    nics = uow.vms.nics_of([vm_id for vm_id, _, _ in vm_rows])
+    groups_of = uow.security_groups.groups_of_vms([vm_id for vm_id, _, _ in vm_rows])
     on_host = []
     for vm_id, uuid, name in vm_rows:
         mine = [nic for nic in nics.get(vm_id, []) if nic.network_id in guarded]
@@ -111,16 +110,17 @@ def host_state(conn: Connection, host: Host) -> HostState:
             plugged.append(NicOnHost(nic.uuid, nic.device_id, nic.mac_address, vif_of(host, vm_id, nic), v4, v6))
         on_host.append(VmOnHost(uuid, name, tuple(g[1] for g in groups_of.get(vm_id, [])), tuple(plugged)))
     used_ids = sorted({g[0] for vm_id, _, _ in vm_rows for g in groups_of.get(vm_id, [])})
-    groups = sg_repo.groups(conn, sg_repo.g.c.id.in_(used_ids)) if used_ids else []
+    groups = uow.security_groups.groups(t.security_groups.c.id.in_(used_ids)) if used_ids else []
     peers = sorted({r.peer_group_id for grp in groups for r in grp.rules if r.peer_group_id is not None})
-    named = {grp.id: (grp.uuid, grp.name) for grp in sg_repo.groups(conn, sg_repo.g.c.id.in_(peers))} if peers else {}
-    members = group_members(conn, peers, guarded)
+    peer_groups = uow.security_groups.groups(t.security_groups.c.id.in_(peers)) if peers else []
+    named = {grp.id: (grp.uuid, grp.name) for grp in peer_groups}
+    members = group_members(uow, peers, guarded)
     references = tuple(GroupMembers(named[pid][0], named[pid][1], *_split(members.get(pid, []))) for pid in peers)
     rendered = tuple(SecurityGroup(grp.uuid, grp.name, tuple(_rule(r) for r in grp.rules)) for grp in groups)
     return HostState(tuple(on_host), rendered, references)
 
 
-def host_by_id(conn: Connection, host_id: int) -> Host:
-    found = infra.host_by(conn, id=host_id)
+def host_by_id(uow: SqlUnitOfWork, host_id: int) -> Host:
+    found = uow.infra.host_by(id=host_id)
     assert found is not None
     return found

@@ -7,20 +7,19 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import delete, func, select
 
-from nicstack.api.auth import SESSION_LIFETIME, check_password, hash_password, new_key
-from nicstack.api.scope import list_scope
 from nicstack.db import tables as t
-from nicstack.db.database import Database
-from nicstack.db.repos import accounts, events
-from nicstack.db.repos import security_groups as sg_repo
+from nicstack.db.repos.accounts import caller_of
 from nicstack.db.rows import new_uuid, now
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller, may_access, may_use_domain
+from nicstack.domain.credentials import SESSION_LIFETIME, check_password, hash_password, new_key
 from nicstack.domain.errors import AuthenticationFailed, ParameterError, PermissionDenied, UnknownEntity
 from nicstack.domain.kinds import Role
 from nicstack.domain.model import Account, Domain, User
 from nicstack.domain.security_groups import DEFAULT_GROUP
+from nicstack.services.scope import OwnerFilter, list_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +54,18 @@ def shown_path(path: str) -> str:
     return "ROOT" + path.rstrip("/") if path != "/" else "ROOT"
 
 
-def visible_domain(conn: Connection, caller: Caller, uuid: str, param: str) -> Domain:
+def visible_domain(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str) -> Domain:
     """The domain, if the caller administers (or belongs to) it; else the unknown-uuid answer."""
-    found = accounts.domain_by(conn, uuid=uuid)
+    found = uow.accounts.domain_by(uuid=uuid)
     if found is None or not may_use_domain(caller, found.path):
         raise UnknownEntity(param, uuid)
     return found
 
 
-def _domain_or_own(conn: Connection, caller: Caller, uuid: str | None, param: str) -> Domain:
+def _domain_or_own(uow: SqlUnitOfWork, caller: Caller, uuid: str | None, param: str) -> Domain:
     if uuid is not None:
-        return visible_domain(conn, caller, uuid, param)
-    own = accounts.domain_by(conn, id=caller.domain_id)
+        return visible_domain(uow, caller, uuid, param)
+    own = uow.accounts.domain_by(id=caller.domain_id)
     assert own is not None
     return own
 
@@ -81,36 +80,36 @@ def _plain_name(name: str, what: str) -> str:
 # -- domains ---------------------------------------------------------------------------
 
 
-def create_domain(db: Database, caller: Caller, name: str, parent_uuid: str | None) -> DomainInfo:
+def create_domain(uow: SqlUnitOfWork, caller: Caller, name: str, parent_uuid: str | None) -> DomainInfo:
     """Create a child domain; a domain admin only inside its own subtree (ParameterError on duplicates)."""
     name = _plain_name(name, "domain")
-    with db.write() as conn:
-        parent = _domain_or_own(conn, caller, parent_uuid, "parentdomainid")
+    with uow:
+        parent = _domain_or_own(uow, caller, parent_uuid, "parentdomainid")
         path = f"{parent.path}{name}/"
-        taken = conn.execute(
+        taken = uow.conn.execute(
             select(t.domains.c.id).where(func.lower(t.domains.c.path) == path.lower(), t.domains.c.removed.is_(None))
         ).first()
         if taken is not None:
             raise ParameterError(f"Domain {name} already exists under {shown_path(parent.path)}")
-        conn.execute(
+        uow.conn.execute(
             t.domains.insert().values(
                 uuid=new_uuid(), name=name, parent_id=parent.id, path=path, level=parent.level + 1, created=now()
             )
         )
-        created = accounts.domain_by(conn, path=path)
+        created = uow.accounts.domain_by(path=path)
         assert created is not None
-        events.record(conn, caller, "DOMAIN.CREATE", f"Domain {shown_path(path)} created", domain_id=created.id)
+        uow.events.record(caller, "DOMAIN.CREATE", f"Domain {shown_path(path)} created", domain_id=created.id)
         return DomainInfo(created, parent.name, False)
 
 
-def list_domains(db: Database, caller: Caller, args: dict[str, Any]) -> list[DomainInfo]:
+def list_domains(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any]) -> list[DomainInfo]:
     """Without id: the caller's domain, or with listall/isrecursive its whole subtree."""
-    with db.read() as conn:
-        everything = accounts.domains(conn)
+    with uow.reading():
+        everything = uow.accounts.domains()
         names = {d.uuid: d.name for d in everything}
         parents = {d.parent_uuid for d in everything}
         if "id" in args:
-            base = visible_domain(conn, caller, args["id"], "id")
+            base = visible_domain(uow, caller, args["id"], "id")
             chosen = [base]
             if args.get("listall") or args.get("isrecursive"):
                 chosen = [d for d in everything if d.path.startswith(base.path)]
@@ -130,16 +129,16 @@ def list_domains(db: Database, caller: Caller, args: dict[str, Any]) -> list[Dom
 # -- accounts and users ----------------------------------------------------------------
 
 
-def create_account(db: Database, caller: Caller, spec: NewAccount) -> tuple[Account, list[User]]:
+def create_account(uow: SqlUnitOfWork, caller: Caller, spec: NewAccount) -> tuple[Account, list[User]]:
     """Create an account and its first user (ParameterError on duplicates, PermissionDenied on rank)."""
     name = _plain_name(spec.account or spec.username, "account")
     username = spec.username.strip()
     if spec.role is Role.ROOT_ADMIN and not caller.is_root_admin:
         raise PermissionDenied(f"Only a root admin may create root admin account {name}")
-    with db.write() as conn:
-        domain = _domain_or_own(conn, caller, spec.domain_uuid, "domainid")
+    with uow:
+        domain = _domain_or_own(uow, caller, spec.domain_uuid, "domainid")
         where = shown_path(domain.path)
-        clash = conn.execute(
+        clash = uow.conn.execute(
             select(t.accounts.c.id).where(
                 t.accounts.c.domain_id == domain.id, func.lower(t.accounts.c.name) == name.lower(),
                 t.accounts.c.removed.is_(None),
@@ -147,46 +146,46 @@ def create_account(db: Database, caller: Caller, spec: NewAccount) -> tuple[Acco
         ).first()
         if clash is not None:
             raise ParameterError(f"Account {name} already exists in domain {where}")
-        if any(u.account.domain_id == domain.id for u in accounts.users_by(conn, username=username)):
+        if any(u.account.domain_id == domain.id for u in uow.accounts.users_by(username=username)):
             raise ParameterError(f"User name {username} is already taken in domain {where}")
-        inserted = conn.execute(
+        inserted = uow.conn.execute(
             t.accounts.insert().values(
                 uuid=new_uuid(), name=name, domain_id=domain.id, role=int(spec.role), state="enabled", created=now()
             )
         ).inserted_primary_key
         assert inserted is not None
         account_id = int(inserted[0])
-        conn.execute(
+        uow.conn.execute(
             t.users.insert().values(
                 uuid=new_uuid(), account_id=account_id, username=username,
                 password_hash=hash_password(spec.password), firstname=spec.firstname, lastname=spec.lastname,
                 email=spec.email, state="enabled", created=now(),
             )
         )
-        events.record(
-            conn, caller, "ACCOUNT.CREATE", f"Account {name} created in domain {where}",
+        uow.events.record(
+            caller, "ACCOUNT.CREATE", f"Account {name} created in domain {where}",
             account_id=account_id, domain_id=domain.id,
         )
         # Every account has a `default` security group, as in CloudStack.
-        sg_repo.create_group(conn, DEFAULT_GROUP, "Default Security Group", account_id, domain.id)
-        created = accounts.account_by(conn, id=account_id)
+        uow.security_groups.create_group(DEFAULT_GROUP, "Default Security Group", account_id, domain.id)
+        created = uow.accounts.account_by(id=account_id)
         assert created is not None
-        return created, accounts.users_by(conn, account_id=account_id)
+        return created, uow.accounts.users_by(account_id=account_id)
 
 
-def list_accounts(db: Database, caller: Caller, args: dict[str, Any]) -> list[tuple[Account, list[User]]]:
+def list_accounts(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any]) -> list[tuple[Account, list[User]]]:
     """The accounts the listing scope covers, each with its users (CloudStack's scoping rules)."""
-    with db.read() as conn:
+    with uow.reading():
         if "id" in args:
-            one = accounts.account_by(conn, uuid=args["id"])
+            one = uow.accounts.account_by(uuid=args["id"])
             if one is None or not may_access(caller, one.id, one.domain_path):
                 raise UnknownEntity("id", args["id"])
             found = [one]
         else:
-            scope = list_scope(conn, caller, {k: v for k, v in args.items() if k != "account"})
-            found = accounts.accounts(conn, scope.domain_path, scope.account_id, None)
+            scope = list_scope(uow, caller, OwnerFilter(None, args.get("domainid"), bool(args.get("listall"))))
+            found = uow.accounts.accounts(scope.domain_path, scope.account_id, None)
         found = [a for a in found if _account_matches(a, args)]
-        return [(a, accounts.users_by(conn, account_id=a.id)) for a in found]
+        return [(a, uow.accounts.users_by(account_id=a.id)) for a in found]
 
 
 def _account_matches(a: Account, args: dict[str, Any]) -> bool:
@@ -198,20 +197,21 @@ def _account_matches(a: Account, args: dict[str, Any]) -> bool:
     )
 
 
-def list_users(db: Database, caller: Caller, args: dict[str, Any]) -> list[User]:
-    with db.read() as conn:
+def list_users(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any]) -> list[User]:
+    with uow.reading():
         if "id" in args:
-            found = accounts.users_by(conn, uuid=args["id"])
+            found = uow.accounts.users_by(uuid=args["id"])
             if not found or not may_access(caller, found[0].account.id, found[0].account.domain_path):
                 raise UnknownEntity("id", args["id"])
         else:
-            scope = list_scope(conn, caller, args)
+            scope = list_scope(uow, caller, OwnerFilter(args.get("account") or None, args.get("domainid"),
+                                                        bool(args.get("listall"))))
             if scope.account_id is not None:
-                found = accounts.users_by(conn, account_id=scope.account_id)
+                found = uow.accounts.users_by(account_id=scope.account_id)
             elif scope.domain_path is not None:
-                found = accounts.users_by(conn, domain_path_prefix=scope.domain_path)
+                found = uow.accounts.users_by(domain_path_prefix=scope.domain_path)
             else:
-                found = accounts.users_by(conn)
+                found = uow.accounts.users_by()
     return [
         u for u in found
         if ("username" not in args or u.username == args["username"])
@@ -221,14 +221,14 @@ def list_users(db: Database, caller: Caller, args: dict[str, Any]) -> list[User]
     ]
 
 
-def register_user_keys(db: Database, caller: Caller, user_uuid: str) -> tuple[str, str]:
+def register_user_keys(uow: SqlUnitOfWork, caller: Caller, user_uuid: str) -> tuple[str, str]:
     """New API and secret keys for a user: oneself, or a user an admin administers.
 
     Raises UnknownEntity when the caller may not see the user, PermissionDenied when it may
     see but not manage it (another user of one's account; a root admin for a domain admin).
     """
-    with db.write() as conn:
-        found = accounts.users_by(conn, uuid=user_uuid)
+    with uow:
+        found = uow.accounts.users_by(uuid=user_uuid)
         target = found[0] if found else None
         if target is None or not may_access(caller, target.account.id, target.account.domain_path):
             raise UnknownEntity("id", user_uuid)
@@ -238,9 +238,10 @@ def register_user_keys(db: Database, caller: Caller, user_uuid: str) -> tuple[st
             if target.account.role is Role.ROOT_ADMIN and not caller.is_root_admin:
                 raise PermissionDenied(f"A domain admin may not register keys for root admin user {user_uuid}")
         api_key, secret_key = new_key(), new_key()
-        conn.execute(t.users.update().where(t.users.c.id == target.id).values(api_key=api_key, secret_key=secret_key))
-        events.record(
-            conn, caller, "REGISTER.USER.KEY", f"Registered new API keys for user {target.username}",
+        uow.conn.execute(t.users.update().where(t.users.c.id == target.id)
+                         .values(api_key=api_key, secret_key=secret_key))
+        uow.events.record(
+            caller, "REGISTER.USER.KEY", f"Registered new API keys for user {target.username}",
             account_id=target.account.id, domain_id=target.account.domain_id,
         )
         return api_key, secret_key
@@ -262,14 +263,14 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
-def login(db: Database, username: str, password: str, domain: str, domain_uuid: str | None) -> Session:
+def login(uow: SqlUnitOfWork, username: str, password: str, domain: str, domain_uuid: str | None) -> Session:
     """Check the password and open a session; AuthenticationFailed for any mismatch."""
-    with db.write() as conn:
-        where = accounts.domain_by(conn, uuid=domain_uuid) if domain_uuid else None
+    with uow:
+        where = uow.accounts.domain_by(uuid=domain_uuid) if domain_uuid else None
         path = where.path if where is not None else login_path(domain)
         if domain_uuid and where is None:
             raise AuthenticationFailed
-        candidates = [u for u in accounts.users_by(conn, username=username) if u.account.domain_path == path]
+        candidates = [u for u in uow.accounts.users_by(username=username) if u.account.domain_path == path]
         user = candidates[0] if candidates else None
         # Hash even for an unknown user, so the answer's timing does not reveal which names exist.
         if not check_password(password, user.password_hash if user else _dummy_hash()) or user is None:
@@ -277,20 +278,20 @@ def login(db: Database, username: str, password: str, domain: str, domain_uuid: 
         if user.state != "enabled" or user.account.state != "enabled":
             raise AuthenticationFailed
         stamp = now()
-        conn.execute(delete(t.sessions).where(t.sessions.c.expires <= stamp))
+        uow.conn.execute(delete(t.sessions).where(t.sessions.c.expires <= stamp))
         key, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        conn.execute(
+        uow.conn.execute(
             t.sessions.insert().values(key=key, user_id=user.id, csrf_token=csrf, expires=stamp + SESSION_LIFETIME)
         )
-        events.record(conn, accounts.caller_of(user), "USER.LOGIN", f"User {user.username} logged in")
+        uow.events.record(caller_of(user), "USER.LOGIN", f"User {user.username} logged in")
         return Session(key, csrf, user, int(SESSION_LIFETIME.total_seconds()))
 
 
-def logout(db: Database, caller: Caller, session_key: str | None) -> None:
+def logout(uow: SqlUnitOfWork, caller: Caller, session_key: str | None) -> None:
     """End the caller's own session (a no-op for API-key callers)."""
-    with db.write() as conn:
+    with uow:
         if session_key:
-            conn.execute(
+            uow.conn.execute(
                 delete(t.sessions).where(t.sessions.c.key == session_key, t.sessions.c.user_id == caller.user_id)
             )
-        events.record(conn, caller, "USER.LOGOUT", "User logged out")
+        uow.events.record(caller, "USER.LOGOUT", "User logged out")

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Any
 
-from nicstack.db.database import Database
-from nicstack.db.repos import accounts, events, infra
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, UnknownEntity
 from nicstack.domain.kinds import GuestType, Hypervisor, ZoneType
@@ -68,8 +67,8 @@ def hypervisor_of(text: str, param: str = "hypervisor") -> Hypervisor:
     raise ParameterError(f"Invalid value {text!r} for {param}: use KVM, XenServer or VMware")
 
 
-def _zone(conn: Any, uuid: str, param: str = "zoneid") -> Zone:
-    found = infra.zone_by(conn, uuid=uuid)
+def _zone(uow: SqlUnitOfWork, uuid: str, param: str = "zoneid") -> Zone:
+    found = uow.infra.zone_by(uuid=uuid)
     if found is None:
         raise UnknownEntity(param, uuid)
     return found
@@ -78,7 +77,7 @@ def _zone(conn: Any, uuid: str, param: str = "zoneid") -> Zone:
 # -- zones -----------------------------------------------------------------------------
 
 
-def create_zone(db: Database, caller: Caller, spec: NewZone) -> Zone:
+def create_zone(uow: SqlUnitOfWork, caller: Caller, spec: NewZone) -> Zone:
     """Create a zone; ParameterError for a taken name or a malformed address."""
     name, kind = _name(spec.name, "zone"), _zone_type(spec.network_type)
     dns1, internal = parse_ipv4(spec.dns1, "dns1"), parse_ipv4(spec.internal_dns1, "internaldns1")
@@ -92,22 +91,22 @@ def create_zone(db: Database, caller: Caller, spec: NewZone) -> Zone:
         cidr = str(parsed)
     # Basic zones isolate guests with security groups, always.
     sg = True if kind is ZoneType.BASIC else bool(spec.security_groups_enabled)
-    with db.write() as conn:
-        if any(z.name.lower() == name.lower() for z in infra.zones(conn)):
+    with uow:
+        if any(z.name.lower() == name.lower() for z in uow.infra.zones()):
             raise ParameterError(f"A zone named {name} already exists")
-        zone_id = infra.create_zone(
-            conn, name=name, network_type=str(kind), security_groups_enabled=sg, allocation_state=ENABLED,
+        zone_id = uow.infra.create_zone(
+            name=name, network_type=str(kind), security_groups_enabled=sg, allocation_state=ENABLED,
             dns1=str(dns1), internal_dns1=str(internal), guest_cidr=cidr,
         )
-        events.record(conn, caller, "ZONE.CREATE", f"Zone {name} ({kind}) created")
-        created = infra.zone_by(conn, id=zone_id)
+        uow.events.record(caller, "ZONE.CREATE", f"Zone {name} ({kind}) created")
+        created = uow.infra.zone_by(id=zone_id)
         assert created is not None
         return created
 
 
-def list_zones(db: Database, caller: Caller, args: dict[str, Any]) -> list[Zone]:
-    with db.read() as conn:
-        found = [_zone(conn, args["id"], "id")] if "id" in args else infra.zones(conn)
+def list_zones(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any]) -> list[Zone]:
+    with uow.reading():
+        found = [_zone(uow, args["id"], "id")] if "id" in args else uow.infra.zones()
     kind = _zone_type(args["networktype"]) if "networktype" in args else None
     # Only the root admin sees zones that are not open for deployment.
     show_all = caller.is_root_admin and not args.get("available")
@@ -120,16 +119,16 @@ def list_zones(db: Database, caller: Caller, args: dict[str, Any]) -> list[Zone]
     ]
 
 
-def security_groups_enabled(db: Database) -> bool:
+def security_groups_enabled(uow: SqlUnitOfWork) -> bool:
     """True when any zone isolates guests with security groups (listCapabilities)."""
-    with db.read() as conn:
-        return any(z.security_groups_enabled for z in infra.zones(conn))
+    with uow.reading():
+        return any(z.security_groups_enabled for z in uow.infra.zones())
 
 
 # -- pods ------------------------------------------------------------------------------
 
 
-def create_pod(db: Database, caller: Caller, spec: NewPod) -> Pod:
+def create_pod(uow: SqlUnitOfWork, caller: Caller, spec: NewPod) -> Pod:
     """Create a pod; its range must lie in gateway/netmask and not hold the gateway."""
     name = _name(spec.name, "pod")
     gateway = parse_ipv4(spec.gateway, "gateway")
@@ -148,25 +147,25 @@ def create_pod(db: Database, caller: Caller, spec: NewPod) -> Pod:
         if start <= gateway <= end:
             raise ParameterError(f"The range {start}-{end} contains the gateway {gateway}")
         span = (str(start), str(end))
-    with db.write() as conn:
-        zone = _zone(conn, spec.zone_uuid)
-        if any(p.name.lower() == name.lower() for p in infra.pods(conn, zone_id=zone.id)):
+    with uow:
+        zone = _zone(uow, spec.zone_uuid)
+        if any(p.name.lower() == name.lower() for p in uow.infra.pods(zone_id=zone.id)):
             raise ParameterError(f"A pod named {name} already exists in zone {zone.name}")
-        pod_id = infra.create_pod(
-            conn, name=name, zone_id=zone.id, gateway=str(gateway), netmask=str(subnet.netmask),
+        pod_id = uow.infra.create_pod(
+            name=name, zone_id=zone.id, gateway=str(gateway), netmask=str(subnet.netmask),
             start_ip=span[0], end_ip=span[1], allocation_state=ENABLED,
         )
-        events.record(conn, caller, "POD.CREATE", f"Pod {name} created in zone {zone.name}")
-        guest_ranges.pod_created(conn, pod_id)
-        created = infra.pod_by(conn, id=pod_id)
+        uow.events.record(caller, "POD.CREATE", f"Pod {name} created in zone {zone.name}")
+        guest_ranges.pod_created(uow, pod_id)
+        created = uow.infra.pod_by(id=pod_id)
         assert created is not None
         return created
 
 
-def list_pods(db: Database, args: dict[str, Any]) -> list[Pod]:
-    with db.read() as conn:
-        zone_id = _zone(conn, args["zoneid"]).id if "zoneid" in args else None
-        found = infra.pods(conn, uuid=args.get("id"), zone_id=zone_id)
+def list_pods(uow: SqlUnitOfWork, args: dict[str, Any]) -> list[Pod]:
+    with uow.reading():
+        zone_id = _zone(uow, args["zoneid"]).id if "zoneid" in args else None
+        found = uow.infra.pods(uuid=args.get("id"), zone_id=zone_id)
         if "id" in args and not found:
             raise UnknownEntity("id", args["id"])
     return [
@@ -191,39 +190,39 @@ def host_address(url: str) -> str:
     return str(parse_address(text, "url"))
 
 
-def add_host(db: Database, caller: Caller, spec: NewHost) -> Host:
+def add_host(uow: SqlUnitOfWork, caller: Caller, spec: NewHost) -> Host:
     """Register a hypervisor host in a pod; ParameterError when its address is already known."""
     kind, address = hypervisor_of(spec.hypervisor), host_address(spec.url)
-    with db.write() as conn:
-        zone = _zone(conn, spec.zone_uuid)
-        pod = infra.pod_by(conn, uuid=spec.pod_uuid)
+    with uow:
+        zone = _zone(uow, spec.zone_uuid)
+        pod = uow.infra.pod_by(uuid=spec.pod_uuid)
         if pod is None:
             raise UnknownEntity("podid", spec.pod_uuid)
         if pod.zone_id != zone.id:
             raise ParameterError(f"Pod {pod.name} is not in zone {zone.name}")
-        if infra.hosts(conn, ip_address=address):
+        if uow.infra.hosts(ip_address=address):
             raise ParameterError(f"A host with address {address} already exists")
-        host_id = infra.create_host(
-            conn, name=address, zone_id=zone.id, pod_id=pod.id, hypervisor=str(kind), url=spec.url.strip(),
+        host_id = uow.infra.create_host(
+            name=address, zone_id=zone.id, pod_id=pod.id, hypervisor=str(kind), url=spec.url.strip(),
             ip_address=address, state="Up", resource_state=ENABLED,
         )
-        created = infra.host_by(conn, id=host_id)
+        created = uow.infra.host_by(id=host_id)
         assert created is not None
         return created
 
 
-def list_hosts(db: Database, args: dict[str, Any]) -> list[Host]:
+def list_hosts(uow: SqlUnitOfWork, args: dict[str, Any]) -> list[Host]:
     kind = hypervisor_of(args["hypervisor"]) if "hypervisor" in args else None
-    with db.read() as conn:
-        zone_id = _zone(conn, args["zoneid"]).id if "zoneid" in args else None
+    with uow.reading():
+        zone_id = _zone(uow, args["zoneid"]).id if "zoneid" in args else None
         pod_id = None
         if "podid" in args:
-            pod = infra.pod_by(conn, uuid=args["podid"])
+            pod = uow.infra.pod_by(uuid=args["podid"])
             if pod is None:
                 raise UnknownEntity("podid", args["podid"])
             pod_id = pod.id
-        found = infra.hosts(
-            conn, uuid=args.get("id"), zone_id=zone_id, pod_id=pod_id, hypervisor=str(kind) if kind else None
+        found = uow.infra.hosts(
+            uuid=args.get("id"), zone_id=zone_id, pod_id=pod_id, hypervisor=str(kind) if kind else None
         )
         if "id" in args and not found:
             raise UnknownEntity("id", args["id"])
@@ -241,11 +240,11 @@ def list_hosts(db: Database, args: dict[str, Any]) -> list[Host]:
 # -- catalogue -------------------------------------------------------------------------
 
 
-def list_network_offerings(db: Database, args: dict[str, Any]) -> list[NetworkOffering]:
-    with db.read() as conn:
+def list_network_offerings(uow: SqlUnitOfWork, args: dict[str, Any]) -> list[NetworkOffering]:
+    with uow.reading():
         if "zoneid" in args:
-            _zone(conn, args["zoneid"])
-        found = infra.network_offerings(conn, uuid=args.get("id"))
+            _zone(uow, args["zoneid"])
+        found = uow.infra.network_offerings(uuid=args.get("id"))
         if "id" in args and not found:
             raise UnknownEntity("id", args["id"])
     guest = args.get("guestiptype", "").lower()
@@ -262,9 +261,9 @@ def list_network_offerings(db: Database, args: dict[str, Any]) -> list[NetworkOf
     ]
 
 
-def list_service_offerings(db: Database, args: dict[str, Any]) -> list[dict[str, Any]]:
-    with db.read() as conn:
-        found = infra.service_offerings(conn, uuid=args.get("id"))
+def list_service_offerings(uow: SqlUnitOfWork, args: dict[str, Any]) -> list[dict[str, Any]]:
+    with uow.reading():
+        found = uow.infra.service_offerings(uuid=args.get("id"))
     if "id" in args and not found:
         raise UnknownEntity("id", args["id"])
     return [
@@ -290,19 +289,19 @@ def _kept_by(which: str, tpl: dict[str, Any]) -> bool:
             "all": True}.get(which, False)
 
 
-def list_templates(db: Database, caller: Caller, args: dict[str, Any]) -> TemplateListing:
+def list_templates(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any]) -> TemplateListing:
     which = args["templatefilter"].strip().lower()
     if which not in TEMPLATE_FILTERS:
         raise ParameterError(f"Invalid value {args['templatefilter']!r} for templatefilter: use one of "
                              + ", ".join(TEMPLATE_FILTERS))
     if which == "all" and not caller.is_admin:
         raise ParameterError("templatefilter all is for administrators; use executable or featured")
-    with db.read() as conn:
-        zones = [_zone(conn, args["zoneid"])] if "zoneid" in args else infra.zones(conn)
-        found = infra.templates(conn, uuid=args.get("id"))
+    with uow.reading():
+        zones = [_zone(uow, args["zoneid"])] if "zoneid" in args else uow.infra.zones()
+        found = uow.infra.templates(uuid=args.get("id"))
         if "id" in args and not found:
             raise UnknownEntity("id", args["id"])
-        root = accounts.domain_by(conn, path="/")
+        root = uow.accounts.domain_by(path="/")
     chosen = [
         tpl for tpl in found
         if _kept_by(which, tpl)

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nicstack.db import tables as t
-from nicstack.db.database import Database
-from nicstack.db.repos import load_balancers, networks, rules, vms
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, RuleConflict
 from nicstack.domain.model import Vm
@@ -111,7 +110,7 @@ def _description(text: str | None) -> str | None:
     return text if text else None
 
 
-def create_load_balancer_rule(db: Database, caller: Caller, spec: NewLoadBalancer,
+def create_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, spec: NewLoadBalancer,
                               then: Then[LoadBalancerRule]) -> str:
     algorithm = algorithm_of(spec.algorithm)
     protocol = protocol_of(spec.protocol or "tcp", LB_PROTOCOLS)
@@ -120,32 +119,32 @@ def create_load_balancer_rule(db: Database, caller: Caller, spec: NewLoadBalance
     if not spec.name.strip():
         raise ParameterError("Invalid value '' for name: a load balancer rule needs a name")
     cidrs = source_cidrs(spec.cidrs)
-    with db.write() as conn:
-        ip = lookup_rules.public_ip(conn, caller, spec.ip_uuid, "publicipid")
-        net, ip, opened = claim_for_port_rule(conn, caller, ip, None, spec.network_uuid, spec.open_firewall)
+    with uow:
+        ip = lookup_rules.public_ip(uow, caller, spec.ip_uuid, "publicipid")
+        net, ip, opened = claim_for_port_rule(uow, caller, ip, None, spec.network_uuid, spec.open_firewall)
         transport = Protocol.UDP if protocol is Protocol.UDP else Protocol.TCP
         use = PortUse("the new load balancer rule", transport, public, public)
-        check_ports_free(conn, ip, use)
+        check_ports_free(uow, ip, use)
         owner = owner_of_ip(ip)
-        rule_id = rules.insert(
-            conn, t.load_balancing_rules, name=spec.name.strip(), ip_address_id=ip.id, network_id=net.id,
+        rule_id = uow.rules.insert(
+            t.load_balancing_rules, name=spec.name.strip(), ip_address_id=ip.id, network_id=net.id,
             algorithm=algorithm, protocol=protocol, public_port=public, private_port=private,
             account_id=owner.account_id, domain_id=owner.domain_id, description=_description(spec.description),
             cidr_list=cidrs,
         )
         # CloudStack opens the firewall for every CIDR here: the rule's own cidrlist is what restricts it.
         if opened:
-            open_ports_for(conn, ip, net, owner, use, ANYWHERE, related_lb_id=rule_id)
-        bind_tier(conn, ip, net)
+            open_ports_for(uow, ip, net, owner, use, ANYWHERE, related_lb_id=rule_id)
+        bind_tier(uow, ip, net)
         sources = f" from {cidrs}" if cidrs else ""
-        record(conn, caller, owner, "LB.CREATE",
+        record(uow, caller, owner, "LB.CREATE",
                f"Created load balancer rule {spec.name} on {ip.address}:{public} ({algorithm}){sources}")
-        rule = load_balancers.rule_by(conn, id=rule_id)
+        rule = uow.load_balancers.rule_by(id=rule_id)
         assert rule is not None
-        return then(conn, rule)
+        return then(uow, rule)
 
 
-def update_load_balancer_rule(db: Database, caller: Caller, uuid: str, change: LoadBalancerChange,
+def update_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, change: LoadBalancerChange,
                               then: Then[LoadBalancerRule]) -> str:
     values: dict[str, str | None] = {"algorithm": algorithm_of(change.algorithm)} if change.algorithm else {}
     if change.name is not None and change.name.strip():
@@ -154,81 +153,81 @@ def update_load_balancer_rule(db: Database, caller: Caller, uuid: str, change: L
         values["description"] = _description(change.description)
     if change.cidrs is not None:
         values["cidr_list"] = source_cidrs(change.cidrs)
-    with db.write() as conn:
-        rule = lookup_rules.load_balancer(conn, caller, uuid)
+    with uow:
+        rule = lookup_rules.load_balancer(uow, caller, uuid)
         if values:
-            load_balancers.update(conn, rule.base.id, **values)
+            uow.load_balancers.update(rule.base.id, **values)
         # The description is left out: up to 4096 characters of free text would drown the event.
         shown = ", ".join(k if k == "description" else f"{k}={v or 'anywhere'}" for k, v in values.items())
-        record(conn, caller, rule.base.owner, "LB.UPDATE", f"Updated load balancer rule {rule.base.uuid}: {shown}")
-        updated = load_balancers.rule_by(conn, id=rule.base.id)
+        record(uow, caller, rule.base.owner, "LB.UPDATE", f"Updated load balancer rule {rule.base.uuid}: {shown}")
+        updated = uow.load_balancers.rule_by(id=rule.base.id)
         assert updated is not None
-        return then(conn, updated)
+        return then(uow, updated)
 
 
-def delete_load_balancer_rule(db: Database, caller: Caller, uuid: str, then: Then[LoadBalancerRule]) -> str:
-    with db.write() as conn:
-        rule = lookup_rules.load_balancer(conn, caller, uuid)
-        networks.lock(conn, rule.base.network_id)
-        load_balancers.delete(conn, t.load_balancing_rules.c.id == rule.base.id)
-        release_tier_if_unused(conn, rule.base.ip_id)
-        record(conn, caller, rule.base.owner, "LB.DELETE", f"Deleted load balancer rule {rule.name}")
-        return then(conn, rule)
+def delete_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, then: Then[LoadBalancerRule]) -> str:
+    with uow:
+        rule = lookup_rules.load_balancer(uow, caller, uuid)
+        uow.networks.lock(rule.base.network_id)
+        uow.load_balancers.delete(t.load_balancing_rules.c.id == rule.base.id)
+        release_tier_if_unused(uow, rule.base.ip_id)
+        record(uow, caller, rule.base.owner, "LB.DELETE", f"Deleted load balancer rule {rule.name}")
+        return then(uow, rule)
 
 
-def assign_to_load_balancer_rule(db: Database, caller: Caller, uuid: str, wanted: list[Mapping],
+def assign_to_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, wanted: list[Mapping],
                                  then: Then[LoadBalancerRule]) -> str:
     """Map VMs' guest addresses to a rule; each must be the primary or a secondary IP of the VM's NIC there."""
-    with db.write() as conn:
-        rule = lookup_rules.load_balancer(conn, caller, uuid)
-        net = networks.network_by(conn, id=rule.base.network_id)
+    with uow:
+        rule = lookup_rules.load_balancer(uow, caller, uuid)
+        net = uow.networks.network_by(id=rule.base.network_id)
         assert net is not None
-        networks.lock(conn, net.id)
-        taken = {(m.vm_id, m.address) for m in load_balancers.members(conn, [rule.base.id]).get(rule.base.id, [])}
+        uow.networks.lock(net.id)
+        taken = {(m.vm_id, m.address) for m in uow.load_balancers.members([rule.base.id]).get(rule.base.id, [])}
         added = []
         for m in wanted:
-            vm = lookup.vm(conn, caller, m.vm_uuid, m.param)
+            vm = lookup.vm(uow, caller, m.vm_uuid, m.param)
             usable_vm(vm, owner=rule.base.owner)
-            address = guest_address(conn, vm, net, m.vm_ip, "vmidipmap" if m.vm_ip else "virtualmachineids")
+            address = guest_address(uow, vm, net, m.vm_ip, "vmidipmap" if m.vm_ip else "virtualmachineids")
             if (vm.id, address) in taken:
                 raise RuleConflict(f"VM {vm.name} with IP {address} is already a member of load balancer rule "
                                    f"{rule.name} ({rule.base.uuid})")
             taken.add((vm.id, address))
-            load_balancers.add_member(conn, rule.base.id, vm.id, address)
+            uow.load_balancers.add_member(rule.base.id, vm.id, address)
             added.append(f"{vm.name}/{address}")
-        record(conn, caller, rule.base.owner, "LB.ASSIGN.TO.RULE",
+        record(uow, caller, rule.base.owner, "LB.ASSIGN.TO.RULE",
                f"Assigned {', '.join(added)} to load balancer rule {rule.name}")
-        return then(conn, rule)
+        return then(uow, rule)
 
 
-def remove_from_load_balancer_rule(db: Database, caller: Caller, uuid: str, wanted: list[Mapping],
+def remove_from_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, wanted: list[Mapping],
                                    then: Then[LoadBalancerRule]) -> str:
     """Unmap VMs (all their addresses) or single VM addresses from a rule."""
-    with db.write() as conn:
-        rule = lookup_rules.load_balancer(conn, caller, uuid)
-        networks.lock(conn, rule.base.network_id)
+    with uow:
+        rule = lookup_rules.load_balancer(uow, caller, uuid)
+        uow.networks.lock(rule.base.network_id)
         removed = []
         for m in wanted:
-            vm = lookup.vm(conn, caller, m.vm_uuid, m.param)
-            if load_balancers.remove_member(conn, rule.base.id, vm.id, m.vm_ip) == 0:
+            vm = lookup.vm(uow, caller, m.vm_uuid, m.param)
+            if uow.load_balancers.remove_member(rule.base.id, vm.id, m.vm_ip) == 0:
                 what = f"VM {vm.name} with IP {m.vm_ip}" if m.vm_ip else f"VM {vm.name}"
                 raise ParameterError(f"{what} is not a member of load balancer rule {rule.name} ({rule.base.uuid})")
             removed.append(f"{vm.name}/{m.vm_ip or 'all'}")
-        record(conn, caller, rule.base.owner, "LB.REMOVE.FROM.RULE",
+        record(uow, caller, rule.base.owner, "LB.REMOVE.FROM.RULE",
                f"Removed {', '.join(removed)} from load balancer rule {rule.name}")
-        return then(conn, rule)
+        return then(uow, rule)
 
 
-def rule_instances(db: Database, caller: Caller, uuid: str) -> list[tuple[Vm, list[str]]]:
+def rule_instances(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> list[tuple[Vm, list[str]]]:
     """The rule's member VMs in mapping order, each with its mapped addresses."""
-    with db.read() as conn:
-        rule = lookup_rules.load_balancer(conn, caller, uuid)
+    with uow.reading():
+        rule = lookup_rules.load_balancer(uow, caller, uuid)
         by_vm: dict[int, list[str]] = {}
-        for m in load_balancers.members(conn, [rule.base.id]).get(rule.base.id, []):
+        for m in uow.load_balancers.members([rule.base.id]).get(rule.base.id, []):
             by_vm.setdefault(m.vm_id, []).append(m.address)
         found = []
         for vm_id, addresses in by_vm.items():
-            vm = vms.vm_by(conn, id=vm_id)
+            vm = uow.vms.vm_by(id=vm_id)
             if vm is not None:
                 found.append((vm, addresses))
         return found

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
-
-from nicstack.db.repos import infra, networks, vms
+from nicstack.db.repos.vms import NicOwner
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller, may_access
 from nicstack.domain.errors import UnknownEntity
 from nicstack.domain.kinds import VmType
 from nicstack.domain.model import Host, Network, Nic, Vm, Zone
 
 
-def network(conn: Connection, caller: Caller, uuid: str, param: str = "networkid") -> Network:
-    found = networks.network_by(conn, uuid=uuid)
+def network(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str = "networkid") -> Network:
+    found = uow.networks.network_by(uuid=uuid)
     if found is None or not _may_use_network(caller, found):
         raise UnknownEntity(param, uuid)
     return found
@@ -26,8 +25,8 @@ def _may_use_network(caller: Caller, net: Network) -> bool:
     return may_access(caller, net.account_id, net.domain_path)
 
 
-def vm(conn: Connection, caller: Caller, uuid: str, param: str = "virtualmachineid", *, user_only: bool = True) -> Vm:
-    found = vms.vm_by(conn, uuid=uuid)
+def vm(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str = "virtualmachineid", *, user_only: bool = True) -> Vm:
+    found = uow.vms.vm_by(uuid=uuid)
     if found is None or not may_access(caller, found.account_id, found.domain_path):
         raise UnknownEntity(param, uuid)
     if user_only and found.vm_type is not VmType.USER:
@@ -35,29 +34,29 @@ def vm(conn: Connection, caller: Caller, uuid: str, param: str = "virtualmachine
     return found
 
 
-def vm_and_nic(conn: Connection, caller: Caller, nic_uuid: str, param: str = "nicid") -> tuple[Vm, Nic]:
-    found = vms.vm_of_nic(conn, nic_uuid)
+def vm_and_nic(uow: SqlUnitOfWork, caller: Caller, nic_uuid: str, param: str = "nicid") -> tuple[Vm, Nic]:
+    found = uow.vms.vm_of_nic(nic_uuid)
     if found is None or not may_access(caller, found[0].account_id, found[0].domain_path):
         raise UnknownEntity(param, nic_uuid)
     return found
 
 
-def nic_owner(conn: Connection, caller: Caller, nic_uuid: str, param: str = "nicid") -> vms.NicOwner:
-    found = vms.nic_owner(conn, nic_uuid)
+def nic_owner(uow: SqlUnitOfWork, caller: Caller, nic_uuid: str, param: str = "nicid") -> NicOwner:
+    found = uow.vms.nic_owner(nic_uuid)
     if found is None or not may_access(caller, found.account_id, found.domain_path):
         raise UnknownEntity(param, nic_uuid)
     return found
 
 
-def zone(conn: Connection, uuid: str, param: str = "zoneid") -> Zone:
-    found = infra.zone_by(conn, uuid=uuid)
+def zone(uow: SqlUnitOfWork, uuid: str, param: str = "zoneid") -> Zone:
+    found = uow.infra.zone_by(uuid=uuid)
     if found is None:
         raise UnknownEntity(param, uuid)
     return found
 
 
-def host(conn: Connection, uuid: str, param: str = "hostid") -> Host:
-    found = infra.host_by(conn, uuid=uuid)
+def host(uow: SqlUnitOfWork, uuid: str, param: str = "hostid") -> Host:
+    found = uow.infra.host_by(uuid=uuid)
     if found is None:
         raise UnknownEntity(param, uuid)
     return found

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
-
-from nicstack.db.repos import load_balancers, public_ips, rules, vpcs
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller, may_access
 from nicstack.domain.errors import ParameterError, UnknownEntity
 from nicstack.domain.rules import (
@@ -22,9 +20,9 @@ def _visible(caller: Caller, owner: Owner | None) -> bool:
     return owner is not None and may_access(caller, owner.account_id, owner.domain_path)
 
 
-def public_ip(conn: Connection, caller: Caller, uuid: str, param: str = "ipaddressid") -> PublicIp:
+def public_ip(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str = "ipaddressid") -> PublicIp:
     """An acquired public IP of the caller's; a free one the caller may list is named as not acquired."""
-    found = public_ips.ip_by(conn, uuid=uuid)
+    found = uow.public_ips.ip_by(uuid=uuid)
     if found is not None and found.state is PublicIpState.FREE and caller.is_root_admin:
         raise ParameterError(f"Public IP {found.address} is not acquired: associate it with a network or VPC first")
     if found is None or not _visible(caller, found.owner):
@@ -32,29 +30,29 @@ def public_ip(conn: Connection, caller: Caller, uuid: str, param: str = "ipaddre
     return found
 
 
-def vpc(conn: Connection, caller: Caller, uuid: str, param: str = "vpcid") -> Vpc:
-    found = vpcs.vpc_by(conn, uuid=uuid)
+def vpc(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str = "vpcid") -> Vpc:
+    found = uow.vpcs.vpc_by(uuid=uuid)
     if found is None or not _visible(caller, found.owner):
         raise UnknownEntity(param, uuid)
     return found
 
 
-def port_forward(conn: Connection, caller: Caller, uuid: str, param: str = "id") -> PortForwardingRule:
-    found = rules.port_forward_by(conn, uuid=uuid)
+def port_forward(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str = "id") -> PortForwardingRule:
+    found = uow.rules.port_forward_by(uuid=uuid)
     if found is None or not _visible(caller, found.base.owner):
         raise UnknownEntity(param, uuid)
     return found
 
 
-def firewall_rule(conn: Connection, caller: Caller, uuid: str, param: str = "id") -> FirewallRule:
-    found = rules.firewall_rule_by(conn, uuid=uuid)
+def firewall_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str = "id") -> FirewallRule:
+    found = uow.rules.firewall_rule_by(uuid=uuid)
     if found is None or not _visible(caller, found.base.owner):
         raise UnknownEntity(param, uuid)
     return found
 
 
-def load_balancer(conn: Connection, caller: Caller, uuid: str, param: str = "id") -> LoadBalancerRule:
-    found = load_balancers.rule_by(conn, uuid=uuid)
+def load_balancer(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str = "id") -> LoadBalancerRule:
+    found = uow.load_balancers.rule_by(uuid=uuid)
     if found is None or not _visible(caller, found.base.owner):
         raise UnknownEntity(param, uuid)
     return found

@@ -7,8 +7,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 
 from nicstack.db import tables as t
-from nicstack.db.database import Database
-from nicstack.db.repos import accounts, allocations, events, infra, networks, vms
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller, may_access
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity, Unsupported
 from nicstack.domain.kinds import AllocationKind, GuestType, NetworkState, ZoneType
@@ -43,17 +42,17 @@ class NewNetwork:
     acl_type: str | None = None
 
 
-def owner_account(conn: Any, caller: Caller, account: str | None, domain_uuid: str | None) -> Account:
+def owner_account(uow: SqlUnitOfWork, caller: Caller, account: str | None, domain_uuid: str | None) -> Account:
     """The account a new resource belongs to: the caller's, or one an admin names."""
     if account is None:
-        found = accounts.account_by(conn, id=caller.account_id)
+        found = uow.accounts.account_by(id=caller.account_id)
         assert found is not None
         return found
-    domain = accounts.domain_by(conn, uuid=domain_uuid) if domain_uuid else None
+    domain = uow.accounts.domain_by(uuid=domain_uuid) if domain_uuid else None
     if domain_uuid and domain is None:
         raise UnknownEntity("domainid", domain_uuid)
     domain_id = domain.id if domain else caller.domain_id
-    target = accounts.account_by(conn, name=account, domain_id=domain_id)
+    target = uow.accounts.account_by(name=account, domain_id=domain_id)
     if target is None or not may_access(caller, target.id, target.domain_path):
         raise UnknownEntity("account", account)
     return target
@@ -92,20 +91,20 @@ def _ipv6_layout(spec: NewNetwork) -> tuple[str, str] | tuple[None, None]:
     return str(cidr), str(gateway)
 
 
-def create_network(db: Database, caller: Caller, spec: NewNetwork) -> Network:
-    with db.write() as conn:
-        zone = infra.zone_by(conn, uuid=spec.zone_uuid)
+def create_network(uow: SqlUnitOfWork, caller: Caller, spec: NewNetwork) -> Network:
+    with uow:
+        zone = uow.infra.zone_by(uuid=spec.zone_uuid)
         if zone is None:
             raise UnknownEntity("zoneid", spec.zone_uuid)
-        offering = infra.network_offering_by(conn, uuid=spec.offering_uuid)
+        offering = uow.infra.network_offering_by(uuid=spec.offering_uuid)
         if offering is None:
             raise UnknownEntity("networkofferingid", spec.offering_uuid)
         if offering.guest_type is GuestType.SHARED:
-            owner = owner_account(conn, caller, spec.account, spec.domain_uuid) if spec.account else None
-            return shared_networks.create_shared(conn, caller, spec, zone, offering, owner)
+            owner = owner_account(uow, caller, spec.account, spec.domain_uuid) if spec.account else None
+            return shared_networks.create_shared(uow, caller, spec, zone, offering, owner)
         if zone.network_type is not ZoneType.ADVANCED:
             raise Unsupported(f"Zone {zone.name} is a Basic zone: isolated networks need an Advanced zone")
-        owner = owner_account(conn, caller, spec.account, spec.domain_uuid)
+        owner = owner_account(uow, caller, spec.account, spec.domain_uuid)
         values: dict[str, Any] = {
             "name": spec.name, "display_text": spec.display_text or spec.name, "zone_id": zone.id,
             "network_offering_id": offering.id, "guest_type": str(offering.guest_type), "acl_type": "Account",
@@ -116,41 +115,41 @@ def create_network(db: Database, caller: Caller, spec: NewNetwork) -> Network:
             ip6_cidr, ip6_gateway = _ipv6_layout(spec)
             values |= {"cidr": str(cidr), "gateway": gateway, "ip6_cidr": ip6_cidr, "ip6_gateway": ip6_gateway}
         tier_cidr = IPv4Network(values["cidr"]) if "cidr" in values else None
-        values["vpc_id"] = vpc_tiers.tier_vpc_id(conn, caller, spec.vpc_uuid, offering, zone.id, owner.id, tier_cidr)
-        network_id = networks.create(conn, **values)
+        values["vpc_id"] = vpc_tiers.tier_vpc_id(uow, caller, spec.vpc_uuid, offering, zone.id, owner.id, tier_cidr)
+        network_id = uow.networks.create(**values)
         if offering.guest_type is GuestType.ISOLATED:
             # The virtual router answers on the gateway address: reserve it like any consumer.
             gw = ip_address(values["gateway"])
-            allocations.insert(conn, network_id, 4, int(gw), AllocationKind.ROUTER)
-        events.record(conn, caller, "NETWORK.CREATE", f"Created network {spec.name}",
+            uow.allocations.insert(network_id, 4, int(gw), AllocationKind.ROUTER)
+        uow.events.record(caller, "NETWORK.CREATE", f"Created network {spec.name}",
                       account_id=owner.id, domain_id=owner.domain_id)
-        created = networks.network_by(conn, id=network_id)
+        created = uow.networks.network_by(id=network_id)
         assert created is not None
         return created
 
 
 def list_networks(
-    db: Database, caller: Caller, where: list[Any], page: tuple[int, int] | None
+    uow: SqlUnitOfWork, caller: Caller, where: list[Any], page: tuple[int, int] | None
 ) -> tuple[list[Network], int]:
-    with db.read() as conn:
-        return networks.listing(conn, where, page)
+    with uow.reading():
+        return uow.networks.listing(where, page)
 
 
-def delete_network(db: Database, caller: Caller, uuid: str) -> Network:
-    with db.write() as conn:
-        net = lookup.network(conn, caller, uuid, "id")
+def delete_network(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> Network:
+    with uow:
+        net = lookup.network(uow, caller, uuid, "id")
         shared_networks.ensure_may_manage(caller, net)
-        if vms.nic_in_network(conn, net.id):
+        if uow.vms.nic_in_network(net.id):
             raise ResourceInUse(f"Network {net.name} still has VM NICs; remove them or expunge the VMs first")
-        conn.execute(t.ip_allocations.delete().where(t.ip_allocations.c.network_id == net.id))
-        forget_network(conn, net.id)
-        networks.mark_removed(conn, net.id)
-        events.record(conn, caller, "NETWORK.DELETE", f"Deleted network {net.name}",
+        uow.conn.execute(t.ip_allocations.delete().where(t.ip_allocations.c.network_id == net.id))
+        forget_network(uow, net.id)
+        uow.networks.mark_removed(net.id)
+        uow.events.record(caller, "NETWORK.DELETE", f"Deleted network {net.name}",
                       account_id=net.account_id, domain_id=net.domain_id)
         return net
 
 
-def implement(conn: Any, net: Network) -> None:
+def implement(uow: SqlUnitOfWork, net: Network) -> None:
     if net.state != NetworkState.IMPLEMENTED:
-        networks.set_state(conn, net.id, str(NetworkState.IMPLEMENTED))
-        ensure_source_nat(conn, net)
+        uow.networks.set_state(net.id, str(NetworkState.IMPLEMENTED))
+        ensure_source_nat(uow, net)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, select
 
 from nicstack.db import tables as t
-from nicstack.db.repos import guest_ranges, infra, networks
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.errors import InsufficientCapacity, ParameterError, UnknownEntity, Unsupported
 from nicstack.domain.kinds import Hypervisor, VmState, ZoneType
 from nicstack.domain.model import Host, Network, Vm, Zone
@@ -21,10 +21,10 @@ from nicstack.services.security_groups import ensure_default
 from nicstack.services.shared_networks import uses_security_groups
 
 
-def default_network(conn: Connection, zone: Zone) -> str:
+def default_network(uow: SqlUnitOfWork, zone: Zone) -> str:
     """The network of a VM deployed without networkids: a Basic zone's one network (Advanced: refused)."""
     if zone.network_type is ZoneType.BASIC:
-        net = basic_network(conn, zone.id)
+        net = basic_network(uow, zone.id)
         if net is None:
             raise ParameterError(f"Basic zone {zone.name} has no guest network yet: create it with createNetwork")
         return net.uuid
@@ -41,36 +41,36 @@ def refuse_vmware(host: Host, nets: Sequence[Network], vm_name: str) -> None:
         )
 
 
-def admit_nic(conn: Connection, vm: Vm, net: Network) -> list[int]:
+def admit_nic(uow: SqlUnitOfWork, vm: Vm, net: Network) -> list[int]:
     """A running VM may gain a NIC in a security-group network only off VMware; the groups it then needs."""
-    host = infra.host_by(conn, id=vm.host_id) if vm.host_id is not None else None
+    host = uow.infra.host_by(id=vm.host_id) if vm.host_id is not None else None
     if host is not None:
         refuse_vmware(host, [net], vm.name)
     if not uses_security_groups(net) or vm.security_groups:
         return []
-    return [ensure_default(conn, vm.account_id, vm.domain_id)]
+    return [ensure_default(uow, vm.account_id, vm.domain_id)]
 
 
-def _pods_with_ranges(conn: Connection, zone: Zone) -> set[int] | None:
+def _pods_with_ranges(uow: SqlUnitOfWork, zone: Zone) -> set[int] | None:
     """Basic zones: the pods that have guest ranges (None: any pod will do)."""
     if zone.network_type is not ZoneType.BASIC:
         return None
-    net = basic_network(conn, zone.id)
-    return {r.pod_id for r in guest_ranges.of_network(conn, net.id) if r.pod_id is not None} if net else set()
+    net = basic_network(uow, zone.id)
+    return {r.pod_id for r in uow.guest_ranges.of_network(net.id) if r.pod_id is not None} if net else set()
 
 
-def _load(conn: Connection) -> dict[int, int]:
+def _load(uow: SqlUnitOfWork) -> dict[int, int]:
     query = (select(t.vms.c.host_id, func.count())
              .where(t.vms.c.removed.is_(None), t.vms.c.state == str(VmState.RUNNING))
              .group_by(t.vms.c.host_id))
-    return {host: count for host, count in conn.execute(query).tuples().all() if host is not None}
+    return {host: count for host, count in uow.conn.execute(query).tuples().all() if host is not None}
 
 
-def pick_host(conn: Connection, zone: Zone, nets: Sequence[Network], vm_name: str, *, pod_id: int | None = None,
+def pick_host(uow: SqlUnitOfWork, zone: Zone, nets: Sequence[Network], vm_name: str, *, pod_id: int | None = None,
               exclude: int | None = None, hypervisor: Hypervisor | None = None) -> Host:
     """The least loaded host that may take the VM; 432 when only VMware hosts could, 533 when none can."""
-    hosts = [h for h in infra.hosts_in_zone(conn, zone.id) if h.state == "Up" and h.resource_state == "Enabled"]
-    pods = _pods_with_ranges(conn, zone) if pod_id is None else {pod_id}
+    hosts = [h for h in uow.infra.hosts_in_zone(zone.id) if h.state == "Up" and h.resource_state == "Enabled"]
+    pods = _pods_with_ranges(uow, zone) if pod_id is None else {pod_id}
     hosts = [h for h in hosts if (pods is None or h.pod_id in pods) and h.id != exclude
              and (hypervisor is None or h.hypervisor is hypervisor)]
     usable = [h for h in hosts if not (h.hypervisor is Hypervisor.VMWARE and any(map(uses_security_groups, nets)))]
@@ -79,14 +79,14 @@ def pick_host(conn: Connection, zone: Zone, nets: Sequence[Network], vm_name: st
     if not usable:
         where = f"zone {zone.name}" if pod_id is None else f"the VM's pod in zone {zone.name}"
         raise InsufficientCapacity(f"No host available for VM {vm_name} in {where}: add a host with addHost")
-    load = _load(conn)
+    load = _load(uow)
     return min(usable, key=lambda h: (load.get(h.id, 0), h.id))
 
 
-def chosen_host(conn: Connection, zone: Zone, nets: Sequence[Network], vm_name: str, host_uuid: str,
+def chosen_host(uow: SqlUnitOfWork, zone: Zone, nets: Sequence[Network], vm_name: str, host_uuid: str,
                 pod_id: int | None = None) -> Host:
     """An explicitly named host, checked like an automatic pick."""
-    host = infra.host_by(conn, uuid=host_uuid)
+    host = uow.infra.host_by(uuid=host_uuid)
     if host is None or host.zone_id != zone.id:
         raise UnknownEntity("hostid", host_uuid)
     refuse_vmware(host, nets, vm_name)
@@ -96,22 +96,22 @@ def chosen_host(conn: Connection, zone: Zone, nets: Sequence[Network], vm_name: 
     return host
 
 
-def networks_of(conn: Connection, vm: Vm) -> list[Network]:
-    found = [networks.network_by(conn, id=nic.network_id) for nic in vm.nics]
+def networks_of(uow: SqlUnitOfWork, vm: Vm) -> list[Network]:
+    found = [uow.networks.network_by(id=nic.network_id) for nic in vm.nics]
     return [n for n in found if n is not None]
 
 
-def pod_of(conn: Connection, vm_id: int) -> int | None:
-    pod: int | None = conn.execute(select(t.vms.c.pod_id).where(t.vms.c.id == vm_id)).scalar()
+def pod_of(uow: SqlUnitOfWork, vm_id: int) -> int | None:
+    pod: int | None = uow.conn.execute(select(t.vms.c.pod_id).where(t.vms.c.id == vm_id)).scalar()
     return pod
 
 
-def host_for(conn: Connection, vm: Vm, host_uuid: str | None) -> Host:
+def host_for(uow: SqlUnitOfWork, vm: Vm, host_uuid: str | None) -> Host:
     """Where a stopped VM starts: the named host, or the least loaded one it may use."""
-    zone = infra.zone_by(conn, id=vm.zone_id)
+    zone = uow.infra.zone_by(id=vm.zone_id)
     assert zone is not None
-    nets, pod = networks_of(conn, vm), pod_of(conn, vm.id)
+    nets, pod = networks_of(uow, vm), pod_of(uow, vm.id)
     basic_pod = pod if zone.network_type is ZoneType.BASIC else None
     if host_uuid:
-        return chosen_host(conn, zone, nets, vm.name, host_uuid, basic_pod)
-    return pick_host(conn, zone, nets, vm.name, pod_id=basic_pod)
+        return chosen_host(uow, zone, nets, vm.name, host_uuid, basic_pod)
+    return pick_host(uow, zone, nets, vm.name, pod_id=basic_pod)

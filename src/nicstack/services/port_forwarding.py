@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nicstack.db import tables as t
-from nicstack.db.database import Database
-from nicstack.db.repos import networks, rules, vms
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError
 from nicstack.domain.rules import (
@@ -56,7 +55,7 @@ def _same_size(public: PortRange, private: PortRange) -> None:
         )
 
 
-def create_port_forwarding_rule(db: Database, caller: Caller, spec: NewPortForward,
+def create_port_forwarding_rule(uow: SqlUnitOfWork, caller: Caller, spec: NewPortForward,
                                 then: Then[PortForwardingRule]) -> str:
     protocol = protocol_of(spec.protocol, PF_PROTOCOLS)
     public = PortRange.of(spec.public_start, spec.public_end, "public port")
@@ -64,29 +63,29 @@ def create_port_forwarding_rule(db: Database, caller: Caller, spec: NewPortForwa
     _same_size(public, private)
     cidrs = cidr_list(spec.cidrs)
     wanted = guest_ip(spec.guest)
-    with db.write() as conn:
-        ip = lookup_rules.public_ip(conn, caller, spec.ip_uuid)
-        vm = lookup.vm(conn, caller, spec.vm_uuid)
+    with uow:
+        ip = lookup_rules.public_ip(uow, caller, spec.ip_uuid)
+        vm = lookup.vm(uow, caller, spec.vm_uuid)
         usable_vm(vm, ip)
-        net, ip, opened = claim_for_port_rule(conn, caller, ip, vm, spec.network_uuid, spec.open_firewall)
-        address = guest_address(conn, vm, net, wanted)
+        net, ip, opened = claim_for_port_rule(uow, caller, ip, vm, spec.network_uuid, spec.open_firewall)
+        address = guest_address(uow, vm, net, wanted)
         use = PortUse("the new port forwarding rule", protocol, public.start, public.end)
-        check_ports_free(conn, ip, use)
+        check_ports_free(uow, ip, use)
         owner = owner_of_ip(ip)
-        rule_id = rules.insert(
-            conn, t.port_forwarding_rules, ip_address_id=ip.id, network_id=net.id, protocol=protocol,
+        rule_id = uow.rules.insert(
+            t.port_forwarding_rules, ip_address_id=ip.id, network_id=net.id, protocol=protocol,
             public_port_start=public.start, public_port_end=public.end, private_port_start=private.start,
             private_port_end=private.end, instance_id=vm.id, dest_ip_address=address, cidr_list=join_cidrs(cidrs),
             account_id=owner.account_id, domain_id=owner.domain_id,
         )
         if opened:
-            open_ports_for(conn, ip, net, owner, use, join_cidrs(cidrs) or ANYWHERE, related_pf_id=rule_id)
-        bind_tier(conn, ip, net)
-        record(conn, caller, owner, "NET.RULEADD",
+            open_ports_for(uow, ip, net, owner, use, join_cidrs(cidrs) or ANYWHERE, related_pf_id=rule_id)
+        bind_tier(uow, ip, net)
+        record(uow, caller, owner, "NET.RULEADD",
                f"Port forwarding {ip.address}:{public.start}-{public.end}/{protocol} to {address} of VM {vm.name}")
-        rule = rules.port_forward_by(conn, id=rule_id)
+        rule = uow.rules.port_forward_by(id=rule_id)
         assert rule is not None
-        return then(conn, rule)
+        return then(uow, rule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,42 +97,42 @@ class PortForwardChange:
     guest: str | None = None
 
 
-def update_port_forwarding_rule(db: Database, caller: Caller, change: PortForwardChange,
+def update_port_forwarding_rule(uow: SqlUnitOfWork, caller: Caller, change: PortForwardChange,
                                 then: Then[PortForwardingRule]) -> str:
     """Change a rule's private ports and/or its target VM and guest address (checked as on create)."""
     wanted = guest_ip(change.guest)
-    with db.write() as conn:
-        rule = lookup_rules.port_forward(conn, caller, change.uuid)
-        net = networks.network_by(conn, id=rule.base.network_id)
+    with uow:
+        rule = lookup_rules.port_forward(uow, caller, change.uuid)
+        net = uow.networks.network_by(id=rule.base.network_id)
         assert net is not None
-        networks.lock(conn, net.id)
-        vm = lookup.vm(conn, caller, change.vm_uuid) if change.vm_uuid else vms.vm_by(conn, id=rule.vm_id)
+        uow.networks.lock(net.id)
+        vm = lookup.vm(uow, caller, change.vm_uuid) if change.vm_uuid else uow.vms.vm_by(id=rule.vm_id)
         assert vm is not None
         usable_vm(vm, owner=rule.base.owner)
         moved = vm.id != rule.vm_id or wanted is not None
-        address = guest_address(conn, vm, net, wanted) if moved else rule.dest_ip
+        address = guest_address(uow, vm, net, wanted) if moved else rule.dest_ip
         start = change.private_start if change.private_start is not None else rule.private_start
         default_end = start + (rule.private_end - rule.private_start)
         private = PortRange.of(start, change.private_end if change.private_end is not None else default_end,
                                "private port")
         _same_size(PortRange(rule.public_start, rule.public_end), private)
-        rules.update_port_forward(conn, rule.base.id, instance_id=vm.id, dest_ip_address=address,
+        uow.rules.update_port_forward(rule.base.id, instance_id=vm.id, dest_ip_address=address,
                                   private_port_start=private.start, private_port_end=private.end)
-        record(conn, caller, rule.base.owner, "NET.RULEMODIFY",
+        record(uow, caller, rule.base.owner, "NET.RULEMODIFY",
                f"Port forwarding rule {rule.base.uuid} now forwards to {address}:{private.start}-{private.end} of VM "
                f"{vm.name}")
-        updated = rules.port_forward_by(conn, id=rule.base.id)
+        updated = uow.rules.port_forward_by(id=rule.base.id)
         assert updated is not None
-        return then(conn, updated)
+        return then(uow, updated)
 
 
-def delete_port_forwarding_rule(db: Database, caller: Caller, uuid: str, then: Then[PortForwardingRule]) -> str:
+def delete_port_forwarding_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, then: Then[PortForwardingRule]) -> str:
     """Delete a rule with the firewall rule opened for it."""
-    with db.write() as conn:
-        rule = lookup_rules.port_forward(conn, caller, uuid)
-        networks.lock(conn, rule.base.network_id)
-        rules.delete_port_forwards(conn, t.port_forwarding_rules.c.id == rule.base.id)
-        release_tier_if_unused(conn, rule.base.ip_id)
-        record(conn, caller, rule.base.owner, "NET.RULEDELETE",
+    with uow:
+        rule = lookup_rules.port_forward(uow, caller, uuid)
+        uow.networks.lock(rule.base.network_id)
+        uow.rules.delete_port_forwards(t.port_forwarding_rules.c.id == rule.base.id)
+        release_tier_if_unused(uow, rule.base.ip_id)
+        record(uow, caller, rule.base.owner, "NET.RULEDELETE",
                f"Deleted port forwarding rule {rule.base.uuid} of public IP {rule.base.ip_address}")
-        return then(conn, rule)
+        return then(uow, rule)

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
-
 from nicstack.db import tables as t
-from nicstack.db.database import Database
-from nicstack.db.repos import networks, public_ips, vpcs
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import InsufficientCapacity, ParameterError, ResourceInUse
 from nicstack.domain.kinds import GuestType
@@ -35,14 +32,14 @@ class Acquire:
     address: str | None = None
 
 
-def _claim(conn: Connection, zone_id: int, zone_name: str, address: str | None) -> int:
+def _claim(uow: SqlUnitOfWork, zone_id: int, zone_name: str, address: str | None) -> int:
     if address is None:
-        found = public_ips.claim_free(conn, zone_id)
+        found = uow.public_ips.claim_free(zone_id)
         if found is None:
             raise InsufficientCapacity(f"No free public IP address left in zone {zone_name}")
         return found
     wanted = str(parse_ipv4(address, "ipaddress"))
-    claimed = public_ips.claim_address(conn, zone_id, wanted)
+    claimed = uow.public_ips.claim_address(zone_id, wanted)
     if claimed is None:
         raise ParameterError(f"IP address {wanted} is in no public IP range of zone {zone_name}")
     if claimed[1] is not PublicIpState.FREE:
@@ -50,20 +47,20 @@ def _claim(conn: Connection, zone_id: int, zone_name: str, address: str | None) 
     return claimed[0]
 
 
-def associate_ip_address(db: Database, caller: Caller, spec: Acquire, then: Then[PublicIp]) -> str:
+def associate_ip_address(uow: SqlUnitOfWork, caller: Caller, spec: Acquire, then: Then[PublicIp]) -> str:
     """Acquire a public IP from the zone's public ranges into an isolated network (or tier) or a VPC."""
-    with db.write() as conn:
+    with uow:
         if spec.network_uuid is not None:
-            net = lookup.network(conn, caller, spec.network_uuid)
+            net = lookup.network(uow, caller, spec.network_uuid)
             ensure_rules_supported(net)
-            vpc_id = vpcs.vpc_id_of_network(conn, net.id)
+            vpc_id = uow.vpcs.vpc_id_of_network(net.id)
             zone_id, zone_uuid, zone_name = net.zone_id, net.zone_uuid, net.zone_name
             assert net.account_id is not None
             target = {"network_id": net.id, "vpc_id": vpc_id, "account_id": net.account_id,
                       "domain_id": net.domain_id}
             where = f"network {net.name}"
         elif spec.vpc_uuid is not None:
-            vpc = lookup_rules.vpc(conn, caller, spec.vpc_uuid)
+            vpc = lookup_rules.vpc(uow, caller, spec.vpc_uuid)
             zone_id, zone_uuid, zone_name = vpc.zone_id, vpc.zone_uuid, vpc.zone_name
             target = {"network_id": None, "vpc_id": vpc.id, "account_id": vpc.owner.account_id,
                       "domain_id": vpc.owner.domain_id}
@@ -72,33 +69,33 @@ def associate_ip_address(db: Database, caller: Caller, spec: Acquire, then: Then
             raise ParameterError("associateIpAddress needs networkid or vpcid")
         if spec.zone_uuid is not None and spec.zone_uuid != zone_uuid:
             raise ParameterError(f"The {where} is in zone {zone_name}, not in zone {spec.zone_uuid}")
-        ip_id = _claim(conn, zone_id, zone_name, spec.address)
-        public_ips.allocate(conn, ip_id, is_source_nat=False, **target)
-        ip = public_ips.ip_by(conn, id=ip_id)
+        ip_id = _claim(uow, zone_id, zone_name, spec.address)
+        uow.public_ips.allocate(ip_id, is_source_nat=False, **target)
+        ip = uow.public_ips.ip_by(id=ip_id)
         assert ip is not None and ip.owner is not None
-        record(conn, caller, ip.owner, "NET.IPASSIGN", f"Acquired public IP {ip.address} for {where}")
-        return then(conn, ip)
+        record(uow, caller, ip.owner, "NET.IPASSIGN", f"Acquired public IP {ip.address} for {where}")
+        return then(uow, ip)
 
 
-def disassociate_ip_address(db: Database, caller: Caller, uuid: str, then: Then[PublicIp]) -> str:
+def disassociate_ip_address(uow: SqlUnitOfWork, caller: Caller, uuid: str, then: Then[PublicIp]) -> str:
     """Release a public IP with every rule on it; the source-NAT address goes only with its network."""
-    with db.write() as conn:
-        ip = lookup_rules.public_ip(conn, caller, uuid, "id")
+    with uow:
+        ip = lookup_rules.public_ip(uow, caller, uuid, "id")
         if ip.is_source_nat:
             owner = f"network {ip.network_name}" if ip.network_name else f"VPC {ip.vpc_name}"
             raise ParameterError(f"Public IP {ip.address} is the source NAT address of {owner}: it is released "
                                  "with it")
         if ip.network_id is not None:
-            networks.lock(conn, ip.network_id)
-        ip = public_ips.lock(conn, ip.id)
+            uow.networks.lock(ip.network_id)
+        ip = uow.public_ips.lock(ip.id)
         assert ip.owner is not None
-        drop_ip_rules(conn, ip.id)
-        public_ips.release(conn, ip.id)
-        record(conn, caller, ip.owner, "NET.IPRELEASE", f"Released public IP {ip.address}")
-        return then(conn, ip)
+        drop_ip_rules(uow, ip.id)
+        uow.public_ips.release(ip.id)
+        record(uow, caller, ip.owner, "NET.IPRELEASE", f"Released public IP {ip.address}")
+        return then(uow, ip)
 
 
-def ensure_source_nat(conn: Connection, net: Network) -> None:
+def ensure_source_nat(uow: SqlUnitOfWork, net: Network) -> None:
     """Give an isolated network (or a tier's VPC) its source-NAT address, when the zone has one free.
 
     Runs inside the caller's transaction, which holds the network lock; a VPC is locked here
@@ -106,35 +103,35 @@ def ensure_source_nat(conn: Connection, net: Network) -> None:
     """
     if net.guest_type is not GuestType.ISOLATED or net.account_id is None:
         return
-    vpc_id = vpcs.vpc_id_of_network(conn, net.id)
+    vpc_id = uow.vpcs.vpc_id_of_network(net.id)
     if vpc_id is not None:
-        vpcs.lock(conn, vpc_id)
-        held = public_ips.ips(conn, ip_c.vpc_id == vpc_id, ip_c.is_source_nat.is_(True))
+        uow.vpcs.lock(vpc_id)
+        held = uow.public_ips.ips(ip_c.vpc_id == vpc_id, ip_c.is_source_nat.is_(True))
     else:
-        held = public_ips.ips(conn, ip_c.network_id == net.id, ip_c.is_source_nat.is_(True))
+        held = uow.public_ips.ips(ip_c.network_id == net.id, ip_c.is_source_nat.is_(True))
     if held:
         return
-    ip_id = public_ips.claim_free(conn, net.zone_id)
+    ip_id = uow.public_ips.claim_free(net.zone_id)
     if ip_id is None:
         return
-    public_ips.allocate(
-        conn, ip_id, is_source_nat=True, network_id=None if vpc_id else net.id, vpc_id=vpc_id,
+    uow.public_ips.allocate(
+        ip_id, is_source_nat=True, network_id=None if vpc_id else net.id, vpc_id=vpc_id,
         account_id=net.account_id, domain_id=net.domain_id,
     )
 
 
-def forget_network(conn: Connection, network_id: int) -> None:
+def forget_network(uow: SqlUnitOfWork, network_id: int) -> None:
     """A network goes: its addresses lose their rules; its own are released, its VPC's unassigned from it."""
-    for ip in public_ips.ips(conn, ip_c.network_id == network_id):
-        drop_ip_rules(conn, ip.id)
+    for ip in uow.public_ips.ips(ip_c.network_id == network_id):
+        drop_ip_rules(uow, ip.id)
         if ip.vpc_id is None:
-            public_ips.release(conn, ip.id)
+            uow.public_ips.release(ip.id)
         else:
-            public_ips.update(conn, ip.id, network_id=None)
+            uow.public_ips.update(ip.id, network_id=None)
 
 
-def forget_vpc(conn: Connection, vpc_id: int) -> None:
-    for ip in public_ips.ips(conn, ip_c.vpc_id == vpc_id):
-        drop_ip_rules(conn, ip.id)
-        public_ips.release(conn, ip.id)
+def forget_vpc(uow: SqlUnitOfWork, vpc_id: int) -> None:
+    for ip in uow.public_ips.ips(ip_c.vpc_id == vpc_id):
+        drop_ip_rules(uow, ip.id)
+        uow.public_ips.release(ip.id)
 

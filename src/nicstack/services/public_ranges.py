@@ -7,8 +7,7 @@ from ipaddress import IPv4Address
 from typing import Any
 
 from nicstack.db import tables as t
-from nicstack.db.database import Database
-from nicstack.db.repos import events, public_ips
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity, Unsupported
 from nicstack.domain.kinds import ZoneType
@@ -49,15 +48,15 @@ def _addresses(spec: NewRange) -> list[str]:
     return [str(IPv4Address(v)) for v in range(int(start), int(end) + 1)]
 
 
-def create_vlan_range(db: Database, caller: Caller, spec: NewRange) -> VlanRange:
+def create_vlan_range(uow: SqlUnitOfWork, caller: Caller, spec: NewRange) -> VlanRange:
     addresses = _addresses(spec)
-    with db.write() as conn:
-        zone = lookup.zone(conn, spec.zone_uuid)
+    with uow:
+        zone = lookup.zone(uow, spec.zone_uuid)
         if zone.network_type is not ZoneType.ADVANCED:
             raise Unsupported(f"Zone {zone.name} is a Basic zone: public IP ranges need an Advanced zone")
-        public_ips.lock_zone_ranges(conn, zone.id)
+        uow.public_ips.lock_zone_ranges(zone.id)
         first, last = int(IPv4Address(addresses[0])), int(IPv4Address(addresses[-1]))
-        for other in public_ips.ranges(conn, t.vlan_ip_ranges.c.zone_id == zone.id):
+        for other in uow.public_ips.ranges(t.vlan_ip_ranges.c.zone_id == zone.id):
             if int(IPv4Address(other.start_ip)) <= last and first <= int(IPv4Address(other.end_ip)):
                 raise ParameterError(
                     f"Public IP range {addresses[0]}-{addresses[-1]} overlaps range {other.start_ip}-{other.end_ip}"
@@ -68,40 +67,40 @@ def create_vlan_range(db: Database, caller: Caller, spec: NewRange) -> VlanRange
             "gateway": spec.gateway.strip(), "netmask": spec.netmask.strip(), "start_ip": addresses[0],
             "end_ip": addresses[-1],
         }
-        range_id = public_ips.create_range(conn, values, addresses)
-        events.record(conn, caller, "VLAN.IP.RANGE.CREATE",
+        range_id = uow.public_ips.create_range(values, addresses)
+        uow.events.record(caller, "VLAN.IP.RANGE.CREATE",
                       f"Created public IP range {addresses[0]}-{addresses[-1]} in zone {zone.name}")
-        found = public_ips.ranges(conn, t.vlan_ip_ranges.c.id == range_id)
+        found = uow.public_ips.ranges(t.vlan_ip_ranges.c.id == range_id)
         return found[0]
 
 
-def delete_vlan_range(db: Database, caller: Caller, uuid: str) -> VlanRange:
-    with db.write() as conn:
-        found = public_ips.range_by(conn, uuid)
+def delete_vlan_range(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> VlanRange:
+    with uow:
+        found = uow.public_ips.range_by(uuid)
         if found is None:
             raise UnknownEntity("id", uuid)
-        public_ips.lock_zone_ranges(conn, found.zone_id)
-        taken = public_ips.allocated_in_range(conn, found.id)
+        uow.public_ips.lock_zone_ranges(found.zone_id)
+        taken = uow.public_ips.allocated_in_range(found.id)
         if taken:
             raise ResourceInUse(
                 f"Public IP range {found.start_ip}-{found.end_ip} still has allocated addresses "
                 f"({', '.join(taken)}{'...' if len(taken) == 5 else ''}): release them first"
             )
-        public_ips.delete_range(conn, found.id)
-        events.record(conn, caller, "VLAN.IP.RANGE.DELETE",
+        uow.public_ips.delete_range(found.id)
+        uow.events.record(caller, "VLAN.IP.RANGE.DELETE",
                       f"Deleted public IP range {found.start_ip}-{found.end_ip} of zone {found.zone_name}")
         return found
 
 
-def list_vlan_ranges(db: Database, args: dict[str, Any]) -> list[VlanRange]:
+def list_vlan_ranges(uow: SqlUnitOfWork, args: dict[str, Any]) -> list[VlanRange]:
     r = t.vlan_ip_ranges
-    with db.read() as conn:
+    with uow.reading():
         where: list[Any] = []
         if "id" in args:
-            found = public_ips.range_by(conn, args["id"])
+            found = uow.public_ips.range_by(args["id"])
             if found is None:
                 raise UnknownEntity("id", args["id"])
             where.append(r.c.id == found.id)
         if "zoneid" in args:
-            where.append(r.c.zone_id == lookup.zone(conn, args["zoneid"]).id)
-        return public_ips.ranges(conn, *where)
+            where.append(r.c.zone_id == lookup.zone(uow, args["zoneid"]).id)
+        return uow.public_ips.ranges(*where)

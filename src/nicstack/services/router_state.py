@@ -10,10 +10,10 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 from uuid import UUID
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from nicstack.db import tables as t
-from nicstack.db.repos import load_balancers, public_ips, rules
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.errors import InternalError
 from nicstack.domain.model import Network
 from nicstack.domain.rules import Vpc
@@ -34,18 +34,18 @@ VPC_PUBLIC_INTERFACE = "eth1"
 VPC_FIRST_TIER_DEVICE = 2
 
 
-def _guests(conn: Connection, network_ids: list[int]) -> dict[str, GuestTarget]:
+def _guests(uow: SqlUnitOfWork, network_ids: list[int]) -> dict[str, GuestTarget]:
     """Every IPv4 guest address of the networks (primary and secondary), by address."""
     n, vm, s = t.nics, t.vms, t.nic_secondary_ips
     found: dict[str, GuestTarget] = {}
-    primaries = conn.execute(
+    primaries = uow.conn.execute(
         select(n.c.uuid, n.c.ip4_address, vm.c.uuid.label("vm_uuid"), vm.c.name)
         .select_from(n.join(vm, vm.c.id == n.c.vm_id))
         .where(n.c.network_id.in_(network_ids), n.c.removed.is_(None), n.c.ip4_address.is_not(None))
     )
     for row in primaries:
         found[row.ip4_address] = GuestTarget(UUID(row.vm_uuid), row.name, UUID(row.uuid), IPv4Address(row.ip4_address))
-    secondaries = conn.execute(
+    secondaries = uow.conn.execute(
         select(s.c.ip4_address, n.c.uuid, vm.c.uuid.label("vm_uuid"), vm.c.name)
         .select_from(s.join(n, n.c.id == s.c.nic_id).join(vm, vm.c.id == s.c.vm_id))
         .where(s.c.network_id.in_(network_ids), s.c.ip4_address.is_not(None))
@@ -70,7 +70,7 @@ def _cidrs(items: tuple[str, ...]) -> tuple[IPv4Network, ...]:
 
 
 def _rules(
-    conn: Connection, network_ids: list[int], guests: dict[str, GuestTarget], firewall: bool
+    uow: SqlUnitOfWork, network_ids: list[int], guests: dict[str, GuestTarget], firewall: bool
 ) -> tuple[tuple[PortForward, ...], tuple[LoadBalancer, ...], tuple[FirewallRule, ...]]:
     pfs = tuple(
         PortForward(
@@ -78,10 +78,10 @@ def _rules(
             PortRange(r.public_start, r.public_end), PortRange(r.private_start, r.private_end),
             _target(guests, r.dest_ip, f"port forwarding rule {r.base.uuid}"), _cidrs(r.cidr_list),
         )
-        for r in rules.port_forwards(conn, t.port_forwarding_rules.c.network_id.in_(network_ids))
+        for r in uow.rules.port_forwards(t.port_forwarding_rules.c.network_id.in_(network_ids))
     )
-    lb_rules = load_balancers.rules(conn, t.load_balancing_rules.c.network_id.in_(network_ids))
-    members = load_balancers.members(conn, [r.base.id for r in lb_rules])
+    lb_rules = uow.load_balancers.rules(t.load_balancing_rules.c.network_id.in_(network_ids))
+    members = uow.load_balancers.members([r.base.id for r in lb_rules])
     lbs = tuple(
         LoadBalancer(
             UUID(r.base.uuid), r.name, IPv4Address(r.base.ip_address), r.public_port, r.private_port,
@@ -97,31 +97,31 @@ def _rules(
             PortRange(r.start_port, r.end_port or r.start_port) if r.start_port is not None else None,
             r.icmp_type, r.icmp_code if r.icmp_type is not None else None, _cidrs(r.cidr_list),
         )
-        for r in (rules.firewall_rules(conn, t.firewall_rules.c.network_id.in_(network_ids)) if firewall else [])
+        for r in (uow.rules.firewall_rules(t.firewall_rules.c.network_id.in_(network_ids)) if firewall else [])
     )
     return pfs, lbs, fws
 
 
-def _public(conn: Connection, where: object, guests: dict[str, GuestTarget]) -> tuple[PublicIp, ...]:
+def _public(uow: SqlUnitOfWork, where: object, guests: dict[str, GuestTarget]) -> tuple[PublicIp, ...]:
     found = []
-    for ip in public_ips.ips(conn, where):
+    for ip in uow.public_ips.ips(where):
         nat = _target(guests, ip.vm_ip, f"static NAT of {ip.address}") if ip.is_static_nat and ip.vm_ip else None
         found.append(PublicIp(UUID(ip.uuid), IPv4Address(ip.address), ip.is_source_nat, nat))
     return tuple(found)
 
 
-def isolated_state(conn: Connection, net: Network) -> RouterState:
+def isolated_state(uow: SqlUnitOfWork, net: Network) -> RouterState:
     assert net.cidr is not None and net.gateway is not None
     tier = GuestTier(UUID(net.uuid), net.name, IPv4Network(net.cidr), IPv4Address(net.gateway))
-    guests = _guests(conn, [net.id])
-    public = _public(conn, t.public_ips.c.network_id == net.id, guests)
-    pfs, lbs, fws = _rules(conn, [net.id], guests, firewall=True)
+    guests = _guests(uow, [net.id])
+    public = _public(uow, t.public_ips.c.network_id == net.id, guests)
+    pfs, lbs, fws = _rules(uow, [net.id], guests, firewall=True)
     return RouterState(RouterKind.ISOLATED, UUID(net.uuid), (tier,), public, pfs, lbs, fws)
 
 
-def vpc_state(conn: Connection, vpc: Vpc) -> RouterState:
+def vpc_state(uow: SqlUnitOfWork, vpc: Vpc) -> RouterState:
     n = t.networks
-    rows = conn.execute(
+    rows = uow.conn.execute(
         select(n.c.id, n.c.uuid, n.c.name, n.c.cidr, n.c.gateway)
         .where(n.c.vpc_id == vpc.id, n.c.removed.is_(None), n.c.cidr.is_not(None))
         .order_by(n.c.id)
@@ -131,7 +131,7 @@ def vpc_state(conn: Connection, vpc: Vpc) -> RouterState:
         for i, r in enumerate(rows)
     )
     ids = [r.id for r in rows]
-    guests = _guests(conn, ids)
-    public = _public(conn, t.public_ips.c.vpc_id == vpc.id, guests)
-    pfs, lbs, _ = _rules(conn, ids, guests, firewall=False)
+    guests = _guests(uow, ids)
+    public = _public(uow, t.public_ips.c.vpc_id == vpc.id, guests)
+    pfs, lbs, _ = _rules(uow, ids, guests, firewall=False)
     return RouterState(RouterKind.VPC, UUID(vpc.uuid), tiers, public, pfs, lbs, (), VPC_PUBLIC_INTERFACE)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from nicstack.db import tables as t
-from nicstack.db.repos import events, load_balancers, networks, public_ips, rules, vms, vpcs
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, RuleConflict, Unsupported
 from nicstack.domain.kinds import GuestType, VmState
@@ -25,11 +25,11 @@ from nicstack.services import lookup
 
 T = TypeVar("T")
 # Runs inside the use case's transaction (e.g. to create the async job atomically with it).
-Then = Callable[[Connection, T], str]
+Then = Callable[[SqlUnitOfWork, T], str]
 
 
-def record(conn: Connection, caller: Caller, owner: Owner, type_: str, description: str) -> None:
-    events.record(conn, caller, type_, description, account_id=owner.account_id, domain_id=owner.domain_id)
+def record(uow: SqlUnitOfWork, caller: Caller, owner: Owner, type_: str, description: str) -> None:
+    uow.events.record(caller, type_, description, account_id=owner.account_id, domain_id=owner.domain_id)
 
 
 def guest_ip(text: str | None, param: str = "vmguestip") -> str | None:
@@ -58,44 +58,44 @@ def usable_vm(vm: Vm, ip: PublicIp | None = None, owner: Owner | None = None) ->
         raise ParameterError(f"VM {vm.name} belongs to another account than the rule's ({who.account_name})")
 
 
-def rule_network(conn: Connection, caller: Caller, ip: PublicIp, vm: Vm | None, network_uuid: str | None) -> Network:
+def rule_network(uow: SqlUnitOfWork, caller: Caller, ip: PublicIp, vm: Vm | None, network_uuid: str | None) -> Network:
     """The guest network a rule on `ip` applies to: the IP's network, or one tier of the IP's VPC."""
-    given = lookup.network(conn, caller, network_uuid) if network_uuid else None
+    given = lookup.network(uow, caller, network_uuid) if network_uuid else None
     if ip.vpc_id is None:
-        net = networks.network_by(conn, id=ip.network_id)
+        net = uow.networks.network_by(id=ip.network_id)
         assert net is not None
         if given is not None and given.id != net.id:
             raise ParameterError(f"Public IP {ip.address} belongs to network {net.name}, not {given.name}")
     elif ip.network_id is not None:
-        net = networks.network_by(conn, id=ip.network_id)
+        net = uow.networks.network_by(id=ip.network_id)
         assert net is not None
         if given is not None and given.id != net.id:
             raise ParameterError(f"Public IP {ip.address} already serves tier {net.name} of VPC {ip.vpc_name}")
     elif given is not None:
-        if vpcs.vpc_id_of_network(conn, given.id) != ip.vpc_id:
+        if uow.vpcs.vpc_id_of_network(given.id) != ip.vpc_id:
             raise ParameterError(f"Network {given.name} is not a tier of VPC {ip.vpc_name}")
         net = given
     else:
-        net = _vm_tier(conn, ip, vm)
+        net = _vm_tier(uow, ip, vm)
     ensure_rules_supported(net)
     return net
 
 
-def _vm_tier(conn: Connection, ip: PublicIp, vm: Vm | None) -> Network:
-    tier_ids = {tier[0] for tier in vpcs.tiers(conn, ip.vpc_id or 0)}
+def _vm_tier(uow: SqlUnitOfWork, ip: PublicIp, vm: Vm | None) -> Network:
+    tier_ids = {tier[0] for tier in uow.vpcs.tiers(ip.vpc_id or 0)}
     nics = [n for n in (vm.nics if vm else ()) if n.network_id in tier_ids]
     if len(nics) != 1:
         where = f"VM {vm.name} has {len(nics)} NICs in tiers of VPC {ip.vpc_name}" if vm else "no VM is given"
         raise ParameterError(f"Give networkid (a tier of VPC {ip.vpc_name}) for public IP {ip.address}: {where}")
-    net = networks.network_by(conn, id=nics[0].network_id)
+    net = uow.networks.network_by(id=nics[0].network_id)
     assert net is not None
     return net
 
 
-def lock_for_rule(conn: Connection, net: Network, ip: PublicIp) -> PublicIp:
+def lock_for_rule(uow: SqlUnitOfWork, net: Network, ip: PublicIp) -> PublicIp:
     """Take the network lock, then the public IP's row lock; return the IP as it is now."""
-    networks.lock(conn, net.id)
-    fresh = public_ips.lock(conn, ip.id)
+    uow.networks.lock(net.id)
+    fresh = uow.public_ips.lock(ip.id)
     if fresh.state is PublicIpState.FREE:
         raise ParameterError(f"Public IP {ip.address} was released meanwhile")
     if fresh.network_id not in (None, net.id):
@@ -103,9 +103,9 @@ def lock_for_rule(conn: Connection, net: Network, ip: PublicIp) -> PublicIp:
     return fresh
 
 
-def guest_address(conn: Connection, vm: Vm, net: Network, wanted: str | None, param: str = "vmguestip") -> str:
+def guest_address(uow: SqlUnitOfWork, vm: Vm, net: Network, wanted: str | None, param: str = "vmguestip") -> str:
     """The primary or a secondary IPv4 of the VM's NIC in `net`, as stored now (call under the network lock)."""
-    nics = vms.nics_of(conn, [vm.id]).get(vm.id, [])
+    nics = uow.vms.nics_of([vm.id]).get(vm.id, [])
     nic = next((n for n in nics if n.network_id == net.id), None)
     if nic is None:
         raise ParameterError(f"VM {vm.name} has no NIC in network {net.name}")
@@ -122,9 +122,9 @@ def guest_address(conn: Connection, vm: Vm, net: Network, wanted: str | None, pa
     return wanted
 
 
-def port_uses(conn: Connection, ip_id: int) -> list[PortUse]:
-    pfs = rules.port_forwards(conn, t.port_forwarding_rules.c.ip_address_id == ip_id)
-    lbs = load_balancers.rules(conn, t.load_balancing_rules.c.ip_address_id == ip_id)
+def port_uses(uow: SqlUnitOfWork, ip_id: int) -> list[PortUse]:
+    pfs = uow.rules.port_forwards(t.port_forwarding_rules.c.ip_address_id == ip_id)
+    lbs = uow.load_balancers.rules(t.load_balancing_rules.c.ip_address_id == ip_id)
     return [*(pf_use(r) for r in pfs), *(lb_use(r) for r in lbs)]
 
 
@@ -145,68 +145,68 @@ def open_firewall(ip: PublicIp, wanted: bool | None) -> bool:
     return True if wanted is None else wanted
 
 
-def claim_for_port_rule(conn: Connection, caller: Caller, ip: PublicIp, vm: Vm | None, network_uuid: str | None,
+def claim_for_port_rule(uow: SqlUnitOfWork, caller: Caller, ip: PublicIp, vm: Vm | None, network_uuid: str | None,
                         wanted_open: bool | None) -> tuple[Network, PublicIp, bool]:
     """What a new port forwarding or load balancer rule checks first, in this order: its guest network, whether
     it opens the firewall, the locks (network, then public IP), and no static NAT on the IP.
 
     Returns the network, the public IP as locked, and whether to open the firewall for the rule.
     """
-    net = rule_network(conn, caller, ip, vm, network_uuid)
+    net = rule_network(uow, caller, ip, vm, network_uuid)
     opened = open_firewall(ip, wanted_open)
-    ip = lock_for_rule(conn, net, ip)
+    ip = lock_for_rule(uow, net, ip)
     refuse_if_static_nat(ip)
     return net, ip, opened
 
 
-def open_ports_for(conn: Connection, ip: PublicIp, net: Network, owner: Owner, use: PortUse, cidrs: str,
+def open_ports_for(uow: SqlUnitOfWork, ip: PublicIp, net: Network, owner: Owner, use: PortUse, cidrs: str,
                    **related: int) -> None:
     """The firewall rule opened with a new rule for its public ports; `related` (related_pf_id or related_lb_id)
     links it to that rule, which deletes it."""
-    rules.insert(conn, t.firewall_rules, ip_address_id=ip.id, network_id=net.id, protocol=use.transport,
+    uow.rules.insert(t.firewall_rules, ip_address_id=ip.id, network_id=net.id, protocol=use.transport,
                  start_port=use.start, end_port=use.end, cidr_list=cidrs, account_id=owner.account_id,
                  domain_id=owner.domain_id, **related)
 
 
-def bind_tier(conn: Connection, ip: PublicIp, net: Network) -> None:
+def bind_tier(uow: SqlUnitOfWork, ip: PublicIp, net: Network) -> None:
     """A VPC address serves one tier from its first rule on."""
     if ip.vpc_id is not None and ip.network_id is None:
-        public_ips.update(conn, ip.id, network_id=net.id)
+        uow.public_ips.update(ip.id, network_id=net.id)
 
 
-def release_tier_if_unused(conn: Connection, ip_id: int) -> None:
+def release_tier_if_unused(uow: SqlUnitOfWork, ip_id: int) -> None:
     """A VPC address without rules serves no tier any more (CloudStack unassigns it too)."""
-    ip = public_ips.ip_by(conn, id=ip_id)
+    ip = uow.public_ips.ip_by(id=ip_id)
     if ip is None or ip.vpc_id is None or ip.is_source_nat or ip.is_static_nat:
         return
-    if port_uses(conn, ip_id) or rules.firewall_rules(conn, t.firewall_rules.c.ip_address_id == ip_id):
+    if port_uses(uow, ip_id) or uow.rules.firewall_rules(t.firewall_rules.c.ip_address_id == ip_id):
         return
-    public_ips.update(conn, ip_id, network_id=None)
+    uow.public_ips.update(ip_id, network_id=None)
 
 
-def drop_ip_rules(conn: Connection, ip_id: int) -> None:
+def drop_ip_rules(uow: SqlUnitOfWork, ip_id: int) -> None:
     """Delete every rule on a public IP and its static NAT."""
-    rules.delete_port_forwards(conn, t.port_forwarding_rules.c.ip_address_id == ip_id)
-    rules.delete_firewall_rules(conn, t.firewall_rules.c.ip_address_id == ip_id)
-    load_balancers.delete(conn, t.load_balancing_rules.c.ip_address_id == ip_id)
-    public_ips.update(conn, ip_id, is_static_nat=False, vm_id=None, vm_ip_address=None)
+    uow.rules.delete_port_forwards(t.port_forwarding_rules.c.ip_address_id == ip_id)
+    uow.rules.delete_firewall_rules(t.firewall_rules.c.ip_address_id == ip_id)
+    uow.load_balancers.delete(t.load_balancing_rules.c.ip_address_id == ip_id)
+    uow.public_ips.update(ip_id, is_static_nat=False, vm_id=None, vm_ip_address=None)
 
 
-def forget_vm(conn: Connection, vm: Vm) -> None:
+def forget_vm(uow: SqlUnitOfWork, vm: Vm) -> None:
     """Expunge: delete the VM's PF rules and LB mappings, disable its static NATs (networks locked first)."""
     for network_id in sorted({n.network_id for n in vm.nics}):
-        networks.lock(conn, network_id)
-    rules.delete_port_forwards(conn, t.port_forwarding_rules.c.instance_id == vm.id)
-    conn.execute(t.load_balancer_vm_map.delete().where(t.load_balancer_vm_map.c.instance_id == vm.id))
-    nat_ips = list(conn.execute(select(t.public_ips.c.id).where(t.public_ips.c.vm_id == vm.id)).scalars())
+        uow.networks.lock(network_id)
+    uow.rules.delete_port_forwards(t.port_forwarding_rules.c.instance_id == vm.id)
+    uow.conn.execute(t.load_balancer_vm_map.delete().where(t.load_balancer_vm_map.c.instance_id == vm.id))
+    nat_ips = list(uow.conn.execute(select(t.public_ips.c.id).where(t.public_ips.c.vm_id == vm.id)).scalars())
     for ip_id in nat_ips:
-        public_ips.update(conn, ip_id, is_static_nat=False, vm_id=None, vm_ip_address=None)
-        release_tier_if_unused(conn, ip_id)
+        uow.public_ips.update(ip_id, is_static_nat=False, vm_id=None, vm_ip_address=None)
+        release_tier_if_unused(uow, ip_id)
 
 
-def check_ports_free(conn: Connection, ip: PublicIp, new: PortUse) -> None:
+def check_ports_free(uow: SqlUnitOfWork, ip: PublicIp, new: PortUse) -> None:
     """Refuse (537) a rule whose public ports overlap another PF or LB rule's on the same IP and transport."""
-    clash = next((u for u in port_uses(conn, ip.id) if new.clashes(u)), None)
+    clash = next((u for u in port_uses(uow, ip.id) if new.clashes(u)), None)
     if clash is not None:
         raise RuleConflict(
             f"Public ports {new.start}-{new.end}/{new.transport} of {ip.address} for {new.what} conflict with "

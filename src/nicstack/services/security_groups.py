@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
-from nicstack.db.database import Database
-from nicstack.db.repos import accounts, events
-from nicstack.db.repos import security_groups as repo
+from nicstack.db import tables as t
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller, may_access, may_use_domain
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity
 from nicstack.domain.model import Account, Network
@@ -26,7 +25,7 @@ from nicstack.services import lookup
 from nicstack.services.networks import owner_account
 from nicstack.services.shared_networks import uses_security_groups
 
-g = repo.g
+g = t.security_groups
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,114 +47,115 @@ class NewRules:
     peers: tuple[tuple[str, str], ...] = ()  # (account name, group name)
 
 
-def _owner(conn: Connection, caller: Caller, account: str | None, domain_uuid: str | None) -> Account:
+def _owner(uow: SqlUnitOfWork, caller: Caller, account: str | None, domain_uuid: str | None) -> Account:
     """The named account (admin), else the caller's; a domainid the caller may not see is unknown either way."""
     if account is None and domain_uuid is not None:
-        domain = accounts.domain_by(conn, uuid=domain_uuid)
+        domain = uow.accounts.domain_by(uuid=domain_uuid)
         if domain is None or not may_use_domain(caller, domain.path):
             raise UnknownEntity("domainid", domain_uuid)
-    return owner_account(conn, caller, account, domain_uuid)
+    return owner_account(uow, caller, account, domain_uuid)
 
 
-def ensure_default(conn: Connection, account_id: int, domain_id: int) -> int:
+def ensure_default(uow: SqlUnitOfWork, account_id: int, domain_id: int) -> int:
     """The account's `default` group, created when missing."""
-    found = repo.group_id_by_name(conn, account_id, DEFAULT_GROUP)
+    found = uow.security_groups.group_id_by_name(account_id, DEFAULT_GROUP)
     if found is not None:
         return found
-    return repo.create_group(conn, DEFAULT_GROUP, "Default Security Group", account_id, domain_id)
+    return uow.security_groups.create_group(DEFAULT_GROUP, "Default Security Group", account_id, domain_id)
 
 
-def _visible(conn: Connection, caller: Caller, uuid: str, param: str) -> SecurityGroup:
-    found = repo.group_by(conn, g.c.uuid == uuid)
+def _visible(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str) -> SecurityGroup:
+    found = uow.security_groups.group_by(g.c.uuid == uuid)
     if found is None or not may_access(caller, found.owner.account_id, found.owner.domain_path):
         raise UnknownEntity(param, uuid)
     return found
 
 
-def _resolve(conn: Connection, caller: Caller, ref: GroupRef, param: str = "securitygroupid") -> SecurityGroup:
+def _resolve(uow: SqlUnitOfWork, caller: Caller, ref: GroupRef, param: str = "securitygroupid") -> SecurityGroup:
     if ref.uuid is not None:
         if ref.name is not None:
             raise ParameterError("securitygroupid and securitygroupname are mutually exclusive")
-        return _visible(conn, caller, ref.uuid, param)
+        return _visible(uow, caller, ref.uuid, param)
     if ref.name is None:
         raise ParameterError("Give securitygroupid or securitygroupname")
-    owner = _owner(conn, caller, ref.account, ref.domain_uuid)
+    owner = _owner(uow, caller, ref.account, ref.domain_uuid)
     if ref.name == DEFAULT_GROUP:
-        ensure_default(conn, owner.id, owner.domain_id)
-    found = repo.group_by(conn, g.c.account_id == owner.id, g.c.name == ref.name)
+        ensure_default(uow, owner.id, owner.domain_id)
+    found = uow.security_groups.group_by(g.c.account_id == owner.id, g.c.name == ref.name)
     if found is None:
         raise ParameterError(f"Unable to find security group {ref.name} of account {owner.name}")
     return found
 
 
-def create_security_group(db: Database, caller: Caller, name: str, description: str | None,
+def create_security_group(uow: SqlUnitOfWork, caller: Caller, name: str, description: str | None,
                           account: str | None, domain_uuid: str | None) -> SecurityGroup:
     name = group_name(name)
-    with db.write() as conn:
-        owner = _owner(conn, caller, account, domain_uuid)
-        ensure_default(conn, owner.id, owner.domain_id)
-        if repo.group_id_by_name(conn, owner.id, name) is not None:
+    with uow:
+        owner = _owner(uow, caller, account, domain_uuid)
+        ensure_default(uow, owner.id, owner.domain_id)
+        if uow.security_groups.group_id_by_name(owner.id, name) is not None:
             raise ParameterError(f"A security group named {name} already exists in account {owner.name}")
-        group_id = repo.create_group(conn, name, description, owner.id, owner.domain_id)
-        events.record(conn, caller, "SG.CREATE", f"Created security group {name}", account_id=owner.id,
+        group_id = uow.security_groups.create_group(name, description, owner.id, owner.domain_id)
+        uow.events.record(caller, "SG.CREATE", f"Created security group {name}", account_id=owner.id,
                       domain_id=owner.domain_id)
-        found = repo.group_by(conn, g.c.id == group_id)
+        found = uow.security_groups.group_by(g.c.id == group_id)
         assert found is not None
         return found
 
 
-def delete_security_group(db: Database, caller: Caller, ref: GroupRef) -> SecurityGroup:
+def delete_security_group(uow: SqlUnitOfWork, caller: Caller, ref: GroupRef) -> SecurityGroup:
     """Delete a group that no VM is in and no other group's rule names; `default` stays."""
-    with db.write() as conn:
-        found = _resolve(conn, caller, ref, "id")
+    with uow:
+        found = _resolve(uow, caller, ref, "id")
         if found.name == DEFAULT_GROUP:
             raise ParameterError(f"The default security group of account {found.owner.account_name} cannot be removed")
         if found.vm_uuids:
             raise ResourceInUse(f"Security group {found.name} is in use by {len(found.vm_uuids)} VM(s), e.g. "
                                 f"{found.vm_uuids[0]}: move them to other groups first")
-        rule = repo.referencing_rule(conn, found.id)
+        rule = uow.security_groups.referencing_rule(found.id)
         if rule is not None:
             raise ResourceInUse(f"Security group {found.name} is named by rule {rule} of another group: revoke that "
                                 "rule first")
-        repo.delete_group(conn, found.id)
-        events.record(conn, caller, "SG.DELETE", f"Deleted security group {found.name}",
+        uow.security_groups.delete_group(found.id)
+        uow.events.record(caller, "SG.DELETE", f"Deleted security group {found.name}",
                       account_id=found.owner.account_id, domain_id=found.owner.domain_id)
         return found
 
 
-def list_security_groups(db: Database, caller: Caller, args: dict[str, Any], scope_where: list[Any]) -> list[
+def list_security_groups(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any], scope_where: list[Any]) -> list[
         SecurityGroup]:
-    with db.read() as conn:
+    with uow.reading():
         where = list(scope_where)
         if "id" in args:
-            where.append(g.c.id == _visible(conn, caller, args["id"], "id").id)
+            where.append(g.c.id == _visible(uow, caller, args["id"], "id").id)
         if "securitygroupname" in args:
             where.append(g.c.name == args["securitygroupname"])
         if args.get("keyword"):
             where.append(g.c.name.contains(args["keyword"], autoescape=True))
         if "virtualmachineid" in args:
-            vm = lookup.vm(conn, caller, args["virtualmachineid"])
-            where.append(g.c.id.in_(select(repo.vm_map.c.security_group_id).where(repo.vm_map.c.vm_id == vm.id)))
-        return repo.groups(conn, *where)
+            vm = lookup.vm(uow, caller, args["virtualmachineid"])
+            members = t.security_group_vm_map
+            where.append(g.c.id.in_(select(members.c.security_group_id).where(members.c.vm_id == vm.id)))
+        return uow.security_groups.groups(*where)
 
 
-def _peer_group(conn: Connection, owner_domain_id: int, account_name: str, name: str) -> int:
-    account = accounts.account_by(conn, name=account_name, domain_id=owner_domain_id)
-    peer = repo.group_id_by_name(conn, account.id, name) if account else None
+def _peer_group(uow: SqlUnitOfWork, owner_domain_id: int, account_name: str, name: str) -> int:
+    account = uow.accounts.account_by(name=account_name, domain_id=owner_domain_id)
+    peer = uow.security_groups.group_id_by_name(account.id, name) if account else None
     if account is not None and peer is None and name == DEFAULT_GROUP:
-        peer = ensure_default(conn, account.id, account.domain_id)
+        peer = ensure_default(uow, account.id, account.domain_id)
     if peer is None:
         raise ParameterError(f"Unable to find security group {name} of account {account_name} in the group's domain")
     return peer
 
 
-def authorize(db: Database, caller: Caller, new: NewRules) -> tuple[SecurityGroup, list[int]]:
+def authorize(uow: SqlUnitOfWork, caller: Caller, new: NewRules) -> tuple[SecurityGroup, list[int]]:
     """Add one rule per CIDR and per named group; refused whole when any of them exists already."""
     if not new.cidrs and not new.peers:
         raise ParameterError("A security group rule needs cidrlist or usersecuritygrouplist")
-    with db.write() as conn:
-        group = _resolve(conn, caller, new.group)
-        peers = [(a, n, _peer_group(conn, group.owner.domain_id, a, n)) for a, n in new.peers]
+    with uow:
+        group = _resolve(uow, caller, new.group)
+        peers = [(a, n, _peer_group(uow, group.owner.domain_id, a, n)) for a, n in new.peers]
         existing = {(r.direction, r.shape, r.cidr, r.peer_group_id) for r in group.rules}
         wanted = [(c, None) for c in cidrs_of(new.cidrs)] + [(None, pid) for _, _, pid in peers]
         added = []
@@ -163,32 +163,32 @@ def authorize(db: Database, caller: Caller, new: NewRules) -> tuple[SecurityGrou
             if (new.direction, new.shape, cidr, peer) in existing:
                 raise ParameterError(f"Security group {group.name} already has this {new.direction} rule "
                                      f"({new.shape.protocol} {cidr or 'from a group'})")
-            added.append(repo.add_rule(conn, group.id, new.direction, new.shape, cidr, peer))
-        events.record(conn, caller, f"SG.AUTH.{new.direction.upper()}",
+            added.append(uow.security_groups.add_rule(group.id, new.direction, new.shape, cidr, peer))
+        uow.events.record(caller, f"SG.AUTH.{new.direction.upper()}",
                       f"Authorized {len(added)} {new.direction} rule(s) in security group {group.name}",
                       account_id=group.owner.account_id, domain_id=group.owner.domain_id)
-        updated = repo.group_by(conn, g.c.id == group.id)
+        updated = uow.security_groups.group_by(g.c.id == group.id)
         assert updated is not None
         return updated, added
 
 
-def revoke(db: Database, caller: Caller, rule_uuid: str, direction: Direction) -> SecurityGroup:
-    with db.write() as conn:
-        found = repo.rule_owner(conn, rule_uuid)
-        group = repo.group_by(conn, g.c.id == found[1]) if found else None
+def revoke(uow: SqlUnitOfWork, caller: Caller, rule_uuid: str, direction: Direction) -> SecurityGroup:
+    with uow:
+        found = uow.security_groups.rule_owner(rule_uuid)
+        group = uow.security_groups.group_by(g.c.id == found[1]) if found else None
         if found is None or group is None or not may_access(caller, group.owner.account_id, group.owner.domain_path):
             raise UnknownEntity("id", rule_uuid)
         if found[2] != direction:
             other = "Egress" if direction is Direction.INGRESS else "Ingress"
             raise ParameterError(f"Rule {rule_uuid} is an {found[2]} rule: use revokeSecurityGroup{other}")
-        repo.delete_rule(conn, found[0])
-        events.record(conn, caller, f"SG.REVOKE.{direction.upper()}",
+        uow.security_groups.delete_rule(found[0])
+        uow.events.record(caller, f"SG.REVOKE.{direction.upper()}",
                       f"Revoked {direction} rule {rule_uuid} of security group {group.name}",
                       account_id=group.owner.account_id, domain_id=group.owner.domain_id)
         return group
 
 
-def groups_for_vm(conn: Connection, caller: Caller, owner: Account, nets: Sequence[Network],
+def groups_for_vm(uow: SqlUnitOfWork, caller: Caller, owner: Account, nets: Sequence[Network],
                   ids: Sequence[str], names: Sequence[str]) -> list[int]:
     """The groups a VM joins: those named (the owner's), else `default` when it is in a security-group network."""
     if ids and names:
@@ -201,14 +201,14 @@ def groups_for_vm(conn: Connection, caller: Caller, owner: Account, nets: Sequen
         return []
     chosen = []
     for uuid in ids:
-        group = _visible(conn, caller, uuid, "securitygroupids")
+        group = _visible(uow, caller, uuid, "securitygroupids")
         if group.owner.account_id != owner.id:
             raise UnknownEntity("securitygroupids", uuid)
         chosen.append(group.id)
     for name in names:
-        found = ensure_default(conn, owner.id, owner.domain_id) if name == DEFAULT_GROUP else (
-            repo.group_id_by_name(conn, owner.id, name))
+        found = ensure_default(uow, owner.id, owner.domain_id) if name == DEFAULT_GROUP else (
+            uow.security_groups.group_id_by_name(owner.id, name))
         if found is None:
             raise ParameterError(f"Unable to find security group {name} of account {owner.name}")
         chosen.append(found)
-    return chosen or [ensure_default(conn, owner.id, owner.domain_id)]
+    return chosen or [ensure_default(uow, owner.id, owner.domain_id)]

@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, or_
 
-from nicstack.api.scope import list_scope
 from nicstack.db import tables as t
-from nicstack.db.database import Database
-from nicstack.db.repos import accounts, config, events, jobs
+from nicstack.db.repos.config import forget
 from nicstack.db.repos.jobs import Job
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller, may_access
 from nicstack.domain.errors import ParameterError, UnknownEntity
 from nicstack.domain.policy import SETTINGS, SETTINGS_BY_NAME, Setting
+from nicstack.services.scope import OwnerFilter, list_scope
 
 _NON_NEGATIVE = re.compile(r"^\+?[0-9]{1,10}$")
 MAX_INT = 2**31 - 1
@@ -24,10 +24,10 @@ MAX_INT = 2**31 - 1
 # -- configuration ---------------------------------------------------------------------
 
 
-def list_configurations(db: Database, name: str | None, category: str | None) -> list[tuple[Setting, str]]:
+def list_configurations(uow: SqlUnitOfWork, name: str | None, category: str | None) -> list[tuple[Setting, str]]:
     """Every setting with its value; `name` matches a part of the name, as CloudStack's LIKE."""
-    with db.read() as conn:
-        values = config.all_values(conn)
+    with uow.reading():
+        values = uow.settings.all_values()
     return [
         (s, values[s.name]) for s in sorted(SETTINGS, key=lambda s: s.name)
         if (name is None or name.lower() in s.name.lower())
@@ -48,19 +48,19 @@ def checked_value(setting: Setting, value: str) -> str:
     return value
 
 
-def update_configuration(db: Database, caller: Caller, name: str, value: str) -> tuple[Setting, str]:
+def update_configuration(uow: SqlUnitOfWork, caller: Caller, name: str, value: str) -> tuple[Setting, str]:
     setting = SETTINGS_BY_NAME.get(name.strip())
     if setting is None:
         raise ParameterError(f"Configuration setting {name!r} does not exist")
     stored = checked_value(setting, value)
-    with db.write() as conn:
-        old = config.value(conn, setting.name)
-        config.set_value(conn, setting.name, stored)
-        events.record(
-            conn, caller, "CONFIGURATION.VALUE.EDIT", f"Configuration {setting.name} changed from {old} to {stored}"
+    with uow:
+        old = uow.settings.value(setting.name)
+        uow.settings.set_value(setting.name, stored)
+        uow.events.record(
+            caller, "CONFIGURATION.VALUE.EDIT", f"Configuration {setting.name} changed from {old} to {stored}"
         )
     # Again after commit: a reader between set_value and the commit may have cached the old value.
-    config.forget(db.engine, setting.name)
+    forget(uow.db.engine, setting.name)
     return setting, stored
 
 
@@ -84,7 +84,7 @@ def parse_date(text: str, param: str, *, end: bool = False) -> datetime:
 
 
 def list_events(
-    db: Database, caller: Caller, args: dict[str, Any], page: tuple[int, int] | None
+    uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any], page: tuple[int, int] | None
 ) -> tuple[list[dict[str, Any]], int]:
     """Events the listing scope covers, newest first, with the total across pages."""
     e = t.events.c
@@ -100,16 +100,16 @@ def list_events(
     if args.get("keyword"):
         pattern = f"%{args['keyword']}%"
         where.append(or_(e.description.like(pattern), e.type.like(pattern)))
-    with db.read() as conn:
+    with uow.reading():
         if "id" in args:
             where.append(e.uuid == args["id"])
         # One event by id: look in everything the caller may see, not only its own account.
-        scope = list_scope(conn, caller, {"listall": True} if "id" in args else args)
+        scope = list_scope(uow, caller, _owner(args, list_all="id" in args))
         if scope.account_id is not None:
             where.append(e.account_id == scope.account_id)
         elif scope.domain_path is not None:
             where.append(t.domains.c.path.startswith(scope.domain_path))
-        rows, total = events.query(conn, where, page)
+        rows, total = uow.events.query(where, page)
     if "id" in args and not rows:
         raise UnknownEntity("id", args["id"])
     return rows, total
@@ -118,27 +118,33 @@ def list_events(
 # -- async jobs ------------------------------------------------------------------------
 
 
-def query_job(db: Database, caller: Caller, job_uuid: str) -> Job:
+def query_job(uow: SqlUnitOfWork, caller: Caller, job_uuid: str) -> Job:
     """The job, when it is the caller's account's or an admin's within its domain subtree."""
-    with db.read() as conn:
-        job = jobs.by_uuid(conn, job_uuid)
+    with uow.reading():
+        job = uow.jobs.by_uuid(job_uuid)
         if job is None:
             raise UnknownEntity("jobid", job_uuid)
         if job.account_id != caller.account_id:
-            owner = accounts.account_by(conn, id=job.account_id)
+            owner = uow.accounts.account_by(id=job.account_id)
             if owner is None or not caller.is_admin or not may_access(caller, owner.id, owner.domain_path):
                 raise UnknownEntity("jobid", job_uuid)
     return job
 
 
 def list_jobs(
-    db: Database, caller: Caller, args: dict[str, Any], page: tuple[int, int] | None
+    uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any], page: tuple[int, int] | None
 ) -> tuple[list[Job], int]:
-    with db.read() as conn:
-        scope = list_scope(conn, caller, args)
+    with uow.reading():
+        scope = list_scope(uow, caller, _owner(args))
         account_ids: list[int] | None = None
         if scope.account_id is not None:
             account_ids = [scope.account_id]
         elif scope.domain_path is not None:
-            account_ids = [a.id for a in accounts.accounts(conn, scope.domain_path, None, None)]
-        return jobs.listing(conn, account_ids, page)
+            account_ids = [a.id for a in uow.accounts.accounts(scope.domain_path, None, None)]
+        return uow.jobs.listing(account_ids, page)
+
+
+def _owner(args: dict[str, Any], *, list_all: bool = False) -> OwnerFilter:
+    if list_all:
+        return OwnerFilter(list_all=True)
+    return OwnerFilter(args.get("account") or None, args.get("domainid"), bool(args.get("listall")))

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
-
-from nicstack.db.repos import accounts, events, infra, networks
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller, may_use_domain
 from nicstack.domain.errors import ParameterError, PermissionDenied, UnknownEntity
 from nicstack.domain.kinds import GuestType, NetworkState, ZoneType
@@ -38,7 +36,7 @@ def ensure_may_manage(caller: Caller, net: Network) -> None:
 
 
 def record_usage(
-    conn: Connection, caller: Caller, net: Network, vm: tuple[str, int, int], address: object, event: str
+    uow: SqlUnitOfWork, caller: Caller, net: Network, vm: tuple[str, int, int], address: object, event: str
 ) -> None:
     """Usage events for addresses of shared networks (NET.IPASSIGN / NET.IPRELEASE), as CloudStack bills them.
 
@@ -47,7 +45,7 @@ def record_usage(
     if net.guest_type is GuestType.SHARED:
         name, account_id, domain_id = vm
         verb = "Assigned" if event == "NET.IPASSIGN" else "Released"
-        events.record(conn, caller, event, f"{verb} guest IP {address} of shared network {net.name} (VM {name})",
+        uow.events.record(caller, event, f"{verb} guest IP {address} of shared network {net.name} (VM {name})",
                       account_id=account_id, domain_id=domain_id)
 
 
@@ -62,12 +60,12 @@ def _acl_type(spec: NewNetwork, owner: Account | None) -> str:
     return found
 
 
-def _domain_id(conn: Connection, caller: Caller, spec: NewNetwork, owner: Account | None) -> int:
+def _domain_id(uow: SqlUnitOfWork, caller: Caller, spec: NewNetwork, owner: Account | None) -> int:
     if owner is not None:
         return owner.domain_id
     if spec.domain_uuid is None:
         return caller.domain_id
-    domain = accounts.domain_by(conn, uuid=spec.domain_uuid)
+    domain = uow.accounts.domain_by(uuid=spec.domain_uuid)
     if domain is None or not may_use_domain(caller, domain.path):
         raise UnknownEntity("domainid", spec.domain_uuid)
     return domain.id
@@ -102,11 +100,11 @@ def _advanced_layout(zone: Zone, offering: NetworkOffering, spec: NewNetwork) ->
     return values
 
 
-def _basic_layout(conn: Connection, zone: Zone, offering: NetworkOffering, spec: NewNetwork) -> dict[str, Any]:
+def _basic_layout(uow: SqlUnitOfWork, zone: Zone, offering: NetworkOffering, spec: NewNetwork) -> dict[str, Any]:
     if SECURITY_GROUP not in offering.services:
         raise ParameterError(f"Zone {zone.name} is a Basic zone: its network needs an offering with security "
                              "groups, e.g. DefaultSharedNetworkOfferingWithSGService")
-    if basic_network(conn, zone.id) is not None:
+    if basic_network(uow, zone.id) is not None:
         raise ParameterError(f"Basic zone {zone.name} already has its guest network")
     if any(v is not None for v in (spec.start_ip, spec.gateway, spec.start_ipv6, spec.ip6_cidr)):
         raise ParameterError(f"In Basic zone {zone.name} guest addresses come from each pod's ranges: give them "
@@ -115,27 +113,27 @@ def _basic_layout(conn: Connection, zone: Zone, offering: NetworkOffering, spec:
 
 
 def create_shared(
-    conn: Connection, caller: Caller, spec: NewNetwork, zone: Zone, offering: NetworkOffering, owner: Account | None
+    uow: SqlUnitOfWork, caller: Caller, spec: NewNetwork, zone: Zone, offering: NetworkOffering, owner: Account | None
 ) -> Network:
     """Create a shared network and its first range inside the caller's transaction."""
     if not caller.is_admin:
         raise PermissionDenied(f"Only administrators may create shared networks such as {spec.name}")
     acl = _acl_type(spec, owner)
     basic = zone.network_type is ZoneType.BASIC
-    layout = _basic_layout(conn, zone, offering, spec) if basic else _advanced_layout(zone, offering, spec)
-    network_id = networks.create(
-        conn, name=spec.name, display_text=spec.display_text or spec.name, zone_id=zone.id,
+    layout = _basic_layout(uow, zone, offering, spec) if basic else _advanced_layout(zone, offering, spec)
+    network_id = uow.networks.create(
+        name=spec.name, display_text=spec.display_text or spec.name, zone_id=zone.id,
         network_offering_id=offering.id, guest_type="Shared", acl_type=acl, state=str(NetworkState.ALLOCATED),
         account_id=owner.id if acl == "Account" and owner else None,
-        domain_id=_domain_id(conn, caller, spec, owner), **layout,
+        domain_id=_domain_id(uow, caller, spec, owner), **layout,
     )
-    net = networks.network_by(conn, id=network_id)
+    net = uow.networks.network_by(id=network_id)
     assert net is not None
     if basic:
-        for pod in infra.pods(conn, zone_id=zone.id):
-            adopt_pod(conn, pod, net)
+        for pod in uow.infra.pods(zone_id=zone.id):
+            adopt_pod(uow, pod, net)
     else:
-        add_range(conn, net, None, _range_spec(spec, net))
-    events.record(conn, caller, "NETWORK.CREATE", f"Created shared network {spec.name} in zone {zone.name}",
+        add_range(uow, net, None, _range_spec(spec, net))
+    uow.events.record(caller, "NETWORK.CREATE", f"Created shared network {spec.name} in zone {zone.name}",
                   account_id=owner.id if owner else None, domain_id=net.domain_id)
     return net

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nicstack.db.database import Database
-from nicstack.db.repos import networks, public_ips
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, RuleConflict
 from nicstack.domain.rules import PublicIp
@@ -33,52 +32,52 @@ class NewStaticNat:
     network_uuid: str | None = None
 
 
-def enable_static_nat(db: Database, caller: Caller, spec: NewStaticNat) -> PublicIp:
+def enable_static_nat(uow: SqlUnitOfWork, caller: Caller, spec: NewStaticNat) -> PublicIp:
     """Map a public IP wholly to one guest address (spec 02 section 5): 537 on any conflicting use."""
     wanted = guest_ip(spec.guest)
-    with db.write() as conn:
-        ip = lookup_rules.public_ip(conn, caller, spec.ip_uuid)
-        vm = lookup.vm(conn, caller, spec.vm_uuid)
+    with uow:
+        ip = lookup_rules.public_ip(uow, caller, spec.ip_uuid)
+        vm = lookup.vm(uow, caller, spec.vm_uuid)
         usable_vm(vm, ip)
-        net = rule_network(conn, caller, ip, vm, spec.network_uuid)
-        ip = lock_for_rule(conn, net, ip)
+        net = rule_network(uow, caller, ip, vm, spec.network_uuid)
+        ip = lock_for_rule(uow, net, ip)
         if ip.is_source_nat:
             owner = f"VPC {ip.vpc_name}" if ip.vpc_id is not None else f"network {ip.network_name}"
             raise RuleConflict(f"Public IP {ip.address} is the source NAT address of {owner}: static NAT needs "
                                "another public IP")
-        address = guest_address(conn, vm, net, wanted)
+        address = guest_address(uow, vm, net, wanted)
         if ip.is_static_nat:
             if (ip.vm_id, ip.vm_ip) == (vm.id, address):
                 return ip
             raise RuleConflict(f"Public IP {ip.address} already has static NAT to {ip.vm_ip} of VM {ip.vm_name}; "
                                "disable it first")
-        uses = port_uses(conn, ip.id)
+        uses = port_uses(uow, ip.id)
         if uses:
             raise RuleConflict(f"Public IP {ip.address} has {uses[0].what}: static NAT needs a public IP without "
                                "port forwarding or load balancing rules")
-        other = public_ips.static_nat_to(conn, [net.id], address)
+        other = uow.public_ips.static_nat_to([net.id], address)
         if other is not None:
             raise RuleConflict(f"Guest IP {address} already has static NAT from public IP {other.address}; a guest "
                                f"IP takes one static NAT, so {ip.address} cannot map to it too")
-        bind_tier(conn, ip, net)
-        public_ips.update(conn, ip.id, is_static_nat=True, vm_id=vm.id, vm_ip_address=address)
-        record(conn, caller, owner_of_ip(ip), "STATICNAT.ENABLE",
+        bind_tier(uow, ip, net)
+        uow.public_ips.update(ip.id, is_static_nat=True, vm_id=vm.id, vm_ip_address=address)
+        record(uow, caller, owner_of_ip(ip), "STATICNAT.ENABLE",
                f"Enabled static NAT from public IP {ip.address} to {address} of VM {vm.name}")
-        found = public_ips.ip_by(conn, id=ip.id)
+        found = uow.public_ips.ip_by(id=ip.id)
         assert found is not None
         return found
 
 
-def disable_static_nat(db: Database, caller: Caller, ip_uuid: str, then: Then[PublicIp]) -> str:
-    with db.write() as conn:
-        ip = lookup_rules.public_ip(conn, caller, ip_uuid)
+def disable_static_nat(uow: SqlUnitOfWork, caller: Caller, ip_uuid: str, then: Then[PublicIp]) -> str:
+    with uow:
+        ip = lookup_rules.public_ip(uow, caller, ip_uuid)
         if ip.network_id is not None:
-            networks.lock(conn, ip.network_id)
-        ip = public_ips.lock(conn, ip.id)
+            uow.networks.lock(ip.network_id)
+        ip = uow.public_ips.lock(ip.id)
         if not ip.is_static_nat:
             raise ParameterError(f"Public IP {ip.address} has no static NAT to disable")
-        public_ips.update(conn, ip.id, is_static_nat=False, vm_id=None, vm_ip_address=None)
-        release_tier_if_unused(conn, ip.id)
-        record(conn, caller, owner_of_ip(ip), "STATICNAT.DISABLE",
+        uow.public_ips.update(ip.id, is_static_nat=False, vm_id=None, vm_ip_address=None)
+        release_tier_if_unused(uow, ip.id)
+        record(uow, caller, owner_of_ip(ip), "STATICNAT.DISABLE",
                f"Disabled static NAT from public IP {ip.address} to {ip.vm_ip} of VM {ip.vm_name}")
-        return then(conn, ip)
+        return then(uow, ip)

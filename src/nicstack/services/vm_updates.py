@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nicstack.db.database import Database
-from nicstack.db.repos import accounts, events, infra, vms
-from nicstack.db.repos import security_groups as sg_repo
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError
 from nicstack.domain.kinds import VmState, ZoneType
@@ -23,54 +21,54 @@ class Migration:
     from_host_id: int
 
 
-def update_virtual_machine(db: Database, caller: Caller, uuid: str, display_name: str | None,
+def update_virtual_machine(uow: SqlUnitOfWork, caller: Caller, uuid: str, display_name: str | None,
                            group_ids: Sequence[str] | None, group_names: Sequence[str] | None) -> Vm:
     """Change the display name and/or the security groups (the VM must be stopped for the latter, as in CloudStack)."""
-    with db.write() as conn:
-        vm = lookup.vm(conn, caller, uuid, "id")
+    with uow:
+        vm = lookup.vm(uow, caller, uuid, "id")
         if group_ids is not None or group_names is not None:
             if vm.state is not VmState.STOPPED:
                 raise ParameterError(f"VM {vm.name} is {vm.state}: stop it before changing its security groups")
-            owner = accounts.account_by(conn, id=vm.account_id)
+            owner = uow.accounts.account_by(id=vm.account_id)
             assert owner is not None
-            chosen = security_groups.groups_for_vm(conn, caller, owner, placement.networks_of(conn, vm),
+            chosen = security_groups.groups_for_vm(uow, caller, owner, placement.networks_of(uow, vm),
                                                    group_ids or (), group_names or ())
-            sg_repo.set_vm_groups(conn, vm.id, chosen)
+            uow.security_groups.set_vm_groups(vm.id, chosen)
         if display_name is not None:
             if not display_name.strip():
                 raise ParameterError("Invalid value '' for displayname: it must not be blank")
-            vms.update_vm(conn, vm.id, display_name=display_name.strip())
-        events.record(conn, caller, "VM.UPDATE", f"Updated VM {vm.name}", account_id=vm.account_id,
+            uow.vms.update_vm(vm.id, display_name=display_name.strip())
+        uow.events.record(caller, "VM.UPDATE", f"Updated VM {vm.name}", account_id=vm.account_id,
                       domain_id=vm.domain_id)
-        found = vms.vm_by(conn, id=vm.id)
+        found = uow.vms.vm_by(id=vm.id)
         assert found is not None
         return found
 
 
-def migrate_virtual_machine(db: Database, caller: Caller, uuid: str, host_uuid: str | None) -> Migration:
+def migrate_virtual_machine(uow: SqlUnitOfWork, caller: Caller, uuid: str, host_uuid: str | None) -> Migration:
     """Move a running VM to another host of its zone (same hypervisor; Basic zone: same pod)."""
-    with db.write() as conn:
-        vm = lookup.vm(conn, caller, uuid)
+    with uow:
+        vm = lookup.vm(uow, caller, uuid)
         if vm.state is not VmState.RUNNING or vm.host_id is None:
             raise ParameterError(f"VM {vm.name} is {vm.state}: only a running VM can be migrated")
-        zone = infra.zone_by(conn, id=vm.zone_id)
-        current = infra.host_by(conn, id=vm.host_id)
+        zone = uow.infra.zone_by(id=vm.zone_id)
+        current = uow.infra.host_by(id=vm.host_id)
         assert zone is not None and current is not None
-        nets, pod = placement.networks_of(conn, vm), placement.pod_of(conn, vm.id)
+        nets, pod = placement.networks_of(uow, vm), placement.pod_of(uow, vm.id)
         basic_pod = pod if zone.network_type is ZoneType.BASIC else None
         if host_uuid is None:
-            target = placement.pick_host(conn, zone, nets, vm.name, pod_id=basic_pod, exclude=current.id,
+            target = placement.pick_host(uow, zone, nets, vm.name, pod_id=basic_pod, exclude=current.id,
                                          hypervisor=current.hypervisor)
         else:
-            target = placement.chosen_host(conn, zone, nets, vm.name, host_uuid, basic_pod)
+            target = placement.chosen_host(uow, zone, nets, vm.name, host_uuid, basic_pod)
         if target.id == current.id:
             raise ParameterError(f"VM {vm.name} already runs on host {target.name}")
         if target.hypervisor is not current.hypervisor:
             raise ParameterError(f"VM {vm.name} runs on {current.hypervisor}; host {target.name} is "
                                  f"{target.hypervisor}: a VM migrates between hosts of one hypervisor")
-        vms.update_vm(conn, vm.id, host_id=target.id, last_host_id=target.id, pod_id=target.pod_id)
-        events.record(conn, caller, "VM.MIGRATE", f"Migrated VM {vm.name} from host {current.name} to {target.name}",
+        uow.vms.update_vm(vm.id, host_id=target.id, last_host_id=target.id, pod_id=target.pod_id)
+        uow.events.record(caller, "VM.MIGRATE", f"Migrated VM {vm.name} from host {current.name} to {target.name}",
                       account_id=vm.account_id, domain_id=vm.domain_id)
-        found = vms.vm_by(conn, id=vm.id)
+        found = uow.vms.vm_by(id=vm.id)
         assert found is not None
         return Migration(found, current.id)

@@ -6,13 +6,11 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from nicstack.db import tables as t
-from nicstack.db.database import Database
-from nicstack.db.repos import events, infra, networks, vms
-from nicstack.db.repos import security_groups as sg_repo
 from nicstack.db.rows import now
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity
 from nicstack.domain.kinds import AllocationKind, GuestType, VmState, VmType
@@ -54,18 +52,18 @@ def new_mac() -> str:
     return "02:00:" + ":".join(f"{b:02x}" for b in secrets.token_bytes(4))
 
 
-def attach_nic(conn: Connection, vm_id: int, net: Network, request: NicRequest, device_id: int, default: bool) -> int:
+def attach_nic(uow: SqlUnitOfWork, vm_id: int, net: Network, request: NicRequest, device_id: int, default: bool) -> int:
     """Create a NIC in `net` with its primary address(es), given or allocated (shared: from its ranges)."""
     mac = request.mac or new_mac()
-    nic_id = vms.create_nic(
-        conn, vm_id=vm_id, network_id=net.id, device_id=device_id, mac_address=mac, is_default=default,
+    nic_id = uow.vms.create_nic(
+        vm_id=vm_id, network_id=net.id, device_id=device_id, mac_address=mac, is_default=default,
         netmask=net.netmask, gateway=net.gateway, ip6_gateway=net.ip6_gateway, ip6_cidr=net.ip6_cidr,
     )
     if net.guest_type is GuestType.L2:
         return nic_id
-    cursors = networks.lock(conn, net.id)
+    cursors = uow.networks.lock(net.id)
     values: dict[str, Any] = {}
-    offered = guest_ips.families(conn, net, nic_id)
+    offered = guest_ips.families(uow, net, nic_id)
     for family, wanted in ((4, request.ip4), (6, request.ip6)):
         if family not in offered:
             if wanted:
@@ -75,50 +73,50 @@ def attach_nic(conn: Connection, vm_id: int, net: Network, request: NicRequest, 
             address = parse_address(wanted, "ipaddress" if family == 4 else "ip6address")
             if address.version != family:
                 raise ParameterError(f"{wanted} is not an IPv{family} address")
-            guest_ips.take_specific(conn, net, address, AllocationKind.NIC, nic_id, mac)
+            guest_ips.take_specific(uow, net, address, AllocationKind.NIC, nic_id, mac)
         else:
-            address, _ = guest_ips.take_any(conn, net, family, cursors, AllocationKind.NIC, nic_id)
+            address, _ = guest_ips.take_any(uow, net, family, cursors, AllocationKind.NIC, nic_id)
         values["ip4_address" if family == 4 else "ip6_address"] = str(address)
-        values |= guest_ips.nic_layout(conn, net, address, nic_id)
-    vms.update_nic(conn, nic_id, state="Reserved", **values)
-    implement(conn, net)
+        values |= guest_ips.nic_layout(uow, net, address, nic_id)
+    uow.vms.update_nic(nic_id, state="Reserved", **values)
+    implement(uow, net)
     return nic_id
 
 
-def deploy(db: Database, caller: Caller, spec: NewVm) -> Vm:
-    with db.write() as conn:
-        zone = infra.zone_by(conn, uuid=spec.zone_uuid)
+def deploy(uow: SqlUnitOfWork, caller: Caller, spec: NewVm) -> Vm:
+    with uow:
+        zone = uow.infra.zone_by(uuid=spec.zone_uuid)
         if zone is None:
             raise UnknownEntity("zoneid", spec.zone_uuid)
-        offering = infra.service_offering_by(conn, uuid=spec.service_offering_uuid)
+        offering = uow.infra.service_offering_by(uuid=spec.service_offering_uuid)
         if offering is None:
             raise UnknownEntity("serviceofferingid", spec.service_offering_uuid)
-        template = infra.template_by(conn, uuid=spec.template_uuid)
+        template = uow.infra.template_by(uuid=spec.template_uuid)
         if template is None:
             raise UnknownEntity("templateid", spec.template_uuid)
-        owner = owner_account(conn, caller, spec.account, spec.domain_uuid)
-        requests = spec.nics or (NicRequest(placement.default_network(conn, zone)),)
-        nets = [lookup.network(conn, caller, r.network_uuid, "networkids") for r in requests]
+        owner = owner_account(uow, caller, spec.account, spec.domain_uuid)
+        requests = spec.nics or (NicRequest(placement.default_network(uow, zone)),)
+        nets = [lookup.network(uow, caller, r.network_uuid, "networkids") for r in requests]
         for net in nets:
             if net.zone_id != zone.id:
                 raise ParameterError(f"Network {net.name} is not in zone {zone.name}")
         name = spec.name or f"VM-{secrets.token_hex(4)}"
-        groups = security_groups.groups_for_vm(conn, caller, owner, nets, spec.security_group_ids,
+        groups = security_groups.groups_for_vm(uow, caller, owner, nets, spec.security_group_ids,
                                                spec.security_group_names)
-        host = (placement.chosen_host(conn, zone, nets, name, spec.host_uuid) if spec.host_uuid
-                else placement.pick_host(conn, zone, nets, name))
-        vm_id = vms.create_vm(
-            conn, name=name, display_name=spec.display_name or name, vm_type=str(VmType.USER),
+        host = (placement.chosen_host(uow, zone, nets, name, spec.host_uuid) if spec.host_uuid
+                else placement.pick_host(uow, zone, nets, name))
+        vm_id = uow.vms.create_vm(
+            name=name, display_name=spec.display_name or name, vm_type=str(VmType.USER),
             state=str(VmState.RUNNING if spec.start else VmState.STOPPED), zone_id=zone.id, pod_id=host.pod_id,
             host_id=host.id if spec.start else None, last_host_id=host.id, hypervisor=str(host.hypervisor),
             account_id=owner.id, domain_id=owner.domain_id, service_offering_id=offering["id"],
             template_id=template["id"],
         )
         for device_id, (net, request) in enumerate(zip(nets, requests, strict=True)):
-            attach_nic(conn, vm_id, net, request, device_id, device_id == 0)
-        sg_repo.set_vm_groups(conn, vm_id, groups)
-        events.record(conn, caller, "VM.CREATE", f"Deployed VM {name}", account_id=owner.id, domain_id=owner.domain_id)
-        created = vms.vm_by(conn, id=vm_id)
+            attach_nic(uow, vm_id, net, request, device_id, device_id == 0)
+        uow.security_groups.set_vm_groups(vm_id, groups)
+        uow.events.record(caller, "VM.CREATE", f"Deployed VM {name}", account_id=owner.id, domain_id=owner.domain_id)
+        created = uow.vms.vm_by(id=vm_id)
         assert created is not None
         return created
 
@@ -130,141 +128,141 @@ _POWER = {
 }
 
 
-def power(db: Database, caller: Caller, uuid: str, action: str, host_uuid: str | None = None) -> Vm:
+def power(uow: SqlUnitOfWork, caller: Caller, uuid: str, action: str, host_uuid: str | None = None) -> Vm:
     allowed, target, event = _POWER[action]
-    with db.write() as conn:
-        vm = lookup.vm(conn, caller, uuid, "id")
+    with uow:
+        vm = lookup.vm(uow, caller, uuid, "id")
         if vm.state not in allowed:
             raise ParameterError(f"VM {vm.name} is {vm.state}; cannot {action} it")
         values: dict[str, Any] = {"state": str(target)}
         if target is VmState.RUNNING and vm.host_id is None:
-            host = placement.host_for(conn, vm, host_uuid)
+            host = placement.host_for(uow, vm, host_uuid)
             values |= {"host_id": host.id, "last_host_id": host.id, "pod_id": host.pod_id}
         if target is VmState.STOPPED:
             values["host_id"] = None
-        vms.update_vm(conn, vm.id, **values)
-        events.record(conn, caller, event, f"{action} VM {vm.name}", account_id=vm.account_id, domain_id=vm.domain_id)
-        return _reload(conn, vm.id)
+        uow.vms.update_vm(vm.id, **values)
+        uow.events.record(caller, event, f"{action} VM {vm.name}", account_id=vm.account_id, domain_id=vm.domain_id)
+        return _reload(uow, vm.id)
 
 
-def destroy(db: Database, caller: Caller, uuid: str, expunge_now: bool) -> Vm:
-    with db.write() as conn:
-        vm = lookup.vm(conn, caller, uuid, "id")
+def destroy(uow: SqlUnitOfWork, caller: Caller, uuid: str, expunge_now: bool) -> Vm:
+    with uow:
+        vm = lookup.vm(uow, caller, uuid, "id")
         if vm.state is VmState.DESTROYED and not expunge_now:
             raise ParameterError(f"VM {vm.name} is already destroyed")
-        vms.update_vm(conn, vm.id, state=str(VmState.DESTROYED), host_id=None)
-        events.record(conn, caller, "VM.DESTROY", f"Destroyed VM {vm.name}", account_id=vm.account_id,
+        uow.vms.update_vm(vm.id, state=str(VmState.DESTROYED), host_id=None)
+        uow.events.record(caller, "VM.DESTROY", f"Destroyed VM {vm.name}", account_id=vm.account_id,
                       domain_id=vm.domain_id)
         if expunge_now:
-            _expunge(conn, caller, vm)
+            _expunge(uow, caller, vm)
             return vm
-        return _reload(conn, vm.id)
+        return _reload(uow, vm.id)
 
 
-def recover(db: Database, caller: Caller, uuid: str) -> Vm:
-    with db.write() as conn:
-        vm = lookup.vm(conn, caller, uuid, "id")
+def recover(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> Vm:
+    with uow:
+        vm = lookup.vm(uow, caller, uuid, "id")
         if vm.state is not VmState.DESTROYED:
             raise ParameterError(f"VM {vm.name} is {vm.state}; only a destroyed VM can be recovered")
-        vms.update_vm(conn, vm.id, state=str(VmState.STOPPED))
-        events.record(conn, caller, "VM.RECOVER", f"Recovered VM {vm.name}", account_id=vm.account_id,
+        uow.vms.update_vm(vm.id, state=str(VmState.STOPPED))
+        uow.events.record(caller, "VM.RECOVER", f"Recovered VM {vm.name}", account_id=vm.account_id,
                       domain_id=vm.domain_id)
-        return _reload(conn, vm.id)
+        return _reload(uow, vm.id)
 
 
-def expunge(db: Database, caller: Caller, uuid: str) -> Vm:
-    with db.write() as conn:
-        vm = lookup.vm(conn, caller, uuid, "id")
+def expunge(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> Vm:
+    with uow:
+        vm = lookup.vm(uow, caller, uuid, "id")
         if vm.state is not VmState.DESTROYED:
             raise ParameterError(f"VM {vm.name} is {vm.state}; destroy it before expunging")
-        _expunge(conn, caller, vm)
+        _expunge(uow, caller, vm)
         return vm
 
 
-def _expunge(conn: Connection, caller: Caller, vm: Vm) -> None:
+def _expunge(uow: SqlUnitOfWork, caller: Caller, vm: Vm) -> None:
     """Release every address of the VM and remove it (rules on its addresses go with it)."""
     # First, under the networks' locks: PF rules (with their firewall rules), LB mappings, static NATs.
-    forget_vm(conn, vm)
+    forget_vm(uow, vm)
     for nic in vm.nics:
-        _drop_nic(conn, nic)
-    vms.update_vm(conn, vm.id, state=str(VmState.EXPUNGING), removed=now(), host_id=None)
-    events.record(
-        conn, caller, "VM.EXPUNGE", f"Expunged VM {vm.name}", account_id=vm.account_id, domain_id=vm.domain_id
+        _drop_nic(uow, nic)
+    uow.vms.update_vm(vm.id, state=str(VmState.EXPUNGING), removed=now(), host_id=None)
+    uow.events.record(
+        caller, "VM.EXPUNGE", f"Expunged VM {vm.name}", account_id=vm.account_id, domain_id=vm.domain_id
     )
 
 
-def _drop_nic(conn: Connection, nic: Nic) -> None:
+def _drop_nic(uow: SqlUnitOfWork, nic: Nic) -> None:
     """Release the NIC's addresses under its network's lock, as every allocation does."""
-    networks.lock(conn, nic.network_id)
+    uow.networks.lock(nic.network_id)
     nic_id = nic.id
-    conn.execute(t.ip_allocations.delete().where(t.ip_allocations.c.nic_id == nic_id))
+    uow.conn.execute(t.ip_allocations.delete().where(t.ip_allocations.c.nic_id == nic_id))
     secondary = t.nic_secondary_ips
-    conn.execute(
+    uow.conn.execute(
         t.ip_allocations.delete().where(
             t.ip_allocations.c.secondary_id.in_(select(secondary.c.id).where(secondary.c.nic_id == nic_id))
         )
     )
-    conn.execute(secondary.delete().where(secondary.c.nic_id == nic_id))
-    vms.remove_nic(conn, nic_id)
+    uow.conn.execute(secondary.delete().where(secondary.c.nic_id == nic_id))
+    uow.vms.remove_nic(nic_id)
 
 
-def add_nic(db: Database, caller: Caller, vm_uuid: str, request: NicRequest) -> Vm:
-    with db.write() as conn:
-        vm = lookup.vm(conn, caller, vm_uuid)
-        net = lookup.network(conn, caller, request.network_uuid)
+def add_nic(uow: SqlUnitOfWork, caller: Caller, vm_uuid: str, request: NicRequest) -> Vm:
+    with uow:
+        vm = lookup.vm(uow, caller, vm_uuid)
+        net = lookup.network(uow, caller, request.network_uuid)
         if any(n.network_id == net.id for n in vm.nics):
             raise ParameterError(f"VM {vm.name} already has a NIC in network {net.name}")
         if net.zone_id != vm.zone_id:
             raise ParameterError(f"Network {net.name} is not in the VM's zone {vm.zone_name}")
-        joins = placement.admit_nic(conn, vm, net)
+        joins = placement.admit_nic(uow, vm, net)
         device = max((n.device_id for n in vm.nics), default=-1) + 1
-        attach_nic(conn, vm.id, net, request, device, not vm.nics)
+        attach_nic(uow, vm.id, net, request, device, not vm.nics)
         if joins:
-            sg_repo.set_vm_groups(conn, vm.id, joins)
-        events.record(conn, caller, "NIC.CREATE", f"Added NIC in {net.name} to VM {vm.name}",
+            uow.security_groups.set_vm_groups(vm.id, joins)
+        uow.events.record(caller, "NIC.CREATE", f"Added NIC in {net.name} to VM {vm.name}",
                       account_id=vm.account_id, domain_id=vm.domain_id)
-        return _reload(conn, vm.id)
+        return _reload(uow, vm.id)
 
 
-def remove_nic(db: Database, caller: Caller, vm_uuid: str, nic_uuid: str) -> Vm:
-    with db.write() as conn:
-        vm = lookup.vm(conn, caller, vm_uuid)
+def remove_nic(uow: SqlUnitOfWork, caller: Caller, vm_uuid: str, nic_uuid: str) -> Vm:
+    with uow:
+        vm = lookup.vm(uow, caller, vm_uuid)
         nic = next((n for n in vm.nics if n.uuid == nic_uuid), None)
         if nic is None:
             raise UnknownEntity("nicid", nic_uuid)
         if nic.is_default:
             raise ParameterError(f"NIC {nic_uuid} is the default NIC of VM {vm.name}; make another NIC default first")
-        _refuse_if_rules_target_nic(conn, nic)
-        _drop_nic(conn, nic)
-        events.record(conn, caller, "NIC.DELETE", f"Removed NIC {nic_uuid} from VM {vm.name}",
+        _refuse_if_rules_target_nic(uow, nic)
+        _drop_nic(uow, nic)
+        uow.events.record(caller, "NIC.DELETE", f"Removed NIC {nic_uuid} from VM {vm.name}",
                       account_id=vm.account_id, domain_id=vm.domain_id)
-        return _reload(conn, vm.id)
+        return _reload(uow, vm.id)
 
 
-def _refuse_if_rules_target_nic(conn: Connection, nic: Nic) -> None:
+def _refuse_if_rules_target_nic(uow: SqlUnitOfWork, nic: Nic) -> None:
     # The same lock and check as removeIpFromNic: no PF, static NAT or LB rule may outlive the address.
-    networks.lock(conn, nic.network_id)
+    uow.networks.lock(nic.network_id)
     for address in (nic.ip4_address, nic.ip6_address, *(s.address for s in nic.secondary_ips)):
-        user = rule_using(conn, nic.network_id, address) if address else None
+        user = rule_using(uow, nic.network_id, address) if address else None
         if user is not None:
             raise ResourceInUse(f"The NIC's address {address} is the target of {user}; delete the rule first")
 
 
-def update_default_nic(db: Database, caller: Caller, vm_uuid: str, nic_uuid: str) -> Vm:
-    with db.write() as conn:
-        vm = lookup.vm(conn, caller, vm_uuid)
+def update_default_nic(uow: SqlUnitOfWork, caller: Caller, vm_uuid: str, nic_uuid: str) -> Vm:
+    with uow:
+        vm = lookup.vm(uow, caller, vm_uuid)
         nic = next((n for n in vm.nics if n.uuid == nic_uuid), None)
         if nic is None:
             raise UnknownEntity("nicid", nic_uuid)
         for other in vm.nics:
-            vms.update_nic(conn, other.id, is_default=other.id == nic.id)
-        events.record(conn, caller, "NIC.UPDATE", f"Made NIC {nic_uuid} the default of VM {vm.name}",
+            uow.vms.update_nic(other.id, is_default=other.id == nic.id)
+        uow.events.record(caller, "NIC.UPDATE", f"Made NIC {nic_uuid} the default of VM {vm.name}",
                       account_id=vm.account_id, domain_id=vm.domain_id)
-        return _reload(conn, vm.id)
+        return _reload(uow, vm.id)
 
 
-def _reload(conn: Connection, vm_id: int) -> Vm:
-    found = vms.vm_by(conn, id=vm_id)
+def _reload(uow: SqlUnitOfWork, vm_id: int) -> Vm:
+    found = uow.vms.vm_by(id=vm_id)
     assert found is not None
     return found
 

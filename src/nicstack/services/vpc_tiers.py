@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network, ip_network
 
-from sqlalchemy import Connection
-
-from nicstack.db.repos import vpcs
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError
 from nicstack.domain.model import NetworkOffering
@@ -14,7 +12,7 @@ from nicstack.services import lookup_rules
 
 
 def tier_vpc_id(
-    conn: Connection, caller: Caller, vpc_uuid: str | None, offering: NetworkOffering, zone_id: int,
+    uow: SqlUnitOfWork, caller: Caller, vpc_uuid: str | None, offering: NetworkOffering, zone_id: int,
     owner_id: int, cidr: IPv4Network | None,
 ) -> int | None:
     """The VPC a new network is a tier of (None: not a tier); raises ParameterError naming what is wrong.
@@ -30,18 +28,18 @@ def tier_vpc_id(
             f"Network offering {offering.name} is not for VPC tiers; use one for VPC networks, e.g. "
             "DefaultIsolatedNetworkOfferingForVpcNetworks"
         )
-    vpc = lookup_rules.vpc(conn, caller, vpc_uuid)
+    vpc = lookup_rules.vpc(uow, caller, vpc_uuid)
     if vpc.zone_id != zone_id:
         raise ParameterError(f"VPC {vpc.name} is in zone {vpc.zone_name}: its tiers must be there too")
     if vpc.owner.account_id != owner_id:
         raise ParameterError(f"A tier of VPC {vpc.name} must belong to the VPC's account {vpc.owner.account_name}")
     if cidr is None:
         raise ParameterError(f"A tier of VPC {vpc.name} needs an IPv4 gateway and netmask")
-    vpcs.lock(conn, vpc.id)
+    uow.vpcs.lock(vpc.id)
     outer = ip_network(vpc.cidr)
     if not (isinstance(outer, IPv4Network) and cidr.subnet_of(outer)):
         raise ParameterError(f"Tier CIDR {cidr} is not inside the CIDR {vpc.cidr} of VPC {vpc.name}")
-    for _, _, name, other in vpcs.tiers(conn, vpc.id):
+    for _, _, name, other in uow.vpcs.tiers(vpc.id):
         if other is not None and cidr.overlaps(ip_network(other)):
             raise ParameterError(f"Tier CIDR {cidr} overlaps tier {name} ({other}) of VPC {vpc.name}")
     return vpc.id

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
-from nicstack.db.database import Database
-from nicstack.db.repos import vpcs
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity, Unsupported
 from nicstack.domain.kinds import ZoneType
@@ -34,53 +33,53 @@ class NewVpc:
     domain_uuid: str | None = None
 
 
-def create_vpc(db: Database, caller: Caller, spec: NewVpc, then: Then[Vpc]) -> str:
+def create_vpc(uow: SqlUnitOfWork, caller: Caller, spec: NewVpc, then: Then[Vpc]) -> str:
     cidr = parse_network(spec.cidr, "cidr")
     if not isinstance(cidr, IPv4Network) or cidr.prefixlen > SMALLEST_VPC_PREFIX:
         raise ParameterError(f"Invalid value {spec.cidr!r} for cidr: need an IPv4 CIDR of /{SMALLEST_VPC_PREFIX} "
                              "or larger")
-    with db.write() as conn:
-        zone = lookup.zone(conn, spec.zone_uuid)
+    with uow:
+        zone = lookup.zone(uow, spec.zone_uuid)
         if zone.network_type is not ZoneType.ADVANCED:
             raise Unsupported(f"Zone {zone.name} is a Basic zone: VPCs need an Advanced zone")
-        offering = vpcs.offering_by(conn, uuid=spec.offering_uuid)
+        offering = uow.vpcs.offering_by(uuid=spec.offering_uuid)
         if offering is None:
             raise UnknownEntity("vpcofferingid", spec.offering_uuid)
         if offering.state != "Enabled":
             raise ParameterError(f"VPC offering {offering.name} is {offering.state}")
-        owner = owner_account(conn, caller, spec.account, spec.domain_uuid)
-        vpc_id = vpcs.create(
-            conn, name=spec.name, display_text=spec.display_text or spec.name, zone_id=zone.id,
+        owner = owner_account(uow, caller, spec.account, spec.domain_uuid)
+        vpc_id = uow.vpcs.create(
+            name=spec.name, display_text=spec.display_text or spec.name, zone_id=zone.id,
             vpc_offering_id=offering.id, cidr=str(cidr), network_domain=spec.network_domain, state=VPC_STATE,
             account_id=owner.id, domain_id=owner.domain_id,
         )
-        vpc = vpcs.vpc_by(conn, id=vpc_id)
+        vpc = uow.vpcs.vpc_by(id=vpc_id)
         assert vpc is not None
-        record(conn, caller, vpc.owner, "VPC.CREATE", f"Created VPC {vpc.name} ({vpc.cidr})")
-        return then(conn, vpc)
+        record(uow, caller, vpc.owner, "VPC.CREATE", f"Created VPC {vpc.name} ({vpc.cidr})")
+        return then(uow, vpc)
 
 
-def delete_vpc(db: Database, caller: Caller, uuid: str, then: Then[Vpc]) -> str:
+def delete_vpc(uow: SqlUnitOfWork, caller: Caller, uuid: str, then: Then[Vpc]) -> str:
     """Delete a VPC without tiers, releasing its public IPs (source NAT included)."""
-    with db.write() as conn:
-        vpc = lookup_rules.vpc(conn, caller, uuid, "id")
-        vpcs.lock(conn, vpc.id)
-        tiers = vpcs.tiers(conn, vpc.id)
+    with uow:
+        vpc = lookup_rules.vpc(uow, caller, uuid, "id")
+        uow.vpcs.lock(vpc.id)
+        tiers = uow.vpcs.tiers(vpc.id)
         if tiers:
             names = ", ".join(name for _, _, name, _ in tiers)
             raise ResourceInUse(f"VPC {vpc.name} still has tiers ({names}): delete them first")
-        forget_vpc(conn, vpc.id)
-        vpcs.mark_removed(conn, vpc.id)
-        record(conn, caller, vpc.owner, "VPC.DELETE", f"Deleted VPC {vpc.name}")
-        return then(conn, vpc)
+        forget_vpc(uow, vpc.id)
+        uow.vpcs.mark_removed(vpc.id)
+        record(uow, caller, vpc.owner, "VPC.DELETE", f"Deleted VPC {vpc.name}")
+        return then(uow, vpc)
 
 
-def restart_vpc(db: Database, caller: Caller, uuid: str, cleanup: bool, then: Then[Vpc]) -> str:
+def restart_vpc(uow: SqlUnitOfWork, caller: Caller, uuid: str, cleanup: bool, then: Then[Vpc]) -> str:
     """Re-derive the VPC router's configuration from the stored state; rules and addresses persist."""
-    with db.write() as conn:
-        vpc = lookup_rules.vpc(conn, caller, uuid, "id")
-        config = routers.refresh_vpc(conn, vpc)
+    with uow:
+        vpc = lookup_rules.vpc(uow, caller, uuid, "id")
+        config = routers.refresh_vpc(uow, vpc)
         how = "with cleanup" if cleanup else "without cleanup"
-        record(conn, caller, vpc.owner, "VPC.RESTART",
+        record(uow, caller, vpc.owner, "VPC.RESTART",
                f"Restarted VPC {vpc.name} {how}: router configuration generation {config.generation}")
-        return then(conn, vpc)
+        return then(uow, vpc)

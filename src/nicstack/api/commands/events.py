@@ -27,5 +27,5 @@ from nicstack.services import settings
     ),
 )
 def list_events(ctx: Context, args: dict[str, Any]) -> Reply:
-    rows, total = settings.list_events(ctx.db, ctx.caller, args, page_of(args))
+    rows, total = settings.list_events(ctx.uow, ctx.caller, args, page_of(args))
     return ListReply("event", [views.event(r) for r in rows], total)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
-
 from nicstack.api.commands.nat import id_job, port, rule_where
 from nicstack.api.commands.public_ips import report, success
 from nicstack.api.context import Context
@@ -15,7 +13,7 @@ from nicstack.api.replies import AsyncReply, ListReply, Reply
 from nicstack.api.scope import OWNER, PAGING, page_of
 from nicstack.api.views_rules import firewall_view
 from nicstack.db import tables as t
-from nicstack.db.repos import rules
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.rules import FirewallRule
 from nicstack.services import firewall, lookup_rules
 from nicstack.services.firewall import NewFirewallRule
@@ -39,23 +37,23 @@ from nicstack.services.firewall import NewFirewallRule
 def create_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     created: list[str] = []
 
-    def then(conn: Connection, rule: FirewallRule) -> str:
+    def then(uow: SqlUnitOfWork, rule: FirewallRule) -> str:
         created.append(rule.base.uuid)
-        return ctx.start_job(conn, {"result": {"firewallrule": firewall_view(rule)}}, ("FirewallRule", rule.base.uuid))
+        return ctx.start_job(uow, {"result": {"firewallrule": firewall_view(rule)}}, ("FirewallRule", rule.base.uuid))
 
     spec = NewFirewallRule(
         ip_uuid=args["ipaddressid"], protocol=args["protocol"], start_port=args.get("startport"),
         end_port=args.get("endport"), icmp_type=args.get("icmptype"), icmp_code=args.get("icmpcode"),
         cidrs=args.get("cidrlist", []),
     )
-    job = firewall.create_firewall_rule(ctx.db, ctx.caller, spec, then)
+    job = firewall.create_firewall_rule(ctx.uow, ctx.caller, spec, then)
     return AsyncReply(job, created[0])
 
 
 @command("deleteFirewallRule", "Deletes a firewall rule.", (uuid_param("id", "The rule", required=True),),
          job=success)
 def delete_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
-    return AsyncReply(firewall.delete_firewall_rule(ctx.db, ctx.caller, args["id"], id_job(ctx, "FirewallRule")))
+    return AsyncReply(firewall.delete_firewall_rule(ctx.uow, ctx.caller, args["id"], id_job(ctx, "FirewallRule")))
 
 
 @command(
@@ -71,7 +69,7 @@ def delete_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
 )
 def list_firewall_rules(ctx: Context, args: dict[str, Any]) -> Reply:
     fw = t.firewall_rules
-    with ctx.db.read() as conn:
-        where = rule_where(conn, ctx.caller, args, fw, lookup_rules.firewall_rule)
-        found, total = rules.firewall_listing(conn, where, page_of(args))
+    with ctx.uow.reading() as uow:
+        where = rule_where(uow, ctx.caller, args, fw, lookup_rules.firewall_rule)
+        found, total = uow.rules.firewall_listing(where, page_of(args))
     return ListReply("firewallrule", [firewall_view(r) for r in found], total)

@@ -27,16 +27,16 @@ DEFAULT_LIMIT = 100
     response_key="freeipaddressesresponse",
 )
 def list_free_ip_addresses(ctx: Context, args: dict[str, Any]) -> Reply:
-    net, families = free_ips.free_addresses(ctx.db, ctx.caller, args["networkid"], args.get("limit", DEFAULT_LIMIT),
+    net, families = free_ips.free_addresses(ctx.uow, ctx.caller, args["networkid"], args.get("limit", DEFAULT_LIMIT),
                                             args.get("podid"))
     return ObjectReply("freeipaddress", free_view(net, families))
 
 
 def guest_addresses(ctx: Context, args: dict[str, Any]) -> Reply:
     """listPublicIpAddresses forvirtualnetwork=false: a shared network's range addresses, Free or Allocated."""
-    found, total = free_ips.range_addresses(ctx.db, ctx.caller, args, page_of(args))
+    found, total = free_ips.range_addresses(ctx.uow, ctx.caller, args, page_of(args))
     if not found:
         return ListReply("publicipaddress", [], total)
-    with ctx.db.read() as conn:
-        net = lookup.network(conn, ctx.caller, args["networkid"])
+    with ctx.uow.reading() as uow:
+        net = lookup.network(uow, ctx.caller, args["networkid"])
     return ListReply("publicipaddress", [range_address_view(net, item) for item in found], total)

@@ -15,7 +15,7 @@ from nicstack.services import dataplane, host_publish, vm_updates
 
 def _migrated(ctx: Context, params: dict[str, Any]) -> JsonObject:
     # The move committed in the request; the host it left and the one it reached learn it now.
-    dataplane.vm_changed(ctx.db, params["vm"], also=[params["from_host"]])
+    dataplane.vm_changed(ctx.uow, params["vm"], also=[params["from_host"]])
     return dict(params["result"])
 
 
@@ -28,10 +28,10 @@ def _migrated(ctx: Context, params: dict[str, Any]) -> JsonObject:
     job=_migrated,
 )
 def migrate_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
-    moved = vm_updates.migrate_virtual_machine(ctx.db, ctx.caller, args["virtualmachineid"], args.get("hostid"))
+    moved = vm_updates.migrate_virtual_machine(ctx.uow, ctx.caller, args["virtualmachineid"], args.get("hostid"))
     params = {"result": {"virtualmachine": vm_view(moved.vm)}, "vm": moved.vm.uuid, "from_host": moved.from_host_id}
-    with ctx.db.write() as conn:
-        job = ctx.start_job(conn, params, ("VirtualMachine", moved.vm.uuid))
+    with ctx.uow as uow:
+        job = ctx.start_job(uow, params, ("VirtualMachine", moved.vm.uuid))
     return AsyncReply(job)
 
 
@@ -44,5 +44,5 @@ def migrate_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     roles=ROOT,
 )
 def get_host_config(ctx: Context, args: dict[str, Any]) -> Reply:
-    config = host_publish.get_host_config(ctx.db, args["hostid"], args.get("sincegeneration"))
+    config = host_publish.get_host_config(ctx.uow, args["hostid"], args.get("sincegeneration"))
     return ObjectReply("hostconfig", host_config_view(config))

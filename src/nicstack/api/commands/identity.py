@@ -41,7 +41,7 @@ def _role(args: dict[str, Any]) -> Role:
     roles=ADMINS,
 )
 def create_domain(ctx: Context, args: dict[str, Any]) -> Reply:
-    info = identity.create_domain(ctx.db, ctx.caller, args["name"], args.get("parentdomainid"))
+    info = identity.create_domain(ctx.uow, ctx.caller, args["name"], args.get("parentdomainid"))
     return ObjectReply("domain", views.domain(info.domain, info.parent_name, info.has_child))
 
 
@@ -58,7 +58,7 @@ def create_domain(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_domains(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = identity.list_domains(ctx.db, ctx.caller, args)
+    found = identity.list_domains(ctx.uow, ctx.caller, args)
     return views.listing("domain", [views.domain(i.domain, i.parent_name, i.has_child) for i in found], args)
 
 
@@ -86,7 +86,7 @@ def create_account(ctx: Context, args: dict[str, Any]) -> Reply:
         firstname=args["firstname"], lastname=args["lastname"], account=args.get("account"),
         domain_uuid=args.get("domainid"),
     )
-    account, users = identity.create_account(ctx.db, ctx.caller, spec)
+    account, users = identity.create_account(ctx.uow, ctx.caller, spec)
     return ObjectReply("account", views.account(account, users))
 
 
@@ -103,7 +103,7 @@ def create_account(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_accounts(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = identity.list_accounts(ctx.db, ctx.caller, args)
+    found = identity.list_accounts(ctx.uow, ctx.caller, args)
     return views.listing("account", [views.account(a, users) for a, users in found], args)
 
 
@@ -120,7 +120,7 @@ def list_accounts(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_users(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = identity.list_users(ctx.db, ctx.caller, args)
+    found = identity.list_users(ctx.uow, ctx.caller, args)
     return views.listing("user", [views.user(u) for u in found], args)
 
 
@@ -130,5 +130,5 @@ def list_users(ctx: Context, args: dict[str, Any]) -> Reply:
     (uuid_param("id", "The user ID", required=True),),
 )
 def register_user_keys(ctx: Context, args: dict[str, Any]) -> Reply:
-    api_key, secret_key = identity.register_user_keys(ctx.db, ctx.caller, args["id"])
+    api_key, secret_key = identity.register_user_keys(ctx.uow, ctx.caller, args["id"])
     return ObjectReply("userkeys", {"apikey": api_key, "secretkey": secret_key})

@@ -34,7 +34,7 @@ def create_zone(ctx: Context, args: dict[str, Any]) -> Reply:
         name=args["name"], network_type=args["networktype"], dns1=args["dns1"], internal_dns1=args["internaldns1"],
         security_groups_enabled=args.get("securitygroupenabled"), guest_cidr=args.get("guestcidraddress"),
     )
-    return ObjectReply("zone", views.zone(infrastructure.create_zone(ctx.db, ctx.caller, spec)))
+    return ObjectReply("zone", views.zone(infrastructure.create_zone(ctx.uow, ctx.caller, spec)))
 
 
 @command(
@@ -50,7 +50,7 @@ def create_zone(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_zones(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = infrastructure.list_zones(ctx.db, ctx.caller, args)
+    found = infrastructure.list_zones(ctx.uow, ctx.caller, args)
     return views.listing("zone", [views.zone(z) for z in found], args)
 
 
@@ -72,7 +72,7 @@ def create_pod(ctx: Context, args: dict[str, Any]) -> Reply:
         zone_uuid=args["zoneid"], name=args["name"], gateway=args["gateway"], netmask=args["netmask"],
         start_ip=args.get("startip"), end_ip=args.get("endip"),
     )
-    return ObjectReply("pod", views.pod(infrastructure.create_pod(ctx.db, ctx.caller, spec)))
+    return ObjectReply("pod", views.pod(infrastructure.create_pod(ctx.uow, ctx.caller, spec)))
 
 
 @command(
@@ -87,7 +87,7 @@ def create_pod(ctx: Context, args: dict[str, Any]) -> Reply:
     roles=ADMINS,
 )
 def list_pods(ctx: Context, args: dict[str, Any]) -> Reply:
-    return views.listing("pod", [views.pod(p) for p in infrastructure.list_pods(ctx.db, args)], args)
+    return views.listing("pod", [views.pod(p) for p in infrastructure.list_pods(ctx.uow, args)], args)
 
 
 @command(
@@ -109,7 +109,7 @@ def add_host(ctx: Context, args: dict[str, Any]) -> Reply:
     # The credentials are required for compatibility and never stored: nicstack's agent
     # runs on the host and authenticates itself.
     spec = NewHost(zone_uuid=args["zoneid"], pod_uuid=args["podid"], hypervisor=args["hypervisor"], url=args["url"])
-    return ListReply("host", [views.host(infrastructure.add_host(ctx.db, ctx.caller, spec))], 1)
+    return ListReply("host", [views.host(infrastructure.add_host(ctx.uow, ctx.caller, spec))], 1)
 
 
 @command(
@@ -128,4 +128,4 @@ def add_host(ctx: Context, args: dict[str, Any]) -> Reply:
     roles=ADMINS,
 )
 def list_hosts(ctx: Context, args: dict[str, Any]) -> Reply:
-    return views.listing("host", [views.host(h) for h in infrastructure.list_hosts(ctx.db, args)], args)
+    return views.listing("host", [views.host(h) for h in infrastructure.list_hosts(ctx.uow, args)], args)

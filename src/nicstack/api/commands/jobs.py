@@ -20,7 +20,7 @@ from nicstack.services import settings
 )
 def query_async_job_result(ctx: Context, args: dict[str, Any]) -> Reply:
     # CloudStack answers the job's fields at the top level, without an object wrapper.
-    return RawReply(views.asyncjob(settings.query_job(ctx.db, ctx.caller, args["jobid"])))
+    return RawReply(views.asyncjob(settings.query_job(ctx.uow, ctx.caller, args["jobid"])))
 
 
 @command(
@@ -29,5 +29,5 @@ def query_async_job_result(ctx: Context, args: dict[str, Any]) -> Reply:
     (str_param("startdate", "The start date of the async job (ignored)"), *OWNER, *PAGING),
 )
 def list_async_jobs(ctx: Context, args: dict[str, Any]) -> Reply:
-    found, total = settings.list_jobs(ctx.db, ctx.caller, args, page_of(args))
+    found, total = settings.list_jobs(ctx.uow, ctx.caller, args, page_of(args))
     return ListReply("asyncjobs", [views.asyncjob(j) for j in found], total)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
-
 from nicstack.api.commands.nat import id_job, port, scope_where
 from nicstack.api.commands.public_ips import report, success
 from nicstack.api.context import Context
@@ -17,17 +15,18 @@ from nicstack.api.views import vm_view
 from nicstack.api.views_rules import load_balancer_view
 from nicstack.api.views_world import listing
 from nicstack.db import tables as t
-from nicstack.db.repos import load_balancers as repo
+from nicstack.db.repos.load_balancers import rules_with_member
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.rules import LoadBalancerRule
 from nicstack.services import load_balancers, lookup, lookup_rules
 from nicstack.services.load_balancers import DESCRIPTION_LENGTH, LoadBalancerChange, NewLoadBalancer, mappings
 
 
 def _report_rule(ctx: Context, created: list[str]) -> Any:
-    def then(conn: Connection, rule: LoadBalancerRule) -> str:
+    def then(uow: SqlUnitOfWork, rule: LoadBalancerRule) -> str:
         created.append(rule.base.uuid)
         result = {"loadbalancer": load_balancer_view(rule)}
-        return ctx.start_job(conn, {"result": result}, ("LoadBalancerRule", rule.base.uuid))
+        return ctx.start_job(uow, {"result": result}, ("LoadBalancerRule", rule.base.uuid))
 
     return then
 
@@ -60,7 +59,7 @@ def create_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
         private_port=args["privateport"], protocol=args.get("protocol") or None, network_uuid=args.get("networkid"),
         open_firewall=args.get("openfirewall"), description=args.get("description"), cidrs=args.get("cidrlist", []),
     )
-    job = load_balancers.create_load_balancer_rule(ctx.db, ctx.caller, spec, _report_rule(ctx, created))
+    job = load_balancers.create_load_balancer_rule(ctx.uow, ctx.caller, spec, _report_rule(ctx, created))
     return AsyncReply(job, created[0])
 
 
@@ -79,14 +78,14 @@ def create_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
 def update_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     change = LoadBalancerChange(algorithm=args.get("algorithm") or None, name=args.get("name"),
                                 description=args.get("description"), cidrs=args.get("cidrlist"))
-    job = load_balancers.update_load_balancer_rule(ctx.db, ctx.caller, args["id"], change, _report_rule(ctx, []))
+    job = load_balancers.update_load_balancer_rule(ctx.uow, ctx.caller, args["id"], change, _report_rule(ctx, []))
     return AsyncReply(job)
 
 
 @command("deleteLoadBalancerRule", "Deletes a load balancer rule with its members.",
          (uuid_param("id", "The rule", required=True),), job=success)
 def delete_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
-    return AsyncReply(load_balancers.delete_load_balancer_rule(ctx.db, ctx.caller, args["id"], _done(ctx)))
+    return AsyncReply(load_balancers.delete_load_balancer_rule(ctx.uow, ctx.caller, args["id"], _done(ctx)))
 
 
 _MEMBERS = (
@@ -100,14 +99,14 @@ _MEMBERS = (
          _MEMBERS, job=success)
 def assign_to_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = mappings(args.get("virtualmachineids", []), args.get("vmidipmap", []))
-    return AsyncReply(load_balancers.assign_to_load_balancer_rule(ctx.db, ctx.caller, args["id"], wanted, _done(ctx)))
+    return AsyncReply(load_balancers.assign_to_load_balancer_rule(ctx.uow, ctx.caller, args["id"], wanted, _done(ctx)))
 
 
 @command("removeFromLoadBalancerRule", "Unmaps VMs or single VM guest IPs from a load balancer rule.",
          _MEMBERS, job=success)
 def remove_from_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = mappings(args.get("virtualmachineids", []), args.get("vmidipmap", []))
-    job = load_balancers.remove_from_load_balancer_rule(ctx.db, ctx.caller, args["id"], wanted, _done(ctx))
+    job = load_balancers.remove_from_load_balancer_rule(ctx.uow, ctx.caller, args["id"], wanted, _done(ctx))
     return AsyncReply(job)
 
 
@@ -127,24 +126,24 @@ def remove_from_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
 )
 def list_load_balancer_rules(ctx: Context, args: dict[str, Any]) -> Reply:
     lb = t.load_balancing_rules
-    with ctx.db.read() as conn:
-        where = scope_where(conn, ctx.caller, args, lb)
+    with ctx.uow.reading() as uow:
+        where = scope_where(uow, ctx.caller, args, lb)
         if "id" in args:
-            where.append(lb.c.id == lookup_rules.load_balancer(conn, ctx.caller, args["id"]).base.id)
+            where.append(lb.c.id == lookup_rules.load_balancer(uow, ctx.caller, args["id"]).base.id)
         if "publicipid" in args:
-            where.append(lb.c.ip_address_id == lookup_rules.public_ip(conn, ctx.caller, args["publicipid"],
+            where.append(lb.c.ip_address_id == lookup_rules.public_ip(uow, ctx.caller, args["publicipid"],
                                                                        "publicipid").id)
         if "virtualmachineid" in args:
-            where.append(lb.c.id.in_(repo.rules_with_member(lookup.vm(conn, ctx.caller, args["virtualmachineid"]).id)))
+            where.append(lb.c.id.in_(rules_with_member(lookup.vm(uow, ctx.caller, args["virtualmachineid"]).id)))
         if "networkid" in args:
-            where.append(lb.c.network_id == lookup.network(conn, ctx.caller, args["networkid"]).id)
+            where.append(lb.c.network_id == lookup.network(uow, ctx.caller, args["networkid"]).id)
         if "zoneid" in args:
-            where.append(t.networks.c.zone_id == lookup.zone(conn, args["zoneid"]).id)
+            where.append(t.networks.c.zone_id == lookup.zone(uow, args["zoneid"]).id)
         if "name" in args:
             where.append(lb.c.name == args["name"])
         if "keyword" in args:
             where.append(lb.c.name.contains(args["keyword"], autoescape=True))
-        found, total = repo.listing(conn, where, page_of(args))
+        found, total = uow.load_balancers.listing(where, page_of(args))
     return ListReply("loadbalancerrule", [load_balancer_view(r) for r in found], total)
 
 
@@ -159,7 +158,7 @@ def list_load_balancer_rules(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_load_balancer_rule_instances(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = load_balancers.rule_instances(ctx.db, ctx.caller, args["id"])
+    found = load_balancers.rule_instances(ctx.uow, ctx.caller, args["id"])
     if args.get("applied") is False:
         found = []
     if args.get("lbvmips"):

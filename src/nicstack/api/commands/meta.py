@@ -23,7 +23,7 @@ def list_capabilities(ctx: Context, args: dict[str, Any]) -> Reply:
         "capability",
         {
             "cloudstackversion": f"{views.VERSION} (nicstack)",
-            "securitygroupsenabled": infrastructure.security_groups_enabled(ctx.db),
+            "securitygroupsenabled": infrastructure.security_groups_enabled(ctx.uow),
             "userpublictemplateenabled": True,
             # A string in CloudStack's response (and in cloudstack-go's struct), not a boolean.
             "supportELB": "false",

@@ -5,21 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection
-
 from nicstack.api.commands.public_ips import report, success
 from nicstack.api.context import Context
 from nicstack.api.params import Param, bool_param, int_param, list_param, str_param, uuid_param
 from nicstack.api.registry import command
 from nicstack.api.replies import AsyncReply, ListReply, Reply, SuccessReply
-from nicstack.api.scope import OWNER, PAGING, list_scope, page_of
+from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.views_rules import port_forward_view
 from nicstack.db import tables as t
-from nicstack.db.repos import rules
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.rules import PortForwardingRule
 from nicstack.services import lookup, lookup_rules, port_forwarding, static_nat
 from nicstack.services.port_forwarding import NewPortForward, PortForwardChange
+from nicstack.services.scope import list_scope
 from nicstack.services.static_nat import NewStaticNat
 
 
@@ -27,9 +26,9 @@ def port(name: str, description: str, required: bool = False) -> Param:
     return int_param(name, description, required, minimum=1, maximum=65535)
 
 
-def scope_where(conn: Connection, caller: Caller, args: dict[str, Any], table: Any) -> list[Any]:
+def scope_where(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any], table: Any) -> list[Any]:
     """A rule listing's owner scope, as CloudStack scopes lists (own account unless widened)."""
-    scope = list_scope(conn, caller, {**args, "listall": args.get("listall") or "id" in args})
+    scope = list_scope(uow, caller, owner_filter(args, list_all=bool(args.get("listall")) or "id" in args))
     where = []
     if scope.account_id is not None:
         where.append(table.c.account_id == scope.account_id)
@@ -38,25 +37,25 @@ def scope_where(conn: Connection, caller: Caller, args: dict[str, Any], table: A
     return where
 
 
-def rule_where(conn: Connection, caller: Caller, args: dict[str, Any], table: Any,
-               rule: Callable[[Connection, Caller, str], Any]) -> list[Any]:
+def rule_where(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any], table: Any,
+               rule: Callable[[SqlUnitOfWork, Caller, str], Any]) -> list[Any]:
     """A firewall or port forwarding rule listing's filters: owner scope, then id (found by `rule`), ipaddressid
     and networkid."""
-    where = scope_where(conn, caller, args, table)
+    where = scope_where(uow, caller, args, table)
     if "id" in args:
-        where.append(table.c.id == rule(conn, caller, args["id"]).base.id)
+        where.append(table.c.id == rule(uow, caller, args["id"]).base.id)
     if "ipaddressid" in args:
-        where.append(table.c.ip_address_id == lookup_rules.public_ip(conn, caller, args["ipaddressid"]).id)
+        where.append(table.c.ip_address_id == lookup_rules.public_ip(uow, caller, args["ipaddressid"]).id)
     if "networkid" in args:
-        where.append(table.c.network_id == lookup.network(conn, caller, args["networkid"]).id)
+        where.append(table.c.network_id == lookup.network(uow, caller, args["networkid"]).id)
     return where
 
 
-def id_job(ctx: Context, kind: str) -> Callable[[Connection, Any], str]:
+def id_job(ctx: Context, kind: str) -> Callable[[SqlUnitOfWork, Any], str]:
     """The `then` of a rule command whose job answers success: it starts the job, naming the rule (a `kind`)."""
 
-    def then(conn: Connection, rule: Any) -> str:
-        return ctx.start_job(conn, {"id": rule.base.uuid}, (kind, rule.base.uuid))
+    def then(uow: SqlUnitOfWork, rule: Any) -> str:
+        return ctx.start_job(uow, {"id": rule.base.uuid}, (kind, rule.base.uuid))
 
     return then
 
@@ -73,24 +72,24 @@ def id_job(ctx: Context, kind: str) -> Callable[[Connection, Any], str]:
 )
 def enable_static_nat(ctx: Context, args: dict[str, Any]) -> Reply:
     spec = NewStaticNat(args["ipaddressid"], args["virtualmachineid"], args.get("vmguestip"), args.get("networkid"))
-    static_nat.enable_static_nat(ctx.db, ctx.caller, spec)
+    static_nat.enable_static_nat(ctx.uow, ctx.caller, spec)
     return SuccessReply()
 
 
 @command("disableStaticNat", "Disables the static NAT of a public IP.",
          (uuid_param("ipaddressid", "The public IP", required=True),), job=success)
 def disable_static_nat(ctx: Context, args: dict[str, Any]) -> Reply:
-    def then(conn: Connection, ip: Any) -> str:
-        return ctx.start_job(conn, {"id": ip.uuid}, ("IpAddress", ip.uuid))
+    def then(uow: SqlUnitOfWork, ip: Any) -> str:
+        return ctx.start_job(uow, {"id": ip.uuid}, ("IpAddress", ip.uuid))
 
-    return AsyncReply(static_nat.disable_static_nat(ctx.db, ctx.caller, args["ipaddressid"], then))
+    return AsyncReply(static_nat.disable_static_nat(ctx.uow, ctx.caller, args["ipaddressid"], then))
 
 
 def _pf_job(ctx: Context, created: list[str]) -> Any:
-    def then(conn: Connection, rule: PortForwardingRule) -> str:
+    def then(uow: SqlUnitOfWork, rule: PortForwardingRule) -> str:
         created.append(rule.base.uuid)
         result = {"portforwardingrule": port_forward_view(rule)}
-        return ctx.start_job(conn, {"result": result}, ("FirewallRule", rule.base.uuid))
+        return ctx.start_job(uow, {"result": result}, ("FirewallRule", rule.base.uuid))
 
     return then
 
@@ -121,7 +120,7 @@ def create_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
         private_end=args.get("privateendport"), guest=args.get("vmguestip"), open_firewall=args.get("openfirewall"),
         network_uuid=args.get("networkid"), cidrs=args.get("cidrlist", []),
     )
-    job = port_forwarding.create_port_forwarding_rule(ctx.db, ctx.caller, spec, _pf_job(ctx, created))
+    job = port_forwarding.create_port_forwarding_rule(ctx.uow, ctx.caller, spec, _pf_job(ctx, created))
     return AsyncReply(job, created[0])
 
 
@@ -140,13 +139,13 @@ def create_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
 def update_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     change = PortForwardChange(args["id"], args.get("privateport"), args.get("privateendport"),
                                args.get("virtualmachineid"), args.get("vmguestip"))
-    return AsyncReply(port_forwarding.update_port_forwarding_rule(ctx.db, ctx.caller, change, _pf_job(ctx, [])))
+    return AsyncReply(port_forwarding.update_port_forwarding_rule(ctx.uow, ctx.caller, change, _pf_job(ctx, [])))
 
 
 @command("deletePortForwardingRule", "Deletes a port forwarding rule and the firewall rule opened with it.",
          (uuid_param("id", "The rule", required=True),), job=success)
 def delete_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
-    job = port_forwarding.delete_port_forwarding_rule(ctx.db, ctx.caller, args["id"], id_job(ctx, "FirewallRule"))
+    job = port_forwarding.delete_port_forwarding_rule(ctx.uow, ctx.caller, args["id"], id_job(ctx, "FirewallRule"))
     return AsyncReply(job)
 
 
@@ -163,9 +162,9 @@ def delete_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
 )
 def list_port_forwarding_rules(ctx: Context, args: dict[str, Any]) -> Reply:
     pf = t.port_forwarding_rules
-    with ctx.db.read() as conn:
-        where = rule_where(conn, ctx.caller, args, pf, lookup_rules.port_forward)
+    with ctx.uow.reading() as uow:
+        where = rule_where(uow, ctx.caller, args, pf, lookup_rules.port_forward)
         if "keyword" in args:
             where.append(pf.c.dest_ip_address.contains(args["keyword"], autoescape=True))
-        found, total = rules.port_forward_listing(conn, where, page_of(args))
+        found, total = uow.rules.port_forward_listing(where, page_of(args))
     return ListReply("portforwardingrule", [port_forward_view(r) for r in found], total)

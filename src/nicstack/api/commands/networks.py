@@ -10,11 +10,12 @@ from nicstack.api.context import Context
 from nicstack.api.params import str_param, uuid_param
 from nicstack.api.registry import command
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, ObjectReply, Reply
-from nicstack.api.scope import OWNER, PAGING, list_scope, page_of
+from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.views import network_view
 from nicstack.db import tables as t
 from nicstack.services import lookup, lookup_rules, networks
 from nicstack.services.networks import NewNetwork
+from nicstack.services.scope import list_scope
 
 
 @command(
@@ -50,7 +51,7 @@ def create_network(ctx: Context, args: dict[str, Any]) -> Reply:
         start_ip=args.get("startip"), end_ip=args.get("endip"), start_ipv6=args.get("startipv6"),
         end_ipv6=args.get("endipv6"), vlan=args.get("vlan"), acl_type=args.get("acltype"),
     )
-    return ObjectReply("network", network_view(networks.create_network(ctx.db, ctx.caller, spec)))
+    return ObjectReply("network", network_view(networks.create_network(ctx.uow, ctx.caller, spec)))
 
 
 @command(
@@ -68,8 +69,8 @@ def create_network(ctx: Context, args: dict[str, Any]) -> Reply:
 )
 def list_networks(ctx: Context, args: dict[str, Any]) -> Reply:
     n = t.networks
-    with ctx.db.read() as conn:
-        scope = list_scope(conn, ctx.caller, {**args, "listall": args.get("listall") or "id" in args})
+    with ctx.uow.reading() as uow:
+        scope = list_scope(uow, ctx.caller, owner_filter(args, list_all=bool(args.get("listall")) or "id" in args))
     where: list[Any] = []
     owned = []
     if scope.account_id is not None:
@@ -80,19 +81,19 @@ def list_networks(ctx: Context, args: dict[str, Any]) -> Reply:
         # Domain-wide networks in the caller's domain path are usable by everyone there.
         shared = (n.c.account_id.is_(None)) & t.domains.c.path.in_(_ancestors(ctx.caller.domain_path))
         where.append(or_(*owned, shared) if len(owned) == 1 else or_(owned[0] & owned[1], shared))
-    with ctx.db.read() as conn:
+    with ctx.uow.reading() as uow:
         if "id" in args:
-            where.append(n.c.id == lookup.network(conn, ctx.caller, args["id"], "id").id)
+            where.append(n.c.id == lookup.network(uow, ctx.caller, args["id"], "id").id)
         if "zoneid" in args:
-            where.append(n.c.zone_id == lookup.zone(conn, args["zoneid"]).id)
+            where.append(n.c.zone_id == lookup.zone(uow, args["zoneid"]).id)
         if "vpcid" in args:
-            where.append(n.c.vpc_id == lookup_rules.vpc(conn, ctx.caller, args["vpcid"]).id)
+            where.append(n.c.vpc_id == lookup_rules.vpc(uow, ctx.caller, args["vpcid"]).id)
     kind = args.get("type") or args.get("guestiptype")
     if kind:
         where.append(n.c.guest_type == kind.capitalize() if kind.lower() != "l2" else n.c.guest_type == "L2")
     if "keyword" in args:
         where.append(n.c.name.contains(args["keyword"], autoescape=True))
-    found, total = networks.list_networks(ctx.db, ctx.caller, where, page_of(args))
+    found, total = networks.list_networks(ctx.uow, ctx.caller, where, page_of(args))
     return ListReply("network", [network_view(x) for x in found], total)
 
 
@@ -108,7 +109,7 @@ def _success(_ctx: Context, _params: dict[str, Any]) -> JsonObject:
 @command("deleteNetwork", "Deletes a network without NICs.", (uuid_param("id", "The network", required=True),),
          job=_success)
 def delete_network(ctx: Context, args: dict[str, Any]) -> Reply:
-    net = networks.delete_network(ctx.db, ctx.caller, args["id"])
-    with ctx.db.write() as conn:
-        job = ctx.start_job(conn, {"id": net.uuid}, ("Network", net.uuid))
+    net = networks.delete_network(ctx.uow, ctx.caller, args["id"])
+    with ctx.uow as uow:
+        job = ctx.start_job(uow, {"id": net.uuid}, ("Network", net.uuid))
     return AsyncReply(job)

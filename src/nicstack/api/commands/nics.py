@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
-
 from nicstack.api.context import Context
 from nicstack.api.params import str_param, uuid_param
 from nicstack.api.registry import command
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply
 from nicstack.api.scope import PAGING, page_of
 from nicstack.api.views import nic_view, secondary_ip_view, vm_view
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.services import dataplane, secondary_ips
 from nicstack.services.secondary_ips import SecondaryIpView
 
@@ -19,7 +18,7 @@ from nicstack.services.secondary_ips import SecondaryIpView
 def _renumbered(ctx: Context, params: dict[str, Any]) -> JsonObject:
     # The address was changed in the request; hosts enforcing the VM's addresses learn it now.
     result = dict(params["result"])
-    dataplane.vm_changed(ctx.db, result["virtualmachine"]["id"])
+    dataplane.vm_changed(ctx.uow, result["virtualmachine"]["id"])
     return result
 
 
@@ -27,14 +26,14 @@ def _configure(ctx: Context, params: dict[str, Any]) -> JsonObject:
     # The data-plane step: hosts enforcing the VM's anti-spoofing (and its groups' rules) get the address.
     result = dict(params["result"])
     sec = result["nicsecondaryip"]
-    dataplane.configure_secondary_ip(ctx.db, ctx.caller, sec["virtualmachineid"], sec["ipaddress"], added=True)
+    dataplane.configure_secondary_ip(ctx.uow, ctx.caller, sec["virtualmachineid"], sec["ipaddress"], added=True)
     return result
 
 
 def _released(ctx: Context, params: dict[str, Any]) -> JsonObject:
     # Runs after the release committed: the data plane drops the address only once it is free.
     if "vm" in params:
-        dataplane.configure_secondary_ip(ctx.db, ctx.caller, params["vm"], params["address"], added=False)
+        dataplane.configure_secondary_ip(ctx.uow, ctx.caller, params["vm"], params["address"], added=False)
     return {"success": True}
 
 
@@ -51,12 +50,12 @@ def _released(ctx: Context, params: dict[str, Any]) -> JsonObject:
 def add_ip_to_nic(ctx: Context, args: dict[str, Any]) -> Reply:
     created: list[str] = []
 
-    def then(conn: Connection, view: SecondaryIpView) -> str:
+    def then(uow: SqlUnitOfWork, view: SecondaryIpView) -> str:
         created.append(view.uuid)
         result = {"nicsecondaryip": secondary_ip_view(view)}
-        return ctx.start_job(conn, {"result": result}, ("IpAddress", view.uuid))
+        return ctx.start_job(uow, {"result": result}, ("IpAddress", view.uuid))
 
-    job = secondary_ips.add_ip_to_nic(ctx.db, ctx.caller, args["nicid"], args.get("ipaddress") or None, then)
+    job = secondary_ips.add_ip_to_nic(ctx.uow, ctx.caller, args["nicid"], args.get("ipaddress") or None, then)
     return AsyncReply(job, created[0])
 
 
@@ -67,11 +66,11 @@ def add_ip_to_nic(ctx: Context, args: dict[str, Any]) -> Reply:
     job=_released,
 )
 def remove_ip_from_nic(ctx: Context, args: dict[str, Any]) -> Reply:
-    def then(conn: Connection, view: SecondaryIpView) -> str:
+    def then(uow: SqlUnitOfWork, view: SecondaryIpView) -> str:
         params = {"id": view.uuid, "vm": view.vm_uuid, "address": view.address}
-        return ctx.start_job(conn, params, ("IpAddress", view.uuid))
+        return ctx.start_job(uow, params, ("IpAddress", view.uuid))
 
-    return AsyncReply(secondary_ips.remove_ip_from_nic(ctx.db, ctx.caller, args["id"], then))
+    return AsyncReply(secondary_ips.remove_ip_from_nic(ctx.uow, ctx.caller, args["id"], then))
 
 
 @command(
@@ -86,7 +85,7 @@ def remove_ip_from_nic(ctx: Context, args: dict[str, Any]) -> Reply:
 )
 def list_nics(ctx: Context, args: dict[str, Any]) -> Reply:
     _vm, nics = secondary_ips.list_nics(
-        ctx.db, ctx.caller, args["virtualmachineid"], args.get("nicid"), args.get("networkid"), args.get("keyword")
+        ctx.uow, ctx.caller, args["virtualmachineid"], args.get("nicid"), args.get("networkid"), args.get("keyword")
     )
     page = page_of(args)
     shown = nics[page[0] : page[0] + page[1]] if page else nics
@@ -103,7 +102,7 @@ def list_nics(ctx: Context, args: dict[str, Any]) -> Reply:
     job=_renumbered,
 )
 def update_vm_nic_ip(ctx: Context, args: dict[str, Any]) -> Reply:
-    vm = secondary_ips.update_vm_nic_ip(ctx.db, ctx.caller, args["nicid"], args.get("ipaddress") or None)
-    with ctx.db.write() as conn:
-        job = ctx.start_job(conn, {"result": {"virtualmachine": vm_view(vm)}}, ("VirtualMachine", vm.uuid))
+    vm = secondary_ips.update_vm_nic_ip(ctx.uow, ctx.caller, args["nicid"], args.get("ipaddress") or None)
+    with ctx.uow as uow:
+        job = ctx.start_job(uow, {"result": {"virtualmachine": vm_view(vm)}}, ("VirtualMachine", vm.uuid))
     return AsyncReply(job)

@@ -29,7 +29,7 @@ from nicstack.services import infrastructure
     ),
 )
 def list_network_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = infrastructure.list_network_offerings(ctx.db, args)
+    found = infrastructure.list_network_offerings(ctx.uow, args)
     return views.listing("networkoffering", [views.network_offering(o) for o in found], args)
 
 
@@ -43,7 +43,7 @@ def list_network_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_service_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = infrastructure.list_service_offerings(ctx.db, args)
+    found = infrastructure.list_service_offerings(ctx.uow, args)
     return views.listing("serviceoffering", [views.service_offering(o) for o in found], args)
 
 
@@ -64,7 +64,7 @@ def list_service_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_templates(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = infrastructure.list_templates(ctx.db, ctx.caller, args)
+    found = infrastructure.list_templates(ctx.uow, ctx.caller, args)
     # Cross-zone templates are listed once per zone, as CloudStack does.
     places: list[Zone | None] = [*found.zones] or [None]
     items = [views.template(tpl, z, found.owner) for tpl in found.templates for z in places]

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_
+from sqlalchemy import and_, or_
 
 from nicstack.api.commands.free_ips import guest_addresses
 from nicstack.api.context import Context
 from nicstack.api.params import bool_param, str_param, uuid_param
 from nicstack.api.registry import ADMINS, ROOT, command
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, ObjectReply, Reply, SuccessReply
-from nicstack.api.scope import OWNER, PAGING, list_scope, page_of
+from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.views_rules import guest_range_view, public_ip_view, vlan_range_view
 from nicstack.api.views_world import listing
 from nicstack.db import tables as t
-from nicstack.db.repos import public_ips as repo
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import may_access
 from nicstack.domain.errors import MissingParameter, UnknownEntity, Unsupported
 from nicstack.domain.rules import PublicIp, PublicIpState
@@ -23,6 +23,7 @@ from nicstack.services import guest_ranges, lookup, lookup_rules, public_ips, pu
 from nicstack.services.guest_ranges import NewGuestRange, RangeSpec
 from nicstack.services.public_ips import Acquire
 from nicstack.services.public_ranges import NewRange
+from nicstack.services.scope import list_scope
 
 
 def report(_ctx: Context, params: dict[str, Any]) -> JsonObject:
@@ -62,7 +63,7 @@ def create_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
                          args.get("vlan"), args.get("startipv6"), args.get("endipv6"), args.get("ip6gateway"),
                          args.get("ip6cidr"))
         new = NewGuestRange(spec, args.get("zoneid"), args.get("networkid"), args.get("podid"))
-        return ObjectReply("vlan", guest_range_view(guest_ranges.create_guest_range(ctx.db, ctx.caller, new)))
+        return ObjectReply("vlan", guest_range_view(guest_ranges.create_guest_range(ctx.uow, ctx.caller, new)))
     for name in ("zoneid", "gateway", "netmask", "startip"):
         if not args.get(name):
             raise MissingParameter(name)
@@ -70,7 +71,7 @@ def create_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
         zone_uuid=args["zoneid"], gateway=args["gateway"], netmask=args["netmask"], start_ip=args["startip"],
         end_ip=args.get("endip") or None, vlan=args.get("vlan") or None,
     )
-    return ObjectReply("vlan", vlan_range_view(public_ranges.create_vlan_range(ctx.db, ctx.caller, spec_public)))
+    return ObjectReply("vlan", vlan_range_view(public_ranges.create_vlan_range(ctx.uow, ctx.caller, spec_public)))
 
 
 @command(
@@ -83,18 +84,18 @@ def create_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
     roles=ADMINS,
 )
 def list_vlan_ip_ranges(ctx: Context, args: dict[str, Any]) -> Reply:
-    guests, public_too = guest_ranges.list_guest_ranges(ctx.db, ctx.caller, args)
+    guests, public_too = guest_ranges.list_guest_ranges(ctx.uow, ctx.caller, args)
     items = [guest_range_view(g) for g in guests]
     if public_too:
-        items += [vlan_range_view(r) for r in public_ranges.list_vlan_ranges(ctx.db, args)]
+        items += [vlan_range_view(r) for r in public_ranges.list_vlan_ranges(ctx.uow, args)]
     return listing("vlaniprange", items, args)
 
 
 @command("deleteVlanIpRange", "Deletes an IP range none of whose addresses is in use.",
          (uuid_param("id", "The range", required=True),), roles=ROOT)
 def delete_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
-    if guest_ranges.delete_guest_range(ctx.db, ctx.caller, args["id"]) is None:
-        public_ranges.delete_vlan_range(ctx.db, ctx.caller, args["id"])
+    if guest_ranges.delete_guest_range(ctx.uow, ctx.caller, args["id"]) is None:
+        public_ranges.delete_vlan_range(ctx.uow, ctx.caller, args["id"])
     return SuccessReply()
 
 
@@ -118,23 +119,23 @@ def associate_ip_address(ctx: Context, args: dict[str, Any]) -> Reply:
                           "IP ranges; acquire a zone public IP (isportable=false or absent)")
     created: list[str] = []
 
-    def then(conn: Connection, ip: PublicIp) -> str:
+    def then(uow: SqlUnitOfWork, ip: PublicIp) -> str:
         created.append(ip.uuid)
         result = {"ipaddress": public_ip_view(ip, ctx.caller.is_root_admin)}
-        return ctx.start_job(conn, {"result": result}, ("IpAddress", ip.uuid))
+        return ctx.start_job(uow, {"result": result}, ("IpAddress", ip.uuid))
 
     spec = Acquire(args.get("networkid"), args.get("vpcid"), args.get("zoneid"), args.get("ipaddress") or None)
-    job = public_ips.associate_ip_address(ctx.db, ctx.caller, spec, then)
+    job = public_ips.associate_ip_address(ctx.uow, ctx.caller, spec, then)
     return AsyncReply(job, created[0])
 
 
 @command("disassociateIpAddress", "Releases a public IP and removes every rule on it.",
          (uuid_param("id", "The public IP", required=True),), job=success)
 def disassociate_ip_address(ctx: Context, args: dict[str, Any]) -> Reply:
-    def then(conn: Connection, ip: PublicIp) -> str:
-        return ctx.start_job(conn, {"id": ip.uuid}, ("IpAddress", ip.uuid))
+    def then(uow: SqlUnitOfWork, ip: PublicIp) -> str:
+        return ctx.start_job(uow, {"id": ip.uuid}, ("IpAddress", ip.uuid))
 
-    return AsyncReply(public_ips.disassociate_ip_address(ctx.db, ctx.caller, args["id"], then))
+    return AsyncReply(public_ips.disassociate_ip_address(ctx.uow, ctx.caller, args["id"], then))
 
 
 @command(
@@ -158,15 +159,15 @@ def disassociate_ip_address(ctx: Context, args: dict[str, Any]) -> Reply:
 def list_public_ip_addresses(ctx: Context, args: dict[str, Any]) -> Reply:
     if args.get("forvirtualnetwork") is False or "networkid" in args:
         return guest_addresses(ctx, args)
-    with ctx.db.read() as conn:
-        where = _filters(ctx, conn, args)
-        found, total = repo.listing(conn, where, page_of(args))
+    with ctx.uow.reading() as uow:
+        where = _filters(ctx, uow, args)
+        found, total = uow.public_ips.listing(where, page_of(args))
     return ListReply("publicipaddress", [public_ip_view(ip, ctx.caller.is_root_admin) for ip in found], total)
 
 
-def _filters(ctx: Context, conn: Connection, args: dict[str, Any]) -> list[Any]:
+def _filters(ctx: Context, uow: SqlUnitOfWork, args: dict[str, Any]) -> list[Any]:
     c = t.public_ips.c
-    scope = list_scope(conn, ctx.caller, {**args, "listall": args.get("listall") or "id" in args})
+    scope = list_scope(uow, ctx.caller, owner_filter(args, list_all=bool(args.get("listall")) or "id" in args))
     owned = []
     if scope.account_id is not None:
         owned.append(c.account_id == scope.account_id)
@@ -175,17 +176,17 @@ def _filters(ctx: Context, conn: Connection, args: dict[str, Any]) -> list[Any]:
     mine = and_(c.state == str(PublicIpState.ALLOCATED), *owned) if owned else c.state == str(PublicIpState.ALLOCATED)
     where: list[Any] = [mine if args.get("allocatedonly", True) else or_(mine, c.state == str(PublicIpState.FREE))]
     if "id" in args:
-        ip = repo.ip_by(conn, uuid=args["id"])
+        ip = uow.public_ips.ip_by(uuid=args["id"])
         if ip is None or (ip.owner and not may_access(ctx.caller, ip.owner.account_id, ip.owner.domain_path)):
             raise UnknownEntity("id", args["id"])
         where.append(c.id == ip.id)
     if "associatednetworkid" in args:
-        where.append(c.network_id == lookup.network(conn, ctx.caller, args["associatednetworkid"],
+        where.append(c.network_id == lookup.network(uow, ctx.caller, args["associatednetworkid"],
                                                     "associatednetworkid").id)
     if "vpcid" in args:
-        where.append(c.vpc_id == lookup_rules.vpc(conn, ctx.caller, args["vpcid"]).id)
+        where.append(c.vpc_id == lookup_rules.vpc(uow, ctx.caller, args["vpcid"]).id)
     if "zoneid" in args:
-        where.append(c.zone_id == lookup.zone(conn, args["zoneid"]).id)
+        where.append(c.zone_id == lookup.zone(uow, args["zoneid"]).id)
     if "ipaddress" in args:
         where.append(c.public_ip_address == args["ipaddress"].strip())
     for key, column in (("isstaticnat", c.is_static_nat), ("issourcenat", c.is_source_nat)):

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
-
 from nicstack.api.commands.public_ips import success
 from nicstack.api.context import Context
 from nicstack.api.params import bool_param, uuid_param
 from nicstack.api.registry import ROOT, command
 from nicstack.api.replies import AsyncReply, ObjectReply, Reply
 from nicstack.api.views_rules import router_config_view
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.model import Network
 from nicstack.services import routers
 
@@ -24,7 +23,7 @@ from nicstack.services import routers
     roles=ROOT,
 )
 def get_router_config(ctx: Context, args: dict[str, Any]) -> Reply:
-    config = routers.router_config(ctx.db, args.get("networkid"), args.get("vpcid"))
+    config = routers.router_config(ctx.uow, args.get("networkid"), args.get("vpcid"))
     return ObjectReply("routerconfig", router_config_view(config))
 
 
@@ -35,7 +34,7 @@ def get_router_config(ctx: Context, args: dict[str, Any]) -> Reply:
     job=success,
 )
 def restart_network(ctx: Context, args: dict[str, Any]) -> Reply:
-    def then(conn: Connection, net: Network) -> str:
-        return ctx.start_job(conn, {"id": net.uuid}, ("Network", net.uuid))
+    def then(uow: SqlUnitOfWork, net: Network) -> str:
+        return ctx.start_job(uow, {"id": net.uuid}, ("Network", net.uuid))
 
-    return AsyncReply(routers.restart_network(ctx.db, ctx.caller, args["id"], args.get("cleanup", False), then))
+    return AsyncReply(routers.restart_network(ctx.uow, ctx.caller, args["id"], args.get("cleanup", False), then))

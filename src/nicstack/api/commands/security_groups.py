@@ -8,7 +8,7 @@ from nicstack.api.context import Context
 from nicstack.api.params import int_param, list_param, map_param, str_param, uuid_param
 from nicstack.api.registry import command
 from nicstack.api.replies import AsyncReply, JsonObject, ObjectReply, Reply, SuccessReply
-from nicstack.api.scope import OWNER, PAGING, list_scope
+from nicstack.api.scope import OWNER, PAGING, owner_filter
 from nicstack.api.views import vm_view
 from nicstack.api.views_guest import security_group_view
 from nicstack.api.views_world import listing
@@ -16,6 +16,7 @@ from nicstack.db import tables as t
 from nicstack.domain.security_groups import rule_shape
 from nicstack.domain.vocabulary import Direction
 from nicstack.services import dataplane, security_groups, vm_updates
+from nicstack.services.scope import list_scope
 from nicstack.services.security_groups import GroupRef, NewRules
 
 _OWNER_OF_GROUP = (
@@ -31,7 +32,7 @@ _OWNER_OF_GROUP = (
      str_param("description", "The description of the security group"), *_OWNER_OF_GROUP),
 )
 def create_security_group(ctx: Context, args: dict[str, Any]) -> Reply:
-    group = security_groups.create_security_group(ctx.db, ctx.caller, args["name"], args.get("description"),
+    group = security_groups.create_security_group(ctx.uow, ctx.caller, args["name"], args.get("description"),
                                                   args.get("account"), args.get("domainid"))
     return ObjectReply("securitygroup", security_group_view(group))
 
@@ -44,7 +45,7 @@ def create_security_group(ctx: Context, args: dict[str, Any]) -> Reply:
 )
 def delete_security_group(ctx: Context, args: dict[str, Any]) -> Reply:
     ref = GroupRef(args.get("id"), args.get("name"), args.get("account"), args.get("domainid"))
-    security_groups.delete_security_group(ctx.db, ctx.caller, ref)
+    security_groups.delete_security_group(ctx.uow, ctx.caller, ref)
     return SuccessReply()
 
 
@@ -56,14 +57,14 @@ def delete_security_group(ctx: Context, args: dict[str, Any]) -> Reply:
 )
 def list_security_groups(ctx: Context, args: dict[str, Any]) -> Reply:
     g = t.security_groups
-    with ctx.db.read() as conn:
-        scope = list_scope(conn, ctx.caller, {**args, "listall": args.get("listall") or "id" in args})
+    with ctx.uow.reading() as uow:
+        scope = list_scope(uow, ctx.caller, owner_filter(args, list_all=bool(args.get("listall")) or "id" in args))
     where: list[Any] = []
     if scope.account_id is not None:
         where.append(g.c.account_id == scope.account_id)
     if scope.domain_path is not None:
         where.append(t.domains.c.path.startswith(scope.domain_path))
-    found = security_groups.list_security_groups(ctx.db, ctx.caller, args, where)
+    found = security_groups.list_security_groups(ctx.uow, ctx.caller, args, where)
     return listing("securitygroup", [security_group_view(x) for x in found], args)
 
 
@@ -83,12 +84,12 @@ _RULE = (
 
 def _authorized(ctx: Context, params: dict[str, Any]) -> JsonObject:
     # The rules were stored in the request; hosts running the group's members learn them now.
-    dataplane.group_changed(ctx.db, params["group"])
+    dataplane.group_changed(ctx.uow, params["group"])
     return dict(params["result"])
 
 
 def _revoked(ctx: Context, params: dict[str, Any]) -> JsonObject:
-    dataplane.group_changed(ctx.db, params["group"])
+    dataplane.group_changed(ctx.uow, params["group"])
     return {"success": True}
 
 
@@ -99,10 +100,10 @@ def _authorize(ctx: Context, args: dict[str, Any], direction: Direction) -> Repl
     ref = GroupRef(args.get("securitygroupid"), args.get("securitygroupname"), args.get("account"),
                    args.get("domainid"))
     group, added = security_groups.authorize(
-        ctx.db, ctx.caller, NewRules(ref, direction, shape, tuple(args.get("cidrlist", [])), peers))
+        ctx.uow, ctx.caller, NewRules(ref, direction, shape, tuple(args.get("cidrlist", [])), peers))
     result = {"securitygroup": security_group_view(group, set(added))}
-    with ctx.db.write() as conn:
-        job = ctx.start_job(conn, {"result": result, "group": group.id}, ("SecurityGroup", group.uuid))
+    with ctx.uow as uow:
+        job = ctx.start_job(uow, {"result": result, "group": group.id}, ("SecurityGroup", group.uuid))
     return AsyncReply(job)
 
 
@@ -118,9 +119,9 @@ def authorize_egress(ctx: Context, args: dict[str, Any]) -> Reply:
 
 
 def _revoke(ctx: Context, args: dict[str, Any], direction: Direction) -> Reply:
-    group = security_groups.revoke(ctx.db, ctx.caller, args["id"], direction)
-    with ctx.db.write() as conn:
-        job = ctx.start_job(conn, {"group": group.id}, ("SecurityGroup", group.uuid))
+    group = security_groups.revoke(ctx.uow, ctx.caller, args["id"], direction)
+    with ctx.uow as uow:
+        job = ctx.start_job(uow, {"group": group.id}, ("SecurityGroup", group.uuid))
     return AsyncReply(job)
 
 
@@ -144,6 +145,6 @@ def revoke_egress(ctx: Context, args: dict[str, Any]) -> Reply:
      list_param("securitygroupnames", "The VM's security groups by name (replaces its groups)")),
 )
 def update_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
-    vm = vm_updates.update_virtual_machine(ctx.db, ctx.caller, args["id"], args.get("displayname"),
+    vm = vm_updates.update_virtual_machine(ctx.uow, ctx.caller, args["id"], args.get("displayname"),
                                            args.get("securitygroupids"), args.get("securitygroupnames"))
     return ObjectReply("virtualmachine", vm_view(vm))

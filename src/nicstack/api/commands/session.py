@@ -13,6 +13,7 @@ from nicstack.api.registry import command
 from nicstack.api.replies import RawReply, Reply
 from nicstack.api.runtime import Runtime
 from nicstack.api.wire import SESSION_COOKIE, Answer
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.errors import AuthenticationFailed, MissingParameter
 from nicstack.services import identity
 
@@ -48,7 +49,7 @@ def login(rt: Runtime, params: Mapping[str, str]) -> Answer:
             domain_uuid = str(uuidlib.UUID(domain_uuid))
         except ValueError:
             raise AuthenticationFailed from None
-    session = identity.login(rt.db, username, password, domain, domain_uuid)
+    session = identity.login(SqlUnitOfWork(rt.db), username, password, domain, domain_uuid)
     user = session.user
     body = {
         "timeout": session.timeout, "sessionkey": session.key, "username": user.username, "userid": user.uuid,
@@ -66,5 +67,5 @@ def login(rt: Runtime, params: Mapping[str, str]) -> Answer:
     (str_param("sessionkey", "The session to end (sent by the UI with every call)"),),
 )
 def logout(ctx: Context, args: dict[str, Any]) -> Reply:
-    identity.logout(ctx.db, ctx.caller, args.get("sessionkey"))
+    identity.logout(ctx.uow, ctx.caller, args.get("sessionkey"))
     return RawReply({"description": "success"})

@@ -24,7 +24,7 @@ from nicstack.services import settings
     roles=ROOT,
 )
 def list_configurations(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = settings.list_configurations(ctx.db, args.get("name"), args.get("category"))
+    found = settings.list_configurations(ctx.uow, args.get("name"), args.get("category"))
     return views.listing("configuration", [views.configuration(s, value) for s, value in found], args)
 
 
@@ -38,5 +38,5 @@ def list_configurations(ctx: Context, args: dict[str, Any]) -> Reply:
     roles=ROOT,
 )
 def update_configuration(ctx: Context, args: dict[str, Any]) -> Reply:
-    setting, value = settings.update_configuration(ctx.db, ctx.caller, args["name"], args["value"])
+    setting, value = settings.update_configuration(ctx.uow, ctx.caller, args["name"], args["value"])
     return ObjectReply("configuration", views.configuration(setting, value))

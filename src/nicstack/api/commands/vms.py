@@ -10,25 +10,25 @@ from nicstack.api.context import Context
 from nicstack.api.params import bool_param, list_param, map_param, str_param, uuid_param
 from nicstack.api.registry import ADMINS, command
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, ObjectReply, Reply
-from nicstack.api.scope import OWNER, PAGING, list_scope, page_of
+from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.views import vm_view
 from nicstack.db import tables as t
-from nicstack.db.repos import vms as vm_repo
 from nicstack.domain.model import Vm
 from nicstack.services import dataplane, lookup, vms
+from nicstack.services.scope import list_scope
 from nicstack.services.vms import NewVm, NicRequest
 
 
 def _report(ctx: Context, params: dict[str, Any]) -> JsonObject:
     # The change committed in the request; hosts that hold (or held) the VM's addresses learn it now.
     result = dict(params["result"])
-    dataplane.vm_changed(ctx.db, result["virtualmachine"]["id"])
+    dataplane.vm_changed(ctx.uow, result["virtualmachine"]["id"])
     return result
 
 
 def _vm_job(ctx: Context, vm: Vm, *, create: bool = False) -> Reply:
-    with ctx.db.write() as conn:
-        job = ctx.start_job(conn, {"result": {"virtualmachine": vm_view(vm)}}, ("VirtualMachine", vm.uuid))
+    with ctx.uow as uow:
+        job = ctx.start_job(uow, {"result": {"virtualmachine": vm_view(vm)}}, ("VirtualMachine", vm.uuid))
     return AsyncReply(job, vm.uuid if create else None)
 
 
@@ -77,7 +77,7 @@ def deploy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
         security_group_ids=tuple(args.get("securitygroupids", ())),
         security_group_names=tuple(args.get("securitygroupnames", ())),
     )
-    return _vm_job(ctx, vms.deploy(ctx.db, ctx.caller, spec), create=True)
+    return _vm_job(ctx, vms.deploy(ctx.uow, ctx.caller, spec), create=True)
 
 
 @command(
@@ -95,19 +95,19 @@ def deploy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_virtual_machines(ctx: Context, args: dict[str, Any]) -> Reply:
-    with ctx.db.read() as conn:
+    with ctx.uow.reading() as uow:
         where: list[Any] = [t.vms.c.vm_type == "User"]
         if "id" in args:
             # An unknown or foreign id is CloudStack's unknown-uuid error: Terraform reads it as "gone".
-            where.append(t.vms.c.id == lookup.vm(conn, ctx.caller, args["id"], "id").id)
+            where.append(t.vms.c.id == lookup.vm(uow, ctx.caller, args["id"], "id").id)
         else:
-            where += _scope_where(list_scope(conn, ctx.caller, args))
+            where += _scope_where(list_scope(uow, ctx.caller, owner_filter(args)))
         if "zoneid" in args:
-            where.append(t.vms.c.zone_id == lookup.zone(conn, args["zoneid"]).id)
+            where.append(t.vms.c.zone_id == lookup.zone(uow, args["zoneid"]).id)
         if "hostid" in args:
-            where.append(t.vms.c.host_id == lookup.host(conn, args["hostid"]).id)
+            where.append(t.vms.c.host_id == lookup.host(uow, args["hostid"]).id)
         if "networkid" in args:
-            net = lookup.network(conn, ctx.caller, args["networkid"])
+            net = lookup.network(uow, ctx.caller, args["networkid"])
             in_network = select(t.nics.c.vm_id).where(t.nics.c.network_id == net.id, t.nics.c.removed.is_(None))
             where.append(t.vms.c.id.in_(in_network))
         if "name" in args:
@@ -118,7 +118,7 @@ def list_virtual_machines(ctx: Context, args: dict[str, Any]) -> Reply:
             keyword = args["keyword"]
             where.append(t.vms.c.name.contains(keyword, autoescape=True)
                          | t.vms.c.display_name.contains(keyword, autoescape=True))
-        found, total = vm_repo.listing(conn, where, page_of(args))
+        found, total = uow.vms.listing(where, page_of(args))
     return ListReply("virtualmachine", [vm_view(v) for v in found], total)
 
 
@@ -138,17 +138,17 @@ _ID = (uuid_param("id", "The ID of the VM", required=True),)
          job=_report)
 def start_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     host = args.get("hostid") if ctx.caller.is_admin else None
-    return _vm_job(ctx, vms.power(ctx.db, ctx.caller, args["id"], "start", host))
+    return _vm_job(ctx, vms.power(ctx.uow, ctx.caller, args["id"], "start", host))
 
 
 @command("stopVirtualMachine", "Stops a running VM.", (*_ID, bool_param("forced", "Force stop")), job=_report)
 def stop_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
-    return _vm_job(ctx, vms.power(ctx.db, ctx.caller, args["id"], "stop"))
+    return _vm_job(ctx, vms.power(ctx.uow, ctx.caller, args["id"], "stop"))
 
 
 @command("rebootVirtualMachine", "Reboots a running VM.", _ID, job=_report)
 def reboot_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
-    return _vm_job(ctx, vms.power(ctx.db, ctx.caller, args["id"], "reboot"))
+    return _vm_job(ctx, vms.power(ctx.uow, ctx.caller, args["id"], "reboot"))
 
 
 @command(
@@ -158,12 +158,12 @@ def reboot_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     job=_report,
 )
 def destroy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
-    return _vm_job(ctx, vms.destroy(ctx.db, ctx.caller, args["id"], args.get("expunge", False)))
+    return _vm_job(ctx, vms.destroy(ctx.uow, ctx.caller, args["id"], args.get("expunge", False)))
 
 
 @command("recoverVirtualMachine", "Recovers a destroyed (not expunged) VM, stopped.", _ID)
 def recover_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
-    return ObjectReply("virtualmachine", vm_view(vms.recover(ctx.db, ctx.caller, args["id"])))
+    return ObjectReply("virtualmachine", vm_view(vms.recover(ctx.uow, ctx.caller, args["id"])))
 
 
 def _success(_ctx: Context, _params: dict[str, Any]) -> JsonObject:
@@ -173,9 +173,9 @@ def _success(_ctx: Context, _params: dict[str, Any]) -> JsonObject:
 @command("expungeVirtualMachine", "Expunges a destroyed VM: releases its addresses and rules.", _ID,
          roles=ADMINS, job=_success)
 def expunge_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
-    vm = vms.expunge(ctx.db, ctx.caller, args["id"])
-    with ctx.db.write() as conn:
-        job = ctx.start_job(conn, {"id": vm.uuid}, ("VirtualMachine", vm.uuid))
+    vm = vms.expunge(ctx.uow, ctx.caller, args["id"])
+    with ctx.uow as uow:
+        job = ctx.start_job(uow, {"id": vm.uuid}, ("VirtualMachine", vm.uuid))
     return AsyncReply(job)
 
 
@@ -191,17 +191,17 @@ _VM = uuid_param("virtualmachineid", "The ID of the VM", required=True)
 )
 def add_nic_to_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     request = NicRequest(args["networkid"], args.get("ipaddress"), None, args.get("macaddress"))
-    return _vm_job(ctx, vms.add_nic(ctx.db, ctx.caller, args["virtualmachineid"], request))
+    return _vm_job(ctx, vms.add_nic(ctx.uow, ctx.caller, args["virtualmachineid"], request))
 
 
 @command("removeNicFromVirtualMachine", "Removes a non-default NIC from a VM, releasing its addresses.",
          (_VM, uuid_param("nicid", "The NIC", required=True)), job=_report)
 def remove_nic_from_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
-    return _vm_job(ctx, vms.remove_nic(ctx.db, ctx.caller, args["virtualmachineid"], args["nicid"]))
+    return _vm_job(ctx, vms.remove_nic(ctx.uow, ctx.caller, args["virtualmachineid"], args["nicid"]))
 
 
 @command("updateDefaultNicForVirtualMachine", "Makes a NIC the VM's default NIC.",
          (_VM, uuid_param("nicid", "The NIC", required=True)), job=_report)
 def update_default_nic(ctx: Context, args: dict[str, Any]) -> Reply:
-    return _vm_job(ctx, vms.update_default_nic(ctx.db, ctx.caller, args["virtualmachineid"], args["nicid"]))
+    return _vm_job(ctx, vms.update_default_nic(ctx.uow, ctx.caller, args["virtualmachineid"], args["nicid"]))
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
-
 from nicstack.api.commands.nat import scope_where
 from nicstack.api.commands.public_ips import report, success
 from nicstack.api.context import Context
@@ -16,7 +14,7 @@ from nicstack.api.scope import OWNER, PAGING, page_of
 from nicstack.api.views_rules import vpc_offering_view, vpc_view
 from nicstack.api.views_world import listing
 from nicstack.db import tables as t
-from nicstack.db.repos import networks, vpcs
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.errors import UnknownEntity
 from nicstack.domain.rules import Vpc
 from nicstack.services import lookup, lookup_rules
@@ -24,8 +22,8 @@ from nicstack.services import vpcs as service
 from nicstack.services.vpcs import NewVpc
 
 
-def _view(conn: Connection, vpc: Vpc) -> dict[str, Any]:
-    tiers, _ = networks.listing(conn, [t.networks.c.vpc_id == vpc.id], None)
+def _view(uow: SqlUnitOfWork, vpc: Vpc) -> dict[str, Any]:
+    tiers, _ = uow.networks.listing([t.networks.c.vpc_id == vpc.id], None)
     return vpc_view(vpc, tiers)
 
 
@@ -48,16 +46,16 @@ def _view(conn: Connection, vpc: Vpc) -> dict[str, Any]:
 def create_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
     created: list[str] = []
 
-    def then(conn: Connection, vpc: Vpc) -> str:
+    def then(uow: SqlUnitOfWork, vpc: Vpc) -> str:
         created.append(vpc.uuid)
-        return ctx.start_job(conn, {"result": {"vpc": _view(conn, vpc)}}, ("Vpc", vpc.uuid))
+        return ctx.start_job(uow, {"result": {"vpc": _view(uow, vpc)}}, ("Vpc", vpc.uuid))
 
     spec = NewVpc(
         name=args["name"], display_text=args.get("displaytext") or args["name"], cidr=args["cidr"],
         offering_uuid=args["vpcofferingid"], zone_uuid=args["zoneid"], network_domain=args.get("networkdomain"),
         account=args.get("account"), domain_uuid=args.get("domainid"),
     )
-    job = service.create_vpc(ctx.db, ctx.caller, spec, then)
+    job = service.create_vpc(ctx.uow, ctx.caller, spec, then)
     return AsyncReply(job, created[0])
 
 
@@ -77,14 +75,14 @@ def create_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
 )
 def list_vpcs(ctx: Context, args: dict[str, Any]) -> Reply:
     v = t.vpcs
-    with ctx.db.read() as conn:
-        where = scope_where(conn, ctx.caller, args, v)
+    with ctx.uow.reading() as uow:
+        where = scope_where(uow, ctx.caller, args, v)
         if "id" in args:
-            where.append(v.c.id == lookup_rules.vpc(conn, ctx.caller, args["id"], "id").id)
+            where.append(v.c.id == lookup_rules.vpc(uow, ctx.caller, args["id"], "id").id)
         if "zoneid" in args:
-            where.append(v.c.zone_id == lookup.zone(conn, args["zoneid"]).id)
+            where.append(v.c.zone_id == lookup.zone(uow, args["zoneid"]).id)
         if "vpcofferingid" in args:
-            offering = vpcs.offering_by(conn, uuid=args["vpcofferingid"])
+            offering = uow.vpcs.offering_by(uuid=args["vpcofferingid"])
             if offering is None:
                 raise UnknownEntity("vpcofferingid", args["vpcofferingid"])
             where.append(v.c.vpc_offering_id == offering.id)
@@ -93,18 +91,18 @@ def list_vpcs(ctx: Context, args: dict[str, Any]) -> Reply:
                 where.append(v.c[key] == args[key])
         if "keyword" in args:
             where.append(v.c.name.contains(args["keyword"], autoescape=True))
-        found, total = vpcs.listing(conn, where, page_of(args))
-        items = [_view(conn, vpc) for vpc in found]
+        found, total = uow.vpcs.listing(where, page_of(args))
+        items = [_view(uow, vpc) for vpc in found]
     return ListReply("vpc", items, total)
 
 
 @command("deleteVPC", "Deletes a VPC without tiers, releasing its public IPs.",
          (uuid_param("id", "The VPC", required=True),), job=success)
 def delete_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
-    def then(conn: Connection, vpc: Vpc) -> str:
-        return ctx.start_job(conn, {"id": vpc.uuid}, ("Vpc", vpc.uuid))
+    def then(uow: SqlUnitOfWork, vpc: Vpc) -> str:
+        return ctx.start_job(uow, {"id": vpc.uuid}, ("Vpc", vpc.uuid))
 
-    return AsyncReply(service.delete_vpc(ctx.db, ctx.caller, args["id"], then))
+    return AsyncReply(service.delete_vpc(ctx.uow, ctx.caller, args["id"], then))
 
 
 @command(
@@ -114,10 +112,10 @@ def delete_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
     job=success,
 )
 def restart_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
-    def then(conn: Connection, vpc: Vpc) -> str:
-        return ctx.start_job(conn, {"id": vpc.uuid}, ("Vpc", vpc.uuid))
+    def then(uow: SqlUnitOfWork, vpc: Vpc) -> str:
+        return ctx.start_job(uow, {"id": vpc.uuid}, ("Vpc", vpc.uuid))
 
-    return AsyncReply(service.restart_vpc(ctx.db, ctx.caller, args["id"], args.get("cleanup", False), then))
+    return AsyncReply(service.restart_vpc(ctx.uow, ctx.caller, args["id"], args.get("cleanup", False), then))
 
 
 @command(
@@ -133,12 +131,12 @@ def list_vpc_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
         where.append(o.c.name == args["name"])
     if "isdefault" in args:
         where.append(o.c.is_default == args["isdefault"])
-    with ctx.db.read() as conn:
+    with ctx.uow.reading() as uow:
         if "id" in args:
-            if vpcs.offering_by(conn, uuid=args["id"]) is None:
+            if uow.vpcs.offering_by(uuid=args["id"]) is None:
                 raise UnknownEntity("id", args["id"])
             where.append(o.c.uuid == args["id"])
-        found = vpcs.offerings(conn, *where)
+        found = uow.vpcs.offerings(*where)
     if "keyword" in args:
         found = [f for f in found if args["keyword"].lower() in f.name.lower()]
     return listing("vpcoffering", [vpc_offering_view(f) for f in found], args)

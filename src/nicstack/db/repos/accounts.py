@@ -29,18 +29,6 @@ def _domains_query() -> Any:
     ).where(t.domains.c.removed.is_(None))
 
 
-def domain_by(conn: Connection, **where: Any) -> Domain | None:
-    row = conn.execute(lookup_statement(_domains_query, t.domains, tuple(where)), lookup_params(where)).first()
-    return _domain(row) if row else None
-
-
-def domains(conn: Connection, path_prefix: str | None = None) -> list[Domain]:
-    query = _domains_query().order_by(t.domains.c.path)
-    if path_prefix:
-        query = query.where(t.domains.c.path.startswith(path_prefix))
-    return [_domain(r) for r in conn.execute(query)]
-
-
 _ACCOUNT_COLUMNS = (
     t.accounts.c.id,
     t.accounts.c.uuid,
@@ -70,22 +58,6 @@ def _accounts_query() -> Any:
     )
 
 
-def account_by(conn: Connection, **where: Any) -> Account | None:
-    row = conn.execute(lookup_statement(_accounts_query, t.accounts, tuple(where)), lookup_params(where)).first()
-    return _account(row._mapping) if row else None
-
-
-def accounts(conn: Connection, path_prefix: str | None, account_id: int | None, name: str | None) -> list[Account]:
-    query = _accounts_query().order_by(t.accounts.c.id)
-    if path_prefix:
-        query = query.where(t.domains.c.path.startswith(path_prefix))
-    if account_id is not None:
-        query = query.where(t.accounts.c.id == account_id)
-    if name is not None:
-        query = query.where(t.accounts.c.name == name)
-    return [_account(r._mapping) for r in conn.execute(query)]
-
-
 def _users_query() -> Any:
     return (
         select(
@@ -113,29 +85,58 @@ def _user(row: Row[Any]) -> User:
     )
 
 
-def user_by_api_key(conn: Connection, api_key: str) -> User | None:
-    row = conn.execute(lookup_statement(_users_query, t.users, ("api_key",)), {"w_api_key": api_key}).first()
-    return _user(row) if row else None
-
-
-def user_by_id(conn: Connection, user_id: int) -> User | None:
-    row = conn.execute(lookup_statement(_users_query, t.users, ("id",)), {"w_id": user_id}).first()
-    return _user(row) if row else None
-
-
-def users_by(conn: Connection, **where: Any) -> list[User]:
-    query = _users_query().order_by(t.users.c.id)
-    for key, value in where.items():
-        column = t.domains.c.path if key == "domain_path_prefix" else None
-        if column is not None:
-            query = query.where(column.startswith(value))
-        elif key in t.users.c:
-            query = query.where(t.users.c[key] == value)
-        else:
-            query = query.where(t.accounts.c[key] == value)
-    return [_user(r) for r in conn.execute(query)]
-
-
 def caller_of(user: User) -> Caller:
     a = user.account
     return Caller(user.id, user.uuid, a.id, a.uuid, a.name, a.domain_id, a.domain_uuid, a.domain_path, a.role)
+
+
+class AccountRepository:
+    """Domains, accounts and users."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def domain_by(self, **where: Any) -> Domain | None:
+        row = self.conn.execute(lookup_statement(_domains_query, t.domains, tuple(where)), lookup_params(where)).first()
+        return _domain(row) if row else None
+
+    def domains(self, path_prefix: str | None = None) -> list[Domain]:
+        query = _domains_query().order_by(t.domains.c.path)
+        if path_prefix:
+            query = query.where(t.domains.c.path.startswith(path_prefix))
+        return [_domain(r) for r in self.conn.execute(query)]
+
+    def account_by(self, **where: Any) -> Account | None:
+        statement = lookup_statement(_accounts_query, t.accounts, tuple(where))
+        row = self.conn.execute(statement, lookup_params(where)).first()
+        return _account(row._mapping) if row else None
+
+    def accounts(self, path_prefix: str | None, account_id: int | None, name: str | None) -> list[Account]:
+        query = _accounts_query().order_by(t.accounts.c.id)
+        if path_prefix:
+            query = query.where(t.domains.c.path.startswith(path_prefix))
+        if account_id is not None:
+            query = query.where(t.accounts.c.id == account_id)
+        if name is not None:
+            query = query.where(t.accounts.c.name == name)
+        return [_account(r._mapping) for r in self.conn.execute(query)]
+
+    def user_by_api_key(self, api_key: str) -> User | None:
+        row = self.conn.execute(lookup_statement(_users_query, t.users, ("api_key",)), {"w_api_key": api_key}).first()
+        return _user(row) if row else None
+
+    def user_by_id(self, user_id: int) -> User | None:
+        row = self.conn.execute(lookup_statement(_users_query, t.users, ("id",)), {"w_id": user_id}).first()
+        return _user(row) if row else None
+
+    def users_by(self, **where: Any) -> list[User]:
+        query = _users_query().order_by(t.users.c.id)
+        for key, value in where.items():
+            column = t.domains.c.path if key == "domain_path_prefix" else None
+            if column is not None:
+                query = query.where(column.startswith(value))
+            elif key in t.users.c:
+                query = query.where(t.users.c[key] == value)
+            else:
+                query = query.where(t.accounts.c[key] == value)
+        return [_user(r) for r in self.conn.execute(query)]

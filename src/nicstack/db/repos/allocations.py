@@ -48,42 +48,43 @@ class AddressTaken(Exception):
     """The unique key refused the row: someone holds the address already."""
 
 
-def holder(conn: Connection, network_id: int, family: int, value: int) -> AllocationKind | None:
-    kind = prepared.scalar(conn, _HOLDER, {"net": network_id, "family": family, "addr": int_to_key(value)})
-    return AllocationKind(kind) if kind else None
+class AllocationRepository:
+    """The guest address allocations table: one row per consumer, unique per network."""
 
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
-def insert(
-    conn: Connection, network_id: int, family: int, value: int, kind: AllocationKind,
-    nic_id: int | None = None, secondary_id: int | None = None,
-) -> int:
-    # No savepoint: a refusal here aborts the whole transaction, which is what we want.
-    try:
-        return prepared.insert(
-            conn,
-            _a,
-            {"network_id": network_id, "family": family, "addr": int_to_key(value), "kind": str(kind),
-             "nic_id": nic_id, "secondary_id": secondary_id, "created": now()},
+    def holder(self, network_id: int, family: int, value: int) -> AllocationKind | None:
+        kind = prepared.scalar(self.conn, _HOLDER, {"net": network_id, "family": family, "addr": int_to_key(value)})
+        return AllocationKind(kind) if kind else None
+
+    def insert(self, network_id: int, family: int, value: int, kind: AllocationKind,
+        nic_id: int | None = None, secondary_id: int | None = None,
+    ) -> int:
+        # No savepoint: a refusal here aborts the whole transaction, which is what we want.
+        try:
+            return prepared.insert(
+                self.conn,
+                _a,
+                {"network_id": network_id, "family": family, "addr": int_to_key(value), "kind": str(kind),
+                 "nic_id": nic_id, "secondary_id": secondary_id, "created": now()},
+            )
+        except IntegrityError:
+            raise AddressTaken from None
+
+    def attach_secondary(self, allocation_id: int, secondary_id: int) -> None:
+        prepared.execute(self.conn, _ATTACH, {"allocation_id": allocation_id, "secondary_id": secondary_id})
+
+    def release(self, network_id: int, family: int, value: int) -> None:
+        a = t.ip_allocations
+        self.conn.execute(
+            a.delete().where(a.c.network_id == network_id, a.c.family == family, a.c.addr == int_to_key(value))
         )
-    except IntegrityError:
-        raise AddressTaken from None
 
-
-def attach_secondary(conn: Connection, allocation_id: int, secondary_id: int) -> None:
-    prepared.execute(conn, _ATTACH, {"allocation_id": allocation_id, "secondary_id": secondary_id})
-
-
-def release(conn: Connection, network_id: int, family: int, value: int) -> None:
-    a = t.ip_allocations
-    conn.execute(
-        a.delete().where(a.c.network_id == network_id, a.c.family == family, a.c.addr == int_to_key(value))
-    )
-
-
-def count(conn: Connection, network_id: int, family: int) -> int:
-    a = t.ip_allocations
-    return int(
-        conn.execute(
-            select(func.count()).select_from(a).where(a.c.network_id == network_id, a.c.family == family)
-        ).scalar_one()
-    )
+    def count(self, network_id: int, family: int) -> int:
+        a = t.ip_allocations
+        return int(
+            self.conn.execute(
+                select(func.count()).select_from(a).where(a.c.network_id == network_id, a.c.family == family)
+            ).scalar_one()
+        )

@@ -21,33 +21,36 @@ def _url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
-def value(conn: Connection, name: str) -> str:
-    key = (_url(conn.engine), name)
-    hit = _cache.get(key)
-    now = time.monotonic()
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    stored = conn.execute(_VALUE, {"name": name}).scalar()
-    found = stored if stored is not None else SETTINGS_BY_NAME[name].default
-    _cache[key] = (now + _TTL, found)
-    return found
-
-
-def int_value(conn: Connection, name: str) -> int:
-    return int(value(conn, name))
-
-
-def all_values(conn: Connection) -> dict[str, str]:
-    stored = dict(conn.execute(select(t.configuration.c.name, t.configuration.c.value)).tuples().all())
-    return {s.name: stored.get(s.name) or s.default for s in SETTINGS}
-
-
 def forget(engine: Engine, name: str) -> None:
     _cache.pop((_url(engine), name), None)
 
 
-def set_value(conn: Connection, name: str, new: str) -> None:
-    forget(conn.engine, name)
-    updated = conn.execute(t.configuration.update().where(t.configuration.c.name == name).values(value=new))
-    if updated.rowcount == 0:
-        conn.execute(t.configuration.insert().values(name=name, value=new))
+class SettingsRepository:
+    """Global configuration values, defaults from domain.policy."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def value(self, name: str) -> str:
+        key = (_url(self.conn.engine), name)
+        hit = _cache.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        stored = self.conn.execute(_VALUE, {"name": name}).scalar()
+        found = stored if stored is not None else SETTINGS_BY_NAME[name].default
+        _cache[key] = (now + _TTL, found)
+        return found
+
+    def int_value(self, name: str) -> int:
+        return int(self.value(name))
+
+    def all_values(self) -> dict[str, str]:
+        stored = dict(self.conn.execute(select(t.configuration.c.name, t.configuration.c.value)).tuples().all())
+        return {s.name: stored.get(s.name) or s.default for s in SETTINGS}
+
+    def set_value(self, name: str, new: str) -> None:
+        forget(self.conn.engine, name)
+        updated = self.conn.execute(t.configuration.update().where(t.configuration.c.name == name).values(value=new))
+        if updated.rowcount == 0:
+            self.conn.execute(t.configuration.insert().values(name=name, value=new))

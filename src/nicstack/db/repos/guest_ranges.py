@@ -42,52 +42,52 @@ def _range(m: Any) -> GuestRange:
     )
 
 
-def ranges(conn: Connection, *where: Any) -> list[GuestRange]:
-    return [_range(row._mapping) for row in conn.execute(_query().where(*where))]
+class GuestRangeRepository:
+    """Guest IP ranges (vlan_ip_ranges with forvirtualnetwork=false) and the allocations inside them."""
 
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
-def of_network(conn: Connection, network_id: int) -> list[GuestRange]:
-    return ranges(conn, r.c.network_id == network_id)
+    def ranges(self, *where: Any) -> list[GuestRange]:
+        return [_range(row._mapping) for row in self.conn.execute(_query().where(*where))]
 
+    def of_network(self, network_id: int) -> list[GuestRange]:
+        return self.ranges(r.c.network_id == network_id)
 
-def by_uuid(conn: Connection, uuid: str) -> GuestRange | None:
-    found = ranges(conn, r.c.uuid == uuid)
-    return found[0] if found else None
+    def by_uuid(self, uuid: str) -> GuestRange | None:
+        found = self.ranges(r.c.uuid == uuid)
+        return found[0] if found else None
 
+    def insert(self, **values: Any) -> int:
+        key = self.conn.execute(
+            r.insert().values(uuid=new_uuid(), created=now(), for_virtual_network=False, **values)
+        ).inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
-def insert(conn: Connection, **values: Any) -> int:
-    key = conn.execute(
-        r.insert().values(uuid=new_uuid(), created=now(), for_virtual_network=False, **values)
-    ).inserted_primary_key
-    assert key is not None
-    return int(key[0])
+    def delete(self, range_id: int) -> None:
+        self.conn.execute(r.delete().where(r.c.id == range_id))
 
+    def pod_of_nic(self, nic_id: int) -> int | None:
+        """The pod of the VM a NIC belongs to (Basic zones draw its addresses from that pod's ranges)."""
+        query = select(t.vms.c.pod_id).select_from(t.nics.join(t.vms, t.vms.c.id == t.nics.c.vm_id))
+        pod: int | None = self.conn.execute(query.where(t.nics.c.id == nic_id)).scalar()
+        return pod
 
-def delete(conn: Connection, range_id: int) -> None:
-    conn.execute(r.delete().where(r.c.id == range_id))
+    def used_between(self, network_id: int, family: int, low: int, high: int) -> int:
+        """How many addresses of the network are held in [low, high] (one COUNT on the unique index)."""
+        a = t.ip_allocations
+        query = select(func.count()).select_from(a).where(
+            a.c.network_id == network_id, a.c.family == family, a.c.addr >= int_to_key(low),
+            a.c.addr <= int_to_key(high),
+        )
+        return int(self.conn.execute(query).scalar_one())
 
-
-def pod_of_nic(conn: Connection, nic_id: int) -> int | None:
-    """The pod of the VM a NIC belongs to (Basic zones draw its addresses from that pod's ranges)."""
-    query = select(t.vms.c.pod_id).select_from(t.nics.join(t.vms, t.vms.c.id == t.nics.c.vm_id))
-    pod: int | None = conn.execute(query.where(t.nics.c.id == nic_id)).scalar()
-    return pod
-
-
-def used_between(conn: Connection, network_id: int, family: int, low: int, high: int) -> int:
-    """How many addresses of the network are held in [low, high] (one COUNT on the unique index)."""
-    a = t.ip_allocations
-    query = select(func.count()).select_from(a).where(
-        a.c.network_id == network_id, a.c.family == family, a.c.addr >= int_to_key(low), a.c.addr <= int_to_key(high)
-    )
-    return int(conn.execute(query).scalar_one())
-
-
-def held(conn: Connection, network_id: int, family: int, values: list[int]) -> set[int]:
-    """Which of `values` are held in the network."""
-    if not values:
-        return set()
-    a = t.ip_allocations
-    keys = [int_to_key(v) for v in values]
-    query = select(a.c.addr).where(a.c.network_id == network_id, a.c.family == family, a.c.addr.in_(keys))
-    return {int.from_bytes(row[0], "big") for row in conn.execute(query)}
+    def held(self, network_id: int, family: int, values: list[int]) -> set[int]:
+        """Which of `values` are held in the network."""
+        if not values:
+            return set()
+        a = t.ip_allocations
+        keys = [int_to_key(v) for v in values]
+        query = select(a.c.addr).where(a.c.network_id == network_id, a.c.family == family, a.c.addr.in_(keys))
+        return {int.from_bytes(row[0], "big") for row in self.conn.execute(query)}

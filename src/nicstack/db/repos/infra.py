@@ -24,12 +24,6 @@ def _where(query: Select[Any], table: Table, where: dict[str, Any], *, skip_none
     return query
 
 
-def _insert(conn: Connection, table: Table, values: dict[str, Any]) -> int:
-    key = conn.execute(table.insert().values(**values)).inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
 # -- zones -----------------------------------------------------------------------------
 
 
@@ -42,19 +36,6 @@ def _zone(m: Any) -> Zone:
 
 def _zones_query() -> Select[Any]:
     return select(t.zones).where(t.zones.c.removed.is_(None)).order_by(t.zones.c.id)
-
-
-def zone_by(conn: Connection, **where: Any) -> Zone | None:
-    row = conn.execute(_where(_zones_query(), t.zones, where)).first()
-    return _zone(row._mapping) if row else None
-
-
-def zones(conn: Connection, **where: Any) -> list[Zone]:
-    return [_zone(r._mapping) for r in conn.execute(_where(_zones_query(), t.zones, where, skip_none=True))]
-
-
-def create_zone(conn: Connection, **values: Any) -> int:
-    return _insert(conn, t.zones, {"uuid": new_uuid(), "created": now(), **values})
 
 
 # -- pods ------------------------------------------------------------------------------
@@ -74,19 +55,6 @@ def _pods_query() -> Select[Any]:
         .where(t.pods.c.removed.is_(None), t.zones.c.removed.is_(None))
         .order_by(t.pods.c.id)
     )
-
-
-def pod_by(conn: Connection, **where: Any) -> Pod | None:
-    row = conn.execute(_where(_pods_query(), t.pods, where)).first()
-    return _pod(row._mapping) if row else None
-
-
-def pods(conn: Connection, **where: Any) -> list[Pod]:
-    return [_pod(r._mapping) for r in conn.execute(_where(_pods_query(), t.pods, where, skip_none=True))]
-
-
-def create_pod(conn: Connection, **values: Any) -> int:
-    return _insert(conn, t.pods, {"uuid": new_uuid(), "created": now(), **values})
 
 
 # -- hosts -----------------------------------------------------------------------------
@@ -114,23 +82,6 @@ def _hosts_query() -> Select[Any]:
     )
 
 
-def host_by(conn: Connection, **where: Any) -> Host | None:
-    row = conn.execute(_where(_hosts_query(), t.hosts, where)).first()
-    return _host(row._mapping) if row else None
-
-
-def hosts(conn: Connection, **where: Any) -> list[Host]:
-    return [_host(r._mapping) for r in conn.execute(_where(_hosts_query(), t.hosts, where, skip_none=True))]
-
-
-def hosts_in_zone(conn: Connection, zone_id: int, hypervisor: Hypervisor | None = None) -> list[Host]:
-    return hosts(conn, zone_id=zone_id, hypervisor=str(hypervisor) if hypervisor else None)
-
-
-def create_host(conn: Connection, **values: Any) -> int:
-    return _insert(conn, t.hosts, {"uuid": new_uuid(), "created": now(), **values})
-
-
 # -- network offerings -----------------------------------------------------------------
 
 
@@ -147,48 +98,84 @@ def _offerings_query() -> Select[Any]:
     return select(t.network_offerings).order_by(t.network_offerings.c.id)
 
 
-def network_offering_by(conn: Connection, **where: Any) -> NetworkOffering | None:
-    row = conn.execute(_where(_offerings_query(), t.network_offerings, where)).first()
-    return _network_offering(row._mapping) if row else None
-
-
-def network_offerings(conn: Connection, **where: Any) -> list[NetworkOffering]:
-    query = _where(_offerings_query(), t.network_offerings, where, skip_none=True)
-    return [_network_offering(r._mapping) for r in conn.execute(query)]
-
-
-def create_network_offering(conn: Connection, *, services: tuple[str, ...], **values: Any) -> int:
-    row = {"uuid": new_uuid(), "created": now(), "services": ",".join(services), **values}
-    return _insert(conn, t.network_offerings, row)
-
-
 # -- service offerings and templates: plain row dicts (column names as keys) ------------
 
 
-def service_offering_by(conn: Connection, **where: Any) -> dict[str, Any] | None:
-    row = conn.execute(_where(select(t.service_offerings), t.service_offerings, where)).first()
-    return dict(row._mapping) if row else None
+class InfraRepository:
+    """Zones, pods, hosts and the offerings and templates VMs and networks are made from."""
 
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
-def service_offerings(conn: Connection, **where: Any) -> list[dict[str, Any]]:
-    query = select(t.service_offerings).order_by(t.service_offerings.c.id)
-    query = _where(query, t.service_offerings, where, skip_none=True)
-    return [dict(r._mapping) for r in conn.execute(query)]
+    def _insert(self, table: Table, values: dict[str, Any]) -> int:
+        key = self.conn.execute(table.insert().values(**values)).inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
+    def zone_by(self, **where: Any) -> Zone | None:
+        row = self.conn.execute(_where(_zones_query(), t.zones, where)).first()
+        return _zone(row._mapping) if row else None
 
-def create_service_offering(conn: Connection, **values: Any) -> int:
-    return _insert(conn, t.service_offerings, {"uuid": new_uuid(), "created": now(), **values})
+    def zones(self, **where: Any) -> list[Zone]:
+        return [_zone(r._mapping) for r in self.conn.execute(_where(_zones_query(), t.zones, where, skip_none=True))]
 
+    def create_zone(self, **values: Any) -> int:
+        return self._insert(t.zones, {"uuid": new_uuid(), "created": now(), **values})
 
-def template_by(conn: Connection, **where: Any) -> dict[str, Any] | None:
-    row = conn.execute(_where(select(t.templates), t.templates, where)).first()
-    return dict(row._mapping) if row else None
+    def pod_by(self, **where: Any) -> Pod | None:
+        row = self.conn.execute(_where(_pods_query(), t.pods, where)).first()
+        return _pod(row._mapping) if row else None
 
+    def pods(self, **where: Any) -> list[Pod]:
+        return [_pod(r._mapping) for r in self.conn.execute(_where(_pods_query(), t.pods, where, skip_none=True))]
 
-def templates(conn: Connection, **where: Any) -> list[dict[str, Any]]:
-    query = _where(select(t.templates).order_by(t.templates.c.id), t.templates, where, skip_none=True)
-    return [dict(r._mapping) for r in conn.execute(query)]
+    def create_pod(self, **values: Any) -> int:
+        return self._insert(t.pods, {"uuid": new_uuid(), "created": now(), **values})
 
+    def host_by(self, **where: Any) -> Host | None:
+        row = self.conn.execute(_where(_hosts_query(), t.hosts, where)).first()
+        return _host(row._mapping) if row else None
 
-def create_template(conn: Connection, **values: Any) -> int:
-    return _insert(conn, t.templates, {"uuid": new_uuid(), "created": now(), **values})
+    def hosts(self, **where: Any) -> list[Host]:
+        return [_host(r._mapping) for r in self.conn.execute(_where(_hosts_query(), t.hosts, where, skip_none=True))]
+
+    def hosts_in_zone(self, zone_id: int, hypervisor: Hypervisor | None = None) -> list[Host]:
+        return self.hosts(zone_id=zone_id, hypervisor=str(hypervisor) if hypervisor else None)
+
+    def create_host(self, **values: Any) -> int:
+        return self._insert(t.hosts, {"uuid": new_uuid(), "created": now(), **values})
+
+    def network_offering_by(self, **where: Any) -> NetworkOffering | None:
+        row = self.conn.execute(_where(_offerings_query(), t.network_offerings, where)).first()
+        return _network_offering(row._mapping) if row else None
+
+    def network_offerings(self, **where: Any) -> list[NetworkOffering]:
+        query = _where(_offerings_query(), t.network_offerings, where, skip_none=True)
+        return [_network_offering(r._mapping) for r in self.conn.execute(query)]
+
+    def create_network_offering(self, *, services: tuple[str, ...], **values: Any) -> int:
+        row = {"uuid": new_uuid(), "created": now(), "services": ",".join(services), **values}
+        return self._insert(t.network_offerings, row)
+
+    def service_offering_by(self, **where: Any) -> dict[str, Any] | None:
+        row = self.conn.execute(_where(select(t.service_offerings), t.service_offerings, where)).first()
+        return dict(row._mapping) if row else None
+
+    def service_offerings(self, **where: Any) -> list[dict[str, Any]]:
+        query = select(t.service_offerings).order_by(t.service_offerings.c.id)
+        query = _where(query, t.service_offerings, where, skip_none=True)
+        return [dict(r._mapping) for r in self.conn.execute(query)]
+
+    def create_service_offering(self, **values: Any) -> int:
+        return self._insert(t.service_offerings, {"uuid": new_uuid(), "created": now(), **values})
+
+    def template_by(self, **where: Any) -> dict[str, Any] | None:
+        row = self.conn.execute(_where(select(t.templates), t.templates, where)).first()
+        return dict(row._mapping) if row else None
+
+    def templates(self, **where: Any) -> list[dict[str, Any]]:
+        query = _where(select(t.templates).order_by(t.templates.c.id), t.templates, where, skip_none=True)
+        return [dict(r._mapping) for r in self.conn.execute(query)]
+
+    def create_template(self, **values: Any) -> int:
+        return self._insert(t.templates, {"uuid": new_uuid(), "created": now(), **values})

@@ -52,29 +52,6 @@ def _network(m: Any) -> Network:
     )
 
 
-def network_by(conn: Connection, **where: Any) -> Network | None:
-    row = prepared.first(conn, lookup_statement(_query, t.networks, tuple(where)), lookup_params(where))
-    return _network(row) if row else None
-
-
-def listing(
-    conn: Connection, where: list[Any], page: tuple[int, int] | None
-) -> tuple[list[Network], int]:
-    query = _query().where(*where)
-    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    query = query.order_by(t.networks.c.id)
-    if page:
-        query = query.limit(page[1]).offset(page[0])
-    return [_network(r._mapping) for r in conn.execute(query)], total
-
-
-def create(conn: Connection, **values: Any) -> int:
-    result = conn.execute(t.networks.insert().values(uuid=new_uuid(), created=now(), **values))
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
 _LOCK = (
     select(t.networks.c.ip4_cursor, t.networks.c.ip6_cursor)
     .where(t.networks.c.id == bindparam("network_id"))
@@ -86,22 +63,45 @@ _SET_CURSOR = {
 }
 
 
-def lock(conn: Connection, network_id: int) -> tuple[int | None, bytes | None]:
-    """Lock the network row until commit (PostgreSQL; SQLite holds its writer lock) and
-    return the allocator's IPv4 and IPv6 cursors."""
-    row = prepared.first(conn, _LOCK, {"network_id": network_id})
-    assert row is not None, f"network {network_id} vanished under its lock"
-    return row["ip4_cursor"], row["ip6_cursor"]
+class NetworkRepository:
+    """Guest networks and the per-network lock that serialises address allocation."""
 
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
-def set_cursor(conn: Connection, network_id: int, family: int, cursor: int) -> None:
-    stored: int | bytes = cursor if family == 4 else cursor.to_bytes(16, "big")
-    prepared.execute(conn, _SET_CURSOR[family], {"network_id": network_id, "cursor": stored})
+    def network_by(self, **where: Any) -> Network | None:
+        row = prepared.first(self.conn, lookup_statement(_query, t.networks, tuple(where)), lookup_params(where))
+        return _network(row) if row else None
 
+    def listing(self, where: list[Any], page: tuple[int, int] | None
+    ) -> tuple[list[Network], int]:
+        query = _query().where(*where)
+        total = self.conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        query = query.order_by(t.networks.c.id)
+        if page:
+            query = query.limit(page[1]).offset(page[0])
+        return [_network(r._mapping) for r in self.conn.execute(query)], total
 
-def mark_removed(conn: Connection, network_id: int) -> None:
-    conn.execute(t.networks.update().where(t.networks.c.id == network_id).values(removed=now(), state="Destroy"))
+    def create(self, **values: Any) -> int:
+        result = self.conn.execute(t.networks.insert().values(uuid=new_uuid(), created=now(), **values))
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
+    def lock(self, network_id: int) -> tuple[int | None, bytes | None]:
+        """Lock the network row until commit (PostgreSQL; SQLite holds its writer lock) and
+        return the allocator's IPv4 and IPv6 cursors."""
+        row = prepared.first(self.conn, _LOCK, {"network_id": network_id})
+        assert row is not None, f"network {network_id} vanished under its lock"
+        return row["ip4_cursor"], row["ip6_cursor"]
 
-def set_state(conn: Connection, network_id: int, state: str) -> None:
-    conn.execute(t.networks.update().where(t.networks.c.id == network_id).values(state=state))
+    def set_cursor(self, network_id: int, family: int, cursor: int) -> None:
+        stored: int | bytes = cursor if family == 4 else cursor.to_bytes(16, "big")
+        prepared.execute(self.conn, _SET_CURSOR[family], {"network_id": network_id, "cursor": stored})
+
+    def mark_removed(self, network_id: int) -> None:
+        n = t.networks
+        self.conn.execute(n.update().where(n.c.id == network_id).values(removed=now(), state="Destroy"))
+
+    def set_state(self, network_id: int, state: str) -> None:
+        self.conn.execute(t.networks.update().where(t.networks.c.id == network_id).values(state=state))

@@ -45,52 +45,6 @@ def _ranges_query() -> Select[Any]:
     )
 
 
-def ranges(conn: Connection, *where: Any) -> list[VlanRange]:
-    return [_range(row._mapping) for row in conn.execute(_ranges_query().where(*where))]
-
-
-def range_by(conn: Connection, uuid: str) -> VlanRange | None:
-    found = ranges(conn, r.c.uuid == uuid)
-    return found[0] if found else None
-
-
-def create_range(conn: Connection, values: dict[str, Any], addresses: list[str]) -> int:
-    """Insert a public range and one free row per address; an address already in the zone is a 431."""
-    key = conn.execute(r.insert().values(uuid=new_uuid(), created=now(), **values)).inserted_primary_key
-    assert key is not None
-    range_id = int(key[0])
-    rows = [
-        {"uuid": new_uuid(), "zone_id": values["zone_id"], "vlan_range_id": range_id, "public_ip_address": a,
-         "state": str(PublicIpState.FREE), "is_source_nat": False, "is_static_nat": False}
-        for a in addresses
-    ]
-    try:
-        conn.execute(p.insert(), rows)
-    except IntegrityError:
-        # Only a concurrent overlapping range gets here: the overlap check ran before.
-        raise ParameterError(
-            f"Public IP range {addresses[0]}-{addresses[-1]} overlaps another range of the zone"
-        ) from None
-    return range_id
-
-
-def allocated_in_range(conn: Connection, range_id: int) -> list[str]:
-    query = select(p.c.public_ip_address).where(
-        p.c.vlan_range_id == range_id, p.c.state != str(PublicIpState.FREE)
-    ).order_by(p.c.id).limit(5)
-    return list(conn.execute(query).scalars())
-
-
-def delete_range(conn: Connection, range_id: int) -> None:
-    conn.execute(p.delete().where(p.c.vlan_range_id == range_id))
-    conn.execute(r.delete().where(r.c.id == range_id))
-
-
-def lock_zone_ranges(conn: Connection, zone_id: int) -> None:
-    """Serialise range changes of one zone (PostgreSQL; SQLite holds its writer lock anyway)."""
-    conn.execute(select(t.zones.c.id).where(t.zones.c.id == zone_id).with_for_update()).first()
-
-
 # -- addresses -------------------------------------------------------------------------
 
 
@@ -124,79 +78,117 @@ def _ip(m: Any) -> PublicIp:
     )
 
 
-def ip_by(conn: Connection, **where: Any) -> PublicIp | None:
-    query = _ip_query()
-    for key, value in where.items():
-        query = query.where(p.c[key] == value)
-    row = conn.execute(query).first()
-    return _ip(row._mapping) if row else None
+class PublicIpRepository:
+    """Public IP ranges of zones and their addresses (user_ip_address): one row per address, claimed under a
+    row lock."""
 
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
-def ips(conn: Connection, *where: Any) -> list[PublicIp]:
-    return [_ip(row._mapping) for row in conn.execute(_ip_query().where(*where).order_by(p.c.id))]
+    def ranges(self, *where: Any) -> list[VlanRange]:
+        return [_range(row._mapping) for row in self.conn.execute(_ranges_query().where(*where))]
 
+    def range_by(self, uuid: str) -> VlanRange | None:
+        found = self.ranges(r.c.uuid == uuid)
+        return found[0] if found else None
 
-def listing(conn: Connection, where: list[Any], page: tuple[int, int] | None) -> tuple[list[PublicIp], int]:
-    query = _ip_query().where(*where)
-    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    query = query.order_by(p.c.id)
-    if page:
-        query = query.limit(page[1]).offset(page[0])
-    return [_ip(row._mapping) for row in conn.execute(query)], total
+    def create_range(self, values: dict[str, Any], addresses: list[str]) -> int:
+        """Insert a public range and one free row per address; an address already in the zone is a 431."""
+        key = self.conn.execute(r.insert().values(uuid=new_uuid(), created=now(), **values)).inserted_primary_key
+        assert key is not None
+        range_id = int(key[0])
+        rows = [
+            {"uuid": new_uuid(), "zone_id": values["zone_id"], "vlan_range_id": range_id, "public_ip_address": a,
+             "state": str(PublicIpState.FREE), "is_source_nat": False, "is_static_nat": False}
+            for a in addresses
+        ]
+        try:
+            self.conn.execute(p.insert(), rows)
+        except IntegrityError:
+            # Only a concurrent overlapping range gets here: the overlap check ran before.
+            raise ParameterError(
+                f"Public IP range {addresses[0]}-{addresses[-1]} overlaps another range of the zone"
+            ) from None
+        return range_id
 
+    def allocated_in_range(self, range_id: int) -> list[str]:
+        query = select(p.c.public_ip_address).where(
+            p.c.vlan_range_id == range_id, p.c.state != str(PublicIpState.FREE)
+        ).order_by(p.c.id).limit(5)
+        return list(self.conn.execute(query).scalars())
 
-def lock(conn: Connection, ip_id: int) -> PublicIp:
-    """Lock the address row until commit and return it as it is now."""
-    conn.execute(select(p.c.id).where(p.c.id == ip_id).with_for_update()).one()
-    found = ip_by(conn, id=ip_id)
-    assert found is not None
-    return found
+    def delete_range(self, range_id: int) -> None:
+        self.conn.execute(p.delete().where(p.c.vlan_range_id == range_id))
+        self.conn.execute(r.delete().where(r.c.id == range_id))
 
+    def lock_zone_ranges(self, zone_id: int) -> None:
+        """Serialise range changes of one zone (PostgreSQL; SQLite holds its writer lock anyway)."""
+        self.conn.execute(select(t.zones.c.id).where(t.zones.c.id == zone_id).with_for_update()).first()
 
-def claim_free(conn: Connection, zone_id: int) -> int | None:
-    """Lock the zone's first free address; concurrent claimers skip it (PostgreSQL SKIP LOCKED)."""
-    query = (
-        select(p.c.id)
-        .where(p.c.zone_id == zone_id, p.c.state == str(PublicIpState.FREE))
-        .order_by(p.c.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    found = conn.execute(query).scalar()
-    return int(found) if found is not None else None
+    def ip_by(self, **where: Any) -> PublicIp | None:
+        query = _ip_query()
+        for key, value in where.items():
+            query = query.where(p.c[key] == value)
+        row = self.conn.execute(query).first()
+        return _ip(row._mapping) if row else None
 
+    def ips(self, *where: Any) -> list[PublicIp]:
+        return [_ip(row._mapping) for row in self.conn.execute(_ip_query().where(*where).order_by(p.c.id))]
 
-def claim_address(conn: Connection, zone_id: int, address: str) -> tuple[int, PublicIpState] | None:
-    row = conn.execute(
-        select(p.c.id, p.c.state).where(p.c.zone_id == zone_id, p.c.public_ip_address == address).with_for_update()
-    ).first()
-    return (int(row.id), PublicIpState(row.state)) if row else None
+    def listing(self, where: list[Any], page: tuple[int, int] | None) -> tuple[list[PublicIp], int]:
+        query = _ip_query().where(*where)
+        total = self.conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        query = query.order_by(p.c.id)
+        if page:
+            query = query.limit(page[1]).offset(page[0])
+        return [_ip(row._mapping) for row in self.conn.execute(query)], total
 
+    def lock(self, ip_id: int) -> PublicIp:
+        """Lock the address row until commit and return it as it is now."""
+        self.conn.execute(select(p.c.id).where(p.c.id == ip_id).with_for_update()).one()
+        found = self.ip_by(id=ip_id)
+        assert found is not None
+        return found
 
-def allocate(conn: Connection, ip_id: int, **values: Any) -> None:
-    result = conn.execute(
-        p.update()
-        .where(p.c.id == ip_id, p.c.state == str(PublicIpState.FREE))
-        .values(state=str(PublicIpState.ALLOCATED), allocated=now(), **values)
-    )
-    # The row is locked, so this only fires on a bug; never hand out an address twice.
-    assert result.rowcount == 1, f"public IP row {ip_id} was not free"
-
-
-def release(conn: Connection, ip_id: int) -> None:
-    conn.execute(
-        p.update().where(p.c.id == ip_id).values(
-            state=str(PublicIpState.FREE), account_id=None, domain_id=None, network_id=None, vpc_id=None,
-            is_source_nat=False, is_static_nat=False, vm_id=None, vm_ip_address=None, allocated=None,
+    def claim_free(self, zone_id: int) -> int | None:
+        """Lock the zone's first free address; concurrent claimers skip it (PostgreSQL SKIP LOCKED)."""
+        query = (
+            select(p.c.id)
+            .where(p.c.zone_id == zone_id, p.c.state == str(PublicIpState.FREE))
+            .order_by(p.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
         )
-    )
+        found = self.conn.execute(query).scalar()
+        return int(found) if found is not None else None
 
+    def claim_address(self, zone_id: int, address: str) -> tuple[int, PublicIpState] | None:
+        row = self.conn.execute(
+            select(p.c.id, p.c.state).where(p.c.zone_id == zone_id, p.c.public_ip_address == address).with_for_update()
+        ).first()
+        return (int(row.id), PublicIpState(row.state)) if row else None
 
-def update(conn: Connection, ip_id: int, **values: Any) -> None:
-    conn.execute(p.update().where(p.c.id == ip_id).values(**values))
+    def allocate(self, ip_id: int, **values: Any) -> None:
+        result = self.conn.execute(
+            p.update()
+            .where(p.c.id == ip_id, p.c.state == str(PublicIpState.FREE))
+            .values(state=str(PublicIpState.ALLOCATED), allocated=now(), **values)
+        )
+        # The row is locked, so this only fires on a bug; never hand out an address twice.
+        assert result.rowcount == 1, f"public IP row {ip_id} was not free"
 
+    def release(self, ip_id: int) -> None:
+        self.conn.execute(
+            p.update().where(p.c.id == ip_id).values(
+                state=str(PublicIpState.FREE), account_id=None, domain_id=None, network_id=None, vpc_id=None,
+                is_source_nat=False, is_static_nat=False, vm_id=None, vm_ip_address=None, allocated=None,
+            )
+        )
 
-def static_nat_to(conn: Connection, network_ids: list[int], address: str) -> PublicIp | None:
-    """The public IP whose static NAT maps to `address` in one of the networks, if any."""
-    found = ips(conn, p.c.network_id.in_(network_ids), p.c.is_static_nat.is_(True), p.c.vm_ip_address == address)
-    return found[0] if found else None
+    def update(self, ip_id: int, **values: Any) -> None:
+        self.conn.execute(p.update().where(p.c.id == ip_id).values(**values))
+
+    def static_nat_to(self, network_ids: list[int], address: str) -> PublicIp | None:
+        """The public IP whose static NAT maps to `address` in one of the networks, if any."""
+        found = self.ips(p.c.network_id.in_(network_ids), p.c.is_static_nat.is_(True), p.c.vm_ip_address == address)
+        return found[0] if found else None

@@ -44,22 +44,6 @@ def base_of(m: Any) -> RuleBase:
     )
 
 
-def page_query(conn: Connection, query: Select[Any], order: Any, page: tuple[int, int] | None) -> tuple[list[Any], int]:
-    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    query = query.order_by(order)
-    if page:
-        query = query.limit(page[1]).offset(page[0])
-    return [row._mapping for row in conn.execute(query)], total
-
-
-def insert(conn: Connection, table: Table, **values: Any) -> int:
-    key = conn.execute(
-        table.insert().values(uuid=new_uuid(), created=now(), state="Active", **values)
-    ).inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
 # -- port forwarding -------------------------------------------------------------------
 
 
@@ -79,33 +63,6 @@ def _pf(m: Any) -> PortForwardingRule:
     )
 
 
-def port_forwards(conn: Connection, *where: Any) -> list[PortForwardingRule]:
-    return [_pf(row._mapping) for row in conn.execute(_pf_query().where(*where).order_by(pf.c.id))]
-
-
-def port_forward_by(conn: Connection, **where: Any) -> PortForwardingRule | None:
-    found = port_forwards(conn, *(pf.c[key] == value for key, value in where.items()))
-    return found[0] if found else None
-
-
-def port_forward_listing(
-    conn: Connection, where: list[Any], page: tuple[int, int] | None
-) -> tuple[list[PortForwardingRule], int]:
-    rows, total = page_query(conn, _pf_query().where(*where), pf.c.id, page)
-    return [_pf(m) for m in rows], total
-
-
-def update_port_forward(conn: Connection, rule_id: int, **values: Any) -> None:
-    conn.execute(pf.update().where(pf.c.id == rule_id).values(**values))
-
-
-def delete_port_forwards(conn: Connection, *where: Any) -> None:
-    """Delete matching PF rules and the firewall rules opened with them (their foreign key needs it first)."""
-    ids = select(pf.c.id).where(*where)
-    conn.execute(fw.delete().where(fw.c.related_pf_id.in_(ids)))
-    conn.execute(pf.delete().where(*where))
-
-
 # -- firewall --------------------------------------------------------------------------
 
 
@@ -120,21 +77,59 @@ def _fw(m: Any) -> FirewallRule:
     )
 
 
-def firewall_rules(conn: Connection, *where: Any) -> list[FirewallRule]:
-    return [_fw(row._mapping) for row in conn.execute(_fw_query().where(*where).order_by(fw.c.id))]
+def page_query(conn: Connection, query: Select[Any], order: Any, page: tuple[int, int] | None) -> tuple[list[Any], int]:
+    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    query = query.order_by(order)
+    if page:
+        query = query.limit(page[1]).offset(page[0])
+    return [row._mapping for row in conn.execute(query)], total
 
 
-def firewall_rule_by(conn: Connection, **where: Any) -> FirewallRule | None:
-    found = firewall_rules(conn, *(fw.c[key] == value for key, value in where.items()))
-    return found[0] if found else None
+class RuleRepository:
+    """Port forwarding and firewall rules on public IPs."""
 
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
-def firewall_listing(
-    conn: Connection, where: list[Any], page: tuple[int, int] | None
-) -> tuple[list[FirewallRule], int]:
-    rows, total = page_query(conn, _fw_query().where(*where), fw.c.id, page)
-    return [_fw(m) for m in rows], total
+    def insert(self, table: Table, **values: Any) -> int:
+        key = self.conn.execute(
+            table.insert().values(uuid=new_uuid(), created=now(), state="Active", **values)
+        ).inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
+    def port_forwards(self, *where: Any) -> list[PortForwardingRule]:
+        return [_pf(row._mapping) for row in self.conn.execute(_pf_query().where(*where).order_by(pf.c.id))]
 
-def delete_firewall_rules(conn: Connection, *where: Any) -> None:
-    conn.execute(fw.delete().where(*where))
+    def port_forward_by(self, **where: Any) -> PortForwardingRule | None:
+        found = self.port_forwards(*(pf.c[key] == value for key, value in where.items()))
+        return found[0] if found else None
+
+    def port_forward_listing(self, where: list[Any], page: tuple[int, int] | None
+    ) -> tuple[list[PortForwardingRule], int]:
+        rows, total = page_query(self.conn, _pf_query().where(*where), pf.c.id, page)
+        return [_pf(m) for m in rows], total
+
+    def update_port_forward(self, rule_id: int, **values: Any) -> None:
+        self.conn.execute(pf.update().where(pf.c.id == rule_id).values(**values))
+
+    def delete_port_forwards(self, *where: Any) -> None:
+        """Delete matching PF rules and the firewall rules opened with them (their foreign key needs it first)."""
+        ids = select(pf.c.id).where(*where)
+        self.conn.execute(fw.delete().where(fw.c.related_pf_id.in_(ids)))
+        self.conn.execute(pf.delete().where(*where))
+
+    def firewall_rules(self, *where: Any) -> list[FirewallRule]:
+        return [_fw(row._mapping) for row in self.conn.execute(_fw_query().where(*where).order_by(fw.c.id))]
+
+    def firewall_rule_by(self, **where: Any) -> FirewallRule | None:
+        found = self.firewall_rules(*(fw.c[key] == value for key, value in where.items()))
+        return found[0] if found else None
+
+    def firewall_listing(self, where: list[Any], page: tuple[int, int] | None
+    ) -> tuple[list[FirewallRule], int]:
+        rows, total = page_query(self.conn, _fw_query().where(*where), fw.c.id, page)
+        return [_fw(m) for m in rows], total
+
+    def delete_firewall_rules(self, *where: Any) -> None:
+        self.conn.execute(fw.delete().where(*where))

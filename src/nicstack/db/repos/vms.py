@@ -79,18 +79,6 @@ def _nic(m: Any, secondary: tuple[SecondaryIp, ...]) -> Nic:
     )
 
 
-def secondary_ips(conn: Connection, nic_ids: list[int], keyword: str | None = None) -> dict[int, list[SecondaryIp]]:
-    s = t.nic_secondary_ips
-    query = select(s).where(s.c.nic_id.in_(nic_ids)).order_by(s.c.id)
-    found: dict[int, list[SecondaryIp]] = defaultdict(list)
-    for r in conn.execute(query):
-        address = r.ip4_address or r.ip6_address
-        if keyword and keyword not in address:
-            continue
-        found[r.nic_id].append(SecondaryIp(r.id, r.uuid, r.nic_id, r.network_id, address, r.created))
-    return found
-
-
 _NICS_OF_VMS = _nic_query().where(t.nics.c.vm_id.in_(bindparam("vm_ids", expanding=True)))
 _NICS_OF_VM = _nic_query().where(t.nics.c.vm_id == bindparam("vm_id"))
 
@@ -100,44 +88,10 @@ def _nic_order(nic: Nic) -> tuple[bool, int]:
     return (not nic.is_default, nic.device_id)
 
 
-def nics_of(
-    conn: Connection, vm_ids: list[int], with_secondary: bool = True, keyword: str | None = None
-) -> dict[int, list[Nic]]:
-    if not vm_ids:
-        return {}
-    rows = [r._mapping for r in conn.execute(_NICS_OF_VMS, {"vm_ids": vm_ids})]
-    extra = secondary_ips(conn, [m["id"] for m in rows], keyword) if with_secondary else {}
-    found: dict[int, list[Nic]] = defaultdict(list)
-    for m in rows:
-        found[m["vm_id"]].append(_nic(m, tuple(extra.get(m["id"], ()))))
-    for nics in found.values():
-        nics.sort(key=_nic_order)
-    return found
-
-
-def vm_by(conn: Connection, with_secondary: bool = True, **where: Any) -> Vm | None:
-    row = conn.execute(lookup_statement(_vm_query, v, tuple(where)), lookup_params(where)).first()
-    if row is None:
-        return None
-    nics = nics_of(conn, [row.id], with_secondary).get(row.id, [])
-    groups = _groups(conn, [row.id]) if with_secondary else {}
-    return _vm(row._mapping, tuple(nics), groups.get(row.id, ()))
-
-
 _VM_OF_NIC = _vm_query().where(
     v.c.id == select(t.nics.c.vm_id).where(t.nics.c.uuid == bindparam("nic_uuid"), t.nics.c.removed.is_(None))
     .scalar_subquery()
 )
-
-
-def vm_of_nic(conn: Connection, nic_uuid: str) -> tuple[Vm, Nic] | None:
-    """The VM owning a live NIC (without secondary IPs or groups: the hot path of addIpToNic)."""
-    row = prepared.first(conn, _VM_OF_NIC, {"nic_uuid": nic_uuid})
-    if row is None:
-        return None
-    nics = sorted((_nic(m, ()) for m in prepared.rows(conn, _NICS_OF_VM, {"vm_id": row["id"]})), key=_nic_order)
-    nic = next((n for n in nics if n.uuid == nic_uuid), None)
-    return (_vm(row, tuple(nics), ()), nic) if nic is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,82 +125,117 @@ _NIC_OWNER = (
 )
 
 
-def nic_owner(conn: Connection, nic_uuid: str) -> NicOwner | None:
-    row = prepared.first(conn, _NIC_OWNER, {"nic_uuid": nic_uuid})
-    if row is None:
-        return None
-    return NicOwner(**{**row, "secondary_ip": bool(row["secondary_ip"]), "vm_type": VmType(row["vm_type"])})
-
-
-def listing(
-    conn: Connection, where: list[Any], page: tuple[int, int] | None, keyword: str | None = None
-) -> tuple[list[Vm], int]:
-    query = _vm_query().where(*where)
-    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    query = query.order_by(v.c.id)
-    if page:
-        query = query.limit(page[1]).offset(page[0])
-    rows = [r._mapping for r in conn.execute(query)]
-    nics = nics_of(conn, [m["id"] for m in rows])
-    groups = _groups(conn, [m["id"] for m in rows])
-    return [_vm(m, tuple(nics.get(m["id"], ())), groups.get(m["id"], ())) for m in rows], total
-
-
-def _groups(conn: Connection, vm_ids: list[int]) -> dict[int, tuple[tuple[str, str], ...]]:
-    """Per VM: (uuid, name) of its security groups."""
-    found = security_groups.groups_of_vms(conn, vm_ids)
-    return {vm_id: tuple((uuid, name) for _, uuid, name in groups) for vm_id, groups in found.items()}
-
-
-def create_vm(conn: Connection, **values: Any) -> int:
-    key = conn.execute(v.insert().values(uuid=new_uuid(), created=now(), **values)).inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
-def update_vm(conn: Connection, vm_id: int, **values: Any) -> None:
-    conn.execute(v.update().where(v.c.id == vm_id).values(**values))
-
-
-def create_nic(conn: Connection, **values: Any) -> int:
-    key = conn.execute(
-        t.nics.insert().values(uuid=new_uuid(), created=now(), state="Reserved", secondary_ip=0, **values)
-    ).inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
-def update_nic(conn: Connection, nic_id: int, **values: Any) -> None:
-    conn.execute(t.nics.update().where(t.nics.c.id == nic_id).values(**values))
-
-
-def remove_nic(conn: Connection, nic_id: int) -> None:
-    conn.execute(t.nics.update().where(t.nics.c.id == nic_id).values(removed=now(), state="Deallocating"))
-
-
 _COUNT_SECONDARY = (
     select(func.count()).select_from(t.nic_secondary_ips).where(t.nic_secondary_ips.c.nic_id == bindparam("nic_id"))
 )
 
 
-def count_secondary(conn: Connection, nic_id: int) -> int:
-    return int(prepared.scalar(conn, _COUNT_SECONDARY, {"nic_id": nic_id}))
+class VmRepository:
+    """Virtual machines with their NICs and secondary IPs."""
 
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
-def secondary_by_uuid(conn: Connection, uuid: str) -> Any:
-    return conn.execute(select(t.nic_secondary_ips).where(t.nic_secondary_ips.c.uuid == uuid)).first()
+    def secondary_ips(self, nic_ids: list[int], keyword: str | None = None) -> dict[int, list[SecondaryIp]]:
+        s = t.nic_secondary_ips
+        query = select(s).where(s.c.nic_id.in_(nic_ids)).order_by(s.c.id)
+        found: dict[int, list[SecondaryIp]] = defaultdict(list)
+        for r in self.conn.execute(query):
+            address = r.ip4_address or r.ip6_address
+            if keyword and keyword not in address:
+                continue
+            found[r.nic_id].append(SecondaryIp(r.id, r.uuid, r.nic_id, r.network_id, address, r.created))
+        return found
 
+    def nics_of(self, vm_ids: list[int], with_secondary: bool = True, keyword: str | None = None
+    ) -> dict[int, list[Nic]]:
+        if not vm_ids:
+            return {}
+        rows = [r._mapping for r in self.conn.execute(_NICS_OF_VMS, {"vm_ids": vm_ids})]
+        extra = self.secondary_ips([m["id"] for m in rows], keyword) if with_secondary else {}
+        found: dict[int, list[Nic]] = defaultdict(list)
+        for m in rows:
+            found[m["vm_id"]].append(_nic(m, tuple(extra.get(m["id"], ()))))
+        for nics in found.values():
+            nics.sort(key=_nic_order)
+        return found
 
-def insert_secondary(conn: Connection, **values: Any) -> tuple[int, str]:
-    uuid = new_uuid()
-    return prepared.insert(conn, t.nic_secondary_ips, {"uuid": uuid, "created": now(), **values}), uuid
+    def vm_by(self, with_secondary: bool = True, **where: Any) -> Vm | None:
+        row = self.conn.execute(lookup_statement(_vm_query, v, tuple(where)), lookup_params(where)).first()
+        if row is None:
+            return None
+        nics = self.nics_of([row.id], with_secondary).get(row.id, [])
+        groups = self._groups([row.id]) if with_secondary else {}
+        return _vm(row._mapping, tuple(nics), groups.get(row.id, ()))
 
+    def vm_of_nic(self, nic_uuid: str) -> tuple[Vm, Nic] | None:
+        """The VM owning a live NIC (without secondary IPs or groups: the hot path of addIpToNic)."""
+        row = prepared.first(self.conn, _VM_OF_NIC, {"nic_uuid": nic_uuid})
+        if row is None:
+            return None
+        rows = prepared.rows(self.conn, _NICS_OF_VM, {"vm_id": row["id"]})
+        nics = sorted((_nic(m, ()) for m in rows), key=_nic_order)
+        nic = next((n for n in nics if n.uuid == nic_uuid), None)
+        return (_vm(row, tuple(nics), ()), nic) if nic is not None else None
 
-def delete_secondary(conn: Connection, secondary_id: int) -> None:
-    conn.execute(t.nic_secondary_ips.delete().where(t.nic_secondary_ips.c.id == secondary_id))
+    def nic_owner(self, nic_uuid: str) -> NicOwner | None:
+        row = prepared.first(self.conn, _NIC_OWNER, {"nic_uuid": nic_uuid})
+        if row is None:
+            return None
+        return NicOwner(**{**row, "secondary_ip": bool(row["secondary_ip"]), "vm_type": VmType(row["vm_type"])})
 
+    def listing(self, where: list[Any], page: tuple[int, int] | None, keyword: str | None = None
+    ) -> tuple[list[Vm], int]:
+        query = _vm_query().where(*where)
+        total = self.conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        query = query.order_by(v.c.id)
+        if page:
+            query = query.limit(page[1]).offset(page[0])
+        rows = [r._mapping for r in self.conn.execute(query)]
+        nics = self.nics_of([m["id"] for m in rows])
+        groups = self._groups([m["id"] for m in rows])
+        return [_vm(m, tuple(nics.get(m["id"], ())), groups.get(m["id"], ())) for m in rows], total
 
-def nic_in_network(conn: Connection, network_id: int) -> bool:
-    n = t.nics
-    found = conn.execute(select(n.c.id).where(n.c.network_id == network_id, n.c.removed.is_(None)).limit(1))
-    return found.first() is not None
+    def _groups(self, vm_ids: list[int]) -> dict[int, tuple[tuple[str, str], ...]]:
+        """Per VM: (uuid, name) of its security groups."""
+        found = security_groups.SecurityGroupRepository(self.conn).groups_of_vms(vm_ids)
+        return {vm_id: tuple((uuid, name) for _, uuid, name in groups) for vm_id, groups in found.items()}
+
+    def create_vm(self, **values: Any) -> int:
+        key = self.conn.execute(v.insert().values(uuid=new_uuid(), created=now(), **values)).inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def update_vm(self, vm_id: int, **values: Any) -> None:
+        self.conn.execute(v.update().where(v.c.id == vm_id).values(**values))
+
+    def create_nic(self, **values: Any) -> int:
+        key = self.conn.execute(
+            t.nics.insert().values(uuid=new_uuid(), created=now(), state="Reserved", secondary_ip=0, **values)
+        ).inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def update_nic(self, nic_id: int, **values: Any) -> None:
+        self.conn.execute(t.nics.update().where(t.nics.c.id == nic_id).values(**values))
+
+    def remove_nic(self, nic_id: int) -> None:
+        self.conn.execute(t.nics.update().where(t.nics.c.id == nic_id).values(removed=now(), state="Deallocating"))
+
+    def count_secondary(self, nic_id: int) -> int:
+        return int(prepared.scalar(self.conn, _COUNT_SECONDARY, {"nic_id": nic_id}))
+
+    def secondary_by_uuid(self, uuid: str) -> Any:
+        return self.conn.execute(select(t.nic_secondary_ips).where(t.nic_secondary_ips.c.uuid == uuid)).first()
+
+    def insert_secondary(self, **values: Any) -> tuple[int, str]:
+        uuid = new_uuid()
+        return prepared.insert(self.conn, t.nic_secondary_ips, {"uuid": uuid, "created": now(), **values}), uuid
+
+    def delete_secondary(self, secondary_id: int) -> None:
+        self.conn.execute(t.nic_secondary_ips.delete().where(t.nic_secondary_ips.c.id == secondary_id))
+
+    def nic_in_network(self, network_id: int) -> bool:
+        n = t.nics
+        found = self.conn.execute(select(n.c.id).where(n.c.network_id == network_id, n.c.removed.is_(None)).limit(1))
+        return found.first() is not None

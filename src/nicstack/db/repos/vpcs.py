@@ -24,21 +24,6 @@ def _offering(m: Any, prefix: str = "") -> VpcOffering:
     )
 
 
-def offerings(conn: Connection, *where: Any) -> list[VpcOffering]:
-    return [_offering(row._mapping) for row in conn.execute(select(o).where(*where).order_by(o.c.id))]
-
-
-def offering_by(conn: Connection, **where: Any) -> VpcOffering | None:
-    found = offerings(conn, *(o.c[key] == value for key, value in where.items()))
-    return found[0] if found else None
-
-
-def create_offering(conn: Connection, **values: Any) -> int:
-    key = conn.execute(o.insert().values(uuid=new_uuid(), created=now(), **values)).inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
 def _query() -> Select[Any]:
     return (
         select(
@@ -65,47 +50,60 @@ def _vpc(m: Any) -> Vpc:
     )
 
 
-def vpc_by(conn: Connection, **where: Any) -> Vpc | None:
-    query = _query()
-    for key, value in where.items():
-        query = query.where(v.c[key] == value)
-    row = conn.execute(query).first()
-    return _vpc(row._mapping) if row else None
+class VpcRepository:
+    """VPCs and VPC offerings."""
 
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
-def listing(conn: Connection, where: list[Any], page: tuple[int, int] | None) -> tuple[list[Vpc], int]:
-    query = _query().where(*where)
-    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    query = query.order_by(v.c.id)
-    if page:
-        query = query.limit(page[1]).offset(page[0])
-    return [_vpc(row._mapping) for row in conn.execute(query)], total
+    def offerings(self, *where: Any) -> list[VpcOffering]:
+        return [_offering(row._mapping) for row in self.conn.execute(select(o).where(*where).order_by(o.c.id))]
 
+    def offering_by(self, **where: Any) -> VpcOffering | None:
+        found = self.offerings(*(o.c[key] == value for key, value in where.items()))
+        return found[0] if found else None
 
-def create(conn: Connection, **values: Any) -> int:
-    key = conn.execute(v.insert().values(uuid=new_uuid(), created=now(), **values)).inserted_primary_key
-    assert key is not None
-    return int(key[0])
+    def create_offering(self, **values: Any) -> int:
+        key = self.conn.execute(o.insert().values(uuid=new_uuid(), created=now(), **values)).inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
+    def vpc_by(self, **where: Any) -> Vpc | None:
+        query = _query()
+        for key, value in where.items():
+            query = query.where(v.c[key] == value)
+        row = self.conn.execute(query).first()
+        return _vpc(row._mapping) if row else None
 
-def lock(conn: Connection, vpc_id: int) -> None:
-    """Serialise tier creation and router changes of one VPC (PostgreSQL; SQLite: the writer lock)."""
-    conn.execute(select(v.c.id).where(v.c.id == vpc_id).with_for_update()).one()
+    def listing(self, where: list[Any], page: tuple[int, int] | None) -> tuple[list[Vpc], int]:
+        query = _query().where(*where)
+        total = self.conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        query = query.order_by(v.c.id)
+        if page:
+            query = query.limit(page[1]).offset(page[0])
+        return [_vpc(row._mapping) for row in self.conn.execute(query)], total
 
+    def create(self, **values: Any) -> int:
+        key = self.conn.execute(v.insert().values(uuid=new_uuid(), created=now(), **values)).inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
-def mark_removed(conn: Connection, vpc_id: int) -> None:
-    conn.execute(v.update().where(v.c.id == vpc_id).values(removed=now(), state="Inactive"))
+    def lock(self, vpc_id: int) -> None:
+        """Serialise tier creation and router changes of one VPC (PostgreSQL; SQLite: the writer lock)."""
+        self.conn.execute(select(v.c.id).where(v.c.id == vpc_id).with_for_update()).one()
 
+    def mark_removed(self, vpc_id: int) -> None:
+        self.conn.execute(v.update().where(v.c.id == vpc_id).values(removed=now(), state="Inactive"))
 
-def tiers(conn: Connection, vpc_id: int) -> list[tuple[int, str, str, str | None]]:
-    """(id, uuid, name, cidr) of the VPC's live tiers, oldest first."""
-    n = t.networks
-    rows = conn.execute(
-        select(n.c.id, n.c.uuid, n.c.name, n.c.cidr).where(n.c.vpc_id == vpc_id, n.c.removed.is_(None)).order_by(n.c.id)
-    )
-    return [(row.id, row.uuid, row.name, row.cidr) for row in rows]
+    def tiers(self, vpc_id: int) -> list[tuple[int, str, str, str | None]]:
+        """(id, uuid, name, cidr) of the VPC's live tiers, oldest first."""
+        n = t.networks
+        rows = self.conn.execute(
+            select(n.c.id, n.c.uuid, n.c.name, n.c.cidr)
+            .where(n.c.vpc_id == vpc_id, n.c.removed.is_(None)).order_by(n.c.id)
+        )
+        return [(row.id, row.uuid, row.name, row.cidr) for row in rows]
 
-
-def vpc_id_of_network(conn: Connection, network_id: int) -> int | None:
-    found = conn.execute(select(t.networks.c.vpc_id).where(t.networks.c.id == network_id)).scalar()
-    return int(found) if found is not None else None
+    def vpc_id_of_network(self, network_id: int) -> int | None:
+        found = self.conn.execute(select(t.networks.c.vpc_id).where(t.networks.c.id == network_id)).scalar()
+        return int(found) if found is not None else None
