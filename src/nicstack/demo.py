@@ -14,7 +14,6 @@ from nicstack.db.uow import SqlUnitOfWork
 from nicstack.demo_guarded import GuardedWorld
 from nicstack.domain.access import Caller
 from nicstack.domain.kinds import Role
-from nicstack.domain.rules import Vpc
 from nicstack.services import identity, infrastructure, networks, public_ranges, routers, vms
 from nicstack.services import vpcs as vpc_service
 from nicstack.services.identity import NewAccount
@@ -123,21 +122,15 @@ def _extend(uow: SqlUnitOfWork) -> str:
     assert zone and vpc_offering and tier_offering and service and template and network
     if _public_range(uow, admin):
         # An older demo network was implemented without a public range: take its source NAT now.
-        routers.restart_network(uow, demo, network, False, lambda _uow, _net: "")
-    created: list[str] = []
-
-    def keep(_uow: SqlUnitOfWork, vpc: Vpc) -> str:
-        created.append(vpc.uuid)
-        return ""
-
-    vpc_service.create_vpc(uow, demo, NewVpc(VPC, "Demo VPC", "10.2.0.0/16", vpc_offering.uuid, zone.uuid), keep)
+        routers.restart_network(uow, demo, network, False)
+    vpc = vpc_service.create_vpc(uow, demo, NewVpc(VPC, "Demo VPC", "10.2.0.0/16", vpc_offering.uuid, zone.uuid)).value
     for tier_name, gateway, vm_name in TIERS:
         tier = networks.create_network(uow, demo, NewNetwork(tier_name, f"Demo VPC tier {tier_name}", zone.uuid,
                                                             tier_offering.uuid, gateway=gateway,
-                                                            netmask="255.255.255.0", vpc_uuid=created[0]))
+                                                            netmask="255.255.255.0", vpc_uuid=vpc.uuid))
         vms.deploy(uow, demo, NewVm(zone.uuid, service["uuid"], template["uuid"], (NicRequest(tier.uuid),),
                                    name=vm_name))
-    return created[0]
+    return vpc.uuid
 
 
 def describe(world: DemoWorld, endpoint: str) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 import uvicorn
 
@@ -17,6 +19,7 @@ from nicstack.db.database import Database
 from nicstack.db.migrate import upgrade
 from nicstack.db.seed import AdminKeys, bootstrap_admin, seed_defaults
 from nicstack.db.uow import SqlUnitOfWork
+from nicstack.jobs.worker import QueueSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +38,22 @@ def prepare(url: str) -> Prepared:
     return Prepared(db, admin)
 
 
+def queue_settings() -> QueueSettings:
+    """The job queue's lease and poll interval, from NICSTACK_JOB_LEASE_SECONDS / NICSTACK_JOB_POLL_SECONDS.
+
+    A server that dies holds its claimed jobs until their lease expires; a shorter lease hands
+    them to the other servers sooner, at the cost of renewing it more often.
+    """
+    defaults = QueueSettings()
+    lease = float(os.environ.get("NICSTACK_JOB_LEASE_SECONDS", defaults.lease.total_seconds()))
+    poll = float(os.environ.get("NICSTACK_JOB_POLL_SECONDS", defaults.poll))
+    return replace(defaults, lease=timedelta(seconds=lease), poll=poll)
+
+
 def make_server(db: Database, host: str, port: int, log_level: str = "warning") -> tuple[uvicorn.Server, Runtime]:
-    runtime = Runtime(db, f"{socket.gethostname()}:{port}", inline=db.is_sqlite)
+    # The process id too: a server restarted on the same port is another claimant of the queue.
+    name = f"{socket.gethostname()}:{port}/{os.getpid()}"
+    runtime = Runtime(db, name, inline=db.is_sqlite, queue=queue_settings())
     config = uvicorn.Config(
         create_app(runtime), host=host, port=port, log_level=log_level, access_log=False,
         lifespan="on", timeout_graceful_shutdown=5,

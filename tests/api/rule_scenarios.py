@@ -7,6 +7,7 @@ from typing import Any
 
 from tests.support.client import UNKNOWN
 from tests.support.rules import Place, dnat_lines
+from tests.support.waiting import eventually
 
 
 def pf_to_secondaries(p: Place) -> None:
@@ -72,8 +73,9 @@ def static_nat_rules(p: Place) -> None:
     assert invalid.code == 431 and "255.255.255.300" in invalid.text
     refused = p.user.error("removeIpFromNic", id=s1["id"])
     assert refused.code == 536 and f"static NAT from public IP {a['ipaddress']}" in refused.text
-    config = p.router()
-    assert dnat_lines(config, a["ipaddress"], s1["ipaddress"]) and dnat_lines(config, c["ipaddress"], s2["ipaddress"])
+    # enableStaticNat answers at once; the router's next generation follows from its job.
+    config = eventually(p.router, lambda c_: bool(dnat_lines(c_, c["ipaddress"], s2["ipaddress"])))
+    assert dnat_lines(config, a["ipaddress"], s1["ipaddress"])
     assert f"-s {s1['ipaddress']}/32" in config["iptables"]  # the guest's outbound SNAT to its public IP
 
 

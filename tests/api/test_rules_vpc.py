@@ -8,6 +8,7 @@ from tests.api import rule_scenarios as scenario
 from tests.conftest import Cloud
 from tests.support.client import UNKNOWN
 from tests.support.rules import Place, dnat_lines, make_place, vpc_offerings
+from tests.support.waiting import eventually
 from tests.support.world import Zone, defaults, deploy, make_network, make_tenant, unique
 
 pytestmark = pytest.mark.api
@@ -120,8 +121,9 @@ def test_the_vpc_router_names_every_tier_and_static_nat_of_a_secondary_ip(p: Pla
     vm = deploy(p.user, p.zone, defaults(p.admin), str(tier["id"]))
     sec = p.secondary(vm)
     a = p.acquire()
+    before = p.router()["generation"]
     p.user.call("enableStaticNat", ipaddressid=a["id"], virtualmachineid=vm["id"], vmguestip=sec["ipaddress"])
-    config = p.router()
+    config = eventually(p.router, lambda c: c["generation"] > before)
     assert config["target"] == f"router:{p.vpc['id']}" and config["vpcid"] == p.vpc["id"]
     assert "10.20.1.0/24" in config["iptables"] and "10.20.2.0/24" in config["iptables"]
     assert dnat_lines(config, a["ipaddress"], sec["ipaddress"])

@@ -21,6 +21,7 @@ from cs import CloudStack, CloudStackApiException
 
 from tests.support.process import Served, serving
 from tests.support.rules import dnat_lines
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.api
 
@@ -68,7 +69,8 @@ def test_the_seed_workflow_runs_end_to_end_with_cs_and_the_router_follows(served
 
     assert cs.enableStaticNat(ipaddressid=public["id"], virtualmachineid=vm["id"],
                               vmguestip=guest["ipaddress"]) == {"success": True}
-    mapped = router()
+    # enableStaticNat answers at once; its job publishes the router's next generation right after.
+    mapped = eventually(router, lambda c: c["generation"] > before["generation"])
     assert dnat_lines(mapped, public["ipaddress"], guest["ipaddress"])
     assert mapped["generation"] == before["generation"] + 1
 

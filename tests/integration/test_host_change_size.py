@@ -7,32 +7,35 @@ change itself goes through the services exactly as addIpToNic and its job step r
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
 import pytest
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
-from nicstack.db.uow import SqlUnitOfWork
+from nicstack.api import commands  # noqa: F401 - registers the commands whose jobs answer here
+from nicstack.api.runtime import answer_of
 from nicstack.db import migrate
 from nicstack.db import tables as t
 from nicstack.db.database import Database
+from nicstack.db.repos.accounts import caller_of
 from nicstack.db.rows import new_uuid, now
 from nicstack.db.seed import seed_defaults
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.kinds import Role
 from nicstack.domain.security_groups import RuleShape
 from nicstack.domain.vocabulary import Direction, Protocol
 from nicstack.ipam.addresses import int_to_key
+from nicstack.jobs.worker import Worker
 from nicstack.render.sg_ipset import group_set_v4, nic_set_v4
-from nicstack.services import dataplane, host_publish, identity, infrastructure, networks, secondary_ips
+from nicstack.services import host_publish, identity, infrastructure, networks, secondary_ips
 from nicstack.services import security_groups as sg
 from nicstack.services.identity import NewAccount
 from nicstack.services.infrastructure import NewHost, NewPod, NewZone
 from nicstack.services.networks import NewNetwork
-from nicstack.services.secondary_ips import SecondaryIpView
+from nicstack.services.secondary_ips import AddIp
 from nicstack.services.security_groups import GroupRef, NewRules
 from nicstack.services.vms import NewVm, NicRequest, deploy
 
@@ -42,13 +45,21 @@ BASE = int(IPv4Address("10.0.0.20"))
 
 
 @pytest.fixture
-def uow(database_url: str) -> Iterator[Database]:
+def uow(database_url: str) -> Iterator[SqlUnitOfWork]:
     migrate.upgrade(database_url)
     database = Database(database_url)
-    with database.write() as uow:
-        seed_defaults(uow)
-    yield database
+    work = SqlUnitOfWork(database)
+    with work:
+        seed_defaults(work)
+    yield work
     database.dispose()
+
+
+def run_jobs(uow: SqlUnitOfWork) -> None:
+    """What the server's worker does after the requests: run every pending job (they publish the hosts)."""
+    worker = Worker(uow.db, "test", answer_of)
+    while worker.run_due():
+        pass
 
 
 @dataclass
@@ -62,7 +73,7 @@ class Crowd:
 
 def _caller(uow: SqlUnitOfWork, username: str) -> Caller:
     with uow.reading():
-        return accounts.caller_of(uow.accounts.users_by(username=username)[0])
+        return caller_of(uow.accounts.users_by(username=username)[0])
 
 
 def _bulk_members(uow: SqlUnitOfWork, size: int, host_id: int, pod_id: int, zone_id: int, network_id: int,
@@ -120,7 +131,7 @@ def build(uow: SqlUnitOfWork, size: int) -> Crowd:
         first_vm, first_nic = uow.conn.execute(
             select(t.vms.c.uuid, t.nics.c.uuid).select_from(t.vms.join(t.nics, t.nics.c.vm_id == t.vms.c.id))
             .where(t.vms.c.name == "crowd-0")).one()
-    dataplane.publish_all(uow, [crowd_host.id, watcher_host.id])
+    run_jobs(uow)
     return Crowd(crowd_host.id, watcher_host.id, first_nic, first_vm, tenant)
 
 
@@ -133,24 +144,22 @@ def latest_change(uow: SqlUnitOfWork, host_id: int) -> dict[str, object]:
 
 
 def add_one(uow: SqlUnitOfWork, crowd: Crowd) -> str:
-    """addIpToNic's request, then its job step."""
-    def then(_conn: Connection, view: SecondaryIpView) -> str:
-        return view.uuid
-
-    created = secondary_ips.add_ip_to_nic(uow, crowd.tenant, crowd.first_nic, "10.0.15.200", then)
-    dataplane.configure_secondary_ip(uow, crowd.tenant, crowd.first_vm, "10.0.15.200", added=True)
-    return created
+    """addIpToNic's request, then its job."""
+    created = secondary_ips.add_ip_to_nic(uow, crowd.tenant, AddIp(crowd.first_nic, IPv4Address("10.0.15.200")))
+    run_jobs(uow)
+    return created.value.uuid
 
 
 @pytest.mark.parametrize("size", [10, 1000])
-def test_one_secondary_ip_changes_a_constant_number_of_lines_whatever_the_group_size(uow: SqlUnitOfWork, size: int) -> None:
+def test_one_secondary_ip_changes_a_constant_number_of_lines_whatever_the_group_size(
+    uow: SqlUnitOfWork, size: int
+) -> None:
     crowd = build(uow, size)
-    started = time.monotonic()
     add_one(uow, crowd)
-    elapsed = time.monotonic() - started
     on_crowd, on_watcher = latest_change(uow, crowd.crowd_host), latest_change(uow, crowd.watcher_host)
     with uow.reading():
-        group = uow.conn.execute(select(t.security_groups.c.uuid).where(t.security_groups.c.name == "members")).scalar_one()
+        named = select(t.security_groups.c.uuid).where(t.security_groups.c.name == "members")
+        group = uow.conn.execute(named).scalar_one()
     assert on_crowd["full"] is False and on_watcher["full"] is False
     assert on_crowd["ipset"] == [f"add {nic_set_v4(crowd.first_nic)} 10.0.15.200 -exist",
                                  f"add {group_set_v4(group)} 10.0.15.200 -exist"]
@@ -159,7 +168,6 @@ def test_one_secondary_ip_changes_a_constant_number_of_lines_whatever_the_group_
                           "ipset": [f"add {group_set_v4(group)} 10.0.15.200 -exist"]}
     config = host_publish.get_host_config(uow, _host_uuid(uow, crowd.crowd_host), 1)
     assert config.changes is not None and len(config.changes.changes) == 3
-    assert elapsed < 30, f"one add with {size} group members took {elapsed:.1f} s"
 
 
 def _host_uuid(uow: SqlUnitOfWork, host_id: int) -> str:

@@ -26,8 +26,8 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
 
 
 def _insert(conn: sa.Connection, name: str, *rows: dict[str, Any]) -> None:
-    # Only the columns given, typed from the models, so the insert fits the pre-feature schema.
-    model = tables.metadata.tables[name]
+    # Only the columns given, typed as the database has them, so the insert fits the pre-feature schema.
+    model = sa.Table(name, sa.MetaData(), autoload_with=conn)
     for row in rows:
         table = sa.table(name, *[sa.column(key, model.c[key].type) for key in row])
         conn.execute(table.insert().values(**row))
@@ -364,7 +364,8 @@ def _rows(engine: sa.Engine, columns: dict[str, list[str]]) -> dict[str, list[tu
     rows = {}
     with engine.connect() as conn:
         for name, names in columns.items():
-            model = tables.metadata.tables[name]
+            # The table as the database has it now, not as the models say: a later revision may rename.
+            model = sa.Table(name, sa.MetaData(), autoload_with=conn)
             query = sa.select(*[model.c[n] for n in names]).order_by(*model.primary_key.columns)
             rows[name] = [tuple(row) for row in conn.execute(query)]
     return rows
@@ -457,6 +458,16 @@ def test_upgrading_a_populated_pre_feature_database_keeps_every_row(
     # Rules from before 0004 have no description and stay open to every source.
     assert _column(engine, tables.load_balancing_rules, "description") == {1: None, 2: None}
     assert _column(engine, tables.load_balancing_rules, "cidr_list") == {1: None, 2: None}
+
+    migrate.upgrade(database_url, "0005")
+    # The job table became a queue: the job keeps its outcome and names the server that made it;
+    # the heartbeat table that failed a dead server's jobs is gone (leases replace it).
+    jobs = sa.Table("async_jobs", sa.MetaData(), autoload_with=engine)
+    with engine.connect() as conn:
+        job = conn.execute(sa.select(jobs)).one()._mapping
+    assert (job["created_by"], job["status"], job["attempts"], job["claimed_by"]) == ("ms1", 1, 0, None)
+    assert job["available_at"] is not None
+    assert "management_servers" not in sa.inspect(engine).get_table_names()
 
     migrate.upgrade(database_url)
     migrate.check(database_url)

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from nicstack.db.uow import SqlUnitOfWork
 from nicstack.api import auth
 from nicstack.api.context import Context
 from nicstack.api.registry import COMMANDS, ROOT
@@ -21,8 +20,11 @@ from nicstack.api.wire import handle
 from nicstack.db import migrate
 from nicstack.db import tables as t
 from nicstack.db.database import Database
+from nicstack.db.repos.accounts import caller_of
 from nicstack.db.seed import bootstrap_admin, seed_defaults
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
+from nicstack.domain.credentials import check_password
 from nicstack.domain.errors import AuthenticationFailed, ParameterError, PermissionDenied, UnknownEntity
 from nicstack.domain.kinds import Hypervisor, Role
 from nicstack.domain.policy import MAX_SECONDARY_IPS_KEY
@@ -36,21 +38,22 @@ _ENV = ("NICSTACK_ADMIN_API_KEY", "NICSTACK_ADMIN_SECRET_KEY", "NICSTACK_ADMIN_P
 
 
 @pytest.fixture
-def uow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+def uow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SqlUnitOfWork]:
     for name in _ENV:
         monkeypatch.delenv(name, raising=False)
     url = f"sqlite:///{tmp_path}/world.db"
     migrate.upgrade(url)
     database = Database(url)
-    with database.write() as uow:
-        seed_defaults(uow)
-    yield database
+    work = SqlUnitOfWork(database)
+    with work:
+        seed_defaults(work)
+    yield work
     database.dispose()
 
 
 def caller_named(uow: SqlUnitOfWork, username: str) -> Caller:
     with uow.reading():
-        return accounts.caller_of(uow.accounts.users_by(username=username)[0])
+        return caller_of(uow.accounts.users_by(username=username)[0])
 
 
 def admin(uow: SqlUnitOfWork) -> Caller:
@@ -124,7 +127,7 @@ def test_bootstrap_takes_the_admin_credentials_from_the_environment(
     assert user is not None
     assert user.account.role is Role.ROOT_ADMIN
     assert user.secret_key == "env-secret-key"
-    assert auth.check_password("env-password", user.password_hash)
+    assert check_password("env-password", user.password_hash)
 
 
 def test_bootstrap_generates_what_the_environment_does_not_give_only_once(
@@ -188,7 +191,9 @@ def test_domain_admin_creates_domains_and_accounts_inside_its_subtree(uow: SqlUn
     assert {d.domain.path: d.has_child for d in listed} == {"/a/": True, "/a/b/": False, "/a/team/": False}
 
 
-def test_duplicate_domain_and_account_names_are_refused_naming_the_value(uow: SqlUnitOfWork, tree: dict[str, Any]) -> None:
+def test_duplicate_domain_and_account_names_are_refused_naming_the_value(
+    uow: SqlUnitOfWork, tree: dict[str, Any]
+) -> None:
     root = admin(uow)
     with pytest.raises(ParameterError, match="Domain B already exists under ROOT/a"):
         identity.create_domain(uow, root, "B", tree["a"].uuid)
@@ -252,7 +257,7 @@ def test_login_checks_the_password_in_the_given_domain_and_opens_a_session(
         with pytest.raises(AuthenticationFailed):
             identity.login(uow, username, password, domain, None)
     identity.logout(uow, tree["b_user"], session.key)
-    with db.read() as uow, pytest.raises(AuthenticationFailed):
+    with uow.reading(), pytest.raises(AuthenticationFailed):
         auth.by_session(uow, session.key, session.csrf_token)
 
 
@@ -309,7 +314,7 @@ def test_update_configuration_stores_the_value_and_records_an_event(uow: SqlUnit
 def test_list_apis_shows_a_user_only_the_commands_of_its_role(uow: SqlUnitOfWork, tree: dict[str, Any]) -> None:
     import nicstack.api.commands  # noqa: F401, PLC0415 - registers the command table
 
-    ctx = Context(Runtime(uow, "test"), tree["b_user"], "listApis")
+    ctx = Context(Runtime(uow.db, "test"), tree["b_user"], "listApis")
     reply = COMMANDS["listApis"].handler(ctx, {})
     assert isinstance(reply, ListReply)
     body = render(reply)
@@ -344,7 +349,7 @@ def test_every_world_command_answers_bad_input_with_a_cloudstack_error(uow: SqlU
     with uow:
         keys = bootstrap_admin(uow)
     assert keys is not None
-    runtime = Runtime(uow, "test")
+    runtime = Runtime(uow.db, "test")
     for name in _WORLD_COMMANDS:
         for garbage in _GARBAGE:
             params = {"command": name, "response": "json", "apiKey": keys.api_key}

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from nicstack.domain.credentials import new_key
 from nicstack.api.signature import canonical, parse_expires, sign, verify
+from nicstack.domain.credentials import new_key
 
 pytestmark = pytest.mark.unit
 

@@ -95,7 +95,7 @@ async def _lifespan(runtime: Runtime, receive: Receive, send: Send) -> None:
         if message["type"] == "lifespan.startup":
             if runtime.inline:
                 runtime.db.commit_in_groups(asyncio.get_running_loop())
-                worker = asyncio.create_task(runtime.work_on_loop(), name="nicstack-jobs")
+                worker = asyncio.create_task(runtime.worker.run_on_loop(), name="nicstack-jobs")
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             if worker is not None:

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from nicstack.domain.errors import MissingParameter, ParameterError
+from nicstack.ipam.addresses import parse_address
 
 MAX_LENGTH = 4096
 _INT_RE = re.compile(r"^[+-]?\d{1,19}$")
@@ -38,6 +39,8 @@ class Param:
     length: int = 255
     minimum: int | None = None
     maximum: int | None = None
+    # A string on the wire (listApis says so, as CloudStack does), an ipaddress value inside.
+    address: bool = False
 
 
 def uuid_param(name: str, description: str, required: bool = False) -> Param:
@@ -46,6 +49,11 @@ def uuid_param(name: str, description: str, required: bool = False) -> Param:
 
 def str_param(name: str, description: str, required: bool = False, length: int = 255) -> Param:
     return Param(name, ParamType.STRING, description, required, length)
+
+
+def ip_param(name: str, description: str, required: bool = False) -> Param:
+    """An IPv4 or IPv6 address, parsed here: garbage such as 255.255.255.300 is refused naming the parameter."""
+    return Param(name, ParamType.STRING, description, required, 64, address=True)
 
 
 def int_param(
@@ -100,6 +108,8 @@ def _parse_one(p: Param, value: str) -> Any:
             return lowered == "true"
         case ParamType.LIST:
             return [item.strip() for item in value.split(",") if item.strip()]
+        case _ if p.address:
+            return parse_address(value, p.name)
         case _:
             return value
 

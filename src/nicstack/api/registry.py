@@ -8,15 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from nicstack.api.params import Param
 from nicstack.api.replies import JsonObject, Reply
+from nicstack.domain.access import Caller
 from nicstack.domain.kinds import Role
 
 if TYPE_CHECKING:
     from nicstack.api.context import Context
 
 Handler = Callable[["Context", dict[str, Any]], Reply]
-# A job step runs in the worker with the job's stored parameters; it returns the one-key
-# jobresult object, e.g. {"nicsecondaryip": {...}} or {"success": True}.
-JobStep = Callable[["Context", dict[str, Any]], JsonObject]
+# How an async command's finished job answers: the job's typed value (and its caller) as the
+# one-key jobresult object, e.g. {"nicsecondaryip": {...}} or {"success": True}.
+JobAnswer = Callable[[Caller | None, Any], JsonObject]
 
 ALL_ROLES = frozenset(Role)
 ADMINS = frozenset({Role.ROOT_ADMIN, Role.DOMAIN_ADMIN})
@@ -32,11 +33,16 @@ class Command:
     roles: frozenset[Role]
     response_key: str
     is_async: bool = False
-    job: JobStep | None = None
+    job: JobAnswer | None = None
     response_name: str | None = None
 
 
 COMMANDS: dict[str, Command] = {}
+
+
+def success(_caller: Caller | None, _value: object) -> JsonObject:
+    """The answer of a job that reports only that it succeeded."""
+    return {"success": True}
 
 
 def command(
@@ -46,7 +52,7 @@ def command(
     *,
     roles: frozenset[Role] = ALL_ROLES,
     response_key: str | None = None,
-    job: JobStep | None = None,
+    job: JobAnswer | None = None,
     response_name: str | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register a handler under a CloudStack command name (case-sensitive)."""

@@ -6,8 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from nicstack.api.replies import JsonObject
-from nicstack.domain.model import Network, Nic, Vm
-from nicstack.services.secondary_ips import SecondaryIpView
+from nicstack.domain.model import Network, Nic, NicSecondaryIp, Vm
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S+0000"
 
@@ -104,7 +103,7 @@ def network_view(net: Network) -> JsonObject:
     return view
 
 
-def secondary_ip_view(s: SecondaryIpView) -> JsonObject:
+def secondary_ip_view(s: NicSecondaryIp) -> JsonObject:
     return {
         "id": s.uuid,
         "ipaddress": s.address,

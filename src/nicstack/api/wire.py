@@ -50,7 +50,7 @@ def error_body(key: str, exc: CloudError, command: str) -> JsonObject:
             f"value={exc.value} due to incorrect long value format, or entity does not exist or due to "
             "incorrect parameter annotation for the field in api cmd class."
         )
-    return {key: {"uuidList": [], "errorcode": exc.code, "cserrorcode": exc.cs_code, "errortext": text}}
+    return {key: exc.envelope(text)}
 
 
 def _response_key(name: str) -> str:
@@ -101,7 +101,6 @@ def _dispatch(rt: Runtime, caller: Caller, command: Command, params: Mapping[str
     args: dict[str, Any] = parse(command.params, params)
     ctx = Context(rt, caller, command.name)
     reply = command.handler(ctx, args)
-    rt.enqueue(ctx.new_jobs)
     if isinstance(reply, AsyncReply) and not command.is_async:
         raise InternalError(f"{command.name} answered a job but is not asynchronous")
     answer = Answer(200, {command.response_key: render(reply)})

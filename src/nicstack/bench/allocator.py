@@ -23,11 +23,11 @@ from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.kinds import AllocationKind
 from nicstack.domain.model import Network
-from nicstack.ipam.addresses import int_to_key, key_to_int, looks_like_eui64
+from nicstack.ipam.addresses import IPAddress, int_to_key, key_to_int, looks_like_eui64
 from nicstack.ipam.allocator import Pool
 from nicstack.server import prepare, running
 from nicstack.services import guest_ips, secondary_ips
-from nicstack.services.secondary_ips import SecondaryIpView
+from nicstack.services.secondary_ips import AddIp
 
 FILLS = (0, 10_000, 100_000)
 # A /24 cannot hold 10,000: it is filled to its capacity less this many free addresses.
@@ -104,8 +104,8 @@ class _Subject:
             return value
         raise BenchError(f"no free address found in the {self.size.label} network")
 
-    def text(self, value: int) -> str:
-        return str(IPv4Address(value) if self.size.family == 4 else IPv6Address(value))
+    def address(self, value: int) -> IPAddress:
+        return IPv4Address(value) if self.size.family == 4 else IPv6Address(value)
 
 
 def _used_in(uow: SqlUnitOfWork, network_id: int, family: int) -> set[int]:
@@ -153,10 +153,6 @@ def _reset_cursor(uow: SqlUnitOfWork, subject: _Subject) -> None:
                      .values(ip4_cursor=None, ip6_cursor=None))
 
 
-def _uuid_of(_uow: SqlUnitOfWork, view: SecondaryIpView) -> str:
-    return view.uuid
-
-
 Timer = Callable[[], float]
 
 
@@ -182,12 +178,12 @@ def _timers(uow: SqlUnitOfWork, caller: Caller, s: _Subject) -> dict[str, Timer 
             guest_ips.give_back(uow, s.net, str(address))
         return elapsed
 
-    def add(wanted: str | None) -> float:
+    def add(wanted: IPAddress | None) -> float:
         began = time.perf_counter()
-        uuid = secondary_ips.add_ip_to_nic(uow, caller, s.nic_uuid, wanted, _uuid_of)
+        uuid = secondary_ips.add_ip_to_nic(uow, caller, AddIp(s.nic_uuid, wanted)).value.uuid
         elapsed = time.perf_counter() - began
         # Removing keeps the fill and the NIC under its secondary IP limit.
-        secondary_ips.remove_ip_from_nic(uow, caller, uuid, _uuid_of)
+        secondary_ips.remove_ip_from_nic(uow, caller, uuid)
         return elapsed
 
     return {
@@ -195,7 +191,7 @@ def _timers(uow: SqlUnitOfWork, caller: Caller, s: _Subject) -> dict[str, Timer 
         "given": take_given,
         # addIpToNic picks from the network's IPv4 range first: its auto-pick never reaches the /64.
         "add_any": (lambda: add(None)) if s.size.family == 4 else None,
-        "add_given": lambda: add(s.text(s.free_random())),
+        "add_given": lambda: add(s.address(s.free_random())),
     }
 
 

@@ -398,32 +398,33 @@ load_balancer_vm_map = Table(
     UniqueConstraint("load_balancer_id", "instance_id", "instance_ip"),
 )
 
+# The job queue: any server claims a pending job whose lease is free (or expired) and due,
+# runs it and finishes it on its own; a job no user asked for (a synchronous change's
+# data-plane publication) has no user or account.
 async_jobs = Table(
     "async_jobs",
     metadata,
     _id(),
     _uuid(),
-    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
-    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=True),
     Column("cmd", String(64), nullable=False),
     Column("params", Text, nullable=False),
     Column("instance_type", String(32), nullable=True),
     Column("instance_uuid", String(40), nullable=True),
-    Column("server", String(255), nullable=False),
+    Column("created_by", String(255), nullable=False),
     Column("status", SmallInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("claimed_by", String(255), nullable=True),
+    Column("lease_until", DateTime, nullable=True),
+    Column("available_at", DateTime, nullable=False),
+    Column("last_error", Text, nullable=True),
     Column("result_code", Integer, nullable=False),
     Column("result", Text, nullable=True),
     _created(),
     Column("completed", DateTime, nullable=True),
-    Index(None, "status", "server"),
+    Index(None, "status", "available_at"),
     Index(None, "account_id"),
-)
-
-servers = Table(
-    "management_servers",
-    metadata,
-    Column("name", String(255), primary_key=True),
-    Column("last_seen", DateTime, nullable=False),
 )
 
 events = Table(
@@ -555,6 +556,8 @@ dataplane_generations = Table(
     Column("generation", BigInteger, nullable=False),
     Column("digest", String(64), nullable=False),
     Column("updated", DateTime, nullable=False),
+    # A router's rendered documents (canonical JSON); hosts keep their state in host_changes.
+    Column("documents", Text, nullable=True),
 )
 
 # Incremental change sets published for a host, so an agent at generation G can fetch G+1...

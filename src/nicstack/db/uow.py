@@ -1,16 +1,24 @@
-"""The SQL unit of work: one transaction, the repositories bound to it, and what it hands on after commit.
+"""The SQL unit of work: one transaction, the repositories bound to it, its job and its outbox.
 
 A use case runs `with uow:` once: everything it writes (the change, its job row, the events it
 emits, the audit record) is one transaction, committed when the block ends without an
 exception and rolled back otherwise. Entering it again while it is open joins the open
 transaction, so use cases compose (a bulk add, a move) without a second commit. Reads run
 `with uow.reading():`, a snapshot that is always rolled back.
+
+The outbox: a use case names what its change touched (`uow.outbox.vm(id)`, `.network(id)`...)
+and may start its command's job (`uow.start_job(...)`). Just before the commit the unit of
+work writes one job row carrying both; a change that touched the data plane without a job of
+its own (a synchronous command) gets a publication job. After the commit `on_commit` hears of
+every job written, so the server can run them at once.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
@@ -21,6 +29,7 @@ from nicstack.db.repos.accounts import AccountRepository
 from nicstack.db.repos.allocations import AllocationRepository
 from nicstack.db.repos.config import SettingsRepository
 from nicstack.db.repos.events import EventRepository
+from nicstack.db.repos.generations import GenerationRepository
 from nicstack.db.repos.guest_ranges import GuestRangeRepository
 from nicstack.db.repos.infra import InfraRepository
 from nicstack.db.repos.jobs import JobRepository
@@ -31,8 +40,44 @@ from nicstack.db.repos.rules import RuleRepository
 from nicstack.db.repos.security_groups import SecurityGroupRepository
 from nicstack.db.repos.vms import VmRepository
 from nicstack.db.repos.vpcs import VpcRepository
+from nicstack.db.rows import new_uuid
+from nicstack.domain.access import Caller
+from nicstack.domain.codec import encode
+from nicstack.domain.jobs import PUBLISH, Configured, DataplaneChange, JobPlan, Success
 
 R = TypeVar("R")
+
+
+class Outbox:
+    """The data-plane subjects a transaction changed, by kind."""
+
+    def __init__(self) -> None:
+        self.change = DataplaneChange()
+
+    def vm(self, *ids: int) -> None:
+        self.change |= DataplaneChange(vms=frozenset(ids))
+
+    def group(self, *ids: int) -> None:
+        self.change |= DataplaneChange(groups=frozenset(ids))
+
+    def host(self, *ids: int) -> None:
+        self.change |= DataplaneChange(hosts=frozenset(i for i in ids if i is not None))
+
+    def network(self, *ids: int) -> None:
+        self.change |= DataplaneChange(networks=frozenset(ids))
+
+    def vpc(self, *ids: int) -> None:
+        self.change |= DataplaneChange(vpcs=frozenset(ids))
+
+
+@dataclass(frozen=True, slots=True)
+class _JobRequest:
+    uuid: str
+    caller: Caller | None
+    cmd: str
+    instance: tuple[str, str] | None
+    result: object
+    configured: Configured | None
 
 
 class _Repository(Generic[R]):
@@ -60,6 +105,7 @@ class SqlUnitOfWork:
     allocations = _Repository(AllocationRepository)
     settings = _Repository(SettingsRepository)
     events = _Repository(EventRepository)
+    generations = _Repository(GenerationRepository)
     guest_ranges = _Repository(GuestRangeRepository)
     infra = _Repository(InfraRepository)
     jobs = _Repository(JobRepository)
@@ -71,9 +117,13 @@ class SqlUnitOfWork:
     vms = _Repository(VmRepository)
     vpcs = _Repository(VpcRepository)
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, server: str = "", on_commit: Callable[[list[int]], None] | None = None) -> None:
         self.db = db
+        self.server = server
+        self.on_commit = on_commit
         self.made: dict[str, Any] = {}
+        self.outbox = Outbox()
+        self._job: _JobRequest | None = None
         self._conn: Connection | None = None
         self._depth = 0
         self._exit: Callable[[type[BaseException] | None, BaseException | None, TracebackType | None], Any] | None
@@ -103,11 +153,50 @@ class SqlUnitOfWork:
         self._depth -= 1
         if self._depth > 0:
             return
+        written: list[int] = []
+        failed: BaseException | None = None
+        if kind is None:
+            try:
+                written = self._write_jobs()
+            except BaseException as failure:
+                failed, kind, exc, tb = failure, type(failure), failure, failure.__traceback__
         close, self._exit = self._exit, None
-        self._conn = None
-        self.made = {}
+        self._conn, self.made, self._job, self.outbox = None, {}, None, Outbox()
         assert close is not None
-        close(kind, exc, tb)
+        close(kind, exc, tb)  # commits, or rolls back and lets the block's exception go on
+        if failed is not None:
+            raise failed
+        if written and self.on_commit is not None:
+            self.on_commit(written)
+
+    def start_job(
+        self, caller: Caller, cmd: str, *, result: object = None, instance: tuple[str, str] | None = None,
+        configured: Configured | None = None,
+    ) -> str:
+        """The job of the use case's command, written with the transaction; returns its uuid.
+
+        `result` is the typed value the job answers (`Success()` when omitted); the job also
+        publishes whatever the outbox holds when the transaction commits.
+        """
+        if self._job is not None:
+            raise RuntimeError(f"a unit of work starts one job; {self._job.cmd} already started one")
+        self._job = _JobRequest(new_uuid(), caller, cmd, instance, Success() if result is None else result,
+                                configured)
+        return self._job.uuid
+
+    def _write_jobs(self) -> list[int]:
+        job, change = self._job, self.outbox.change
+        if job is None:
+            if not change:
+                return []
+            job = _JobRequest(new_uuid(), None, PUBLISH, None, Success(), None)
+        plan = encode(JobPlan(change, job.configured, job.result))
+        caller = job.caller
+        job_id = self.jobs.create(
+            job.uuid, caller.user_id if caller else None, caller.account_id if caller else None, job.cmd,
+            json.dumps(plan, separators=(",", ":")), self.server, job.instance,
+        )
+        return [job_id]
 
     @contextmanager
     def reading(self) -> Iterator[Self]:

@@ -19,6 +19,11 @@ class CloudError(Exception):
         super().__init__(text)
         self.text = text
 
+    def envelope(self, text: str | None = None) -> dict[str, object]:
+        """CloudStack's error object (the HTTP answer's and a failed job's), with `text` instead of ours if given."""
+        return {"uuidList": [], "errorcode": self.code, "cserrorcode": self.cs_code,
+                "errortext": self.text if text is None else text}
+
 
 class AuthenticationFailed(CloudError):
     code = 401

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import ip_network
 
+from nicstack.domain.codec import tagged
 from nicstack.domain.kinds import GuestType, Hypervisor, Role, VmState, VmType, ZoneType
 
 
@@ -156,6 +157,18 @@ class SecondaryIp:
     created: datetime
 
 
+@tagged("nic_secondary_ip")
+@dataclass(frozen=True, slots=True)
+class NicSecondaryIp:
+    """A secondary IP with the uuids of what holds it: what addIpToNic answers (CloudStack's nicsecondaryip)."""
+
+    uuid: str
+    address: str
+    nic_uuid: str
+    network_uuid: str
+    vm_uuid: str
+
+
 @dataclass(frozen=True, slots=True)
 class Nic:
     id: int
@@ -181,6 +194,7 @@ class Nic:
     secondary_ips: tuple[SecondaryIp, ...] = ()
 
 
+@tagged("vm")
 @dataclass(frozen=True, slots=True)
 class Vm:
     id: int

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from ipaddress import IPv4Network, ip_network
 
+from nicstack.domain.codec import tagged
 from nicstack.domain.errors import ParameterError
 from nicstack.domain.vocabulary import Algorithm, Protocol
 
@@ -47,6 +48,7 @@ class VlanRange:
     created: datetime
 
 
+@tagged("public_ip")
 @dataclass(frozen=True, slots=True)
 class PublicIp:
     id: int
@@ -88,6 +90,7 @@ class VpcOffering:
     created: datetime
 
 
+@tagged("vpc")
 @dataclass(frozen=True, slots=True)
 class Vpc:
     id: int
@@ -121,6 +124,7 @@ class RuleBase:
     created: datetime
 
 
+@tagged("port_forwarding_rule")
 @dataclass(frozen=True, slots=True)
 class PortForwardingRule:
     base: RuleBase
@@ -137,6 +141,7 @@ class PortForwardingRule:
     cidr_list: tuple[str, ...]
 
 
+@tagged("firewall_rule")
 @dataclass(frozen=True, slots=True)
 class FirewallRule:
     base: RuleBase
@@ -149,6 +154,7 @@ class FirewallRule:
     related_pf_id: int | None
 
 
+@tagged("load_balancer_rule")
 @dataclass(frozen=True, slots=True)
 class LoadBalancerRule:
     base: RuleBase

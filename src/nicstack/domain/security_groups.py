@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network, ip_network
 
+from nicstack.domain.codec import tagged
 from nicstack.domain.errors import ParameterError
 from nicstack.domain.rules import Owner
 from nicstack.domain.vocabulary import SECURITY_GROUP_PROTOCOLS, Direction, IcmpMatch, PortRange, Protocol, protocol_of
@@ -51,6 +52,15 @@ class SecurityGroup:
     created: datetime
     rules: tuple[SgRule, ...] = ()
     vm_uuids: tuple[str, ...] = ()
+
+
+@tagged("authorized_rules")
+@dataclass(frozen=True, slots=True)
+class Authorized:
+    """authorizeSecurityGroupIngress/Egress: the group, and the ids of the rules the call added."""
+
+    group: SecurityGroup
+    added: tuple[int, ...]
 
 
 def rule_shape(

@@ -1,9 +1,4 @@
-"""After a change committed, which hosts must learn about it: publish each one's new state.
-
-Called from job steps (addIpToNic, removeIpFromNic, VM life cycle, security group rules), so a
-job finishes once the data plane has what the database says; each host is published in its own
-short transaction and publishing twice is harmless.
-"""
+"""Which hosts enforce a VM's addresses or a security group's rules: the job step's host resolution."""
 
 from __future__ import annotations
 
@@ -14,9 +9,7 @@ from sqlalchemy import bindparam, select
 from nicstack.db import prepared
 from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
-from nicstack.domain.access import Caller
 from nicstack.domain.kinds import VmState
-from nicstack.services.host_publish import Published, publish
 from nicstack.services.shared_networks import SECURITY_GROUP
 
 m, v, rules = t.security_group_vm_map, t.vms, t.security_group_rules
@@ -56,51 +49,16 @@ def guarded(uow: SqlUnitOfWork, vm_id: int) -> bool:
     return prepared.first(uow.conn, _GUARDED, {"vm_id": vm_id}) is not None
 
 
-_VM_HOSTS = select(v.c.id, v.c.host_id, v.c.last_host_id).where(v.c.uuid == bindparam("uuid"))
+_VM_HOSTS = select(v.c.host_id, v.c.last_host_id).where(v.c.id == bindparam("vm_id"))
 
 
-def hosts_for_vm(uow: SqlUnitOfWork, vm_uuid: str) -> set[int]:
+def hosts_for_vm(uow: SqlUnitOfWork, vm_id: int) -> set[int]:
     """The VM's host and last host (it may just have left it), and the hosts whose rules name its groups.
 
     Empty for a VM outside security-group networks: no host enforces anything for it.
     """
-    row = prepared.first(uow.conn, _VM_HOSTS, {"uuid": vm_uuid})
-    if row is None or not guarded(uow, row["id"]):
+    row = prepared.first(uow.conn, _VM_HOSTS, {"vm_id": vm_id})
+    if row is None or not guarded(uow, vm_id):
         return set()
-    groups = [g for (g,) in uow.conn.execute(select(m.c.security_group_id).where(m.c.vm_id == row["id"])).tuples()]
+    groups = [g for (g,) in uow.conn.execute(select(m.c.security_group_id).where(m.c.vm_id == vm_id)).tuples()]
     return {h for h in (row["host_id"], row["last_host_id"]) if h is not None} | hosts_referencing(uow, groups)
-
-
-def publish_all(uow: SqlUnitOfWork, host_ids: Iterable[int]) -> list[Published]:
-    return [publish(uow, host_id) for host_id in sorted(set(host_ids))]
-
-
-def vm_changed(uow: SqlUnitOfWork, vm_uuid: str, also: Iterable[int] = ()) -> list[Published]:
-    """Publish every host that holds (or held) the VM or its addresses; `also` adds hosts it left."""
-    with uow.reading():
-        hosts = hosts_for_vm(uow, vm_uuid) | set(also)
-    return publish_all(uow, hosts)
-
-
-def group_changed(uow: SqlUnitOfWork, group_id: int) -> list[Published]:
-    """A group's rules changed: every host running one of its members renders them."""
-    with uow.reading():
-        hosts = hosts_of_group(uow, group_id)
-    return publish_all(uow, hosts)
-
-
-def configure_secondary_ip(uow: SqlUnitOfWork, caller: Caller, vm_uuid: str, address: str, added: bool) -> None:
-    """The data-plane step of addIpToNic / removeIpFromNic (event NIC.SECONDARY.IP.CONFIGURE)."""
-    published = vm_changed(uow, vm_uuid)
-    if not published:
-        return
-    # A host whose state did not change had it already (a concurrent job published both addresses).
-    lines = sum(len(p.changes.changes) for p in published if p.changes is not None)
-    verb = "allowed" if added else "withdrawn"
-    where = ", ".join(f"host {p.host.name} (generation {p.generation})" for p in published)
-    with uow:
-        vm = uow.conn.execute(select(v.c.account_id, v.c.domain_id, v.c.name).where(v.c.uuid == vm_uuid)).first()
-        if vm is not None:
-            uow.events.record(caller, "NIC.SECONDARY.IP.CONFIGURE",
-                          f"Secondary IP {address} of VM {vm[2]} {verb} on {where}: {lines} change line(s)",
-                          account_id=vm[0], domain_id=vm[1])

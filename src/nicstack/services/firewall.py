@@ -8,6 +8,7 @@ from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, RuleConflict, Unsupported
+from nicstack.domain.jobs import Started
 from nicstack.domain.rules import (
     ANYWHERE,
     FirewallRule,
@@ -16,7 +17,7 @@ from nicstack.domain.rules import (
 )
 from nicstack.domain.vocabulary import FIREWALL_PROTOCOLS, PortRange, Protocol, protocol_of
 from nicstack.services import lookup_rules
-from nicstack.services.rule_targets import Then, ensure_rules_supported, owner_of_ip, record
+from nicstack.services.rule_targets import ensure_rules_supported, owner_of_ip, record
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,7 @@ def _same(rule: FirewallRule, new: Opening) -> bool:
             and set(rule.cidr_list) == set(new.cidrs))
 
 
-def create_firewall_rule(uow: SqlUnitOfWork, caller: Caller, spec: NewFirewallRule, then: Then[FirewallRule]) -> str:
+def create_firewall_rule(uow: SqlUnitOfWork, caller: Caller, spec: NewFirewallRule) -> Started[FirewallRule]:
     new = _opening(spec)
     with uow:
         ip = lookup_rules.public_ip(uow, caller, spec.ip_uuid)
@@ -100,13 +101,16 @@ def create_firewall_rule(uow: SqlUnitOfWork, caller: Caller, spec: NewFirewallRu
                f"Opened {new.protocol} {start or 'all'}-{end or 'all'} of {ip.address} to {','.join(new.cidrs)}")
         created = uow.rules.firewall_rule_by(id=rule_id)
         assert created is not None
-        return then(uow, created)
+        uow.outbox.network(created.base.network_id)
+        job = uow.start_job(caller, "createFirewallRule", result=created, instance=("FirewallRule", created.base.uuid))
+        return Started(job, created)
 
 
-def delete_firewall_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, then: Then[FirewallRule]) -> str:
+def delete_firewall_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> str:
     with uow:
         rule = lookup_rules.firewall_rule(uow, caller, uuid)
         uow.rules.delete_firewall_rules(t.firewall_rules.c.id == rule.base.id)
         record(uow, caller, rule.base.owner, "FIREWALL.CLOSE",
                f"Deleted firewall rule {rule.base.uuid} of public IP {rule.base.ip_address}")
-        return then(uow, rule)
+        uow.outbox.network(rule.base.network_id)
+        return uow.start_job(caller, "deleteFirewallRule", instance=("FirewallRule", rule.base.uuid))

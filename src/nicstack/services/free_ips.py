@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 
 from nicstack.db import tables as t
-from nicstack.db.repos.allocations import UsedInNetwork
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import UnknownEntity
@@ -87,7 +86,7 @@ def free_addresses(uow: SqlUnitOfWork, caller: Caller, network_uuid: str, limit:
                 {f for r in ranges for f in (4, 6) if r.span(f)}):
             pool = guest_ips.pool_of(net, family, ranges)
             used = used_in_pool(uow, net.id, pool)
-            spans, truncated = free_ranges(pool, UsedInNetwork(uow.conn, net.id, family), limit)
+            spans, truncated = free_ranges(pool, uow.allocations.used_in(net.id, family), limit)
             shown = [FreeRange(str(make_address(family, lo)), str(make_address(family, hi)), hi - lo + 1)
                      for lo, hi in spans]
             found.append(FamilyFree(family, pool.size(), used, count_free(pool, used), shown, truncated))

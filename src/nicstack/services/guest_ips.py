@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
-from nicstack.db.repos.allocations import AddressTaken, UsedInNetwork
+from nicstack.db.repos.allocations import AddressTaken
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.errors import InsufficientCapacity, ParameterError, ResourceInUse
 from nicstack.domain.ip_ranges import GuestRange, pool_from, shown_ranges
@@ -158,7 +158,7 @@ def take_any(
     raw = cursors[0] if family == 4 else cursors[1]
     cursor = int.from_bytes(raw, "big") if isinstance(raw, bytes) else raw
     try:
-        used = UsedInNetwork(uow.conn, network.id, family)
+        used = uow.allocations.used_in(network.id, family)
         value = pick_free(pool, AnyAddress(cursor), used, f"network {network.name}")
     except InsufficientCapacity:
         raise InsufficientCapacity(
@@ -168,6 +168,17 @@ def take_any(
     allocation_id = uow.allocations.insert(network.id, family, value, kind, nic_id)
     address: IPAddress = IPv4Address(value) if family == 4 else IPv6Address(value)
     return address, allocation_id
+
+
+def take(
+    uow: SqlUnitOfWork, network: Network, wanted: IPAddress | None, cursors: tuple[int | None, bytes | None],
+    kind: AllocationKind, nic_id: int | None, mac: str | None = None, *, family: int | None = None,
+) -> tuple[IPAddress, int]:
+    """Reserve `wanted`, or any free address (of `family`, else the network's default one); the network is
+    locked by the caller. Returns the address and its allocation id."""
+    if wanted is not None:
+        return wanted, take_specific(uow, network, wanted, kind, nic_id, mac)
+    return take_any(uow, network, family or default_family(uow, network, nic_id), cursors, kind, nic_id)
 
 
 def give_back(uow: SqlUnitOfWork, network: Network, address: str) -> None:

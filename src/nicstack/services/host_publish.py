@@ -1,11 +1,11 @@
-"""Publishing each host's security-group state as numbered generations, and getHostConfig.
+"""Publishing each host's security-group state as numbered generations (job steps), and getHostConfig (reads).
 
 Why stored this way: an incremental change set can only be computed against what the host was
 last given, so each publication stores the host's whole desired state (canonical JSON) in the
 payload of its newest `host_changes` row, next to the change set that leads there; the row before
 it keeps only its change set. `dataplane_generations` holds the generation number and the
 state's digest for "host:<uuid>": a publication that would not change the digest changes
-nothing, so publishing is idempotent and any caller may do it at any time. The last
+nothing, so publishing is idempotent and a job step may run it again after a crash. The last
 `KEEP` change sets are kept; an agent further behind gets whole documents.
 """
 
@@ -30,7 +30,6 @@ from nicstack.services.host_state import host_by_id, host_state
 
 KEEP = 200
 hc = t.host_changes
-gens = t.dataplane_generations
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,43 +58,39 @@ def target(host: Host) -> str:
 
 def _latest(uow: SqlUnitOfWork, host_id: int) -> tuple[int, dict[str, Any]] | None:
     row = uow.conn.execute(select(hc.c.id, hc.c.payload).where(hc.c.host_id == host_id)
-                       .order_by(hc.c.generation.desc()).limit(1)).first()
+                           .order_by(hc.c.generation.desc()).limit(1)).first()
     return (row[0], json.loads(row[1])) if row else None
 
 
 def publish(uow: SqlUnitOfWork, host_id: int) -> Published:
-    """Compute the host's state; when it differs from the last published one, store generation + 1."""
-    with uow:
-        # The host row serialises publications of one host (PostgreSQL; SQLite has one writer).
-        uow.conn.execute(select(t.hosts.c.id).where(t.hosts.c.id == host_id).with_for_update()).first()
-        host = host_by_id(uow, host_id)
-        if host.hypervisor is Hypervisor.VMWARE:
-            return Published(host, 0, None)
-        state = host_state(uow, host)
-        data = snap.to_json(state)
-        digest = snap.digest(data)
-        known = uow.conn.execute(select(gens.c.generation, gens.c.digest).where(gens.c.target == target(host))).first()
-        if known is not None and known[1] == digest:
-            return Published(host, int(known[0]), None)
-        latest = _latest(uow, host.id) if known is not None else None
-        if latest is not None and "state" in latest[1]:
-            change = changes(snap.from_json(latest[1]["state"]), state)
-            previous = {"changes": latest[1]["changes"]}
-            uow.conn.execute(hc.update().where(hc.c.id == latest[0]).values(payload=json.dumps(previous)))
-        else:
-            change = ChangeSet(full=True, reason="the first state published for this host")
-        generation = (int(known[0]) if known is not None else 0) + 1
-        payload = {"changes": snap.changes_to_json(change), "state": data}
-        uow.conn.execute(hc.insert().values(host_id=host.id, generation=generation, payload=snap.canonical(payload),
+    """Compute the host's state; when it differs from the last published one, store generation + 1.
+
+    Runs in the caller's transaction (a job step's); the target's generation row serialises
+    publications of one host.
+    """
+    host = host_by_id(uow, host_id)
+    if host.hypervisor is Hypervisor.VMWARE:
+        return Published(host, 0, None)
+    known = uow.generations.lock(target(host))
+    state = host_state(uow, host)
+    data = snap.to_json(state)
+    digest = snap.digest(data)
+    if known.digest == digest:
+        return Published(host, known.generation, None)
+    latest = _latest(uow, host.id) if known.generation > 0 else None
+    if latest is not None and "state" in latest[1]:
+        change = changes(snap.from_json(latest[1]["state"]), state)
+        previous = {"changes": latest[1]["changes"]}
+        uow.conn.execute(hc.update().where(hc.c.id == latest[0]).values(payload=json.dumps(previous)))
+    else:
+        change = ChangeSet(full=True, reason="the first state published for this host")
+    generation = known.generation + 1
+    payload = {"changes": snap.changes_to_json(change), "state": data}
+    uow.conn.execute(hc.insert().values(host_id=host.id, generation=generation, payload=snap.canonical(payload),
                                         created=now()))
-        uow.conn.execute(hc.delete().where(hc.c.host_id == host.id, hc.c.generation <= generation - KEEP))
-        if known is None:
-            uow.conn.execute(gens.insert().values(target=target(host), generation=generation, digest=digest,
-                                              updated=now()))
-        else:
-            uow.conn.execute(gens.update().where(gens.c.target == target(host))
-                         .values(generation=generation, digest=digest, updated=now()))
-        return Published(host, generation, change)
+    uow.conn.execute(hc.delete().where(hc.c.host_id == host.id, hc.c.generation <= generation - KEEP))
+    uow.generations.advance(target(host), generation, digest)
+    return Published(host, generation, change)
 
 
 def change_sets(uow: SqlUnitOfWork, host_id: int, since: int, upto: int) -> list[ChangeSet] | None:
@@ -109,21 +104,23 @@ def change_sets(uow: SqlUnitOfWork, host_id: int, since: int, upto: int) -> list
 
 
 def get_host_config(uow: SqlUnitOfWork, host_uuid: str, since: int | None) -> HostConfig:
-    """Bring the host's publication up to date, then answer whole documents or the changes since `since`.
+    """The host's last published state: whole documents, or the changes since `since`. Only reads.
 
     Raises UnknownEntity for an unknown host, Unsupported (432) for a VMware host.
     """
     with uow.reading():
         found = uow.conn.execute(select(t.hosts.c.id).where(t.hosts.c.uuid == host_uuid,
-                                                       t.hosts.c.removed.is_(None))).scalar()
-    if found is None:
-        raise UnknownEntity("hostid", host_uuid)
-    host = publish(uow, found).host
-    renderer_for(host.hypervisor)
-    with uow.reading():
-        generation = int(uow.conn.execute(select(gens.c.generation).where(gens.c.target == target(host))).scalar_one())
+                                                            t.hosts.c.removed.is_(None))).scalar()
+        if found is None:
+            raise UnknownEntity("hostid", host_uuid)
+        host = host_by_id(uow, found)
+        renderer_for(host.hypervisor)
+        published = uow.generations.get(target(host))
         latest = _latest(uow, host.id)
-        assert latest is not None
+        if published is None or published.generation == 0 or latest is None:
+            # Nothing published yet: what the host will be given, as generation 0.
+            return HostConfig(host, 0, since, render_host(host.hypervisor, host_state(uow, host)), None)
+        generation = published.generation
         if since is not None and 0 <= since <= generation:
             found_sets = change_sets(uow, host.id, since, generation)
             if found_sets is not None:
@@ -131,4 +128,3 @@ def get_host_config(uow: SqlUnitOfWork, host_uuid: str, since: int | None) -> Ho
                 return HostConfig(host, generation, since, None, ChangeSet(False, lines))
         state = snap.from_json(latest[1]["state"])
         return HostConfig(host, generation, since, render_host(host.hypervisor, state), None)
-

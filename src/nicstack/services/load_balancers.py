@@ -10,6 +10,7 @@ from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, RuleConflict
+from nicstack.domain.jobs import Started
 from nicstack.domain.model import Vm
 from nicstack.domain.rules import (
     ANYWHERE,
@@ -21,7 +22,6 @@ from nicstack.domain.rules import (
 from nicstack.domain.vocabulary import LB_PROTOCOLS, PortRange, Protocol, algorithm_of, protocol_of
 from nicstack.services import lookup, lookup_rules
 from nicstack.services.rule_targets import (
-    Then,
     bind_tier,
     check_ports_free,
     claim_for_port_rule,
@@ -110,8 +110,7 @@ def _description(text: str | None) -> str | None:
     return text if text else None
 
 
-def create_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, spec: NewLoadBalancer,
-                              then: Then[LoadBalancerRule]) -> str:
+def create_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, spec: NewLoadBalancer) -> Started[LoadBalancerRule]:
     algorithm = algorithm_of(spec.algorithm)
     protocol = protocol_of(spec.protocol or "tcp", LB_PROTOCOLS)
     public = PortRange.of(spec.public_port, None, "public port").start
@@ -141,11 +140,13 @@ def create_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, spec: NewLoadB
                f"Created load balancer rule {spec.name} on {ip.address}:{public} ({algorithm}){sources}")
         rule = uow.load_balancers.rule_by(id=rule_id)
         assert rule is not None
-        return then(uow, rule)
+        uow.outbox.network(rule.base.network_id)
+        job = uow.start_job(caller, "createLoadBalancerRule", result=rule,
+                            instance=("LoadBalancerRule", rule.base.uuid))
+        return Started(job, rule)
 
 
-def update_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, change: LoadBalancerChange,
-                              then: Then[LoadBalancerRule]) -> str:
+def update_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, change: LoadBalancerChange) -> str:
     values: dict[str, str | None] = {"algorithm": algorithm_of(change.algorithm)} if change.algorithm else {}
     if change.name is not None and change.name.strip():
         values["name"] = change.name.strip()
@@ -162,21 +163,23 @@ def update_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, cha
         record(uow, caller, rule.base.owner, "LB.UPDATE", f"Updated load balancer rule {rule.base.uuid}: {shown}")
         updated = uow.load_balancers.rule_by(id=rule.base.id)
         assert updated is not None
-        return then(uow, updated)
+        uow.outbox.network(updated.base.network_id)
+        return uow.start_job(caller, "updateLoadBalancerRule", result=updated,
+                             instance=("LoadBalancerRule", updated.base.uuid))
 
 
-def delete_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, then: Then[LoadBalancerRule]) -> str:
+def delete_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> str:
     with uow:
         rule = lookup_rules.load_balancer(uow, caller, uuid)
         uow.networks.lock(rule.base.network_id)
         uow.load_balancers.delete(t.load_balancing_rules.c.id == rule.base.id)
         release_tier_if_unused(uow, rule.base.ip_id)
         record(uow, caller, rule.base.owner, "LB.DELETE", f"Deleted load balancer rule {rule.name}")
-        return then(uow, rule)
+        uow.outbox.network(rule.base.network_id)
+        return uow.start_job(caller, "deleteLoadBalancerRule", instance=("LoadBalancerRule", rule.base.uuid))
 
 
-def assign_to_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, wanted: list[Mapping],
-                                 then: Then[LoadBalancerRule]) -> str:
+def assign_to_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, wanted: list[Mapping]) -> str:
     """Map VMs' guest addresses to a rule; each must be the primary or a secondary IP of the VM's NIC there."""
     with uow:
         rule = lookup_rules.load_balancer(uow, caller, uuid)
@@ -197,11 +200,11 @@ def assign_to_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, 
             added.append(f"{vm.name}/{address}")
         record(uow, caller, rule.base.owner, "LB.ASSIGN.TO.RULE",
                f"Assigned {', '.join(added)} to load balancer rule {rule.name}")
-        return then(uow, rule)
+        uow.outbox.network(rule.base.network_id)
+        return uow.start_job(caller, "assignToLoadBalancerRule", instance=("LoadBalancerRule", rule.base.uuid))
 
 
-def remove_from_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, wanted: list[Mapping],
-                                   then: Then[LoadBalancerRule]) -> str:
+def remove_from_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, wanted: list[Mapping]) -> str:
     """Unmap VMs (all their addresses) or single VM addresses from a rule."""
     with uow:
         rule = lookup_rules.load_balancer(uow, caller, uuid)
@@ -215,7 +218,8 @@ def remove_from_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str
             removed.append(f"{vm.name}/{m.vm_ip or 'all'}")
         record(uow, caller, rule.base.owner, "LB.REMOVE.FROM.RULE",
                f"Removed {', '.join(removed)} from load balancer rule {rule.name}")
-        return then(uow, rule)
+        uow.outbox.network(rule.base.network_id)
+        return uow.start_job(caller, "removeFromLoadBalancerRule", instance=("LoadBalancerRule", rule.base.uuid))
 
 
 def rule_instances(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> list[tuple[Vm, list[str]]]:

@@ -123,6 +123,7 @@ def create_network(uow: SqlUnitOfWork, caller: Caller, spec: NewNetwork) -> Netw
             uow.allocations.insert(network_id, 4, int(gw), AllocationKind.ROUTER)
         uow.events.record(caller, "NETWORK.CREATE", f"Created network {spec.name}",
                       account_id=owner.id, domain_id=owner.domain_id)
+        uow.outbox.network(network_id)
         created = uow.networks.network_by(id=network_id)
         assert created is not None
         return created
@@ -135,7 +136,7 @@ def list_networks(
         return uow.networks.listing(where, page)
 
 
-def delete_network(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> Network:
+def delete_network(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> str:
     with uow:
         net = lookup.network(uow, caller, uuid, "id")
         shared_networks.ensure_may_manage(caller, net)
@@ -146,10 +147,14 @@ def delete_network(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> Network:
         uow.networks.mark_removed(net.id)
         uow.events.record(caller, "NETWORK.DELETE", f"Deleted network {net.name}",
                       account_id=net.account_id, domain_id=net.domain_id)
-        return net
+        vpc_id = uow.vpcs.vpc_id_of_network(net.id)
+        if vpc_id is not None:
+            uow.outbox.vpc(vpc_id)  # the VPC router loses the tier
+        return uow.start_job(caller, "deleteNetwork", instance=("Network", net.uuid))
 
 
 def implement(uow: SqlUnitOfWork, net: Network) -> None:
     if net.state != NetworkState.IMPLEMENTED:
         uow.networks.set_state(net.id, str(NetworkState.IMPLEMENTED))
         ensure_source_nat(uow, net)
+        uow.outbox.network(net.id)

@@ -8,6 +8,7 @@ from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError
+from nicstack.domain.jobs import Started
 from nicstack.domain.rules import (
     ANYWHERE,
     PortForwardingRule,
@@ -18,7 +19,6 @@ from nicstack.domain.rules import (
 from nicstack.domain.vocabulary import PF_PROTOCOLS, PortRange, protocol_of
 from nicstack.services import lookup, lookup_rules
 from nicstack.services.rule_targets import (
-    Then,
     bind_tier,
     check_ports_free,
     claim_for_port_rule,
@@ -55,8 +55,9 @@ def _same_size(public: PortRange, private: PortRange) -> None:
         )
 
 
-def create_port_forwarding_rule(uow: SqlUnitOfWork, caller: Caller, spec: NewPortForward,
-                                then: Then[PortForwardingRule]) -> str:
+def create_port_forwarding_rule(
+    uow: SqlUnitOfWork, caller: Caller, spec: NewPortForward
+) -> Started[PortForwardingRule]:
     protocol = protocol_of(spec.protocol, PF_PROTOCOLS)
     public = PortRange.of(spec.public_start, spec.public_end, "public port")
     private = PortRange.of(spec.private_start, spec.private_end, "private port")
@@ -85,7 +86,9 @@ def create_port_forwarding_rule(uow: SqlUnitOfWork, caller: Caller, spec: NewPor
                f"Port forwarding {ip.address}:{public.start}-{public.end}/{protocol} to {address} of VM {vm.name}")
         rule = uow.rules.port_forward_by(id=rule_id)
         assert rule is not None
-        return then(uow, rule)
+        uow.outbox.network(rule.base.network_id)
+        job = uow.start_job(caller, "createPortForwardingRule", result=rule, instance=("FirewallRule", rule.base.uuid))
+        return Started(job, rule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +100,7 @@ class PortForwardChange:
     guest: str | None = None
 
 
-def update_port_forwarding_rule(uow: SqlUnitOfWork, caller: Caller, change: PortForwardChange,
-                                then: Then[PortForwardingRule]) -> str:
+def update_port_forwarding_rule(uow: SqlUnitOfWork, caller: Caller, change: PortForwardChange) -> str:
     """Change a rule's private ports and/or its target VM and guest address (checked as on create)."""
     wanted = guest_ip(change.guest)
     with uow:
@@ -123,10 +125,12 @@ def update_port_forwarding_rule(uow: SqlUnitOfWork, caller: Caller, change: Port
                f"{vm.name}")
         updated = uow.rules.port_forward_by(id=rule.base.id)
         assert updated is not None
-        return then(uow, updated)
+        uow.outbox.network(updated.base.network_id)
+        return uow.start_job(caller, "updatePortForwardingRule", result=updated,
+                             instance=("FirewallRule", updated.base.uuid))
 
 
-def delete_port_forwarding_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, then: Then[PortForwardingRule]) -> str:
+def delete_port_forwarding_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> str:
     """Delete a rule with the firewall rule opened for it."""
     with uow:
         rule = lookup_rules.port_forward(uow, caller, uuid)
@@ -135,4 +139,5 @@ def delete_port_forwarding_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, t
         release_tier_if_unused(uow, rule.base.ip_id)
         record(uow, caller, rule.base.owner, "NET.RULEDELETE",
                f"Deleted port forwarding rule {rule.base.uuid} of public IP {rule.base.ip_address}")
-        return then(uow, rule)
+        uow.outbox.network(rule.base.network_id)
+        return uow.start_job(caller, "deletePortForwardingRule", instance=("FirewallRule", rule.base.uuid))

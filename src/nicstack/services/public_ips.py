@@ -14,12 +14,13 @@ from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import InsufficientCapacity, ParameterError, ResourceInUse
+from nicstack.domain.jobs import Started
 from nicstack.domain.kinds import GuestType
 from nicstack.domain.model import Network
 from nicstack.domain.rules import PublicIp, PublicIpState
 from nicstack.ipam.addresses import parse_ipv4
 from nicstack.services import lookup, lookup_rules
-from nicstack.services.rule_targets import Then, drop_ip_rules, ensure_rules_supported, record
+from nicstack.services.rule_targets import changed_router, drop_ip_rules, ensure_rules_supported, record
 
 ip_c = t.public_ips.c
 
@@ -47,7 +48,7 @@ def _claim(uow: SqlUnitOfWork, zone_id: int, zone_name: str, address: str | None
     return claimed[0]
 
 
-def associate_ip_address(uow: SqlUnitOfWork, caller: Caller, spec: Acquire, then: Then[PublicIp]) -> str:
+def associate_ip_address(uow: SqlUnitOfWork, caller: Caller, spec: Acquire) -> Started[PublicIp]:
     """Acquire a public IP from the zone's public ranges into an isolated network (or tier) or a VPC."""
     with uow:
         if spec.network_uuid is not None:
@@ -74,10 +75,12 @@ def associate_ip_address(uow: SqlUnitOfWork, caller: Caller, spec: Acquire, then
         ip = uow.public_ips.ip_by(id=ip_id)
         assert ip is not None and ip.owner is not None
         record(uow, caller, ip.owner, "NET.IPASSIGN", f"Acquired public IP {ip.address} for {where}")
-        return then(uow, ip)
+        changed_router(uow, ip.network_id, ip.vpc_id)
+        job = uow.start_job(caller, "associateIpAddress", result=ip, instance=("IpAddress", ip.uuid))
+        return Started(job, ip)
 
 
-def disassociate_ip_address(uow: SqlUnitOfWork, caller: Caller, uuid: str, then: Then[PublicIp]) -> str:
+def disassociate_ip_address(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> str:
     """Release a public IP with every rule on it; the source-NAT address goes only with its network."""
     with uow:
         ip = lookup_rules.public_ip(uow, caller, uuid, "id")
@@ -92,7 +95,8 @@ def disassociate_ip_address(uow: SqlUnitOfWork, caller: Caller, uuid: str, then:
         drop_ip_rules(uow, ip.id)
         uow.public_ips.release(ip.id)
         record(uow, caller, ip.owner, "NET.IPRELEASE", f"Released public IP {ip.address}")
-        return then(uow, ip)
+        changed_router(uow, ip.network_id, ip.vpc_id)
+        return uow.start_job(caller, "disassociateIpAddress", instance=("IpAddress", ip.uuid))
 
 
 def ensure_source_nat(uow: SqlUnitOfWork, net: Network) -> None:

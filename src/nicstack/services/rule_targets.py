@@ -8,9 +8,6 @@ the rule to commit (the release is refused): no rule ever points at a released a
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from sqlalchemy import select
 
 from nicstack.db import tables as t
@@ -23,9 +20,18 @@ from nicstack.domain.rules import Owner, PortUse, PublicIp, PublicIpState, lb_us
 from nicstack.ipam.addresses import parse_ipv4
 from nicstack.services import lookup
 
-T = TypeVar("T")
-# Runs inside the use case's transaction (e.g. to create the async job atomically with it).
-Then = Callable[[SqlUnitOfWork, T], str]
+
+def rules_targeting(uow: SqlUnitOfWork, network_id: int, address: str) -> list[str]:
+    """Every rule whose guest address is `address`, described for an error text (empty: none)."""
+    return [f"{what} {which}" for what, which in uow.rules.targeting(network_id, address)]
+
+
+def changed_router(uow: SqlUnitOfWork, network_id: int | None, vpc_id: int | None) -> None:
+    """The router holding a public IP's rules publishes anew: its network's (or tier's VPC's), else its VPC's."""
+    if network_id is not None:
+        uow.outbox.network(network_id)
+    elif vpc_id is not None:
+        uow.outbox.vpc(vpc_id)
 
 
 def record(uow: SqlUnitOfWork, caller: Caller, owner: Owner, type_: str, description: str) -> None:

@@ -18,8 +18,16 @@ from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller, may_access, may_use_domain
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity
+from nicstack.domain.jobs import Started
 from nicstack.domain.model import Account, Network
-from nicstack.domain.security_groups import DEFAULT_GROUP, RuleShape, SecurityGroup, cidrs_of, group_name
+from nicstack.domain.security_groups import (
+    DEFAULT_GROUP,
+    Authorized,
+    RuleShape,
+    SecurityGroup,
+    cidrs_of,
+    group_name,
+)
 from nicstack.domain.vocabulary import Direction
 from nicstack.services import lookup
 from nicstack.services.networks import owner_account
@@ -149,7 +157,7 @@ def _peer_group(uow: SqlUnitOfWork, owner_domain_id: int, account_name: str, nam
     return peer
 
 
-def authorize(uow: SqlUnitOfWork, caller: Caller, new: NewRules) -> tuple[SecurityGroup, list[int]]:
+def authorize(uow: SqlUnitOfWork, caller: Caller, new: NewRules) -> Started[Authorized]:
     """Add one rule per CIDR and per named group; refused whole when any of them exists already."""
     if not new.cidrs and not new.peers:
         raise ParameterError("A security group rule needs cidrlist or usersecuritygrouplist")
@@ -169,10 +177,13 @@ def authorize(uow: SqlUnitOfWork, caller: Caller, new: NewRules) -> tuple[Securi
                       account_id=group.owner.account_id, domain_id=group.owner.domain_id)
         updated = uow.security_groups.group_by(g.c.id == group.id)
         assert updated is not None
-        return updated, added
+        uow.outbox.group(group.id)
+        done = Authorized(updated, tuple(added))
+        command = f"authorizeSecurityGroup{new.direction.capitalize()}"
+        return Started(uow.start_job(caller, command, result=done, instance=("SecurityGroup", group.uuid)), done)
 
 
-def revoke(uow: SqlUnitOfWork, caller: Caller, rule_uuid: str, direction: Direction) -> SecurityGroup:
+def revoke(uow: SqlUnitOfWork, caller: Caller, rule_uuid: str, direction: Direction) -> str:
     with uow:
         found = uow.security_groups.rule_owner(rule_uuid)
         group = uow.security_groups.group_by(g.c.id == found[1]) if found else None
@@ -185,7 +196,9 @@ def revoke(uow: SqlUnitOfWork, caller: Caller, rule_uuid: str, direction: Direct
         uow.events.record(caller, f"SG.REVOKE.{direction.upper()}",
                       f"Revoked {direction} rule {rule_uuid} of security group {group.name}",
                       account_id=group.owner.account_id, domain_id=group.owner.domain_id)
-        return group
+        uow.outbox.group(group.id)
+        command = f"revokeSecurityGroup{direction.capitalize()}"
+        return uow.start_job(caller, command, instance=("SecurityGroup", group.uuid))
 
 
 def groups_for_vm(uow: SqlUnitOfWork, caller: Caller, owner: Account, nets: Sequence[Network],

@@ -10,8 +10,8 @@ from nicstack.domain.errors import ParameterError, RuleConflict
 from nicstack.domain.rules import PublicIp
 from nicstack.services import lookup, lookup_rules
 from nicstack.services.rule_targets import (
-    Then,
     bind_tier,
+    changed_router,
     guest_address,
     guest_ip,
     lock_for_rule,
@@ -63,12 +63,13 @@ def enable_static_nat(uow: SqlUnitOfWork, caller: Caller, spec: NewStaticNat) ->
         uow.public_ips.update(ip.id, is_static_nat=True, vm_id=vm.id, vm_ip_address=address)
         record(uow, caller, owner_of_ip(ip), "STATICNAT.ENABLE",
                f"Enabled static NAT from public IP {ip.address} to {address} of VM {vm.name}")
+        changed_router(uow, net.id, None)
         found = uow.public_ips.ip_by(id=ip.id)
         assert found is not None
         return found
 
 
-def disable_static_nat(uow: SqlUnitOfWork, caller: Caller, ip_uuid: str, then: Then[PublicIp]) -> str:
+def disable_static_nat(uow: SqlUnitOfWork, caller: Caller, ip_uuid: str) -> str:
     with uow:
         ip = lookup_rules.public_ip(uow, caller, ip_uuid)
         if ip.network_id is not None:
@@ -80,4 +81,5 @@ def disable_static_nat(uow: SqlUnitOfWork, caller: Caller, ip_uuid: str, then: T
         release_tier_if_unused(uow, ip.id)
         record(uow, caller, owner_of_ip(ip), "STATICNAT.DISABLE",
                f"Disabled static NAT from public IP {ip.address} to {ip.vm_ip} of VM {ip.vm_name}")
-        return then(uow, ip)
+        changed_router(uow, ip.network_id, ip.vpc_id)
+        return uow.start_job(caller, "disableStaticNat", instance=("IpAddress", ip.uuid))

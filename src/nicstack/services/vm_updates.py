@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError
+from nicstack.domain.jobs import Started
 from nicstack.domain.kinds import VmState, ZoneType
 from nicstack.domain.model import Vm
-from nicstack.services import lookup, placement, security_groups
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    """A finished move: the VM as it is now and the host it left."""
-
-    vm: Vm
-    from_host_id: int
+from nicstack.services import dataplane, lookup, placement, security_groups
 
 
 def update_virtual_machine(uow: SqlUnitOfWork, caller: Caller, uuid: str, display_name: str | None,
@@ -33,7 +25,12 @@ def update_virtual_machine(uow: SqlUnitOfWork, caller: Caller, uuid: str, displa
             assert owner is not None
             chosen = security_groups.groups_for_vm(uow, caller, owner, placement.networks_of(uow, vm),
                                                    group_ids or (), group_names or ())
+            # Hosts holding the old groups' member sets must drop the VM's addresses; the VM's own
+            # host and those referencing its new groups follow from the VM itself.
+            old = [gid for gid, _, _ in uow.security_groups.groups_of_vms([vm.id]).get(vm.id, [])]
+            uow.outbox.host(*dataplane.hosts_referencing(uow, old))
             uow.security_groups.set_vm_groups(vm.id, chosen)
+            uow.outbox.vm(vm.id)
         if display_name is not None:
             if not display_name.strip():
                 raise ParameterError("Invalid value '' for displayname: it must not be blank")
@@ -45,7 +42,7 @@ def update_virtual_machine(uow: SqlUnitOfWork, caller: Caller, uuid: str, displa
         return found
 
 
-def migrate_virtual_machine(uow: SqlUnitOfWork, caller: Caller, uuid: str, host_uuid: str | None) -> Migration:
+def migrate_virtual_machine(uow: SqlUnitOfWork, caller: Caller, uuid: str, host_uuid: str | None) -> Started[Vm]:
     """Move a running VM to another host of its zone (same hypervisor; Basic zone: same pod)."""
     with uow:
         vm = lookup.vm(uow, caller, uuid)
@@ -71,4 +68,8 @@ def migrate_virtual_machine(uow: SqlUnitOfWork, caller: Caller, uuid: str, host_
                       account_id=vm.account_id, domain_id=vm.domain_id)
         found = uow.vms.vm_by(id=vm.id)
         assert found is not None
-        return Migration(found, current.id)
+        # The host it left drops the VM's addresses; the new one (and those naming its groups) gets them.
+        uow.outbox.vm(vm.id)
+        uow.outbox.host(current.id)
+        job = uow.start_job(caller, "migrateVirtualMachine", result=found, instance=("VirtualMachine", vm.uuid))
+        return Started(job, found)

@@ -13,13 +13,13 @@ from nicstack.db.rows import now
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity
+from nicstack.domain.jobs import Started
 from nicstack.domain.kinds import AllocationKind, GuestType, VmState, VmType
 from nicstack.domain.model import Network, Nic, Vm
 from nicstack.ipam.addresses import parse_address
 from nicstack.services import guest_ips, lookup, placement, security_groups
 from nicstack.services.networks import implement, owner_account
-from nicstack.services.rule_targets import forget_vm
-from nicstack.services.secondary_ips import rule_using
+from nicstack.services.rule_targets import forget_vm, rules_targeting
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,7 @@ def attach_nic(uow: SqlUnitOfWork, vm_id: int, net: Network, request: NicRequest
     return nic_id
 
 
-def deploy(uow: SqlUnitOfWork, caller: Caller, spec: NewVm) -> Vm:
+def deploy(uow: SqlUnitOfWork, caller: Caller, spec: NewVm) -> Started[Vm]:
     with uow:
         zone = uow.infra.zone_by(uuid=spec.zone_uuid)
         if zone is None:
@@ -116,9 +116,7 @@ def deploy(uow: SqlUnitOfWork, caller: Caller, spec: NewVm) -> Vm:
             attach_nic(uow, vm_id, net, request, device_id, device_id == 0)
         uow.security_groups.set_vm_groups(vm_id, groups)
         uow.events.record(caller, "VM.CREATE", f"Deployed VM {name}", account_id=owner.id, domain_id=owner.domain_id)
-        created = uow.vms.vm_by(id=vm_id)
-        assert created is not None
-        return created
+        return _started(uow, caller, "deployVirtualMachine", _reload(uow, vm_id))
 
 
 _POWER = {
@@ -128,7 +126,10 @@ _POWER = {
 }
 
 
-def power(uow: SqlUnitOfWork, caller: Caller, uuid: str, action: str, host_uuid: str | None = None) -> Vm:
+_POWER_COMMANDS = {"start": "startVirtualMachine", "stop": "stopVirtualMachine", "reboot": "rebootVirtualMachine"}
+
+
+def power(uow: SqlUnitOfWork, caller: Caller, uuid: str, action: str, host_uuid: str | None = None) -> Started[Vm]:
     allowed, target, event = _POWER[action]
     with uow:
         vm = lookup.vm(uow, caller, uuid, "id")
@@ -142,10 +143,10 @@ def power(uow: SqlUnitOfWork, caller: Caller, uuid: str, action: str, host_uuid:
             values["host_id"] = None
         uow.vms.update_vm(vm.id, **values)
         uow.events.record(caller, event, f"{action} VM {vm.name}", account_id=vm.account_id, domain_id=vm.domain_id)
-        return _reload(uow, vm.id)
+        return _started(uow, caller, _POWER_COMMANDS[action], _reload(uow, vm.id))
 
 
-def destroy(uow: SqlUnitOfWork, caller: Caller, uuid: str, expunge_now: bool) -> Vm:
+def destroy(uow: SqlUnitOfWork, caller: Caller, uuid: str, expunge_now: bool) -> Started[Vm]:
     with uow:
         vm = lookup.vm(uow, caller, uuid, "id")
         if vm.state is VmState.DESTROYED and not expunge_now:
@@ -155,8 +156,10 @@ def destroy(uow: SqlUnitOfWork, caller: Caller, uuid: str, expunge_now: bool) ->
                       domain_id=vm.domain_id)
         if expunge_now:
             _expunge(uow, caller, vm)
-            return vm
-        return _reload(uow, vm.id)
+            _changed(uow, vm)
+            return Started(uow.start_job(caller, "destroyVirtualMachine", result=vm,
+                                         instance=("VirtualMachine", vm.uuid)), vm)
+        return _started(uow, caller, "destroyVirtualMachine", _reload(uow, vm.id))
 
 
 def recover(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> Vm:
@@ -167,16 +170,19 @@ def recover(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> Vm:
         uow.vms.update_vm(vm.id, state=str(VmState.STOPPED))
         uow.events.record(caller, "VM.RECOVER", f"Recovered VM {vm.name}", account_id=vm.account_id,
                       domain_id=vm.domain_id)
-        return _reload(uow, vm.id)
+        recovered = _reload(uow, vm.id)
+        _changed(uow, recovered)
+        return recovered
 
 
-def expunge(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> Vm:
+def expunge(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> str:
     with uow:
         vm = lookup.vm(uow, caller, uuid, "id")
         if vm.state is not VmState.DESTROYED:
             raise ParameterError(f"VM {vm.name} is {vm.state}; destroy it before expunging")
         _expunge(uow, caller, vm)
-        return vm
+        _changed(uow, vm)
+        return uow.start_job(caller, "expungeVirtualMachine", instance=("VirtualMachine", vm.uuid))
 
 
 def _expunge(uow: SqlUnitOfWork, caller: Caller, vm: Vm) -> None:
@@ -206,7 +212,7 @@ def _drop_nic(uow: SqlUnitOfWork, nic: Nic) -> None:
     uow.vms.remove_nic(nic_id)
 
 
-def add_nic(uow: SqlUnitOfWork, caller: Caller, vm_uuid: str, request: NicRequest) -> Vm:
+def add_nic(uow: SqlUnitOfWork, caller: Caller, vm_uuid: str, request: NicRequest) -> Started[Vm]:
     with uow:
         vm = lookup.vm(uow, caller, vm_uuid)
         net = lookup.network(uow, caller, request.network_uuid)
@@ -221,10 +227,10 @@ def add_nic(uow: SqlUnitOfWork, caller: Caller, vm_uuid: str, request: NicReques
             uow.security_groups.set_vm_groups(vm.id, joins)
         uow.events.record(caller, "NIC.CREATE", f"Added NIC in {net.name} to VM {vm.name}",
                       account_id=vm.account_id, domain_id=vm.domain_id)
-        return _reload(uow, vm.id)
+        return _started(uow, caller, "addNicToVirtualMachine", _reload(uow, vm.id))
 
 
-def remove_nic(uow: SqlUnitOfWork, caller: Caller, vm_uuid: str, nic_uuid: str) -> Vm:
+def remove_nic(uow: SqlUnitOfWork, caller: Caller, vm_uuid: str, nic_uuid: str) -> Started[Vm]:
     with uow:
         vm = lookup.vm(uow, caller, vm_uuid)
         nic = next((n for n in vm.nics if n.uuid == nic_uuid), None)
@@ -236,19 +242,21 @@ def remove_nic(uow: SqlUnitOfWork, caller: Caller, vm_uuid: str, nic_uuid: str) 
         _drop_nic(uow, nic)
         uow.events.record(caller, "NIC.DELETE", f"Removed NIC {nic_uuid} from VM {vm.name}",
                       account_id=vm.account_id, domain_id=vm.domain_id)
-        return _reload(uow, vm.id)
+        uow.outbox.network(nic.network_id)
+        return _started(uow, caller, "removeNicFromVirtualMachine", _reload(uow, vm.id))
 
 
 def _refuse_if_rules_target_nic(uow: SqlUnitOfWork, nic: Nic) -> None:
     # The same lock and check as removeIpFromNic: no PF, static NAT or LB rule may outlive the address.
     uow.networks.lock(nic.network_id)
     for address in (nic.ip4_address, nic.ip6_address, *(s.address for s in nic.secondary_ips)):
-        user = rule_using(uow, nic.network_id, address) if address else None
-        if user is not None:
-            raise ResourceInUse(f"The NIC's address {address} is the target of {user}; delete the rule first")
+        rules = rules_targeting(uow, nic.network_id, address) if address else []
+        if rules:
+            raise ResourceInUse(f"The NIC's address {address} is the target of {', '.join(rules)}; delete the "
+                                "rules first")
 
 
-def update_default_nic(uow: SqlUnitOfWork, caller: Caller, vm_uuid: str, nic_uuid: str) -> Vm:
+def update_default_nic(uow: SqlUnitOfWork, caller: Caller, vm_uuid: str, nic_uuid: str) -> Started[Vm]:
     with uow:
         vm = lookup.vm(uow, caller, vm_uuid)
         nic = next((n for n in vm.nics if n.uuid == nic_uuid), None)
@@ -258,7 +266,18 @@ def update_default_nic(uow: SqlUnitOfWork, caller: Caller, vm_uuid: str, nic_uui
             uow.vms.update_nic(other.id, is_default=other.id == nic.id)
         uow.events.record(caller, "NIC.UPDATE", f"Made NIC {nic_uuid} the default of VM {vm.name}",
                       account_id=vm.account_id, domain_id=vm.domain_id)
-        return _reload(uow, vm.id)
+        return _started(uow, caller, "updateDefaultNicForVirtualMachine", _reload(uow, vm.id))
+
+
+def _changed(uow: SqlUnitOfWork, vm: Vm) -> None:
+    """The VM's hosts and the routers of its networks may publish anew (its rules and addresses moved)."""
+    uow.outbox.vm(vm.id)
+    uow.outbox.network(*(n.network_id for n in vm.nics))
+
+
+def _started(uow: SqlUnitOfWork, caller: Caller, command: str, vm: Vm) -> Started[Vm]:
+    _changed(uow, vm)
+    return Started(uow.start_job(caller, command, result=vm, instance=("VirtualMachine", vm.uuid)), vm)
 
 
 def _reload(uow: SqlUnitOfWork, vm_id: int) -> Vm:

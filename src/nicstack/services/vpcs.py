@@ -8,13 +8,14 @@ from ipaddress import IPv4Network
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity, Unsupported
+from nicstack.domain.jobs import Started
 from nicstack.domain.kinds import ZoneType
 from nicstack.domain.rules import Vpc
 from nicstack.ipam.addresses import parse_network
 from nicstack.services import lookup, lookup_rules, routers
 from nicstack.services.networks import owner_account
 from nicstack.services.public_ips import forget_vpc
-from nicstack.services.rule_targets import Then, record
+from nicstack.services.rule_targets import record
 
 VPC_STATE = "Enabled"
 # A VPC must leave room for tiers: a /28 holds one small tier.
@@ -33,7 +34,7 @@ class NewVpc:
     domain_uuid: str | None = None
 
 
-def create_vpc(uow: SqlUnitOfWork, caller: Caller, spec: NewVpc, then: Then[Vpc]) -> str:
+def create_vpc(uow: SqlUnitOfWork, caller: Caller, spec: NewVpc) -> Started[Vpc]:
     cidr = parse_network(spec.cidr, "cidr")
     if not isinstance(cidr, IPv4Network) or cidr.prefixlen > SMALLEST_VPC_PREFIX:
         raise ParameterError(f"Invalid value {spec.cidr!r} for cidr: need an IPv4 CIDR of /{SMALLEST_VPC_PREFIX} "
@@ -56,10 +57,12 @@ def create_vpc(uow: SqlUnitOfWork, caller: Caller, spec: NewVpc, then: Then[Vpc]
         vpc = uow.vpcs.vpc_by(id=vpc_id)
         assert vpc is not None
         record(uow, caller, vpc.owner, "VPC.CREATE", f"Created VPC {vpc.name} ({vpc.cidr})")
-        return then(uow, vpc)
+        uow.outbox.vpc(vpc.id)
+        job = uow.start_job(caller, "createVPC", result=vpc, instance=("Vpc", vpc.uuid))
+        return Started(job, vpc)
 
 
-def delete_vpc(uow: SqlUnitOfWork, caller: Caller, uuid: str, then: Then[Vpc]) -> str:
+def delete_vpc(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> str:
     """Delete a VPC without tiers, releasing its public IPs (source NAT included)."""
     with uow:
         vpc = lookup_rules.vpc(uow, caller, uuid, "id")
@@ -71,15 +74,16 @@ def delete_vpc(uow: SqlUnitOfWork, caller: Caller, uuid: str, then: Then[Vpc]) -
         forget_vpc(uow, vpc.id)
         uow.vpcs.mark_removed(vpc.id)
         record(uow, caller, vpc.owner, "VPC.DELETE", f"Deleted VPC {vpc.name}")
-        return then(uow, vpc)
+        uow.outbox.vpc(vpc.id)
+        return uow.start_job(caller, "deleteVPC", instance=("Vpc", vpc.uuid))
 
 
-def restart_vpc(uow: SqlUnitOfWork, caller: Caller, uuid: str, cleanup: bool, then: Then[Vpc]) -> str:
+def restart_vpc(uow: SqlUnitOfWork, caller: Caller, uuid: str, cleanup: bool) -> str:
     """Re-derive the VPC router's configuration from the stored state; rules and addresses persist."""
     with uow:
         vpc = lookup_rules.vpc(uow, caller, uuid, "id")
-        config = routers.refresh_vpc(uow, vpc)
+        uow.vpcs.lock(vpc.id)
+        routers.restart_vpc(uow, caller, vpc)
         how = "with cleanup" if cleanup else "without cleanup"
-        record(uow, caller, vpc.owner, "VPC.RESTART",
-               f"Restarted VPC {vpc.name} {how}: router configuration generation {config.generation}")
-        return then(uow, vpc)
+        record(uow, caller, vpc.owner, "VPC.RESTART", f"Restarted VPC {vpc.name} {how}")
+        return uow.start_job(caller, "restartVPC", instance=("Vpc", vpc.uuid))

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from nicstack.api.commands.nat import id_job, port, rule_where
-from nicstack.api.commands.public_ips import report, success
+from nicstack.api.commands.nat import port, rule_where
 from nicstack.api.context import Context
 from nicstack.api.params import int_param, list_param, str_param, uuid_param
-from nicstack.api.registry import command
+from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, Reply
 from nicstack.api.scope import OWNER, PAGING, page_of
 from nicstack.api.views_rules import firewall_view
 from nicstack.db import tables as t
-from nicstack.db.uow import SqlUnitOfWork
-from nicstack.domain.rules import FirewallRule
 from nicstack.services import firewall, lookup_rules
 from nicstack.services.firewall import NewFirewallRule
 
@@ -32,28 +29,22 @@ from nicstack.services.firewall import NewFirewallRule
         list_param("cidrlist", "Source CIDRs allowed (default: 0.0.0.0/0)"),
         str_param("type", "user (the only kind here)"),
     ),
-    job=report,
+    job=lambda _caller, rule: {"firewallrule": firewall_view(rule)},
 )
 def create_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
-    created: list[str] = []
-
-    def then(uow: SqlUnitOfWork, rule: FirewallRule) -> str:
-        created.append(rule.base.uuid)
-        return ctx.start_job(uow, {"result": {"firewallrule": firewall_view(rule)}}, ("FirewallRule", rule.base.uuid))
-
     spec = NewFirewallRule(
         ip_uuid=args["ipaddressid"], protocol=args["protocol"], start_port=args.get("startport"),
         end_port=args.get("endport"), icmp_type=args.get("icmptype"), icmp_code=args.get("icmpcode"),
         cidrs=args.get("cidrlist", []),
     )
-    job = firewall.create_firewall_rule(ctx.uow, ctx.caller, spec, then)
-    return AsyncReply(job, created[0])
+    started = firewall.create_firewall_rule(ctx.uow, ctx.caller, spec)
+    return AsyncReply(started.job, started.value.base.uuid)
 
 
 @command("deleteFirewallRule", "Deletes a firewall rule.", (uuid_param("id", "The rule", required=True),),
          job=success)
 def delete_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
-    return AsyncReply(firewall.delete_firewall_rule(ctx.uow, ctx.caller, args["id"], id_job(ctx, "FirewallRule")))
+    return AsyncReply(firewall.delete_firewall_rule(ctx.uow, ctx.caller, args["id"]))
 
 
 @command(

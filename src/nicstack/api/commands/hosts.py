@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from nicstack.api.commands.nics import vm_answer
 from nicstack.api.context import Context
 from nicstack.api.params import int_param, uuid_param
 from nicstack.api.registry import ROOT, command
-from nicstack.api.replies import AsyncReply, JsonObject, ObjectReply, Reply
-from nicstack.api.views import vm_view
+from nicstack.api.replies import AsyncReply, ObjectReply, Reply
 from nicstack.api.views_guest import host_config_view
-from nicstack.services import dataplane, host_publish, vm_updates
-
-
-def _migrated(ctx: Context, params: dict[str, Any]) -> JsonObject:
-    # The move committed in the request; the host it left and the one it reached learn it now.
-    dataplane.vm_changed(ctx.uow, params["vm"], also=[params["from_host"]])
-    return dict(params["result"])
+from nicstack.services import host_publish, vm_updates
 
 
 @command(
@@ -25,14 +19,11 @@ def _migrated(ctx: Context, params: dict[str, Any]) -> JsonObject:
     (uuid_param("virtualmachineid", "The ID of the VM", required=True),
      uuid_param("hostid", "The destination host (default: the least loaded one the VM may use)")),
     roles=ROOT,
-    job=_migrated,
+    job=vm_answer,
 )
 def migrate_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
-    moved = vm_updates.migrate_virtual_machine(ctx.uow, ctx.caller, args["virtualmachineid"], args.get("hostid"))
-    params = {"result": {"virtualmachine": vm_view(moved.vm)}, "vm": moved.vm.uuid, "from_host": moved.from_host_id}
-    with ctx.uow as uow:
-        job = ctx.start_job(uow, params, ("VirtualMachine", moved.vm.uuid))
-    return AsyncReply(job)
+    started = vm_updates.migrate_virtual_machine(ctx.uow, ctx.caller, args["virtualmachineid"], args.get("hostid"))
+    return AsyncReply(started.job)
 
 
 @command(

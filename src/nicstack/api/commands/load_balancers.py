@@ -4,35 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from nicstack.api.commands.nat import id_job, port, scope_where
-from nicstack.api.commands.public_ips import report, success
+from nicstack.api.commands.nat import port, scope_where
 from nicstack.api.context import Context
 from nicstack.api.params import bool_param, list_param, map_param, str_param, uuid_param
-from nicstack.api.registry import command
-from nicstack.api.replies import AsyncReply, ListReply, Reply
+from nicstack.api.registry import command, success
+from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply
 from nicstack.api.scope import OWNER, PAGING, page_of
 from nicstack.api.views import vm_view
 from nicstack.api.views_rules import load_balancer_view
 from nicstack.api.views_world import listing
 from nicstack.db import tables as t
 from nicstack.db.repos.load_balancers import rules_with_member
-from nicstack.db.uow import SqlUnitOfWork
+from nicstack.domain.access import Caller
 from nicstack.domain.rules import LoadBalancerRule
 from nicstack.services import load_balancers, lookup, lookup_rules
 from nicstack.services.load_balancers import DESCRIPTION_LENGTH, LoadBalancerChange, NewLoadBalancer, mappings
 
 
-def _report_rule(ctx: Context, created: list[str]) -> Any:
-    def then(uow: SqlUnitOfWork, rule: LoadBalancerRule) -> str:
-        created.append(rule.base.uuid)
-        result = {"loadbalancer": load_balancer_view(rule)}
-        return ctx.start_job(uow, {"result": result}, ("LoadBalancerRule", rule.base.uuid))
-
-    return then
-
-
-def _done(ctx: Context) -> Any:
-    return id_job(ctx, "LoadBalancerRule")
+def _load_balancer(_caller: Caller | None, rule: LoadBalancerRule) -> JsonObject:
+    return {"loadbalancer": load_balancer_view(rule)}
 
 
 @command(
@@ -50,17 +40,16 @@ def _done(ctx: Context) -> Any:
         str_param("description", "The rule's description", length=DESCRIPTION_LENGTH),
         list_param("cidrlist", "Source IPv4 CIDRs allowed to reach the rule, comma separated (default: all)"),
     ),
-    job=report,
+    job=_load_balancer,
 )
 def create_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
-    created: list[str] = []
     spec = NewLoadBalancer(
         ip_uuid=args["publicipid"], name=args["name"], algorithm=args["algorithm"], public_port=args["publicport"],
         private_port=args["privateport"], protocol=args.get("protocol") or None, network_uuid=args.get("networkid"),
         open_firewall=args.get("openfirewall"), description=args.get("description"), cidrs=args.get("cidrlist", []),
     )
-    job = load_balancers.create_load_balancer_rule(ctx.uow, ctx.caller, spec, _report_rule(ctx, created))
-    return AsyncReply(job, created[0])
+    started = load_balancers.create_load_balancer_rule(ctx.uow, ctx.caller, spec)
+    return AsyncReply(started.job, started.value.base.uuid)
 
 
 @command(
@@ -73,19 +62,18 @@ def create_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
         str_param("description", "The new description (empty: none)", length=DESCRIPTION_LENGTH),
         list_param("cidrlist", "The source IPv4 CIDRs allowed from now on, comma separated (0.0.0.0/0: all)"),
     ),
-    job=report,
+    job=_load_balancer,
 )
 def update_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     change = LoadBalancerChange(algorithm=args.get("algorithm") or None, name=args.get("name"),
                                 description=args.get("description"), cidrs=args.get("cidrlist"))
-    job = load_balancers.update_load_balancer_rule(ctx.uow, ctx.caller, args["id"], change, _report_rule(ctx, []))
-    return AsyncReply(job)
+    return AsyncReply(load_balancers.update_load_balancer_rule(ctx.uow, ctx.caller, args["id"], change))
 
 
 @command("deleteLoadBalancerRule", "Deletes a load balancer rule with its members.",
          (uuid_param("id", "The rule", required=True),), job=success)
 def delete_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
-    return AsyncReply(load_balancers.delete_load_balancer_rule(ctx.uow, ctx.caller, args["id"], _done(ctx)))
+    return AsyncReply(load_balancers.delete_load_balancer_rule(ctx.uow, ctx.caller, args["id"]))
 
 
 _MEMBERS = (
@@ -99,15 +87,14 @@ _MEMBERS = (
          _MEMBERS, job=success)
 def assign_to_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = mappings(args.get("virtualmachineids", []), args.get("vmidipmap", []))
-    return AsyncReply(load_balancers.assign_to_load_balancer_rule(ctx.uow, ctx.caller, args["id"], wanted, _done(ctx)))
+    return AsyncReply(load_balancers.assign_to_load_balancer_rule(ctx.uow, ctx.caller, args["id"], wanted))
 
 
 @command("removeFromLoadBalancerRule", "Unmaps VMs or single VM guest IPs from a load balancer rule.",
          _MEMBERS, job=success)
 def remove_from_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = mappings(args.get("virtualmachineids", []), args.get("vmidipmap", []))
-    job = load_balancers.remove_from_load_balancer_rule(ctx.uow, ctx.caller, args["id"], wanted, _done(ctx))
-    return AsyncReply(job)
+    return AsyncReply(load_balancers.remove_from_load_balancer_rule(ctx.uow, ctx.caller, args["id"], wanted))
 
 
 @command(

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from nicstack.api.commands.public_ips import report, success
 from nicstack.api.context import Context
 from nicstack.api.params import Param, bool_param, int_param, list_param, str_param, uuid_param
-from nicstack.api.registry import command
-from nicstack.api.replies import AsyncReply, ListReply, Reply, SuccessReply
+from nicstack.api.registry import command, success
+from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply, SuccessReply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.views_rules import port_forward_view
 from nicstack.db import tables as t
@@ -51,15 +50,6 @@ def rule_where(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any], table: 
     return where
 
 
-def id_job(ctx: Context, kind: str) -> Callable[[SqlUnitOfWork, Any], str]:
-    """The `then` of a rule command whose job answers success: it starts the job, naming the rule (a `kind`)."""
-
-    def then(uow: SqlUnitOfWork, rule: Any) -> str:
-        return ctx.start_job(uow, {"id": rule.base.uuid}, (kind, rule.base.uuid))
-
-    return then
-
-
 @command(
     "enableStaticNat",
     "Maps a public IP wholly to a VM's guest IP: the NIC's primary IP, or the secondary IP given in vmguestip.",
@@ -79,19 +69,11 @@ def enable_static_nat(ctx: Context, args: dict[str, Any]) -> Reply:
 @command("disableStaticNat", "Disables the static NAT of a public IP.",
          (uuid_param("ipaddressid", "The public IP", required=True),), job=success)
 def disable_static_nat(ctx: Context, args: dict[str, Any]) -> Reply:
-    def then(uow: SqlUnitOfWork, ip: Any) -> str:
-        return ctx.start_job(uow, {"id": ip.uuid}, ("IpAddress", ip.uuid))
-
-    return AsyncReply(static_nat.disable_static_nat(ctx.uow, ctx.caller, args["ipaddressid"], then))
+    return AsyncReply(static_nat.disable_static_nat(ctx.uow, ctx.caller, args["ipaddressid"]))
 
 
-def _pf_job(ctx: Context, created: list[str]) -> Any:
-    def then(uow: SqlUnitOfWork, rule: PortForwardingRule) -> str:
-        created.append(rule.base.uuid)
-        result = {"portforwardingrule": port_forward_view(rule)}
-        return ctx.start_job(uow, {"result": result}, ("FirewallRule", rule.base.uuid))
-
-    return then
+def _port_forward(_caller: Caller | None, rule: PortForwardingRule) -> JsonObject:
+    return {"portforwardingrule": port_forward_view(rule)}
 
 
 @command(
@@ -110,18 +92,17 @@ def _pf_job(ctx: Context, created: list[str]) -> Any:
         uuid_param("networkid", "The VM's network (VPC addresses not yet serving a tier)"),
         list_param("cidrlist", "Source CIDRs allowed (default: all)"),
     ),
-    job=report,
+    job=_port_forward,
 )
 def create_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
-    created: list[str] = []
     spec = NewPortForward(
         ip_uuid=args["ipaddressid"], protocol=args["protocol"], public_start=args["publicport"],
         private_start=args["privateport"], vm_uuid=args["virtualmachineid"], public_end=args.get("publicendport"),
         private_end=args.get("privateendport"), guest=args.get("vmguestip"), open_firewall=args.get("openfirewall"),
         network_uuid=args.get("networkid"), cidrs=args.get("cidrlist", []),
     )
-    job = port_forwarding.create_port_forwarding_rule(ctx.uow, ctx.caller, spec, _pf_job(ctx, created))
-    return AsyncReply(job, created[0])
+    started = port_forwarding.create_port_forwarding_rule(ctx.uow, ctx.caller, spec)
+    return AsyncReply(started.job, started.value.base.uuid)
 
 
 @command(
@@ -134,19 +115,18 @@ def create_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
         uuid_param("virtualmachineid", "The new VM"),
         str_param("vmguestip", "The new guest IP (primary or secondary of the VM's NIC)"),
     ),
-    job=report,
+    job=_port_forward,
 )
 def update_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     change = PortForwardChange(args["id"], args.get("privateport"), args.get("privateendport"),
                                args.get("virtualmachineid"), args.get("vmguestip"))
-    return AsyncReply(port_forwarding.update_port_forwarding_rule(ctx.uow, ctx.caller, change, _pf_job(ctx, [])))
+    return AsyncReply(port_forwarding.update_port_forwarding_rule(ctx.uow, ctx.caller, change))
 
 
 @command("deletePortForwardingRule", "Deletes a port forwarding rule and the firewall rule opened with it.",
          (uuid_param("id", "The rule", required=True),), job=success)
 def delete_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
-    job = port_forwarding.delete_port_forwarding_rule(ctx.uow, ctx.caller, args["id"], id_job(ctx, "FirewallRule"))
-    return AsyncReply(job)
+    return AsyncReply(port_forwarding.delete_port_forwarding_rule(ctx.uow, ctx.caller, args["id"]))
 
 
 @command(

@@ -8,8 +8,8 @@ from sqlalchemy import or_
 
 from nicstack.api.context import Context
 from nicstack.api.params import str_param, uuid_param
-from nicstack.api.registry import command
-from nicstack.api.replies import AsyncReply, JsonObject, ListReply, ObjectReply, Reply
+from nicstack.api.registry import command, success
+from nicstack.api.replies import AsyncReply, ListReply, ObjectReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.views import network_view
 from nicstack.db import tables as t
@@ -102,14 +102,7 @@ def _ancestors(path: str) -> list[str]:
     return ["/"] + ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
-def _success(_ctx: Context, _params: dict[str, Any]) -> JsonObject:
-    return {"success": True}
-
-
 @command("deleteNetwork", "Deletes a network without NICs.", (uuid_param("id", "The network", required=True),),
-         job=_success)
+         job=success)
 def delete_network(ctx: Context, args: dict[str, Any]) -> Reply:
-    net = networks.delete_network(ctx.uow, ctx.caller, args["id"])
-    with ctx.uow as uow:
-        job = ctx.start_job(uow, {"id": net.uuid}, ("Network", net.uuid))
-    return AsyncReply(job)
+    return AsyncReply(networks.delete_network(ctx.uow, ctx.caller, args["id"]))

@@ -9,14 +9,14 @@ from sqlalchemy import and_, or_
 from nicstack.api.commands.free_ips import guest_addresses
 from nicstack.api.context import Context
 from nicstack.api.params import bool_param, str_param, uuid_param
-from nicstack.api.registry import ADMINS, ROOT, command
+from nicstack.api.registry import ADMINS, ROOT, command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, ObjectReply, Reply, SuccessReply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.views_rules import guest_range_view, public_ip_view, vlan_range_view
 from nicstack.api.views_world import listing
 from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
-from nicstack.domain.access import may_access
+from nicstack.domain.access import Caller, may_access
 from nicstack.domain.errors import MissingParameter, UnknownEntity, Unsupported
 from nicstack.domain.rules import PublicIp, PublicIpState
 from nicstack.services import guest_ranges, lookup, lookup_rules, public_ips, public_ranges
@@ -26,13 +26,8 @@ from nicstack.services.public_ranges import NewRange
 from nicstack.services.scope import list_scope
 
 
-def report(_ctx: Context, params: dict[str, Any]) -> JsonObject:
-    # The change was made in the request; the job reports what was stored.
-    return dict(params["result"])
-
-
-def success(_ctx: Context, _params: dict[str, Any]) -> JsonObject:
-    return {"success": True}
+def _acquired(caller: Caller | None, ip: PublicIp) -> JsonObject:
+    return {"ipaddress": public_ip_view(ip, caller is not None and caller.is_root_admin)}
 
 
 @command(
@@ -109,7 +104,7 @@ def delete_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
         str_param("ipaddress", "A given free public address instead of any free one"),
         bool_param("isportable", "Portable (region-wide) address: not supported, only false is accepted"),
     ),
-    job=report,
+    job=_acquired,
 )
 def associate_ip_address(ctx: Context, args: dict[str, Any]) -> Reply:
     if args.get("isportable"):
@@ -117,25 +112,15 @@ def associate_ip_address(ctx: Context, args: dict[str, Any]) -> Reply:
         # zone address that cannot move between networks, which the caller finds out only when moving it.
         raise Unsupported("Portable public IPs (isportable=true) are not supported: nicstack has no portable "
                           "IP ranges; acquire a zone public IP (isportable=false or absent)")
-    created: list[str] = []
-
-    def then(uow: SqlUnitOfWork, ip: PublicIp) -> str:
-        created.append(ip.uuid)
-        result = {"ipaddress": public_ip_view(ip, ctx.caller.is_root_admin)}
-        return ctx.start_job(uow, {"result": result}, ("IpAddress", ip.uuid))
-
     spec = Acquire(args.get("networkid"), args.get("vpcid"), args.get("zoneid"), args.get("ipaddress") or None)
-    job = public_ips.associate_ip_address(ctx.uow, ctx.caller, spec, then)
-    return AsyncReply(job, created[0])
+    started = public_ips.associate_ip_address(ctx.uow, ctx.caller, spec)
+    return AsyncReply(started.job, started.value.uuid)
 
 
 @command("disassociateIpAddress", "Releases a public IP and removes every rule on it.",
          (uuid_param("id", "The public IP", required=True),), job=success)
 def disassociate_ip_address(ctx: Context, args: dict[str, Any]) -> Reply:
-    def then(uow: SqlUnitOfWork, ip: PublicIp) -> str:
-        return ctx.start_job(uow, {"id": ip.uuid}, ("IpAddress", ip.uuid))
-
-    return AsyncReply(public_ips.disassociate_ip_address(ctx.uow, ctx.caller, args["id"], then))
+    return AsyncReply(public_ips.disassociate_ip_address(ctx.uow, ctx.caller, args["id"]))
 
 
 @command(

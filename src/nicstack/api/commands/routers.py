@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from nicstack.api.commands.public_ips import success
 from nicstack.api.context import Context
 from nicstack.api.params import bool_param, uuid_param
-from nicstack.api.registry import ROOT, command
+from nicstack.api.registry import ROOT, command, success
 from nicstack.api.replies import AsyncReply, ObjectReply, Reply
 from nicstack.api.views_rules import router_config_view
-from nicstack.db.uow import SqlUnitOfWork
-from nicstack.domain.model import Network
 from nicstack.services import routers
 
 
@@ -34,7 +31,4 @@ def get_router_config(ctx: Context, args: dict[str, Any]) -> Reply:
     job=success,
 )
 def restart_network(ctx: Context, args: dict[str, Any]) -> Reply:
-    def then(uow: SqlUnitOfWork, net: Network) -> str:
-        return ctx.start_job(uow, {"id": net.uuid}, ("Network", net.uuid))
-
-    return AsyncReply(routers.restart_network(ctx.uow, ctx.caller, args["id"], args.get("cleanup", False), then))
+    return AsyncReply(routers.restart_network(ctx.uow, ctx.caller, args["id"], args.get("cleanup", False)))

@@ -6,16 +6,17 @@ from typing import Any
 
 from nicstack.api.context import Context
 from nicstack.api.params import int_param, list_param, map_param, str_param, uuid_param
-from nicstack.api.registry import command
+from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ObjectReply, Reply, SuccessReply
 from nicstack.api.scope import OWNER, PAGING, owner_filter
 from nicstack.api.views import vm_view
 from nicstack.api.views_guest import security_group_view
 from nicstack.api.views_world import listing
 from nicstack.db import tables as t
-from nicstack.domain.security_groups import rule_shape
+from nicstack.domain.access import Caller
+from nicstack.domain.security_groups import Authorized, rule_shape
 from nicstack.domain.vocabulary import Direction
-from nicstack.services import dataplane, security_groups, vm_updates
+from nicstack.services import security_groups, vm_updates
 from nicstack.services.scope import list_scope
 from nicstack.services.security_groups import GroupRef, NewRules
 
@@ -82,15 +83,8 @@ _RULE = (
 )
 
 
-def _authorized(ctx: Context, params: dict[str, Any]) -> JsonObject:
-    # The rules were stored in the request; hosts running the group's members learn them now.
-    dataplane.group_changed(ctx.uow, params["group"])
-    return dict(params["result"])
-
-
-def _revoked(ctx: Context, params: dict[str, Any]) -> JsonObject:
-    dataplane.group_changed(ctx.uow, params["group"])
-    return {"success": True}
+def _authorized(_caller: Caller | None, value: Authorized) -> JsonObject:
+    return {"securitygroup": security_group_view(value.group, set(value.added))}
 
 
 def _authorize(ctx: Context, args: dict[str, Any], direction: Direction) -> Reply:
@@ -99,12 +93,9 @@ def _authorize(ctx: Context, args: dict[str, Any], direction: Direction) -> Repl
     peers = tuple((p.get("account", ""), p.get("group", "")) for p in args.get("usersecuritygrouplist", []))
     ref = GroupRef(args.get("securitygroupid"), args.get("securitygroupname"), args.get("account"),
                    args.get("domainid"))
-    group, added = security_groups.authorize(
+    started = security_groups.authorize(
         ctx.uow, ctx.caller, NewRules(ref, direction, shape, tuple(args.get("cidrlist", [])), peers))
-    result = {"securitygroup": security_group_view(group, set(added))}
-    with ctx.uow as uow:
-        job = ctx.start_job(uow, {"result": result, "group": group.id}, ("SecurityGroup", group.uuid))
-    return AsyncReply(job)
+    return AsyncReply(started.job)
 
 
 @command("authorizeSecurityGroupIngress", "Authorizes ingress rules for a security group.", _RULE,
@@ -119,20 +110,17 @@ def authorize_egress(ctx: Context, args: dict[str, Any]) -> Reply:
 
 
 def _revoke(ctx: Context, args: dict[str, Any], direction: Direction) -> Reply:
-    group = security_groups.revoke(ctx.uow, ctx.caller, args["id"], direction)
-    with ctx.uow as uow:
-        job = ctx.start_job(uow, {"group": group.id}, ("SecurityGroup", group.uuid))
-    return AsyncReply(job)
+    return AsyncReply(security_groups.revoke(ctx.uow, ctx.caller, args["id"], direction))
 
 
 @command("revokeSecurityGroupIngress", "Deletes an ingress rule.",
-         (uuid_param("id", "The ID of the ingress rule", required=True),), job=_revoked)
+         (uuid_param("id", "The ID of the ingress rule", required=True),), job=success)
 def revoke_ingress(ctx: Context, args: dict[str, Any]) -> Reply:
     return _revoke(ctx, args, Direction.INGRESS)
 
 
 @command("revokeSecurityGroupEgress", "Deletes an egress rule.",
-         (uuid_param("id", "The ID of the egress rule", required=True),), job=_revoked)
+         (uuid_param("id", "The ID of the egress rule", required=True),), job=success)
 def revoke_egress(ctx: Context, args: dict[str, Any]) -> Reply:
     return _revoke(ctx, args, Direction.EGRESS)
 

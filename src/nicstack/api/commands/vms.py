@@ -6,30 +6,23 @@ from typing import Any
 
 from sqlalchemy import select
 
+from nicstack.api.commands.nics import vm_answer
 from nicstack.api.context import Context
 from nicstack.api.params import bool_param, list_param, map_param, str_param, uuid_param
-from nicstack.api.registry import ADMINS, command
-from nicstack.api.replies import AsyncReply, JsonObject, ListReply, ObjectReply, Reply
+from nicstack.api.registry import ADMINS, command, success
+from nicstack.api.replies import AsyncReply, ListReply, ObjectReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.views import vm_view
 from nicstack.db import tables as t
+from nicstack.domain.jobs import Started
 from nicstack.domain.model import Vm
-from nicstack.services import dataplane, lookup, vms
+from nicstack.services import lookup, vms
 from nicstack.services.scope import list_scope
 from nicstack.services.vms import NewVm, NicRequest
 
 
-def _report(ctx: Context, params: dict[str, Any]) -> JsonObject:
-    # The change committed in the request; hosts that hold (or held) the VM's addresses learn it now.
-    result = dict(params["result"])
-    dataplane.vm_changed(ctx.uow, result["virtualmachine"]["id"])
-    return result
-
-
-def _vm_job(ctx: Context, vm: Vm, *, create: bool = False) -> Reply:
-    with ctx.uow as uow:
-        job = ctx.start_job(uow, {"result": {"virtualmachine": vm_view(vm)}}, ("VirtualMachine", vm.uuid))
-    return AsyncReply(job, vm.uuid if create else None)
+def _vm_job(started: Started[Vm], *, create: bool = False) -> Reply:
+    return AsyncReply(started.job, started.value.uuid if create else None)
 
 
 def _nic_requests(args: dict[str, Any]) -> tuple[NicRequest, ...]:
@@ -66,7 +59,7 @@ def _nic_requests(args: dict[str, Any]) -> tuple[NicRequest, ...]:
         list_param("securitygroupids", "Security groups of the VM, by ID (security-group networks)"),
         list_param("securitygroupnames", "Security groups of the VM, by name (security-group networks)"),
     ),
-    job=_report,
+    job=vm_answer,
 )
 def deploy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     spec = NewVm(
@@ -77,7 +70,7 @@ def deploy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
         security_group_ids=tuple(args.get("securitygroupids", ())),
         security_group_names=tuple(args.get("securitygroupnames", ())),
     )
-    return _vm_job(ctx, vms.deploy(ctx.uow, ctx.caller, spec), create=True)
+    return _vm_job(vms.deploy(ctx.uow, ctx.caller, spec), create=True)
 
 
 @command(
@@ -135,30 +128,30 @@ _ID = (uuid_param("id", "The ID of the VM", required=True),)
 
 
 @command("startVirtualMachine", "Starts a stopped VM.", (*_ID, uuid_param("hostid", "Start on this host (admin)")),
-         job=_report)
+         job=vm_answer)
 def start_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     host = args.get("hostid") if ctx.caller.is_admin else None
-    return _vm_job(ctx, vms.power(ctx.uow, ctx.caller, args["id"], "start", host))
+    return _vm_job(vms.power(ctx.uow, ctx.caller, args["id"], "start", host))
 
 
-@command("stopVirtualMachine", "Stops a running VM.", (*_ID, bool_param("forced", "Force stop")), job=_report)
+@command("stopVirtualMachine", "Stops a running VM.", (*_ID, bool_param("forced", "Force stop")), job=vm_answer)
 def stop_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
-    return _vm_job(ctx, vms.power(ctx.uow, ctx.caller, args["id"], "stop"))
+    return _vm_job(vms.power(ctx.uow, ctx.caller, args["id"], "stop"))
 
 
-@command("rebootVirtualMachine", "Reboots a running VM.", _ID, job=_report)
+@command("rebootVirtualMachine", "Reboots a running VM.", _ID, job=vm_answer)
 def reboot_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
-    return _vm_job(ctx, vms.power(ctx.uow, ctx.caller, args["id"], "reboot"))
+    return _vm_job(vms.power(ctx.uow, ctx.caller, args["id"], "reboot"))
 
 
 @command(
     "destroyVirtualMachine",
     "Destroys a VM; with expunge=true its addresses and rules are released at once.",
     (*_ID, bool_param("expunge", "Expunge immediately")),
-    job=_report,
+    job=vm_answer,
 )
 def destroy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
-    return _vm_job(ctx, vms.destroy(ctx.uow, ctx.caller, args["id"], args.get("expunge", False)))
+    return _vm_job(vms.destroy(ctx.uow, ctx.caller, args["id"], args.get("expunge", False)))
 
 
 @command("recoverVirtualMachine", "Recovers a destroyed (not expunged) VM, stopped.", _ID)
@@ -166,17 +159,10 @@ def recover_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     return ObjectReply("virtualmachine", vm_view(vms.recover(ctx.uow, ctx.caller, args["id"])))
 
 
-def _success(_ctx: Context, _params: dict[str, Any]) -> JsonObject:
-    return {"success": True}
-
-
 @command("expungeVirtualMachine", "Expunges a destroyed VM: releases its addresses and rules.", _ID,
-         roles=ADMINS, job=_success)
+         roles=ADMINS, job=success)
 def expunge_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
-    vm = vms.expunge(ctx.uow, ctx.caller, args["id"])
-    with ctx.uow as uow:
-        job = ctx.start_job(uow, {"id": vm.uuid}, ("VirtualMachine", vm.uuid))
-    return AsyncReply(job)
+    return AsyncReply(vms.expunge(ctx.uow, ctx.caller, args["id"]))
 
 
 _VM = uuid_param("virtualmachineid", "The ID of the VM", required=True)
@@ -187,21 +173,21 @@ _VM = uuid_param("virtualmachineid", "The ID of the VM", required=True)
     "Adds a NIC in another network to a VM.",
     (_VM, uuid_param("networkid", "The network", required=True), str_param("ipaddress", "Its primary IPv4"),
      str_param("macaddress", "Its MAC address")),
-    job=_report,
+    job=vm_answer,
 )
 def add_nic_to_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     request = NicRequest(args["networkid"], args.get("ipaddress"), None, args.get("macaddress"))
-    return _vm_job(ctx, vms.add_nic(ctx.uow, ctx.caller, args["virtualmachineid"], request))
+    return _vm_job(vms.add_nic(ctx.uow, ctx.caller, args["virtualmachineid"], request))
 
 
 @command("removeNicFromVirtualMachine", "Removes a non-default NIC from a VM, releasing its addresses.",
-         (_VM, uuid_param("nicid", "The NIC", required=True)), job=_report)
+         (_VM, uuid_param("nicid", "The NIC", required=True)), job=vm_answer)
 def remove_nic_from_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
-    return _vm_job(ctx, vms.remove_nic(ctx.uow, ctx.caller, args["virtualmachineid"], args["nicid"]))
+    return _vm_job(vms.remove_nic(ctx.uow, ctx.caller, args["virtualmachineid"], args["nicid"]))
 
 
 @command("updateDefaultNicForVirtualMachine", "Makes a NIC the VM's default NIC.",
-         (_VM, uuid_param("nicid", "The NIC", required=True)), job=_report)
+         (_VM, uuid_param("nicid", "The NIC", required=True)), job=vm_answer)
 def update_default_nic(ctx: Context, args: dict[str, Any]) -> Reply:
-    return _vm_job(ctx, vms.update_default_nic(ctx.uow, ctx.caller, args["virtualmachineid"], args["nicid"]))
+    return _vm_job(vms.update_default_nic(ctx.uow, ctx.caller, args["virtualmachineid"], args["nicid"]))
 

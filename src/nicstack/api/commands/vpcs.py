@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from nicstack.api.commands.nat import scope_where
-from nicstack.api.commands.public_ips import report, success
 from nicstack.api.context import Context
 from nicstack.api.params import bool_param, str_param, uuid_param
-from nicstack.api.registry import command
+from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, Reply
 from nicstack.api.scope import OWNER, PAGING, page_of
 from nicstack.api.views_rules import vpc_offering_view, vpc_view
@@ -41,22 +40,17 @@ def _view(uow: SqlUnitOfWork, vpc: Vpc) -> dict[str, Any]:
         uuid_param("domainid", "The domain of the owning account"),
         bool_param("start", "Start the VPC's router now (it is configuration here: ignored)"),
     ),
-    job=report,
+    # A new VPC has no tiers yet.
+    job=lambda _caller, vpc: {"vpc": vpc_view(vpc, [])},
 )
 def create_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
-    created: list[str] = []
-
-    def then(uow: SqlUnitOfWork, vpc: Vpc) -> str:
-        created.append(vpc.uuid)
-        return ctx.start_job(uow, {"result": {"vpc": _view(uow, vpc)}}, ("Vpc", vpc.uuid))
-
     spec = NewVpc(
         name=args["name"], display_text=args.get("displaytext") or args["name"], cidr=args["cidr"],
         offering_uuid=args["vpcofferingid"], zone_uuid=args["zoneid"], network_domain=args.get("networkdomain"),
         account=args.get("account"), domain_uuid=args.get("domainid"),
     )
-    job = service.create_vpc(ctx.uow, ctx.caller, spec, then)
-    return AsyncReply(job, created[0])
+    started = service.create_vpc(ctx.uow, ctx.caller, spec)
+    return AsyncReply(started.job, started.value.uuid)
 
 
 @command(
@@ -99,10 +93,7 @@ def list_vpcs(ctx: Context, args: dict[str, Any]) -> Reply:
 @command("deleteVPC", "Deletes a VPC without tiers, releasing its public IPs.",
          (uuid_param("id", "The VPC", required=True),), job=success)
 def delete_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
-    def then(uow: SqlUnitOfWork, vpc: Vpc) -> str:
-        return ctx.start_job(uow, {"id": vpc.uuid}, ("Vpc", vpc.uuid))
-
-    return AsyncReply(service.delete_vpc(ctx.uow, ctx.caller, args["id"], then))
+    return AsyncReply(service.delete_vpc(ctx.uow, ctx.caller, args["id"]))
 
 
 @command(
@@ -112,10 +103,7 @@ def delete_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
     job=success,
 )
 def restart_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
-    def then(uow: SqlUnitOfWork, vpc: Vpc) -> str:
-        return ctx.start_job(uow, {"id": vpc.uuid}, ("Vpc", vpc.uuid))
-
-    return AsyncReply(service.restart_vpc(ctx.uow, ctx.caller, args["id"], args.get("cleanup", False), then))
+    return AsyncReply(service.restart_vpc(ctx.uow, ctx.caller, args["id"], args.get("cleanup", False)))
 
 
 @command(

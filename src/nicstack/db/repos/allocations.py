@@ -54,6 +54,10 @@ class AllocationRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
+    def used_in(self, network_id: int, family: int) -> UsedInNetwork:
+        """The allocator's index of the addresses used in one network and family."""
+        return UsedInNetwork(self.conn, network_id, family)
+
     def holder(self, network_id: int, family: int, value: int) -> AllocationKind | None:
         kind = prepared.scalar(self.conn, _HOLDER, {"net": network_id, "family": family, "addr": int_to_key(value)})
         return AllocationKind(kind) if kind else None

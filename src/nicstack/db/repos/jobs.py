@@ -1,28 +1,29 @@
-"""Async job rows: created with the request's transaction, finished by a worker."""
+"""The job queue's rows: created with the change's transaction, claimed under a lease, finished one by one."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from nicstack.db import prepared
 from nicstack.db import tables as t
-from nicstack.db.rows import new_uuid, now
-from nicstack.domain.access import Caller
+from nicstack.db.rows import now
 from nicstack.domain.kinds import JobStatus
+
+j = t.async_jobs
 
 
 @dataclass(frozen=True, slots=True)
 class Job:
+    """A job as clients see it (queryAsyncJobResult, listAsyncJobs)."""
+
     id: int
     uuid: str
     cmd: str
-    params: dict[str, Any]
     user_id: int
     user_uuid: str
     account_id: int
@@ -37,107 +38,124 @@ class Job:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
-    job_id: int
-    status: JobStatus
-    code: int
-    result: dict[str, Any]
+class ClaimedJob:
+    """A job a worker holds the lease of: what it needs to run it."""
+
+    id: int
+    uuid: str
+    cmd: str
+    params: str
+    user_id: int | None
+    attempts: int
+    created_by: str
 
 
 def _query() -> Any:
+    # Inner joins: a job no user asked for (a data-plane publication) is nobody's to list.
     return select(
-        *t.async_jobs.c, t.users.c.uuid.label("user_uuid"), t.accounts.c.uuid.label("account_uuid")
+        *j.c, t.users.c.uuid.label("user_uuid"), t.accounts.c.uuid.label("account_uuid")
     ).select_from(
-        t.async_jobs.join(t.users, t.users.c.id == t.async_jobs.c.user_id).join(
-            t.accounts, t.accounts.c.id == t.async_jobs.c.account_id
-        )
+        j.join(t.users, t.users.c.id == j.c.user_id).join(t.accounts, t.accounts.c.id == j.c.account_id)
     )
 
 
 def _job(m: Any) -> Job:
     return Job(
-        m["id"], m["uuid"], m["cmd"], json.loads(m["params"]), m["user_id"], m["user_uuid"], m["account_id"],
-        m["account_uuid"], JobStatus(m["status"]), m["result_code"],
-        json.loads(m["result"]) if m["result"] else None, m["instance_type"], m["instance_uuid"],
-        m["created"], m["completed"],
+        m["id"], m["uuid"], m["cmd"], m["user_id"], m["user_uuid"], m["account_id"], m["account_uuid"],
+        JobStatus(m["status"]), m["result_code"], json.loads(m["result"]) if m["result"] else None,
+        m["instance_type"], m["instance_uuid"], m["created"], m["completed"],
     )
 
 
-_BY_IDS = _query().where(t.async_jobs.c.id.in_(bindparam("ids", expanding=True)))
-
-
+_PENDING = int(JobStatus.PENDING)
+_DUE = (
+    select(j.c.id)
+    .where(j.c.status == _PENDING, j.c.available_at <= bindparam("now"),
+           (j.c.lease_until.is_(None)) | (j.c.lease_until < bindparam("now")))
+    .order_by(j.c.id)
+    .limit(bindparam("limit"))
+)
+_CLAIMED = select(j.c.id, j.c.uuid, j.c.cmd, j.c.params, j.c.user_id, j.c.attempts, j.c.created_by).where(
+    j.c.id.in_(bindparam("ids", expanding=True))
+).order_by(j.c.id)
 _FINISH = (
-    t.async_jobs.update()
-    .where(t.async_jobs.c.id == bindparam("job_id"), t.async_jobs.c.status == int(JobStatus.PENDING))
+    j.update()
+    .where(j.c.id == bindparam("job_id"), j.c.status == _PENDING, j.c.claimed_by == bindparam("me"))
     .values(status=bindparam("new_status"), result_code=bindparam("code"), result=bindparam("body"),
-            completed=bindparam("stamp"))
+            completed=bindparam("stamp"), lease_until=None)
 )
 
 
 class JobRepository:
-    """Async job rows: created with the request's transaction, finished by a worker."""
+    """The job queue's rows, read and written through one connection."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def create(self, caller: Caller, cmd: str, params: dict[str, Any], server: str,
-        instance: tuple[str, str] | None = None,
-    ) -> tuple[int, str]:
-        job_uuid = new_uuid()
-        job_id = prepared.insert(
-            self.conn,
-            t.async_jobs,
-            {"uuid": job_uuid, "user_id": caller.user_id, "account_id": caller.account_id, "cmd": cmd,
-             "params": json.dumps(params), "instance_type": instance[0] if instance else None,
-             "instance_uuid": instance[1] if instance else None, "server": server,
-             "status": int(JobStatus.PENDING), "result_code": 0, "result": None, "completed": None, "created": now()},
+    def create(
+        self, uuid: str, user_id: int | None, account_id: int | None, cmd: str, params: str, created_by: str,
+        instance: tuple[str, str] | None,
+    ) -> int:
+        stamp = now()
+        return prepared.insert(
+            self.conn, j,
+            {"uuid": uuid, "user_id": user_id, "account_id": account_id, "cmd": cmd, "params": params,
+             "instance_type": instance[0] if instance else None, "instance_uuid": instance[1] if instance else None,
+             "created_by": created_by, "status": _PENDING, "attempts": 0, "claimed_by": None, "lease_until": None,
+             "available_at": stamp, "last_error": None, "result_code": 0, "result": None, "completed": None,
+             "created": stamp},
         )
-        return job_id, job_uuid
 
     def by_uuid(self, job_uuid: str) -> Job | None:
-        row = self.conn.execute(_query().where(t.async_jobs.c.uuid == job_uuid)).first()
+        row = self.conn.execute(_query().where(j.c.uuid == job_uuid)).first()
         return _job(row._mapping) if row else None
-
-    def by_ids(self, ids: Iterable[int]) -> list[Job]:
-        return [_job(r._mapping) for r in self.conn.execute(_BY_IDS, {"ids": list(ids)})]
 
     def listing(self, account_ids: list[int] | None, page: tuple[int, int] | None) -> tuple[list[Job], int]:
         query = _query()
         if account_ids is not None:
-            query = query.where(t.async_jobs.c.account_id.in_(account_ids))
+            query = query.where(j.c.account_id.in_(account_ids))
         total = self.conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        query = query.order_by(t.async_jobs.c.id.desc())
+        query = query.order_by(j.c.id.desc())
         if page:
             query = query.limit(page[1]).offset(page[0])
         return [_job(r._mapping) for r in self.conn.execute(query)], total
 
-    def finish(self, outcomes: Iterable[Outcome]) -> None:
-        """Record the outcomes of a batch of jobs in one executemany."""
+    def claim(self, me: str, lease_until: datetime, limit: int) -> list[ClaimedJob]:
+        """Take the lease of up to `limit` due jobs, oldest first; jobs other servers hold are skipped.
+
+        PostgreSQL: the due rows are locked with SKIP LOCKED, so servers claiming at once take
+        different jobs. SQLite has one writer: the select and the update cannot interleave.
+        """
         stamp = now()
-        rows = [
-            {"job_id": o.job_id, "new_status": int(o.status), "code": o.code, "body": json.dumps(o.result),
-             "stamp": stamp}
-            for o in outcomes
-        ]
-        if rows:
-            self.conn.execute(_FINISH, rows)
-
-    def heartbeat(self, server: str) -> None:
-        updated = self.conn.execute(t.servers.update().where(t.servers.c.name == server).values(last_seen=now()))
-        if updated.rowcount == 0:
-            self.conn.execute(t.servers.insert().values(name=server, last_seen=now()))
-
-    def fail_orphans(self, server: str, stale_after: timedelta, *, at_start: bool) -> int:
-        """Finish as failed the pending jobs of dead servers, and at start those of our previous life."""
-        dead = select(t.servers.c.name).where(t.servers.c.last_seen < now() - stale_after, t.servers.c.name != server)
-        owners: ColumnElement[bool] = t.async_jobs.c.server.in_(dead)
-        if at_start:
-            owners = owners | (t.async_jobs.c.server == server)
-        text = "The management server running this job stopped before the job finished; run the command again"
-        result = json.dumps({"uuidList": [], "errorcode": 530, "errortext": text})
-        updated = self.conn.execute(
-            t.async_jobs.update()
-            .where(t.async_jobs.c.status == int(JobStatus.PENDING), owners)
-            .values(status=int(JobStatus.FAILED), result_code=530, result=result, completed=now())
+        due = _DUE.with_for_update(skip_locked=True) if self.conn.dialect.name == "postgresql" else _DUE
+        ids = [row[0] for row in self.conn.execute(due, {"now": stamp, "limit": limit})]
+        if not ids:
+            return []
+        self.conn.execute(
+            j.update().where(j.c.id.in_(ids))
+            .values(claimed_by=me, lease_until=lease_until, attempts=j.c.attempts + 1)
         )
-        return int(updated.rowcount)
+        return [ClaimedJob(*row) for row in self.conn.execute(_CLAIMED, {"ids": ids})]
+
+    def renew(self, me: str, ids: list[int], lease_until: datetime) -> None:
+        if ids:
+            self.conn.execute(j.update().where(j.c.id.in_(ids), j.c.claimed_by == me, j.c.status == _PENDING)
+                              .values(lease_until=lease_until))
+
+    def finish(self, job_id: int, me: str, status: JobStatus, code: int, body: dict[str, Any]) -> bool:
+        """Record the outcome, if the job is still ours and pending; False when another server has it now."""
+        values = {"job_id": job_id, "me": me, "new_status": int(status), "code": code, "body": json.dumps(body),
+                  "stamp": now()}
+        return prepared.execute(self.conn, _FINISH, values) == 1
+
+    def retry_later(self, job_id: int, me: str, available_at: datetime, error: str) -> None:
+        """Give the job back to the queue, due again at `available_at` (backoff)."""
+        self.conn.execute(
+            j.update().where(j.c.id == job_id, j.c.claimed_by == me, j.c.status == _PENDING)
+            .values(claimed_by=None, lease_until=None, available_at=available_at, last_error=error[:4000])
+        )
+
+    def queue_depth(self) -> tuple[int, datetime | None]:
+        """How many jobs are pending, and when the oldest of them was created."""
+        row = self.conn.execute(select(func.count(), func.min(j.c.created)).where(j.c.status == _PENDING)).one()
+        return int(row[0]), row[1]

@@ -133,3 +133,17 @@ class RuleRepository:
 
     def delete_firewall_rules(self, *where: Any) -> None:
         self.conn.execute(fw.delete().where(*where))
+
+    def targeting(self, network_id: int, address: str) -> list[tuple[str, str]]:
+        """Every rule whose guest address is `address` in the network: (what, which), in a stable order."""
+        pub, lb, m = t.public_ips, t.load_balancing_rules, t.load_balancer_vm_map
+        found = [("port forwarding rule", uuid) for uuid in self.conn.execute(
+            select(pf.c.uuid).where(pf.c.network_id == network_id, pf.c.dest_ip_address == address)
+            .order_by(pf.c.id)).scalars()]
+        found += [("static NAT from public IP", ip) for ip in self.conn.execute(
+            select(pub.c.public_ip_address).where(pub.c.network_id == network_id, pub.c.is_static_nat.is_(True),
+                                                  pub.c.vm_ip_address == address).order_by(pub.c.id)).scalars()]
+        found += [("load balancer rule", uuid) for uuid in self.conn.execute(
+            select(lb.c.uuid).select_from(m.join(lb, lb.c.id == m.c.load_balancer_id))
+            .where(lb.c.network_id == network_id, m.c.instance_ip == address).order_by(lb.c.id)).scalars()]
+        return found

@@ -125,6 +125,37 @@ _NIC_OWNER = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class HeldSecondaryIp:
+    """A secondary IP with the NIC and VM that hold it: what removeIpFromNic needs, in one query."""
+
+    id: int
+    uuid: str
+    address: str
+    nic_id: int
+    nic_uuid: str
+    network_id: int
+    vm_id: int
+    vm_uuid: str
+    vm_name: str
+    account_id: int
+    domain_id: int
+    domain_path: str
+
+
+_s = t.nic_secondary_ips
+_HELD = (
+    select(
+        _s.c.id, _s.c.uuid, _s.c.ip4_address, _s.c.ip6_address, _s.c.nic_id, _n.c.uuid.label("nic_uuid"),
+        _s.c.network_id, v.c.id.label("vm_id"), v.c.uuid.label("vm_uuid"), v.c.name.label("vm_name"),
+        v.c.account_id, v.c.domain_id, t.domains.c.path.label("domain_path"),
+    )
+    .select_from(_s.join(_n, _n.c.id == _s.c.nic_id).join(v, v.c.id == _s.c.vm_id)
+                 .join(t.domains, t.domains.c.id == v.c.domain_id))
+    .where(_s.c.uuid == bindparam("uuid"))
+)
+
+
 _COUNT_SECONDARY = (
     select(func.count()).select_from(t.nic_secondary_ips).where(t.nic_secondary_ips.c.nic_id == bindparam("nic_id"))
 )
@@ -225,8 +256,13 @@ class VmRepository:
     def count_secondary(self, nic_id: int) -> int:
         return int(prepared.scalar(self.conn, _COUNT_SECONDARY, {"nic_id": nic_id}))
 
-    def secondary_by_uuid(self, uuid: str) -> Any:
-        return self.conn.execute(select(t.nic_secondary_ips).where(t.nic_secondary_ips.c.uuid == uuid)).first()
+    def held_secondary(self, uuid: str) -> HeldSecondaryIp | None:
+        row = prepared.first(self.conn, _HELD, {"uuid": uuid})
+        if row is None:
+            return None
+        address = row.pop("ip4_address") or row.pop("ip6_address")
+        row.pop("ip6_address", None)
+        return HeldSecondaryIp(address=address, **row)
 
     def insert_secondary(self, **values: Any) -> tuple[int, str]:
         uuid = new_uuid()

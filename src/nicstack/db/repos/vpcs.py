@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Select, func, select
 from nicstack.db import tables as t
 from nicstack.db.repos.public_ips import owner_of
 from nicstack.db.rows import new_uuid, now
+from nicstack.domain.kinds import NetworkState
 from nicstack.domain.rules import Vpc, VpcOffering
 
 v = t.vpcs
@@ -107,3 +108,11 @@ class VpcRepository:
     def vpc_id_of_network(self, network_id: int) -> int | None:
         found = self.conn.execute(select(t.networks.c.vpc_id).where(t.networks.c.id == network_id)).scalar()
         return int(found) if found is not None else None
+
+    def implemented_tiers(self, vpc_id: int) -> list[int]:
+        """The VPC's implemented tiers (they have VMs), oldest first."""
+        n = t.networks
+        query = select(n.c.id).where(
+            n.c.vpc_id == vpc_id, n.c.removed.is_(None), n.c.state == str(NetworkState.IMPLEMENTED)
+        ).order_by(n.c.id)
+        return list(self.conn.execute(query).scalars())

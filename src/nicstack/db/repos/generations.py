@@ -1,0 +1,59 @@
+"""Published data-plane generations: one row per target ("router:<uuid>", "host:<uuid>"), and its lock.
+
+Publishers of one target serialise on its row (`lock`), never on a network row: publishing a
+router must not wait for, or hold up, the allocations of its networks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from nicstack.db import tables as t
+from nicstack.db.rows import now
+
+g = t.dataplane_generations
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """What a target was last given: its number, its content's digest and (routers) its documents."""
+
+    target: str
+    generation: int
+    digest: str
+    documents: str | None
+
+
+class GenerationRepository:
+    """Published generations, read and written through one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, target: str) -> Generation | None:
+        row = self.conn.execute(select(g.c.target, g.c.generation, g.c.digest, g.c.documents)
+                                .where(g.c.target == target)).first()
+        return Generation(row[0], int(row[1]), row[2], row[3]) if row else None
+
+    def lock(self, target: str) -> Generation:
+        """The target's row, locked until the transaction ends; made (generation 0) when it has none yet."""
+        if self.conn.dialect.name == "postgresql":
+            # Two first publications of one target must not both insert: the second one waits here instead.
+            self.conn.execute(pg_insert(g).values(target=target, generation=0, digest="", updated=now())
+                              .on_conflict_do_nothing(index_elements=["target"]))
+        elif self.get(target) is None:
+            self.conn.execute(g.insert().values(target=target, generation=0, digest="", updated=now()))
+        row = self.conn.execute(select(g.c.target, g.c.generation, g.c.digest, g.c.documents)
+                                .where(g.c.target == target).with_for_update()).one()
+        return Generation(row[0], int(row[1]), row[2], row[3])
+
+    def advance(self, target: str, generation: int, digest: str, documents: str | None = None) -> None:
+        self.conn.execute(g.update().where(g.c.target == target)
+                          .values(generation=generation, digest=digest, documents=documents, updated=now()))
+
+    def all(self) -> list[Generation]:
+        rows = self.conn.execute(select(g.c.target, g.c.generation, g.c.digest, g.c.documents).order_by(g.c.target))
+        return [Generation(r[0], int(r[1]), r[2], r[3]) for r in rows]

@@ -1,0 +1,108 @@
+"""The job step: turn the data-plane change a transaction committed into new host and router generations.
+
+Targets are resolved from the committed state when the step runs and published in a fixed
+order (hosts by id, then routers by target), so two jobs that touch the same targets take
+their generation locks in the same order and cannot deadlock. Every publication is
+idempotent, so a job re-run after a crash, or a job whose change another job already
+published, changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nicstack.db import tables as t
+from nicstack.db.uow import SqlUnitOfWork
+from nicstack.domain.access import Caller
+from nicstack.domain.jobs import Configured, DataplaneChange, JobPlan
+from nicstack.domain.kinds import GuestType, Hypervisor
+from nicstack.render.host_state import HostState
+from nicstack.render.router import generation_key as digest_of
+from nicstack.render.router import render_router
+from nicstack.render.router_state import RouterState
+from nicstack.services import dataplane, host_publish, routers
+from nicstack.services import host_snapshots as snapshots
+from nicstack.services.host_publish import Published, publish
+from nicstack.services.host_state import host_state
+from nicstack.services.router_state import isolated_state, vpc_state
+from nicstack.services.routers import RouterConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Publications:
+    hosts: tuple[Published, ...]
+    routers: tuple[RouterConfig, ...]
+
+
+def publish_change(uow: SqlUnitOfWork, change: DataplaneChange) -> Publications:
+    """Publish every host and router the change may have touched, inside the caller's transaction."""
+    hosts: set[int] = set(change.hosts)
+    for vm_id in sorted(change.vms):
+        hosts |= dataplane.hosts_for_vm(uow, vm_id)
+    for group_id in sorted(change.groups):
+        hosts |= dataplane.hosts_of_group(uow, group_id)
+    published = tuple(publish(uow, host_id) for host_id in sorted(hosts))
+    configs: dict[str, RouterConfig] = {}
+    for network_id in sorted(change.networks):
+        config = routers.publish_network(uow, network_id)
+        if config is not None:
+            configs.setdefault(config.target, config)
+    for vpc_id in sorted(change.vpcs):
+        config = routers.publish_vpc(uow, vpc_id)
+        if config is not None:
+            configs.setdefault(config.target, config)
+    return Publications(published, tuple(configs[key] for key in sorted(configs)))
+
+
+def drift(uow: SqlUnitOfWork) -> list[str]:
+    """Targets whose last published digest is not what the committed state renders now; only reads.
+
+    Empty once every job has run: what an operator (or a test after a crash) checks to know the
+    published documents are current. A host never published counts as current while it has
+    nothing to enforce.
+    """
+    late: list[str] = []
+    with uow.reading():
+        for host in uow.infra.hosts():
+            if host.hypervisor is Hypervisor.VMWARE:
+                continue
+            published = uow.generations.get(host_publish.target(host))
+            digest = snapshots.digest(snapshots.to_json(host_state(uow, host)))
+            if digest != (published.digest if published else snapshots.digest(snapshots.to_json(HostState()))):
+                late.append(host_publish.target(host))
+        isolated, _ = uow.networks.listing([t.networks.c.guest_type == str(GuestType.ISOLATED),
+                                            t.networks.c.vpc_id.is_(None)], None)
+        for net in isolated:
+            late += _router_drift(uow, f"router:{net.uuid}", isolated_state(uow, net))
+        vpcs, _ = uow.vpcs.listing([], None)
+        for vpc in vpcs:
+            late += _router_drift(uow, f"router:{vpc.uuid}", vpc_state(uow, vpc))
+    return late
+
+
+def _router_drift(uow: SqlUnitOfWork, target: str, state: RouterState) -> list[str]:
+    published = uow.generations.get(target)
+    return [] if published is not None and published.digest == digest_of(render_router(state)) else [target]
+
+
+def run_job(uow: SqlUnitOfWork, caller: Caller | None, plan: JobPlan) -> object:
+    """The one step every job runs, in the worker's transaction; returns the typed value the job answers."""
+    done = publish_change(uow, plan.change)
+    if plan.configured is not None and caller is not None:
+        _record_configured(uow, caller, plan.configured, done.hosts)
+    return plan.result
+
+
+def _record_configured(uow: SqlUnitOfWork, caller: Caller, note: Configured, hosts: tuple[Published, ...]) -> None:
+    """NIC.SECONDARY.IP.CONFIGURE, when a host enforces the VM's addresses (security-group networks)."""
+    if not hosts:
+        return
+    # A host whose state did not change had it already (a concurrent job published both addresses).
+    lines = sum(len(p.changes.changes) for p in hosts if p.changes is not None)
+    verb = "allowed" if note.added else "withdrawn"
+    where = ", ".join(f"host {p.host.name} (generation {p.generation})" for p in hosts)
+    vm = uow.vms.vm_by(with_secondary=False, id=note.vm_id)
+    if vm is not None:
+        uow.events.record(caller, "NIC.SECONDARY.IP.CONFIGURE",
+                          f"Secondary IP {note.address} of VM {vm.name} {verb} on {where}: {lines} change line(s)",
+                          account_id=vm.account_id, domain_id=vm.domain_id)
