@@ -56,7 +56,7 @@ def test_the_read_only_handle_does_refuse_a_write(published: str) -> None:
     db = read_only(published)
     try:
         uow = SqlUnitOfWork(db)
-        with pytest.raises(Exception, match="(?i)read.only|readonly"), uow:
+        with pytest.raises(Exception, match=r"(?i)read.only|readonly"), uow:
             uow.conn.execute(t.configuration.update().values(value="1"))
     finally:
         db.dispose()
