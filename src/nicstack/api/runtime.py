@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from nicstack import logs
 from nicstack.api.auth import KeyCache
 from nicstack.api.context import Context
 from nicstack.api.registry import COMMANDS
@@ -153,11 +154,14 @@ class Runtime:
                 pending = [j for j in uow.jobs.by_ids(job_ids) if j.status is JobStatus.PENDING]
                 users = {uid: uow.accounts.user_by_id(uid) for uid in {j.user_id for j in pending}}
             outcomes = []
+            durations = []
             for job in pending:
+                started = time.perf_counter()
                 user = users[job.user_id]
                 command = COMMANDS.get(job.cmd)
                 if user is None or command is None or command.job is None:
                     outcomes.append(_failure(job.id, CloudError(f"Job {job.uuid} cannot run: {job.cmd}")))
+                    durations.append(0.0)
                     continue
                 ctx = Context(self, caller_of(user), job.cmd)
                 try:
@@ -168,8 +172,11 @@ class Runtime:
                 except Exception as exc:
                     log.exception("job %s (%s) failed", job.uuid, job.cmd)
                     outcomes.append(_failure(job.id, CloudError(f"Internal error running {job.cmd}: {exc}")))
+                durations.append((time.perf_counter() - started) * 1000)
             with uow:
                 uow.jobs.finish(outcomes)
+            for job, outcome, ms in zip(pending, outcomes, durations, strict=True):
+                logs.job_finished(job.uuid, job.cmd, 1, outcome.status is JobStatus.SUCCEEDED, outcome.result, ms)
         except Exception:
             log.exception("job batch failed")
 

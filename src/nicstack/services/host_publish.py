@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from nicstack import logs
 from nicstack.db import tables as t
 from nicstack.db.rows import now
 from nicstack.db.uow import SqlUnitOfWork
@@ -95,6 +96,8 @@ def publish(uow: SqlUnitOfWork, host_id: int) -> Published:
         else:
             uow.conn.execute(gens.update().where(gens.c.target == target(host))
                          .values(generation=generation, digest=digest, updated=now()))
+        logs.published(target(host), generation, digest,
+                       {"changes": "full" if change.full else len(change.changes)})
         return Published(host, generation, change)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from nicstack import logs
 from nicstack.db import tables as t
 from nicstack.db.rows import now
 from nicstack.db.uow import SqlUnitOfWork
@@ -57,6 +58,8 @@ def publish(uow: SqlUnitOfWork, target: str, state: RouterState) -> RouterConfig
                                                                    updated=now()))
     else:
         generation = int(row.generation)
+    if row is None or row.digest != digest:
+        logs.published(target, generation, digest)
     return RouterConfig(target, str(state.kind), str(state.uuid), generation, digest, docs.iptables, docs.haproxy)
 
 
