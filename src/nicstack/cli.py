@@ -321,9 +321,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OperationalError as exc:
         # A database that cannot be reached is a setup problem: say which and what to check.
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        print(f"nicstack: cannot use the database ({describe(getattr(args, 'url', ''))}): {reason}\n"
-              f"Check that the database server runs and that --database-url (or {ENV_URL}) is right.",
-              file=sys.stderr)
+        print(f"nicstack: cannot use the database ({describe(getattr(args, 'url', ''))}): {reason}; check that "
+              f"the database server runs and that --database-url (or {ENV_URL}) is right", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        # Alembic's refusals (a revision this nicstack does not know) are setup problems too;
+        # matched by module, so that `nicstack --help` does not pay for importing alembic.
+        if not type(exc).__module__.startswith("alembic"):
+            raise
+        print(f"nicstack: cannot migrate the database ({describe(getattr(args, 'url', ''))}): {exc}; was it "
+              "made by a newer nicstack?", file=sys.stderr)
         return 1
 
 

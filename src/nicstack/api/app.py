@@ -145,8 +145,9 @@ def create_app(runtime: Runtime) -> ASGIApp:
                 limiters.append(CapacityLimiter(HANDLER_THREADS))
             answer = await to_thread.run_sync(handle, runtime, params, cookies, limiter=limiters[0])
         payload = json.dumps(answer.body, separators=(",", ":"), ensure_ascii=False).encode()
+        # Logged before the answer leaves: whoever reads the answer finds its line written.
+        observer.finish(request, scope["method"], params, answer)
         extra = [request.header, *(_set_cookie(k, v) for k, v in answer.cookies.items())]
         await _reply(send, answer.status, payload, extra)
-        observer.finish(request, scope["method"], params, answer)
 
     return app
