@@ -13,6 +13,7 @@ from typing import TextIO
 
 from nicstack.db.database import Database
 from nicstack.db.seed import AdminKeys
+from nicstack.db.uow import SqlUnitOfWork
 from nicstack.db.urls import describe
 from nicstack.services import admin_keys
 from nicstack.services.admin_keys import Applied, Keys
@@ -34,13 +35,14 @@ def _print_exports(keys: Keys, out: TextIO) -> None:
 def keys_command(args: argparse.Namespace) -> int:
     url = args.url
     db = Database(url)
+    uow = SqlUnitOfWork(db)
     try:
         where = describe(url)
         if args.rotate:
-            keys = admin_keys.rotate(db)
+            keys = admin_keys.rotate(uow)
             print(f"Root admin (user admin) of {where}: new keys ({CACHE_NOTE}):", file=sys.stderr)
         else:
-            found = admin_keys.keys(db)
+            found = admin_keys.keys(uow)
             if found is None:
                 print(f"The root admin of {where} has no keys yet: nicstack serve gives it some on its first start, "
                       "or run nicstack admin keys --rotate", file=sys.stderr)
@@ -50,7 +52,7 @@ def keys_command(args: argparse.Namespace) -> int:
         _print_exports(keys, sys.stdout)
         if args.reset_password:
             chosen = os.environ.get(admin_keys.PASSWORD) or None
-            password = admin_keys.reset_password(db, chosen)
+            password = admin_keys.reset_password(uow, chosen)
             shown = f"from {admin_keys.PASSWORD}" if chosen else password
             print(f"Root admin password reset ({shown}); its web sessions were ended", file=sys.stderr)
         if args.rotate:

@@ -40,7 +40,7 @@ def prepare(url: str) -> Prepared:
         admin = bootstrap_admin(uow)
     if admin is not None:
         return Prepared(db, admin)
-    return Prepared(db, None, admin_keys.apply_environment(db, os.environ))
+    return Prepared(db, None, admin_keys.apply_environment(SqlUnitOfWork(db), os.environ))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from nicstack.api.auth import check_password
 from nicstack.cli import main
 from nicstack.cli_admin import announce
-from nicstack.db.repos import accounts
 from nicstack.db.seed import AdminKeys, admin_user
+from nicstack.db.uow import SqlUnitOfWork
+from nicstack.domain.credentials import check_password
 from nicstack.server import prepare
 from nicstack.services import admin_keys
 from nicstack.services.admin_keys import Applied
@@ -58,10 +58,11 @@ def test_admin_keys_shows_rotates_and_resets_the_root_admins_credentials(
         captured = capsys.readouterr()
         rotated = exported(captured.out)
         assert rotated["CLOUDSTACK_KEY"] != prepared.admin.api_key
-        with prepared.db.read() as conn:
-            row = admin_user(conn)
+        uow = SqlUnitOfWork(prepared.db)
+        with uow.reading():
+            row = admin_user(uow.conn)
             assert (row.api_key, row.secret_key) == (rotated["CLOUDSTACK_KEY"], rotated["CLOUDSTACK_SECRET"])
-            assert accounts.user_by_api_key(conn, prepared.admin.api_key) is None
+            assert uow.accounts.user_by_api_key(prepared.admin.api_key) is None
             password = captured.err.split("password reset (", 1)[1].split(")", 1)[0]
             assert check_password(password, row.password_hash)
             assert not check_password(prepared.admin.password, row.password_hash)
@@ -74,7 +75,7 @@ def test_an_environment_key_that_cannot_be_stored_is_refused_and_the_stored_one_
     try:
         with prepared.db.read() as conn:
             before = admin_user(conn)
-        applied = admin_keys.apply_environment(prepared.db, {admin_keys.API_KEY: "x" * 300,
+        applied = admin_keys.apply_environment(SqlUnitOfWork(prepared.db), {admin_keys.API_KEY: "x" * 300,
                                                              admin_keys.SECRET_KEY: before.secret_key})
         assert applied.stored == () and [name for name, _ in applied.refused] == [admin_keys.API_KEY]
         with prepared.db.read() as conn:

@@ -15,8 +15,9 @@ from nicstack.api.app import create_app
 from nicstack.api.runtime import Runtime
 from nicstack.db import tables as t
 from nicstack.db.database import Database
-from nicstack.db.repos import accounts, jobs
+from nicstack.db.repos.accounts import caller_of
 from nicstack.db.rows import now
+from nicstack.db.uow import SqlUnitOfWork
 from tests.conftest import Cloud
 from tests.support.world import Zone, defaults, deploy, make_network, make_tenant
 
@@ -80,11 +81,11 @@ def test_metrics_read_the_job_queue_and_published_generations_from_the_database(
     net = make_network(owner.client, zone, d["isolated"])
     deploy(owner.client, zone, d, net["id"])
     router = cloud.admin.call("getRouterConfig", networkid=net["id"])["routerconfig"]
-    with cloud.db.write() as conn:
-        [user] = accounts.users_by(conn, username=owner.account)
+    with SqlUnitOfWork(cloud.db) as uow:
+        [user] = uow.accounts.users_by(username=owner.account)
         # A job left for a server that never claims it: the queue's depth and age must show it.
-        job_id, _ = jobs.create(conn, accounts.caller_of(user), "addIpToNic", {}, "metrics-test-absent-server")
-        conn.execute(t.async_jobs.update().where(t.async_jobs.c.id == job_id)
+        job_id, _ = uow.jobs.create(caller_of(user), "addIpToNic", {}, "metrics-test-absent-server")
+        uow.conn.execute(t.async_jobs.update().where(t.async_jobs.c.id == job_id)
                      .values(created=now() - timedelta(seconds=120)))
     try:
         found = samples(cloud)

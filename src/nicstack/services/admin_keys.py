@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from nicstack.api.auth import check_password, hash_password, new_key
 from nicstack.db import tables as t
-from nicstack.db.database import Database
 from nicstack.db.seed import admin_user
+from nicstack.db.uow import SqlUnitOfWork
+from nicstack.domain.credentials import check_password, hash_password, new_key
 
 API_KEY = "NICSTACK_ADMIN_API_KEY"
 SECRET_KEY = "NICSTACK_ADMIN_SECRET_KEY"
@@ -31,30 +31,30 @@ class Keys:
     secret_key: str
 
 
-def keys(db: Database) -> Keys | None:
+def keys(uow: SqlUnitOfWork) -> Keys | None:
     """The root admin's keys; None before the first server start gave it any."""
-    with db.read() as conn:
-        row = admin_user(conn)
+    with uow.reading():
+        row = admin_user(uow.conn)
     return Keys(row.api_key, row.secret_key) if row.api_key and row.secret_key else None
 
 
-def rotate(db: Database) -> Keys:
+def rotate(uow: SqlUnitOfWork) -> Keys:
     """Give the root admin new keys: the old ones stop working."""
     fresh = Keys(new_key(), new_key())
-    with db.write() as conn:
-        row = admin_user(conn)
-        conn.execute(t.users.update().where(t.users.c.id == row.id)
+    with uow:
+        row = admin_user(uow.conn)
+        uow.conn.execute(t.users.update().where(t.users.c.id == row.id)
                      .values(api_key=fresh.api_key, secret_key=fresh.secret_key))
     return fresh
 
 
-def reset_password(db: Database, password: str | None = None) -> str:
+def reset_password(uow: SqlUnitOfWork, password: str | None = None) -> str:
     """Set the root admin's password (a generated one when None) and end its UI sessions; returns it."""
     chosen = password or secrets.token_urlsafe(12)
-    with db.write() as conn:
-        row = admin_user(conn)
-        conn.execute(t.users.update().where(t.users.c.id == row.id).values(password_hash=hash_password(chosen)))
-        conn.execute(t.sessions.delete().where(t.sessions.c.user_id == row.id))
+    with uow:
+        row = admin_user(uow.conn)
+        uow.conn.execute(t.users.update().where(t.users.c.id == row.id).values(password_hash=hash_password(chosen)))
+        uow.conn.execute(t.sessions.delete().where(t.sessions.c.user_id == row.id))
     return chosen
 
 
@@ -72,7 +72,7 @@ def _unusable_key(value: str) -> str | None:
     return None
 
 
-def apply_environment(db: Database, env: Mapping[str, str]) -> Applied:
+def apply_environment(uow: SqlUnitOfWork, env: Mapping[str, str]) -> Applied:
     """Store the credentials of NICSTACK_ADMIN_* that differ from the stored ones.
 
     The environment is what the operator declared (a unit file, a secret store): a key given there
@@ -84,7 +84,8 @@ def apply_environment(db: Database, env: Mapping[str, str]) -> Applied:
         return Applied()
     stored: list[str] = []
     refused: list[tuple[str, str]] = []
-    with db.write() as conn:
+    with uow:
+        conn = uow.conn
         row = admin_user(conn)
         changes: dict[str, str] = {}
         for name, column, current in ((API_KEY, "api_key", row.api_key), (SECRET_KEY, "secret_key", row.secret_key)):
