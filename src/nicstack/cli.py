@@ -8,11 +8,11 @@ import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 from sqlalchemy.exc import OperationalError
 
-from nicstack import __version__, cli_admin, logs
+from nicstack import __version__, cli_admin, cli_render, logs
 from nicstack.cli_values import (
     ENV_URL,
     UsageError,
@@ -24,10 +24,8 @@ from nicstack.cli_values import (
     readable_file,
     uuid_of,
 )
-from nicstack.db.database import DEFAULT_SQLITE_PATH, Database
+from nicstack.db.database import DEFAULT_SQLITE_PATH
 from nicstack.db.urls import describe
-
-T = TypeVar("T")
 
 _DB_HELP = f"database URL: sqlite:///PATH or postgresql://USER@HOST/DB (default: ${ENV_URL}, else sqlite:///" \
            f"{DEFAULT_SQLITE_PATH})"
@@ -108,81 +106,6 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-_NOUNS = {"networkid": ("isolated network", "cs listNetworks listall=true"), "vpcid": ("VPC", "cs listVPCs"),
-          "hostid": ("host", "cs listHosts")}
-
-
-def _read(what: str, url: str, fetch: Callable[[Database], T]) -> T | None:
-    """Run one read against the database; print why it failed (and return None) if it did."""
-    from sqlalchemy.exc import DBAPIError  # noqa: PLC0415
-
-    from nicstack.domain.errors import CloudError, UnknownEntity  # noqa: PLC0415
-
-    db = Database(url)
-    try:
-        return fetch(db)
-    except UnknownEntity as exc:
-        noun, listing = _NOUNS.get(exc.param, (exc.param, "the API"))
-        print(f"nicstack {what}: no {noun} with id {exc.value} in {describe(url)}; {listing} shows the ids",
-              file=sys.stderr)
-    except CloudError as exc:
-        print(f"nicstack {what}: {exc.text}", file=sys.stderr)
-    except DBAPIError as exc:
-        print(f"nicstack {what}: cannot read the database ({type(exc.orig).__name__}); is it a nicstack "
-              "database at the newest schema? (nicstack db upgrade)", file=sys.stderr)
-    finally:
-        db.dispose()
-    return None
-
-
-def _render_router(args: argparse.Namespace) -> int:
-    from nicstack.db.uow import SqlUnitOfWork  # noqa: PLC0415
-    from nicstack.services.routers import router_config  # noqa: PLC0415
-
-    url = args.url
-    config = _read("render router", url, lambda db: router_config(SqlUnitOfWork(db), args.network,
-                                                                                args.vpc))
-    if config is None:
-        return 1
-    if args.document == "iptables":
-        sys.stdout.write(config.iptables)
-    elif args.document == "haproxy":
-        sys.stdout.write(config.haproxy)
-    else:
-        print(f"# {config.target} generation {config.generation} digest {config.digest}")
-        print("# --- iptables-restore ---")
-        sys.stdout.write(config.iptables)
-        print("# --- haproxy.cfg ---")
-        sys.stdout.write(config.haproxy)
-    return 0
-
-
-def _render_host(args: argparse.Namespace) -> int:
-    from nicstack.db.uow import SqlUnitOfWork  # noqa: PLC0415
-    from nicstack.services.host_publish import get_host_config  # noqa: PLC0415
-
-    url = args.url
-    config = _read("render host", url, lambda db: get_host_config(SqlUnitOfWork(db), args.host,
-                                                                                 args.since))
-    if config is None:
-        return 1
-    if config.changes is not None:
-        print(f"# host {config.host.name} generation {config.generation}: changes since {config.since}")
-        sys.stdout.write(config.changes.ipset_batch() + config.changes.ebtables_batch())
-        return 0
-    assert config.documents is not None
-    documents = {"ipset": config.documents.ipset, "iptables": config.documents.iptables,
-                 "ip6tables": config.documents.ip6tables, "ebtables": config.documents.ebtables}
-    if args.document != "all":
-        sys.stdout.write(documents[args.document])
-        return 0
-    print(f"# host {config.host.name} ({config.host.hypervisor}) generation {config.generation}")
-    for name, text in documents.items():
-        print(f"# --- {name} ---")
-        sys.stdout.write(text)
-    return 0
-
-
 def _bench(args: argparse.Namespace) -> int:
     from nicstack.bench import main as bench_main  # noqa: PLC0415
 
@@ -250,7 +173,7 @@ def parser() -> Parser:
         "render", help="print rendered data-plane documents",
         description="Render a data-plane target's documents from the database and print them."), "render_command",
         "TARGET")
-    router = _leaf(render_sub, "router", _render_router, common,
+    router = _leaf(render_sub, "router", cli_render.router, common,
                    help="a virtual router's iptables-restore document and haproxy.cfg",
                    description="Print the documents of the virtual router of an isolated network or a VPC (a VPC "
                    "tier's network prints its VPC's router). The generation is the one getRouterConfig reports.")
@@ -261,7 +184,7 @@ def parser() -> Parser:
     router.add_argument("--document", choices=["all", "iptables", "haproxy"], default="all",
                         help="print one document only, e.g. to pipe into iptables-restore --test (default: all)")
     _database(router, creating=False)
-    host = _leaf(render_sub, "host", _render_host, common,
+    host = _leaf(render_sub, "host", cli_render.host, common,
                  help="a KVM or XenServer host's security-group documents (ipset, iptables, ip6tables, ebtables)",
                  description="Print what a host must enforce for its VMs' security groups: anti-spoofing sets with "
                  "every primary and secondary address, group rules and referenced groups' members. The generation "
