@@ -12,6 +12,7 @@ from nicstack.db.database import Database
 from nicstack.server import prepare, running
 from tests.support.client import Client
 from tests.support.databases import BACKENDS, database, throwaway_postgres
+from tests.support.skips import pytest_terminal_summary  # noqa: F401 - the closing account of skipped tests
 
 
 @pytest.fixture

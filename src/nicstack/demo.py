@@ -28,6 +28,7 @@ ACCOUNT = "demo"
 VPC = "demo-vpc"
 # Documentation addresses (RFC 5737) for the demo's public range.
 PUBLIC_RANGE = NewRange("", "203.0.113.1", "255.255.255.0", "203.0.113.10", "203.0.113.99")
+DATA_NOTE = "the database printed above; stop the server and delete that file to start over"
 TIERS = (("demo-web", "10.2.1.1", "vpc-web-1"), ("demo-db", "10.2.2.1", "vpc-db-1"))
 
 
@@ -137,10 +138,11 @@ def describe(world: DemoWorld, endpoint: str) -> str:
     """What to print: the endpoint, the demo user's keys, and a cs command to try."""
     state = "created" if world.created else "already there"
     return "\n".join([
-        f"Demo world {state}: zone {ZONE} (public range {PUBLIC_RANGE.start_ip}-{PUBLIC_RANGE.end_ip}), account "
+        f"Demo world {state} (9 VMs of account {ACCOUNT} in 3 zones; the data: {DATA_NOTE}).",
+        f"Zone {ZONE} (public range {PUBLIC_RANGE.start_ip}-{PUBLIC_RANGE.end_ip}), account "
         f"{ACCOUNT}, network demo-network 10.1.1.0/24 with VMs web-1 and web-2, VPC {VPC} 10.2.0.0/16 "
         f"({world.vpc_uuid}) with tiers demo-web and demo-db and VMs vpc-web-1 and vpc-db-1.",
-        "Try it with the cs client (pip install cs):",
+        "As the demo user, with the cs client (source .venv/bin/activate; pip install cs):",
         f"  export CLOUDSTACK_ENDPOINT={endpoint}",
         f"  export CLOUDSTACK_KEY={world.api_key}",
         f"  export CLOUDSTACK_SECRET={world.secret_key}",

@@ -8,7 +8,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import uvicorn
@@ -20,22 +20,29 @@ from nicstack.db.migrate import upgrade
 from nicstack.db.seed import AdminKeys, bootstrap_admin, seed_defaults
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.jobs.worker import QueueSettings
+from nicstack.services import admin_keys
+from nicstack.services.admin_keys import Applied
 
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
     db: Database
     admin: AdminKeys | None
+    # On a later start: the NICSTACK_ADMIN_* values that replaced stored ones, or were refused.
+    environment: Applied = field(default_factory=Applied)
 
 
 def prepare(url: str) -> Prepared:
-    """Bring the schema to head, seed defaults, and bootstrap the root admin on first start."""
+    """Bring the schema to head, seed defaults, and bootstrap the root admin on first start; on a
+    later start, apply the admin credentials the environment gives (see admin_keys)."""
     upgrade(url)
     db = Database(url)
     with SqlUnitOfWork(db) as uow:
         seed_defaults(uow)
         admin = bootstrap_admin(uow)
-    return Prepared(db, admin)
+    if admin is not None:
+        return Prepared(db, admin)
+    return Prepared(db, None, admin_keys.apply_environment(SqlUnitOfWork(db), os.environ))
 
 
 def queue_settings() -> QueueSettings:
@@ -50,16 +57,30 @@ def queue_settings() -> QueueSettings:
     return replace(defaults, lease=timedelta(seconds=lease), poll=poll)
 
 
-def make_server(db: Database, host: str, port: int, log_level: str = "warning") -> tuple[uvicorn.Server, Runtime]:
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """How the server meets the network: TLS files, and the proxies whose X-Forwarded-For is believed."""
+
+    certfile: str | None = None
+    keyfile: str | None = None
+    forwarded_allow_ips: str | None = None
+
+
+def make_server(db: Database, host: str, port: int, log_level: str = "warning",
+                edge: Edge = Edge()) -> tuple[uvicorn.Server, Runtime]:
     # The process id too: a server restarted on the same port is another claimant of the queue.
     name = f"{socket.gethostname()}:{port}/{os.getpid()}"
     runtime = Runtime(db, name, inline=db.is_sqlite, queue=queue_settings())
     config = uvicorn.Config(
         create_app(runtime), host=host, port=port, log_level=log_level, access_log=False,
         lifespan="on", timeout_graceful_shutdown=5,
-        # No proxy sits in front by default, and no answer depends on the client address:
-        # the X-Forwarded-* middleware would only cost time on every request.
-        proxy_headers=False,
+        # nicstack.logs formats uvicorn's lines too: uvicorn must not install its own handlers.
+        log_config=None,
+        # Without a proxy in front no answer depends on the client address (only the log line
+        # names it), so the X-Forwarded-* middleware would only cost time on every request.
+        proxy_headers=edge.forwarded_allow_ips is not None,
+        forwarded_allow_ips=edge.forwarded_allow_ips,
+        ssl_certfile=edge.certfile, ssl_keyfile=edge.keyfile,
     )
     return uvicorn.Server(config), runtime
 

@@ -29,7 +29,7 @@ def throwaway_postgres(prefix: str = "nicstack_test") -> Iterator[str]:
         admin.dispose()
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required in CI and unreachable at {PG_ADMIN_URL}: {exc}")
-        pytest.skip(f"PostgreSQL unreachable at {PG_ADMIN_URL}")
+        pytest.skip(f"PostgreSQL unreachable at {PG_ADMIN_URL} (start it, or set NICSTACK_TEST_PG_ADMIN_URL)")
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"

@@ -49,10 +49,10 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def _answers(url: str) -> bool:
+def _answers(url: str, verify: str | bool = True) -> bool:
     """True once anything answers HTTP on the endpoint (an unsigned call is a 401 envelope)."""
     try:
-        requests.get(url, params={"command": "listCapabilities", "response": "json"}, timeout=2)
+        requests.get(url, params={"command": "listCapabilities", "response": "json"}, timeout=2, verify=verify)
     except requests.RequestException:
         return False
     return True
@@ -77,7 +77,8 @@ def new_admin_keys() -> tuple[str, str, str]:
 
 @contextmanager
 def serving(
-    directory: Path, *extra: str, keys: tuple[str, str, str] | None = None, timeout: float = STARTUP_TIMEOUT
+    directory: Path, *extra: str, keys: tuple[str, str, str] | None = None, timeout: float = STARTUP_TIMEOUT,
+    tls: tuple[Path, Path] | None = None,
 ) -> Iterator[Served]:
     """Start `python -m nicstack.cli serve` on a free port with a SQLite file in `directory`.
 
@@ -85,11 +86,12 @@ def serving(
     knows them (`keys`: api key, secret key, password; random when not given; they only
     take effect on the database's first start, so pass the same ones to restart a server on
     the same `directory`); `extra` is appended to the command line (e.g. "--demo"). The
-    process is stopped when the block ends, whether it ended well or not.
+    process is stopped when the block ends, whether it ended well or not. `tls` (certificate, key)
+    serves HTTPS.
     """
     directory.mkdir(parents=True, exist_ok=True)
     host, port = "127.0.0.1", free_port()
-    url = f"http://{host}:{port}/client/api"
+    url = f"{'https' if tls else 'http'}://{host}:{port}/client/api"
     api_key, secret_key, password = keys or new_admin_keys()
     env = {
         **os.environ,
@@ -102,13 +104,15 @@ def serving(
         sys.executable, "-m", "nicstack.cli", "serve", "--host", host, "--port", str(port),
         "--database-url", f"sqlite:///{directory}/nicstack.db", *extra,
     ]
+    if tls:
+        command += ["--ssl-certfile", str(tls[0]), "--ssl-keyfile", str(tls[1])]
     log = directory / f"server-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     served = Served(url, process, api_key, secret_key, password, log)
     try:
         deadline = time.monotonic() + timeout
-        while not _answers(url):
+        while not _answers(url, str(tls[0]) if tls else True):
             if process.poll() is not None:
                 raise RuntimeError(
                     f"nicstack serve exited with status {process.returncode} before answering:\n{served.output()}"

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 from anyio import CapacityLimiter, to_thread
 
 from nicstack.api import commands  # noqa: F401 - registers every command
+from nicstack.api.observe import PATHS, Observer
 from nicstack.api.runtime import Runtime
 from nicstack.api.wire import Answer, handle, internal_error
 
@@ -109,6 +110,7 @@ async def _lifespan(runtime: Runtime, receive: Receive, send: Send) -> None:
 
 def create_app(runtime: Runtime) -> ASGIApp:
     limiters: list[CapacityLimiter] = []  # made inside the event loop, on the first request
+    observer = Observer(runtime)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -116,12 +118,16 @@ def create_app(runtime: Runtime) -> ASGIApp:
             return
         if scope["type"] != "http":
             return
+        if scope["path"] in PATHS:
+            await observer.serve(scope, send)
+            return
         if scope["path"] != API_PATH:
             await _reply(send, 404, b'{"error": "not found: the API is at /client/api"}', [])
             return
         if scope["method"] not in ("GET", "POST"):
             await _reply(send, 405, b'{"error": "use GET or POST"}', [(b"allow", b"GET, POST")])
             return
+        request = observer.begin(scope)
         body = await _read_body(receive) if scope["method"] == "POST" else b""
         params = merge_params(scope["query_string"].decode("latin-1"), body.decode("utf-8", errors="replace"))
         cookies = _cookies(scope["headers"])
@@ -133,12 +139,15 @@ def create_app(runtime: Runtime) -> ASGIApp:
                 await runtime.db.durable()
             except Exception:
                 log.exception("commit failed after command %s", params.get("command", ""))
-                answer = internal_error(params.get("command", ""))
+                answer = internal_error(params.get("command", ""), answer.caller)
         else:
             if not limiters:
                 limiters.append(CapacityLimiter(HANDLER_THREADS))
             answer = await to_thread.run_sync(handle, runtime, params, cookies, limiter=limiters[0])
         payload = json.dumps(answer.body, separators=(",", ":"), ensure_ascii=False).encode()
-        await _reply(send, answer.status, payload, [_set_cookie(k, v) for k, v in answer.cookies.items()])
+        # Logged before the answer leaves: whoever reads the answer finds its line written.
+        observer.finish(request, scope["method"], params, answer)
+        extra = [request.header, *(_set_cookie(k, v) for k, v in answer.cookies.items())]
+        await _reply(send, answer.status, payload, extra)
 
     return app

@@ -37,6 +37,9 @@ class Answer:
     status: int
     body: JsonObject
     cookies: dict[str, str | None] = field(default_factory=dict)
+    # For the request's log line and metrics: who called, and why it was refused.
+    caller: Caller | None = None
+    error: CloudError | None = None
 
 
 def error_body(key: str, exc: CloudError, command: str) -> JsonObject:
@@ -74,6 +77,7 @@ def handle(rt: Runtime, params: Mapping[str, str], cookies: Mapping[str, str]) -
     """Answer one API request; never raises."""
     name = params.get("command", "")
     key = _response_key(name)
+    caller: Caller | None = None
     try:
         if name in PUBLIC:
             from nicstack.api.commands.session import login  # noqa: PLC0415 - avoids an import cycle
@@ -83,18 +87,20 @@ def handle(rt: Runtime, params: Mapping[str, str], cookies: Mapping[str, str]) -
         command = COMMANDS.get(name)
         if command is None or caller.role not in command.roles:
             raise Unsupported(UNKNOWN_COMMAND)
-        return _dispatch(rt, caller, command, params)
+        answer = _dispatch(rt, caller, command, params)
+        answer.caller = caller
+        return answer
     except CloudError as exc:
-        return Answer(exc.code, error_body(key, exc, name))
+        return Answer(exc.code, error_body(key, exc, name), caller=caller, error=exc)
     except Exception:
         log.exception("command %s failed", name)
-        return internal_error(name)
+        return internal_error(name, caller)
 
 
-def internal_error(name: str) -> Answer:
+def internal_error(name: str, caller: Caller | None = None) -> Answer:
     """The answer to a command that failed on our side; what it did was rolled back."""
     internal = InternalError(f"Internal error executing command {name}; the server log has the details")
-    return Answer(internal.code, error_body(_response_key(name), internal, name))
+    return Answer(internal.code, error_body(_response_key(name), internal, name), caller=caller, error=internal)
 
 
 def _dispatch(rt: Runtime, caller: Caller, command: Command, params: Mapping[str, str]) -> Answer:

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, select
 
 from nicstack.db import tables as t
 from nicstack.db.rows import new_uuid, now
@@ -145,14 +145,10 @@ def seed_defaults(uow: SqlUnitOfWork) -> None:
     _seed_catalogue(uow)
 
 
-def bootstrap_admin(uow: SqlUnitOfWork) -> AdminKeys | None:
-    """Give the admin user its first keys and password, once; None when it already has keys.
-
-    Values come from NICSTACK_ADMIN_API_KEY, NICSTACK_ADMIN_SECRET_KEY and
-    NICSTACK_ADMIN_PASSWORD when set, else they are generated (and must be shown once).
-    """
-    row = uow.conn.execute(
-        select(t.users.c.id, t.users.c.api_key)
+def admin_user(conn: Connection) -> Row[Any]:
+    """The root admin's user row (id, api_key, secret_key, password_hash)."""
+    row = conn.execute(
+        select(t.users.c.id, t.users.c.api_key, t.users.c.secret_key, t.users.c.password_hash)
         .select_from(t.users.join(t.accounts, t.accounts.c.id == t.users.c.account_id).join(
             t.domains, t.domains.c.id == t.accounts.c.domain_id
         ))
@@ -160,6 +156,16 @@ def bootstrap_admin(uow: SqlUnitOfWork) -> AdminKeys | None:
     ).first()
     if row is None:
         raise RuntimeError("the admin user does not exist: run seed_defaults first")
+    return row
+
+
+def bootstrap_admin(uow: SqlUnitOfWork) -> AdminKeys | None:
+    """Give the admin user its first keys and password, once; None when it already has keys.
+
+    Values come from NICSTACK_ADMIN_API_KEY, NICSTACK_ADMIN_SECRET_KEY and
+    NICSTACK_ADMIN_PASSWORD when set, else they are generated (and must be shown once).
+    """
+    row = admin_user(uow.conn)
     if row.api_key is not None:
         return None
     generated: set[str] = set()

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from nicstack import logs
 from nicstack.db.database import Database
 from nicstack.db.repos.accounts import caller_of
 from nicstack.db.repos.jobs import ClaimedJob
@@ -29,7 +30,7 @@ from nicstack.domain.codec import decode
 from nicstack.domain.errors import CloudError, InternalError
 from nicstack.domain.jobs import JobPlan
 from nicstack.domain.kinds import JobStatus
-from nicstack.services.publication import run_job
+from nicstack.services.publication import Publications, run_job
 
 log = logging.getLogger("nicstack.jobs")
 
@@ -87,10 +88,13 @@ class Worker:
                 plan = decode(json.loads(job.params))
                 if not isinstance(plan, JobPlan):
                     raise InternalError(f"Job {job.uuid} ({job.cmd}) carries no plan this server can run")
-                body = self.render(job.cmd, caller, run_job(uow, caller, plan))
+                ran = run_job(uow, caller, plan)
+                body = self.render(job.cmd, caller, ran.value)
                 if not uow.jobs.finish(job.id, self.name, JobStatus.SUCCEEDED, 0, body):
                     raise _LeaseLost
-            log.debug("job %s (%s) succeeded after %d attempt(s)", job.uuid, job.cmd, job.attempts)
+            # Told only once committed: a rolled-back step published nothing.
+            _log_publications(ran.published)
+            logs.job_finished(job.uuid, job.cmd, job.attempts, True, body)
         except _LeaseLost:
             log.info("job %s (%s) was finished by another server", job.uuid, job.cmd)
         except CloudError as exc:
@@ -103,7 +107,9 @@ class Worker:
     def _finish_failed(self, job: ClaimedJob, exc: CloudError) -> None:
         uow = SqlUnitOfWork(self.db)
         with uow:
-            uow.jobs.finish(job.id, self.name, JobStatus.FAILED, exc.code, exc.envelope())
+            finished = uow.jobs.finish(job.id, self.name, JobStatus.FAILED, exc.code, exc.envelope())
+        if finished:
+            logs.job_finished(job.uuid, job.cmd, job.attempts, False, exc.envelope())
 
     def _retry_or_fail(self, job: ClaimedJob) -> None:
         settings = self.settings
@@ -154,3 +160,13 @@ class Worker:
             # The database may be away for a moment: the next poll tries again.
             log.exception("claiming jobs failed")
             return False
+
+
+def _log_publications(done: Publications) -> None:
+    for host in done.hosts:
+        if host.changes is not None:
+            size = "full" if host.changes.full else len(host.changes.changes)
+            logs.published(f"host:{host.host.uuid}", host.generation, host.digest, {"changes": size})
+    for router in done.routers:
+        if router.changed:
+            logs.published(router.target, router.generation, router.digest)

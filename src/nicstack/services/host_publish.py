@@ -39,6 +39,7 @@ class Published:
     host: Host
     generation: int
     changes: ChangeSet | None
+    digest: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,7 @@ def publish(uow: SqlUnitOfWork, host_id: int) -> Published:
                                         created=now()))
     uow.conn.execute(hc.delete().where(hc.c.host_id == host.id, hc.c.generation <= generation - KEEP))
     uow.generations.advance(target(host), generation, digest)
-    return Published(host, generation, change)
+    return Published(host, generation, change, digest)
 
 
 def change_sets(uow: SqlUnitOfWork, host_id: int, since: int, upto: int) -> list[ChangeSet] | None:

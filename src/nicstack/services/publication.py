@@ -85,12 +85,20 @@ def _router_drift(uow: SqlUnitOfWork, target: str, state: RouterState) -> list[s
     return [] if published is not None and published.digest == digest_of(render_router(state)) else [target]
 
 
-def run_job(uow: SqlUnitOfWork, caller: Caller | None, plan: JobPlan) -> object:
-    """The one step every job runs, in the worker's transaction; returns the typed value the job answers."""
+@dataclass(frozen=True, slots=True)
+class Ran:
+    """What a job's step did: the typed value the job answers, and what it published."""
+
+    value: object
+    published: Publications
+
+
+def run_job(uow: SqlUnitOfWork, caller: Caller | None, plan: JobPlan) -> Ran:
+    """The one step every job runs, in the worker's transaction."""
     done = publish_change(uow, plan.change)
     if plan.configured is not None and caller is not None:
         _record_configured(uow, caller, plan.configured, done.hosts)
-    return plan.result
+    return Ran(plan.result, done)
 
 
 def _record_configured(uow: SqlUnitOfWork, caller: Caller, note: Configured, hosts: tuple[Published, ...]) -> None:

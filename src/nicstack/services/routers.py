@@ -33,6 +33,8 @@ class RouterConfig:
     digest: str
     iptables: str
     haproxy: str
+    # Published: this call stored a new generation (a job step's publication, not a read).
+    changed: bool = False
 
 
 def _render(target: str, state: RouterState) -> RouterDocuments:
@@ -47,12 +49,13 @@ def _publish(uow: SqlUnitOfWork, target: str, state: RouterState) -> RouterConfi
     docs = _render(target, state)
     digest = digest_of(docs)
     known = uow.generations.lock(target)
-    generation = known.generation
-    if known.digest != digest:
-        generation += 1
+    changed = known.digest != digest
+    generation = known.generation + changed
+    if changed:
         uow.generations.advance(target, generation, digest, json.dumps({"iptables": docs.iptables,
                                                                          "haproxy": docs.haproxy}))
-    return RouterConfig(target, str(state.kind), str(state.uuid), generation, digest, docs.iptables, docs.haproxy)
+    return RouterConfig(target, str(state.kind), str(state.uuid), generation, digest, docs.iptables, docs.haproxy,
+                        changed)
 
 
 def publish_vpc(uow: SqlUnitOfWork, vpc_id: int) -> RouterConfig | None:
