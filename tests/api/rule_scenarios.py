@@ -249,6 +249,21 @@ def restart_keeps_everything(p: Place, *restarts: tuple[str, dict[str, Any]]) ->
     assert p.public_ip(b["id"])["vmipaddress"] == s2["ipaddress"]
 
 
+def release_refusal_names_every_rule(p: Place) -> None:
+    """A secondary IP that a PF rule, a static NAT and an LB rule target: the refusal names all three."""
+    s1 = p.secondary()
+    a, b, c = p.acquire(), p.acquire(), p.acquire()
+    pf = p.pf(a, 2401, guest=s1["ipaddress"])
+    p.user.call("enableStaticNat", ipaddressid=b["id"], virtualmachineid=p.vm["id"], vmguestip=s1["ipaddress"])
+    lb = p.user.run("createLoadBalancerRule", publicipid=c["id"], name="named", algorithm="roundrobin",
+                    publicport=80, privateport=8080, **p.tier)["loadbalancer"]
+    _assign(p, lb["id"], (p.vm, s1["ipaddress"]))
+    refused = p.user.error("removeIpFromNic", id=s1["id"])
+    assert refused.code == 536
+    assert (f"port forwarding rule {pf['id']}, static NAT from public IP {b['ipaddress']}, "
+            f"load balancer rule {lb['id']}") in refused.text
+
+
 class OnEveryPlace:
     """Scenarios 14-20 (and LB description/cidrlist) as tests, under the same names on an isolated network and on a
     VPC tier.
@@ -280,3 +295,6 @@ class OnEveryPlace:
 
     def test_recover_keeps_rules_and_expunge_removes_them_and_releases_the_ips(self, p: Place) -> None:
         destroy_recover_expunge(p)
+
+    def test_the_release_refusal_names_every_rule_that_targets_the_address(self, p: Place) -> None:
+        release_refusal_names_every_rule(p)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from nicstack.db import migrate, tables
+from nicstack.db.database import Database
 
 pytestmark = pytest.mark.integration
 
@@ -282,7 +283,8 @@ def _populate_pre_feature_world(conn: sa.Connection) -> None:
                 "id": nic_id,
                 "network_id": network_id,
                 "family": 4,
-                "addr": bytes([10, 1, network_id // 10, last]),
+                # The allocations key: the address as 16 big-endian bytes.
+                "addr": bytes(12) + bytes([10, 1, network_id // 10, last]),
                 "kind": "nic",
                 "nic_id": nic_id,
                 "created": WHEN,
@@ -462,6 +464,12 @@ def test_upgrading_a_populated_pre_feature_database_keeps_every_row(
     migrate.upgrade(database_url, "0005")
     # The job table became a queue: the job keeps its outcome and names the server that made it;
     # the heartbeat table that failed a dead server's jobs is gone (leases replace it).
+    migrate.upgrade(database_url, "0006")
+    # Rules point at the allocations of their guest addresses (the NICs' primaries here: 1-4 by NIC).
+    assert _column(engine, tables.port_forwarding_rules, "allocation_id") == {1: 1, 2: 2, 3: 3, 4: 4}
+    assert _column(engine, tables.load_balancer_vm_map, "allocation_id") == {1: 1, 2: 2, 3: 3, 4: 4}
+    nat = _column(engine, tables.public_ips, "allocation_id")
+    assert {k: v for k, v in nat.items() if v is not None} == {2: 3, 3: 1}
     jobs = sa.Table("async_jobs", sa.MetaData(), autoload_with=engine)
     with engine.connect() as conn:
         job = conn.execute(sa.select(jobs)).one()._mapping
@@ -490,3 +498,39 @@ def test_an_upgrade_that_cannot_fill_a_rule_address_fails_and_changes_nothing(
     assert migrate.current(database_url) == "0001"
     assert _columns(engine) == old_columns
     assert _rows(engine, old_columns) == before
+
+
+def test_rules_on_secondary_ips_at_the_previous_head_point_at_the_secondary_allocations_after_upgrade(
+    database_url: str, engine: sa.Engine
+) -> None:
+    with engine.begin() as conn:
+        _populate_pre_feature_world(conn)
+    migrate.upgrade(database_url, "0005")
+    secondary = {"id": 1, "uuid": _common(90)["uuid"], "nic_id": 1, "vm_id": 100, "network_id": 10,
+                 "ip4_address": "10.1.1.77", "account_id": 2, "domain_id": 1, "created": WHEN}
+    with engine.begin() as conn:
+        _insert(conn, "nic_secondary_ips", secondary)
+        _insert(conn, "ip_allocations", {"id": 5, "network_id": 10, "family": 4, "kind": "secondary",
+                                         "addr": bytes(12) + bytes([10, 1, 1, 77]), "nic_id": 1, "secondary_id": 1,
+                                         "created": WHEN})
+        # The secondary IP is the target of a second port forwarding rule, a static NAT and an LB member.
+        _insert(conn, "port_forwarding_rules", {**_pf(5, 4, 10, 100, 2300), "dest_ip_address": "10.1.1.77"})
+        _insert(conn, "load_balancer_vm_map",
+                {"id": 5, "load_balancer_id": 1, "instance_id": 100, "instance_ip": "10.1.1.77"})
+        ips = sa.table("user_ip_address", sa.column("id"), sa.column("vm_ip_address"))
+        conn.execute(ips.update().where(ips.c.id == 3).values(vm_ip_address="10.1.1.77"))
+
+    migrate.upgrade(database_url)
+
+    assert _column(engine, tables.port_forwarding_rules, "allocation_id") == {1: 1, 2: 2, 3: 3, 4: 4, 5: 5}
+    assert _column(engine, tables.load_balancer_vm_map, "allocation_id") == {1: 1, 2: 2, 3: 3, 4: 4, 5: 5}
+    assert _column(engine, tables.public_ips, "allocation_id")[3] == 5
+    # The database itself now refuses to release an address a rule still points at (SQLite enforces
+    # foreign keys on the server's connections, not on this test's plain engine).
+    db = Database(database_url)
+    try:
+        with pytest.raises(sa.exc.IntegrityError), db.write() as conn:
+            conn.execute(tables.ip_allocations.delete().where(tables.ip_allocations.c.id == 5))
+    finally:
+        db.dispose()
+    migrate.check(database_url)

@@ -343,7 +343,10 @@ public_ips = Table(
     # The guest address static NAT maps to (CloudStack's dnat_vmip, the seed's vm_ipaddr).
     Column("vm_ip_address", String(64), nullable=True),
     Column("allocated", DateTime, nullable=True),
+    # ...and its allocation: what "which rules target this address" joins on (set with static NAT).
+    Column("allocation_id", Integer, ForeignKey("ip_allocations.id"), nullable=True),
     UniqueConstraint("zone_id", "public_ip_address"),
+    Index(None, "allocation_id"),
 )
 
 port_forwarding_rules = Table(
@@ -365,6 +368,9 @@ port_forwarding_rules = Table(
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
     _created(),
+    # The allocation of dest_ip_address: an address cannot be released while a rule holds this.
+    Column("allocation_id", Integer, ForeignKey("ip_allocations.id"), nullable=False),
+    Index(None, "allocation_id"),
 )
 
 load_balancing_rules = Table(
@@ -395,7 +401,10 @@ load_balancer_vm_map = Table(
     Column("load_balancer_id", Integer, ForeignKey("load_balancing_rules.id"), nullable=False),
     Column("instance_id", Integer, ForeignKey("vm_instances.id"), nullable=False),
     Column("instance_ip", String(64), nullable=False),
+    # The allocation of instance_ip (see port_forwarding_rules.allocation_id).
+    Column("allocation_id", Integer, ForeignKey("ip_allocations.id"), nullable=False),
     UniqueConstraint("load_balancer_id", "instance_id", "instance_ip"),
+    Index(None, "allocation_id"),
 )
 
 # The job queue: any server claims a pending job whose lease is free (or expired) and due,

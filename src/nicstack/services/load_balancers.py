@@ -191,12 +191,13 @@ def assign_to_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, 
         for m in wanted:
             vm = lookup.vm(uow, caller, m.vm_uuid, m.param)
             usable_vm(vm, owner=rule.base.owner)
-            address = guest_address(uow, vm, net, m.vm_ip, "vmidipmap" if m.vm_ip else "virtualmachineids")
+            target = guest_address(uow, vm, net, m.vm_ip, "vmidipmap" if m.vm_ip else "virtualmachineids")
+            address = target.address
             if (vm.id, address) in taken:
                 raise RuleConflict(f"VM {vm.name} with IP {address} is already a member of load balancer rule "
                                    f"{rule.name} ({rule.base.uuid})")
             taken.add((vm.id, address))
-            uow.load_balancers.add_member(rule.base.id, vm.id, address)
+            uow.load_balancers.add_member(rule.base.id, vm.id, address, target.allocation_id)
             added.append(f"{vm.name}/{address}")
         record(uow, caller, rule.base.owner, "LB.ASSIGN.TO.RULE",
                f"Assigned {', '.join(added)} to load balancer rule {rule.name}")

@@ -142,8 +142,9 @@ def delete_network(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> str:
         shared_networks.ensure_may_manage(caller, net)
         if uow.vms.nic_in_network(net.id):
             raise ResourceInUse(f"Network {net.name} still has VM NICs; remove them or expunge the VMs first")
-        uow.conn.execute(t.ip_allocations.delete().where(t.ip_allocations.c.network_id == net.id))
+        # Rules first: they point at the network's allocations.
         forget_network(uow, net.id)
+        uow.conn.execute(t.ip_allocations.delete().where(t.ip_allocations.c.network_id == net.id))
         uow.networks.mark_removed(net.id)
         uow.events.record(caller, "NETWORK.DELETE", f"Deleted network {net.name}",
                       account_id=net.account_id, domain_id=net.domain_id)

@@ -69,14 +69,16 @@ def create_port_forwarding_rule(
         vm = lookup.vm(uow, caller, spec.vm_uuid)
         usable_vm(vm, ip)
         net, ip, opened = claim_for_port_rule(uow, caller, ip, vm, spec.network_uuid, spec.open_firewall)
-        address = guest_address(uow, vm, net, wanted)
+        target = guest_address(uow, vm, net, wanted)
+        address = target.address
         use = PortUse("the new port forwarding rule", protocol, public.start, public.end)
         check_ports_free(uow, ip, use)
         owner = owner_of_ip(ip)
         rule_id = uow.rules.insert(
             t.port_forwarding_rules, ip_address_id=ip.id, network_id=net.id, protocol=protocol,
             public_port_start=public.start, public_port_end=public.end, private_port_start=private.start,
-            private_port_end=private.end, instance_id=vm.id, dest_ip_address=address, cidr_list=join_cidrs(cidrs),
+            private_port_end=private.end, instance_id=vm.id, dest_ip_address=address,
+            allocation_id=target.allocation_id, cidr_list=join_cidrs(cidrs),
             account_id=owner.account_id, domain_id=owner.domain_id,
         )
         if opened:
@@ -112,13 +114,15 @@ def update_port_forwarding_rule(uow: SqlUnitOfWork, caller: Caller, change: Port
         assert vm is not None
         usable_vm(vm, owner=rule.base.owner)
         moved = vm.id != rule.vm_id or wanted is not None
-        address = guest_address(uow, vm, net, wanted) if moved else rule.dest_ip
+        target = guest_address(uow, vm, net, wanted if moved else rule.dest_ip)
+        address = target.address
         start = change.private_start if change.private_start is not None else rule.private_start
         default_end = start + (rule.private_end - rule.private_start)
         private = PortRange.of(start, change.private_end if change.private_end is not None else default_end,
                                "private port")
         _same_size(PortRange(rule.public_start, rule.public_end), private)
         uow.rules.update_port_forward(rule.base.id, instance_id=vm.id, dest_ip_address=address,
+                                      allocation_id=target.allocation_id,
                                   private_port_start=private.start, private_port_end=private.end)
         record(uow, caller, rule.base.owner, "NET.RULEMODIFY",
                f"Port forwarding rule {rule.base.uuid} now forwards to {address}:{private.start}-{private.end} of VM "

@@ -8,12 +8,14 @@ the rule to commit (the release is refused): no rule ever points at a released a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
-from nicstack.domain.errors import ParameterError, RuleConflict, Unsupported
+from nicstack.domain.errors import InternalError, ParameterError, RuleConflict, Unsupported
 from nicstack.domain.kinds import GuestType, VmState
 from nicstack.domain.model import Network, Vm
 from nicstack.domain.rules import Owner, PortUse, PublicIp, PublicIpState, lb_use, pf_use
@@ -109,8 +111,26 @@ def lock_for_rule(uow: SqlUnitOfWork, net: Network, ip: PublicIp) -> PublicIp:
     return fresh
 
 
-def guest_address(uow: SqlUnitOfWork, vm: Vm, net: Network, wanted: str | None, param: str = "vmguestip") -> str:
+@dataclass(frozen=True, slots=True)
+class GuestAddress:
+    """A rule's target: a guest address of a VM's NIC, and the allocation that holds it."""
+
+    address: str
+    allocation_id: int
+
+
+def guest_address(
+    uow: SqlUnitOfWork, vm: Vm, net: Network, wanted: str | None, param: str = "vmguestip"
+) -> GuestAddress:
     """The primary or a secondary IPv4 of the VM's NIC in `net`, as stored now (call under the network lock)."""
+    address = _nic_address(uow, vm, net, wanted, param)
+    allocation_id = uow.allocations.id_of(net.id, address)
+    if allocation_id is None:  # every NIC address is allocated: only a broken row gets here
+        raise InternalError(f"IP address {address} of VM {vm.name} has no allocation in network {net.name}")
+    return GuestAddress(address, allocation_id)
+
+
+def _nic_address(uow: SqlUnitOfWork, vm: Vm, net: Network, wanted: str | None, param: str) -> str:
     nics = uow.vms.nics_of([vm.id]).get(vm.id, [])
     nic = next((n for n in nics if n.network_id == net.id), None)
     if nic is None:
@@ -195,7 +215,7 @@ def drop_ip_rules(uow: SqlUnitOfWork, ip_id: int) -> None:
     uow.rules.delete_port_forwards(t.port_forwarding_rules.c.ip_address_id == ip_id)
     uow.rules.delete_firewall_rules(t.firewall_rules.c.ip_address_id == ip_id)
     uow.load_balancers.delete(t.load_balancing_rules.c.ip_address_id == ip_id)
-    uow.public_ips.update(ip_id, is_static_nat=False, vm_id=None, vm_ip_address=None)
+    uow.public_ips.update(ip_id, is_static_nat=False, vm_id=None, vm_ip_address=None, allocation_id=None)
 
 
 def forget_vm(uow: SqlUnitOfWork, vm: Vm) -> None:
@@ -206,7 +226,7 @@ def forget_vm(uow: SqlUnitOfWork, vm: Vm) -> None:
     uow.conn.execute(t.load_balancer_vm_map.delete().where(t.load_balancer_vm_map.c.instance_id == vm.id))
     nat_ips = list(uow.conn.execute(select(t.public_ips.c.id).where(t.public_ips.c.vm_id == vm.id)).scalars())
     for ip_id in nat_ips:
-        uow.public_ips.update(ip_id, is_static_nat=False, vm_id=None, vm_ip_address=None)
+        uow.public_ips.update(ip_id, is_static_nat=False, vm_id=None, vm_ip_address=None, allocation_id=None)
         release_tier_if_unused(uow, ip_id)
 
 

@@ -45,7 +45,8 @@ def enable_static_nat(uow: SqlUnitOfWork, caller: Caller, spec: NewStaticNat) ->
             owner = f"VPC {ip.vpc_name}" if ip.vpc_id is not None else f"network {ip.network_name}"
             raise RuleConflict(f"Public IP {ip.address} is the source NAT address of {owner}: static NAT needs "
                                "another public IP")
-        address = guest_address(uow, vm, net, wanted)
+        target = guest_address(uow, vm, net, wanted)
+        address = target.address
         if ip.is_static_nat:
             if (ip.vm_id, ip.vm_ip) == (vm.id, address):
                 return ip
@@ -60,7 +61,8 @@ def enable_static_nat(uow: SqlUnitOfWork, caller: Caller, spec: NewStaticNat) ->
             raise RuleConflict(f"Guest IP {address} already has static NAT from public IP {other.address}; a guest "
                                f"IP takes one static NAT, so {ip.address} cannot map to it too")
         bind_tier(uow, ip, net)
-        uow.public_ips.update(ip.id, is_static_nat=True, vm_id=vm.id, vm_ip_address=address)
+        uow.public_ips.update(ip.id, is_static_nat=True, vm_id=vm.id, vm_ip_address=address,
+                              allocation_id=target.allocation_id)
         record(uow, caller, owner_of_ip(ip), "STATICNAT.ENABLE",
                f"Enabled static NAT from public IP {ip.address} to {address} of VM {vm.name}")
         changed_router(uow, net.id, None)
@@ -77,7 +79,7 @@ def disable_static_nat(uow: SqlUnitOfWork, caller: Caller, ip_uuid: str) -> str:
         ip = uow.public_ips.lock(ip.id)
         if not ip.is_static_nat:
             raise ParameterError(f"Public IP {ip.address} has no static NAT to disable")
-        uow.public_ips.update(ip.id, is_static_nat=False, vm_id=None, vm_ip_address=None)
+        uow.public_ips.update(ip.id, is_static_nat=False, vm_id=None, vm_ip_address=None, allocation_id=None)
         release_tier_if_unused(uow, ip.id)
         record(uow, caller, owner_of_ip(ip), "STATICNAT.DISABLE",
                f"Disabled static NAT from public IP {ip.address} to {ip.vm_ip} of VM {ip.vm_name}")

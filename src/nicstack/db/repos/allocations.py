@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from ipaddress import ip_address
 
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +42,9 @@ _USED_BETWEEN = (
 _HOLDER = select(_a.c.kind).where(
     _a.c.network_id == bindparam("net"), _a.c.family == bindparam("family"), _a.c.addr == bindparam("addr")
 )
+_ID_OF = select(_a.c.id).where(
+    _a.c.network_id == bindparam("net"), _a.c.family == bindparam("family"), _a.c.addr == bindparam("addr")
+)
 _ATTACH = _a.update().where(_a.c.id == bindparam("allocation_id")).values(secondary_id=bindparam("secondary_id"))
 
 
@@ -57,6 +61,13 @@ class AllocationRepository:
     def used_in(self, network_id: int, family: int) -> UsedInNetwork:
         """The allocator's index of the addresses used in one network and family."""
         return UsedInNetwork(self.conn, network_id, family)
+
+    def id_of(self, network_id: int, address: str) -> int | None:
+        """The allocation holding `address` in the network, if any."""
+        parsed = ip_address(address)
+        found = prepared.scalar(self.conn, _ID_OF, {"net": network_id, "family": parsed.version,
+                                                    "addr": int_to_key(int(parsed))})
+        return int(found) if found is not None else None
 
     def holder(self, network_id: int, family: int, value: int) -> AllocationKind | None:
         kind = prepared.scalar(self.conn, _HOLDER, {"net": network_id, "family": family, "addr": int_to_key(value)})

@@ -77,8 +77,9 @@ class LoadBalancerRepository:
             found[row.load_balancer_id].append(member)
         return found
 
-    def add_member(self, rule_id: int, vm_id: int, address: str) -> None:
-        self.conn.execute(m_.insert().values(load_balancer_id=rule_id, instance_id=vm_id, instance_ip=address))
+    def add_member(self, rule_id: int, vm_id: int, address: str, allocation_id: int) -> None:
+        self.conn.execute(m_.insert().values(load_balancer_id=rule_id, instance_id=vm_id, instance_ip=address,
+                                             allocation_id=allocation_id))
 
     def remove_member(self, rule_id: int, vm_id: int, address: str | None = None) -> int:
         """Remove one VM's mapping (one address, or all of them); returns how many rows went."""

@@ -181,7 +181,8 @@ class PublicIpRepository:
         self.conn.execute(
             p.update().where(p.c.id == ip_id).values(
                 state=str(PublicIpState.FREE), account_id=None, domain_id=None, network_id=None, vpc_id=None,
-                is_source_nat=False, is_static_nat=False, vm_id=None, vm_ip_address=None, allocated=None,
+                is_source_nat=False, is_static_nat=False, vm_id=None, vm_ip_address=None, allocation_id=None,
+                allocated=None,
             )
         )
 

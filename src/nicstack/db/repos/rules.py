@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_address
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, func, select
+from sqlalchemy import Connection, Select, Table, func, literal, select, union_all
 
 from nicstack.db import tables as t
 from nicstack.db.repos.public_ips import owner_of
 from nicstack.db.rows import new_uuid, now
 from nicstack.domain.rules import FirewallRule, PortForwardingRule, RuleBase, split_cidrs
 from nicstack.domain.vocabulary import Protocol
+from nicstack.ipam.addresses import int_to_key
 
 pf = t.port_forwarding_rules
 fw = t.firewall_rules
@@ -135,15 +137,23 @@ class RuleRepository:
         self.conn.execute(fw.delete().where(*where))
 
     def targeting(self, network_id: int, address: str) -> list[tuple[str, str]]:
-        """Every rule whose guest address is `address` in the network: (what, which), in a stable order."""
-        pub, lb, m = t.public_ips, t.load_balancing_rules, t.load_balancer_vm_map
-        found = [("port forwarding rule", uuid) for uuid in self.conn.execute(
-            select(pf.c.uuid).where(pf.c.network_id == network_id, pf.c.dest_ip_address == address)
-            .order_by(pf.c.id)).scalars()]
-        found += [("static NAT from public IP", ip) for ip in self.conn.execute(
-            select(pub.c.public_ip_address).where(pub.c.network_id == network_id, pub.c.is_static_nat.is_(True),
-                                                  pub.c.vm_ip_address == address).order_by(pub.c.id)).scalars()]
-        found += [("load balancer rule", uuid) for uuid in self.conn.execute(
-            select(lb.c.uuid).select_from(m.join(lb, lb.c.id == m.c.load_balancer_id))
-            .where(lb.c.network_id == network_id, m.c.instance_ip == address).order_by(lb.c.id)).scalars()]
-        return found
+        """Every rule whose guest address is `address` in the network: (what, which), in a stable order.
+
+        One join on the address's allocation, which port forwarding rules, static NATs and load
+        balancer members all point at.
+        """
+        parsed = ip_address(address)
+        a, pub, lb, m = t.ip_allocations, t.public_ips, t.load_balancing_rules, t.load_balancer_vm_map
+        held = (a.c.network_id == network_id) & (a.c.family == parsed.version) & (a.c.addr == int_to_key(int(parsed)))
+        rules = union_all(
+            select(literal("port forwarding rule").label("what"), pf.c.uuid.label("which"), pf.c.id.label("n"))
+            .select_from(a.join(pf, pf.c.allocation_id == a.c.id)).where(held),
+            select(literal("static NAT from public IP"), pub.c.public_ip_address, pub.c.id)
+            .select_from(a.join(pub, pub.c.allocation_id == a.c.id)).where(held, pub.c.is_static_nat.is_(True)),
+            select(literal("load balancer rule"), lb.c.uuid, lb.c.id)
+            .select_from(a.join(m, m.c.allocation_id == a.c.id).join(lb, lb.c.id == m.c.load_balancer_id))
+            .where(held),
+        )
+        kinds = ("port forwarding rule", "static NAT from public IP", "load balancer rule")
+        rows = sorted(self.conn.execute(rules).tuples(), key=lambda r: (kinds.index(r[0]), r[2]))
+        return [(str(what), str(which)) for what, which, _ in rows]
