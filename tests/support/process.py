@@ -41,6 +41,16 @@ class Served:
         """What the server printed so far (stdout and stderr)."""
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
+    def demo_keys(self) -> tuple[str, str]:
+        """The demo user's keys, as `nicstack serve --demo` prints them for the README's tour."""
+        found = dict(line.strip().removeprefix("export ").split("=", 1) for line in self.output().splitlines()
+                     if line.strip().startswith("export CLOUDSTACK_"))
+        return found["CLOUDSTACK_KEY"], found["CLOUDSTACK_SECRET"]
+
+    @property
+    def demo(self) -> Client:
+        return Client(self.url, *self.demo_keys())
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
