@@ -142,6 +142,7 @@ class Ui:
     def table_rows(self, label: str) -> list[dict[str, str]]:
         """A table's rows as {column header: cell text}."""
         table = self.page.get_by_role("table", name=label)
+        table.wait_for()
         headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
         return [dict(zip(headers, [c.strip() for c in row.locator("td").all_inner_texts()], strict=True))
                 for row in table.locator("tbody tr").all()]

@@ -13,8 +13,8 @@ function deleteButton(rule, refresh) {
     button.after(progress);
     try {
       await busy(button, progress, "Deleting…", () => api.run("deleteFirewallRule", { id: rule.id }));
-      announce("Firewall rule deleted.");
       await refresh();
+      announce("Firewall rule deleted.");
     } catch (error) {
       progress.replaceWith(errorBox(error));
     }
@@ -49,8 +49,8 @@ export async function panel(ip, { refresh }) {
         ipaddressid: ip.id, protocol: protocol.value, startport: data.get("startport"), endport: data.get("endport"),
         cidrlist: cidrs.value.trim(),
       }));
-      announce("Firewall rule added.");
       await refresh();
+      announce("Firewall rule added.");
     } catch (error) {
       errors.replaceChildren(errorBox(error));
     }

@@ -15,8 +15,8 @@ function deleteButton(rule, refresh) {
     button.after(progress);
     try {
       await busy(button, progress, "Deleting…", () => api.run("deleteLoadBalancerRule", { id: rule.id }));
-      announce(`Load balancer ${rule.name} deleted.`);
       await refresh();
+      announce(`Load balancer ${rule.name} deleted.`);
     } catch (error) {
       progress.replaceWith(errorBox(error));
     }
@@ -58,8 +58,8 @@ function createForm(ip, pairs, refresh) {
         publicipid: ip.id, name: name.value.trim(), algorithm: algorithm.value, publicport: data.get("publicport"),
         privateport: data.get("privateport"), networkid: ip.vpcid ? chosen[0].nic.networkid : undefined, ...map,
       }));
-      announce(`Load balancer ${name.value.trim()} created with ${chosen.length} members.`);
       await refresh();
+      announce(`Load balancer ${name.value.trim()} created with ${chosen.length} members.`);
     } catch (error) {
       errors.replaceChildren(errorBox(error));
     }

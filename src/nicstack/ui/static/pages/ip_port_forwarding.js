@@ -18,8 +18,8 @@ function deleteButton(rule, refresh) {
     button.after(progress);
     try {
       await busy(button, progress, "Deleting…", () => api.run("deletePortForwardingRule", { id: rule.id }));
-      announce("Port forwarding rule deleted.");
       await refresh();
+      announce("Port forwarding rule deleted.");
     } catch (error) {
       progress.replaceWith(errorBox(error));
     }
@@ -58,8 +58,8 @@ function addForm(ip, pairs, refresh) {
         privateendport: data.get("privateendport"), virtualmachineid: target.vm.id, vmguestip: target.address,
         networkid: ip.vpcid ? target.nic.networkid : undefined, openfirewall: ip.vpcid ? undefined : openFirewall.checked,
       }));
-      announce(`Port forwarding to ${target.address} added.`);
       await refresh();
+      announce(`Port forwarding to ${target.address} added.`);
     } catch (error) {
       errors.replaceChildren(errorBox(error));
     }

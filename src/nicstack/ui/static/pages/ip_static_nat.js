@@ -22,8 +22,8 @@ function enabled(ip, role, refresh) {
     errors.replaceChildren();
     try {
       await busy(button, progress, "Disabling static NAT…", () => api.run("disableStaticNat", { ipaddressid: ip.id }));
-      announce(`Static NAT on ${ip.ipaddress} disabled.`);
       await refresh();
+      announce(`Static NAT on ${ip.ipaddress} disabled.`);
     } catch (error) {
       errors.replaceChildren(errorBox(error));
     }
@@ -57,8 +57,8 @@ export async function panel(ip, { refresh }) {
         ipaddressid: ip.id, virtualmachineid: target.vm.id, vmguestip: target.address,
         networkid: ip.vpcid ? target.nic.networkid : undefined,
       }));
-      announce(`Static NAT from ${ip.ipaddress} to ${target.address} enabled.`);
       await refresh();
+      announce(`Static NAT from ${ip.ipaddress} to ${target.address} enabled.`);
     } catch (error) {
       errors.replaceChildren(errorBox(error));
     }

@@ -26,8 +26,8 @@ function releaseButton(ip, navigate) {
     errors.replaceChildren();
     try {
       await busy(button, progress, `Releasing ${ip.ipaddress}…`, () => api.run("disassociateIpAddress", { id: ip.id }));
-      announce(`Released ${ip.ipaddress}.`);
       await navigate("/public-ips");
+      announce(`Released ${ip.ipaddress}.`);
     } catch (error) {
       errors.replaceChildren(errorBox(error));
     }
