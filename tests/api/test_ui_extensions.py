@@ -25,13 +25,14 @@ def place(cloud: Cloud, public_zone: Zone) -> Place:
 
 
 def usage(client: Any, network_id: str, **params: Any) -> dict[str, Any]:
-    found: dict[str, Any] = client.call("listNetworkAddressUsage", networkid=network_id, **params)["networkaddressusage"]
+    found: dict[str, Any] = client.call("listNetworkAddressUsage", networkid=network_id,
+                                        **params)["networkaddressusage"]
     return found
 
 
 def kind_at(view: dict[str, Any], address: str) -> str:
     value = IPv4Address(address)
-    [kind] = [r["kind"] for r in view["runs"] if IPv4Address(r["start"]) <= value <= IPv4Address(r["end"])]
+    [kind] = [str(r["kind"]) for r in view["runs"] if IPv4Address(r["start"]) <= value <= IPv4Address(r["end"])]
     return kind
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -46,6 +47,12 @@ class Served:
         found = dict(line.strip().removeprefix("export ").split("=", 1) for line in self.output().splitlines()
                      if line.strip().startswith("export CLOUDSTACK_"))
         return found["CLOUDSTACK_KEY"], found["CLOUDSTACK_SECRET"]
+
+    def demo_login(self) -> tuple[str, str]:
+        """The web UI's username and password that `nicstack serve --demo` prints."""
+        found = re.search(r"sign in as (\S+) with password (\S+)", self.output())
+        assert found, f"no web UI credentials in the server's output:\n{self.output()}"
+        return found.group(1), found.group(2)
 
     @property
     def demo(self) -> Client:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, ViewportSize
 
 from tests.support.client import Client
 from tests.support.process import Served
@@ -18,9 +18,8 @@ from tests.support.process import Served
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
-LAPTOP = {"width": 1366, "height": 860}
-PHONE = {"width": 390, "height": 844}
-DEMO_USER, DEMO_PASSWORD = "demo", "demo-password"
+LAPTOP: ViewportSize = {"width": 1366, "height": 860}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 OUTPUT = Path(__file__).resolve().parents[2] / "build" / "ui"
 # The browser logs every answer with an error status as a console error; an API refusal that the
 # page shows is one the test expects, and says so with `expect_refusal`.
@@ -99,8 +98,9 @@ class Ui:
             " return m.dataset.ready === location.pathname + location.search"
             " && m.getAttribute('aria-busy') === 'false'; }")
         measured: float = self.page.evaluate(
-            "(fresh) => { const found = performance.getEntriesByType('measure').filter((m) => m.name.startsWith('page '));"
-            " const last = found[found.length - 1]; return fresh ? last.startTime + last.duration : last.duration; }",
+            "(fresh) => { const found = performance.getEntriesByType('measure')"
+            " .filter((m) => m.name.startsWith('page ')); const last = found[found.length - 1];"
+            " return fresh ? last.startTime + last.duration : last.duration; }",
             fresh)
         return measured
 
@@ -119,7 +119,11 @@ class Ui:
         locator.click()
         return self._record(self.ready())
 
-    def sign_in(self, username: str = DEMO_USER, password: str = DEMO_PASSWORD, then: str = "/instances") -> None:
+    def sign_in(self, username: str | None = None, password: str | None = None, then: str = "/instances") -> None:
+        """Sign in on the page `then` leads to (the sign-in page, then back); the demo user by default, with
+        the credentials `nicstack serve --demo` printed."""
+        if username is None or password is None:
+            username, password = self.served.demo_login()
         self.goto(then)
         self.page.get_by_label("Username").fill(username)
         self.page.get_by_label("Password").fill(password)

@@ -92,8 +92,8 @@ def tab_to(ui: Ui, name: str, limit: int = 80) -> None:
     for _ in range(limit):
         ui.page.keyboard.press("Tab")
         focused = ui.page.evaluate(
-            "() => { const e = document.activeElement; return e.getAttribute('aria-label') || e.labels?.[0]?.textContent"
-            " || e.textContent || ''; }")
+            "() => { const e = document.activeElement;"
+            " return e.getAttribute('aria-label') || e.labels?.[0]?.textContent || e.textContent || ''; }")
         if focused.strip().startswith(name):
             return
     raise AssertionError(f"no control named {name!r} reached with Tab")

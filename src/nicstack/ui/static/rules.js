@@ -8,16 +8,14 @@ function add(found, address, rule) {
   found.get(address).push(rule);
 }
 
-// Map of guest address -> [{ kind, label, href }] for the VM's NIC in `network`.
-export async function rulesByAddress(vm, network) {
-  const services = new Set((network.service ?? []).map((s) => s.name));
+// Map of guest address -> [{ kind, label, href }] for the VM's NIC in the network `networkId`
+// (networks without NAT or load balancing simply have none of these rules).
+export async function rulesByAddress(vm, networkId) {
   const found = new Map();
   const [nats, forwards, balancers] = await Promise.all([
-    services.has("StaticNat") ? api.list("listPublicIpAddresses", "publicipaddress", { isstaticnat: true, listall: true }) : [],
-    services.has("PortForwarding")
-      ? api.list("listPortForwardingRules", "portforwardingrule", { networkid: network.id, listall: true }) : [],
-    services.has("Lb")
-      ? api.list("listLoadBalancerRules", "loadbalancerrule", { virtualmachineid: vm.id, listall: true }) : [],
+    api.list("listPublicIpAddresses", "publicipaddress", { isstaticnat: true, listall: true }),
+    api.list("listPortForwardingRules", "portforwardingrule", { networkid: networkId, listall: true }),
+    api.list("listLoadBalancerRules", "loadbalancerrule", { virtualmachineid: vm.id, networkid: networkId, listall: true }),
   ]);
   for (const ip of nats) {
     if (ip.virtualmachineid === vm.id && ip.vmipaddress) {

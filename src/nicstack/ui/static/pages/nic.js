@@ -14,12 +14,12 @@ async function load(params) {
   const vm = (found.virtualmachine ?? [])[0];
   const nic = vm && (vm.nic ?? []).find((n) => n.id === params.nic);
   if (!nic) throw new api.ApiError(431, "entity does not exist", "listNics");
-  const [network, limit, free] = await Promise.all([
+  const [network, limit, free, rules] = await Promise.all([
     api.call("listNetworks", { id: nic.networkid, listall: true }).then((r) => r.network[0]),
     api.call("getSecondaryIpLimit", { nicid: nic.id }).then((r) => r.secondaryiplimit),
     api.call("listFreeIpAddresses", { networkid: nic.networkid, limit: SUGGESTED }).then((r) => r.freeipaddress),
+    rulesByAddress(vm, nic.networkid),
   ]);
-  const rules = await rulesByAddress(vm, network);
   return { vm, nic, network, limit, free, rules };
 }
 
@@ -103,8 +103,8 @@ export async function render(view, { params }) {
       h("span", { text: range.start === range.end ? " one address"
         : ` ${range.start} – ${range.end} (${count(range.size)} addresses)` })));
     const more = families.some((f) => f.truncated) ? h("p", { class: "hint", text: "Only the first ranges are shown." }) : null;
-    slot(page, "free").replaceChildren(heading, summary, h("ul", { class: "free-ranges", "aria-labelledby": "free-heading" },
-      items), more);
+    slot(page, "free").replaceChildren(heading, summary,
+      h("ul", { class: "free-ranges", "aria-labelledby": "free-heading" }, items), ...(more ? [more] : []));
   }
 
   async function reload() {
