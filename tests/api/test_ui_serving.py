@@ -69,3 +69,11 @@ def test_only_known_file_types_are_served() -> None:
     files = load()
     assert "/ui/index.html" in files and "/ui/app.js" in files
     assert all(path.rsplit(".", 1)[1] in {"html", "js", "css", "svg", "png"} for path in files)
+
+
+def test_the_shell_preloads_every_module() -> None:
+    """No build step bundles the modules: the shell lists each one, so the browser fetches them at once."""
+    files = load()
+    shell = files["/ui/index.html"].body.decode()
+    modules = sorted(path for path in files if path.endswith(".js") and path != "/ui/app.js")
+    assert [m for m in modules if f'<link rel="modulepreload" href="{m}">' not in shell] == []

@@ -44,9 +44,12 @@ function match(path) {
     const want = pattern.split("/").filter(Boolean);
     if (want.length !== parts.length) continue;
     const params = {};
-    if (want.every((piece, i) => (piece.startsWith(":") ? (params[piece.slice(1)] = decodeURIComponent(parts[i])) : piece === parts[i]))) {
-      return { page, params };
-    }
+    const fits = want.every((piece, i) => {
+      if (!piece.startsWith(":")) return piece === parts[i];
+      params[piece.slice(1)] = decodeURIComponent(parts[i]);
+      return true;
+    });
+    if (fits) return { page, params };
   }
   return null;
 }

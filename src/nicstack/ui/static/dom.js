@@ -75,7 +75,7 @@ export function confirm(title, text, action) {
   });
 }
 
-// Run `work` with the button disabled and a progress text shown; errors go to `errors`.
+// Run `work` with the button disabled and a progress text shown; its errors reach the caller.
 export async function busy(button, progress, text, work) {
   button.disabled = true;
   progress.hidden = false;
