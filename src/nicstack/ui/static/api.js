@@ -117,7 +117,7 @@ export async function page(command, key, params, number, pagesize) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Wait for an async job; its result, or an ApiError with the job's error code and text.
-export async function wait(jobid, command) {
+async function wait(jobid, command) {
   let delay = 40;
   for (;;) {
     const job = await call("queryAsyncJobResult", { jobid });

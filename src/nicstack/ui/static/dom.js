@@ -115,7 +115,7 @@ export function addressValue(text) {
   return [4, text.split(".").reduce((value, octet) => (value << 8n) + BigInt(Number(octet)), 0n)];
 }
 
-export function compareAddresses(a, b) {
+function compareAddresses(a, b) {
   const [fa, va] = addressValue(a);
   const [fb, vb] = addressValue(b);
   if (fa !== fb) return fa - fb;

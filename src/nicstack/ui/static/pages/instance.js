@@ -5,7 +5,7 @@ import { byAddress, clone, facts, h, link, slot, table, when } from "../dom.js";
 
 const TABS = [["", "Details"], ["nics", "NICs"]];
 
-export function tabs(nav, base, current) {
+function tabs(nav, base, current) {
   nav.replaceChildren(...TABS.map(([path, label]) => {
     const anchor = link(path ? `${base}/${path}` : base, label);
     if (path === current) anchor.setAttribute("aria-current", "page");

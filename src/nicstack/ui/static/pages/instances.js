@@ -5,7 +5,7 @@ import { clone, h, link, slot, table } from "../dom.js";
 
 const PAGE_SIZE = 50;
 
-export function addresses(vm) {
+function addresses(vm) {
   const nics = vm.nic ?? [];
   const primaries = nics.flatMap((nic) => [nic.ipaddress, nic.ip6address]).filter(Boolean);
   const secondary = nics.reduce((sum, nic) => sum + (nic.secondaryip ?? []).length, 0);

@@ -1,7 +1,8 @@
 // A public IP: its facts, Release, and tabs for static NAT, port forwarding, load balancing and firewall.
 
+import { confirmedButton } from "../actions.js";
 import * as api from "../api.js";
-import { announce, busy, clone, confirm, errorBox, facts, h, link, slot, when } from "../dom.js";
+import { clone, facts, h, link, slot, when } from "../dom.js";
 import * as firewall from "./ip_firewall.js";
 import * as loadBalancing from "./ip_load_balancing.js";
 import * as portForwarding from "./ip_port_forwarding.js";
@@ -16,23 +17,12 @@ const TABS = [
 
 function releaseButton(ip, navigate) {
   if (ip.issourcenat) return h("p", { class: "hint", text: "The source NAT address of its network: it is released with the network." });
-  const button = h("button", { type: "button", class: "danger", text: "Release this public IP" });
-  const progress = h("span", { class: "progress", hidden: true });
-  const errors = h("div");
-  button.addEventListener("click", async () => {
-    const sure = await confirm(`Release ${ip.ipaddress}?`, "Its static NAT, port forwarding, load balancing and "
-      + "firewall rules are removed with it.", "Release");
-    if (!sure) return;
-    errors.replaceChildren();
-    try {
-      await busy(button, progress, `Releasing ${ip.ipaddress}…`, () => api.run("disassociateIpAddress", { id: ip.id }));
-      await navigate("/public-ips");
-      announce(`Released ${ip.ipaddress}.`);
-    } catch (error) {
-      errors.replaceChildren(errorBox(error));
-    }
-  });
-  return h("div", { class: "actions" }, button, progress, errors);
+  return h("div", { class: "actions" }, confirmedButton({
+    text: "Release this public IP", small: false,
+    ask: [`Release ${ip.ipaddress}?`, "Its static NAT, port forwarding, load balancing and firewall rules are removed "
+      + "with it.", "Release"],
+    progressText: `Releasing ${ip.ipaddress}…`, work: () => api.run("disassociateIpAddress", { id: ip.id }),
+    refresh: () => navigate("/public-ips"), done: `Released ${ip.ipaddress}.` }));
 }
 
 export async function render(view, route) {

@@ -1,7 +1,8 @@
 // Public IPs: the user's acquired addresses, and acquiring a new one for an isolated network or a VPC.
 
+import { submitting } from "../actions.js";
 import * as api from "../api.js";
-import { busy, byAddress, clone, errorBox, h, link, slot, table } from "../dom.js";
+import { byAddress, clone, h, link, slot, table } from "../dom.js";
 
 function mapping(ip) {
   if (ip.issourcenat) return h("span", { class: "muted", text: "source NAT" });
@@ -13,23 +14,16 @@ function acquireForm(networks, vpcs, navigate) {
   const select = h("select", { name: "target", required: true },
     h("optgroup", { label: "Isolated networks" }, networks.map((n) => h("option", { value: `network:${n.id}`, text: n.name }))),
     vpcs.length ? h("optgroup", { label: "VPCs" }, vpcs.map((v) => h("option", { value: `vpc:${v.id}`, text: v.name }))) : null);
-  const button = h("button", { type: "submit", class: "primary", text: "Acquire public IP" });
-  const progress = h("span", { class: "progress", hidden: true });
-  const errors = h("div");
-  const form = h("form", { class: "inline-form", "aria-label": "Acquire a public IP" },
-    h("label", {}, "For ", select), button, progress, errors);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    errors.replaceChildren();
-    const [kind, id] = select.value.split(":");
-    try {
-      const result = await busy(button, progress, "Acquiring a public IP…",
-        () => api.run("associateIpAddress", kind === "vpc" ? { vpcid: id } : { networkid: id }));
-      await navigate(`/public-ips/${result.ipaddress.id}`);
-    } catch (error) {
-      errors.replaceChildren(errorBox(error));
-    }
-  });
+  const form = h("form", { class: "inline-form", "aria-label": "Acquire a public IP" }, h("label", {}, "For ", select));
+  form.append(...submitting(form, {
+    text: "Acquire public IP", progressText: "Acquiring a public IP…",
+    refresh: (result) => navigate(`/public-ips/${result.ipaddress.id}`),
+    done: (result) => `Acquired ${result.ipaddress.ipaddress}.`,
+    work: (data) => {
+      const [kind, id] = data.get("target").split(":");
+      return api.run("associateIpAddress", kind === "vpc" ? { vpcid: id } : { networkid: id });
+    },
+  }));
   return form;
 }
 
