@@ -4,7 +4,6 @@ error, waits for pages to be ready, measures their load time and writes screensh
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +14,6 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator
 from tests.support.client import Client
 from tests.support.process import Served
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 LAPTOP: ViewportSize = {"width": 1366, "height": 860}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 OUTPUT = Path(__file__).resolve().parents[2] / "build" / "ui"
@@ -34,17 +30,6 @@ class Timing:
 
 
 TIMINGS: list[Timing] = []
-
-
-def chromium_missing() -> str | None:
-    """Why the browser tests cannot run here, or None."""
-    try:
-        import playwright.sync_api  # noqa: F401, PLC0415
-    except ImportError:
-        return "Playwright's Python package is missing: scripts/setup --dev installs it"
-    if shutil.which(CHROMIUM) is None:
-        return f"Debian's Chromium is missing at {CHROMIUM}: apt-get install chromium"
-    return None
 
 
 @dataclass
