@@ -129,7 +129,7 @@ def create_app(runtime: Runtime) -> ASGIApp:
             return
         if scope["path"] != API_PATH:
             # Everything else is the web UI's: its pages and files, or its "not found" page.
-            page = ui.answer(scope["method"], scope["path"], scope["headers"])
+            page = ui.answer(scope["method"], scope["path"], scope["query_string"], scope["headers"])
             await send({"type": "http.response.start", "status": page.status, "headers": page.headers})
             await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else page.body})
             return

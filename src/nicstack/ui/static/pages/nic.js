@@ -14,13 +14,12 @@ async function load(params) {
   const vm = (found.virtualmachine ?? [])[0];
   const nic = vm && (vm.nic ?? []).find((n) => n.id === params.nic);
   if (!nic) throw new api.ApiError(431, "entity does not exist", "listNics");
-  const [network, limit, free, rules] = await Promise.all([
-    api.call("listNetworks", { id: nic.networkid, listall: true }).then((r) => r.network[0]),
+  const [limit, free, rules] = await Promise.all([
     api.call("getSecondaryIpLimit", { nicid: nic.id }).then((r) => r.secondaryiplimit),
     api.call("listFreeIpAddresses", { networkid: nic.networkid, limit: SUGGESTED }).then((r) => r.freeipaddress),
     rulesByAddress(vm, nic.networkid),
   ]);
-  return { vm, nic, network, limit, free, rules };
+  return { vm, nic, limit, free, rules };
 }
 
 function rulesCell(rules) {
@@ -93,7 +92,7 @@ export async function render(view, { params }) {
     slot(page, "datalist").replaceChildren(...suggestions(ranges).map((value) => h("option", { value })));
     const families = [state.free.ipv4, state.free.ipv6].filter(Boolean);
     const free = families.reduce((sum, f) => sum + BigInt(f.free ?? 0), 0n);
-    const heading = h("h2", { id: "free-heading", text: `Free addresses of ${state.network.name}` });
+    const heading = h("h2", { id: "free-heading", text: `Free addresses of ${nic.networkname}` });
     const summary = h("p", { text: first
       ? `${count(free)} free; first free: ${first}. Pick one to fill the address field.`
       : "No free address is left in this network." });
@@ -116,7 +115,7 @@ export async function render(view, { params }) {
   async function release(row, button) {
     releaseErrors.replaceChildren();
     const sure = await confirm(`Release ${row.address}?`,
-      `${row.address} goes back to ${state.network.name}'s free addresses; remove it from the VM's own network `
+      `${row.address} goes back to ${nic.networkname}'s free addresses; remove it from the VM's own network `
       + "configuration too.", "Release");
     if (!sure) return;
     const progress = h("span", { class: "progress" });
