@@ -27,6 +27,7 @@ class Timing:
     path: str
     width: int
     milliseconds: float
+    how: str
 
 
 TIMINGS: list[Timing] = []
@@ -89,20 +90,20 @@ class Ui:
             fresh)
         return measured
 
-    def _record(self, took: float) -> float:
+    def _record(self, took: float, how: str) -> float:
         width = self.page.viewport_size["width"] if self.page.viewport_size else 0
-        TIMINGS.append(Timing(self.page.url.split("/", 3)[-1], width, took))
+        TIMINGS.append(Timing(self.page.url.split("/", 3)[-1], width, took, how))
         return took
 
     def goto(self, path: str) -> float:
         """Open a URL as a fresh load (a bookmark); returns the time from navigation start to the page shown."""
         self.page.goto(path)
-        return self._record(self.ready(fresh=True))
+        return self._record(self.ready(fresh=True), "fresh")
 
     def click_through(self, locator: Locator) -> float:
         """Follow a link inside the app (History API); returns the page's own load time."""
         locator.click()
-        return self._record(self.ready())
+        return self._record(self.ready(), "in-app")
 
     def sign_in(self, username: str | None = None, password: str | None = None, then: str = "/instances") -> None:
         """Sign in on the page `then` leads to (the sign-in page, then back); the demo user by default, with

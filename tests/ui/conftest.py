@@ -4,6 +4,8 @@ test_browser_available.py runs, and skips with the reason (fails when CI=true)."
 
 from __future__ import annotations
 
+import os
+import statistics
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,15 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if chromium_missing() is not None or not TIMINGS:
         return
     terminalreporter.section("web UI page load times (measured in the browser, not asserted)")
-    terminalreporter.write_line(f"{'ms':>8}  {'width':>5}  page")
+    terminalreporter.write_line("fresh loads (a URL opened, bookmark-like): navigation start to the page shown; "
+                                "in-app links: click to the page shown")
+    terminalreporter.write_line(f"{'ms':>8}  {'width':>5}  {'how':<6}  page")
     for t in TIMINGS:
-        terminalreporter.write_line(f"{t.milliseconds:8.1f}  {t.width:5d}  /{t.path}")
+        terminalreporter.write_line(f"{t.milliseconds:8.1f}  {t.width:5d}  {t.how:<6}  /{t.path}")
+    for how in ("fresh", "in-app"):
+        times = sorted(t.milliseconds for t in TIMINGS if t.how == how)
+        if times:
+            terminalreporter.write_line(f"{how}: {len(times)} pages, median {statistics.median(times):.1f} ms, "
+                                        f"slowest {times[-1]:.1f} ms")
+    terminalreporter.write_line(f"load average of this machine at the end: {os.getloadavg()[0]:.2f} "
+                                f"on {os.cpu_count()} CPUs (the server and Chromium share them)")
