@@ -78,13 +78,17 @@ export async function login(username, password, domain) {
   return who;
 }
 
+// Drop what this browser keeps of a session (the server clears the cookie on logout too).
+export function forget() {
+  localStorage.removeItem(USER_KEY);
+  document.cookie = "sessionkey=; Max-Age=0; Path=/; SameSite=Strict";
+}
+
 export async function logout() {
   try {
     if (signedIn()) await call("logout");
   } finally {
-    localStorage.removeItem(USER_KEY);
-    // The server clears it on logout; an ended session's key is dropped here too.
-    document.cookie = "sessionkey=; Max-Age=0; Path=/; SameSite=Strict";
+    forget();
   }
 }
 

@@ -112,7 +112,7 @@ async function show({ focus = true } = {}) {
   } catch (error) {
     if (mine !== shown) return undefined;
     if (error instanceof api.ApiError && error.sessionEnded && found.page !== login) {
-      await api.logout().catch(() => {});
+      api.forget();
       return toLogin("expired");
     }
     title = error.notFound ? "Not found" : "Something went wrong";

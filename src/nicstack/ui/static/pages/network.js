@@ -44,7 +44,7 @@ function cellKind(cell) {
 function picture(usage, family) {
   const cells = usage.cells;
   const perCell = cells.length ? BigInt(cells[0].size) : 0n;
-  const grid = h("div", { class: `grid ${cells.length > 64 ? "dense" : ""}`, role: "img",
+  const grid = h("div", { class: "grid", role: "img",
     "aria-label": `Picture of the IPv${family} pool in ${cells.length} cells; the tables below list the same data` });
   for (const cell of cells) {
     const kind = cellKind(cell) ?? "free";
