@@ -103,3 +103,13 @@ def test_a_wrong_password_is_said_inline(ui: Ui) -> None:
     ui.page.get_by_role("button", name="Sign in").click()
     assert "The username, password or domain is wrong" in ui.alert_text()
     assert ui.page.url.endswith("/login")
+
+
+def test_the_root_admin_sees_every_account_s_instances(ui: Ui, served: Served) -> None:
+    ui.sign_in("admin", served.password)
+    rows = ui.table_rows("Instances")
+    accounts = {row["Account"] for row in rows}
+    assert "demo" in accounts
+    names = {row["Name"] for row in rows}
+    assert {vm["name"] for vm in served.admin.items("listVirtualMachines", "virtualmachine", listall=True)} == names
+    expect(ui.page.get_by_text("admin (admin)")).to_be_visible()
