@@ -50,9 +50,10 @@ class Served:
 
     def demo_login(self) -> tuple[str, str]:
         """The web UI's username and password that `nicstack serve --demo` prints."""
-        found = re.search(r"sign in as (\S+) with password (\S+)", self.output())
+        found = re.search(r"Web UI: open (\S+) and sign in as (\S+) with password (\S+)", self.output())
         assert found, f"no web UI credentials in the server's output:\n{self.output()}"
-        return found.group(1), found.group(2)
+        assert found.group(1) == self.url.removesuffix("/client/api") + "/", "the printed web UI address"
+        return found.group(2), found.group(3)
 
     @property
     def demo(self) -> Client:
