@@ -48,11 +48,18 @@ function suggestions(ranges) {
   return found;
 }
 
+// The prefix length of the NIC's subnet for an address of it (from the netmask or the IPv6 CIDR).
+function prefixOf(nic) {
+  const bits = (nic.netmask ?? "").split(".").reduce((n, octet) => n + Number(octet).toString(2).replaceAll("0", "").length, 0);
+  return (address) => (address.includes(":") ? (nic.ip6cidr ?? "/64").split("/")[1] : String(bits || 32));
+}
+
 export async function render(view, { params }) {
   const page = clone("t-nic");
   let state = await load(params);
   const { vm, nic } = state;
   const input = slot(page, "address");
+  const prefix = prefixOf(nic);
   const releaseErrors = h("div", { class: "release-errors" });
 
   slot(page, "crumbs").append(link("/instances", "Instances"), " › ", link(`/instances/${vm.id}`, vm.name), " › ",
@@ -129,9 +136,13 @@ export async function render(view, { params }) {
       progress.remove();
       await reload().catch(() => {});
       const rules = state.rules.get(row.address) ?? [];
-      releaseErrors.replaceChildren(errorBox(error, rules.length
+      const box = errorBox(error, rules.length
         ? h("p", {}, "Targeted by: ", ...rules.flatMap((rule, i) => [i ? ", " : "", link(rule.href, rule.label)]))
-        : null));
+        : null);
+      releaseErrors.replaceChildren(box);
+      // Its button went with the refreshed table: the keyboard's place is the refusal and its links.
+      box.tabIndex = -1;
+      box.focus();
     }
   }
 
@@ -148,7 +159,8 @@ export async function render(view, { params }) {
       const got = result.nicsecondaryip.ipaddress;
       input.value = "";
       await reload();
-      announce(`Acquired ${got}. Configure it inside the VM yourself, e.g. ip addr add ${got} dev eth${nic.deviceid}.`);
+      announce(`Acquired ${got}. Configure it inside the VM yourself, e.g. ip addr add ${got}/${prefix(got)} `
+        + `dev eth${nic.deviceid}.`);
       input.focus();
     } catch (error) {
       errors.replaceChildren(errorBox(error));
