@@ -87,8 +87,8 @@ def _serve(args: argparse.Namespace) -> int:
     edge = Edge(args.ssl_certfile, args.ssl_keyfile, args.forwarded_allow_ips)
     server, runtime = make_server(prepared.db, args.host, args.port, args.log_level, edge)
     runtime.start()
-    _say(f"{__version__} serving the CloudStack API on {endpoint} (health: /healthz, metrics: /metrics; "
-         "Ctrl-C stops)")
+    _say(f"{__version__} serving the CloudStack API on {endpoint} and the web UI on "
+         f"{endpoint.removesuffix('/client/api')}/ (health: /healthz, metrics: /metrics; Ctrl-C stops)")
     try:
         server.run()
     finally:

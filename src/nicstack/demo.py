@@ -25,6 +25,8 @@ from nicstack.services.vpcs import NewVpc
 
 ZONE = "demo-zone"
 ACCOUNT = "demo"
+# The demo user's password for the web UI: a demo world is for trying things on one's own machine.
+PASSWORD = "demo-password"
 VPC = "demo-vpc"
 # Documentation addresses (RFC 5737) for the demo's public range.
 PUBLIC_RANGE = NewRange("", "203.0.113.1", "255.255.255.0", "203.0.113.10", "203.0.113.99")
@@ -63,7 +65,7 @@ def build_demo(uow: SqlUnitOfWork) -> DemoWorld:
         infrastructure.add_host(uow, admin, NewHost(zone.uuid, pod.uuid, "KVM", "http://192.168.100.11"))
         # Before the first VM: the network takes its source-NAT address from this range when implemented.
         _public_range(uow, admin)
-        identity.create_account(uow, admin, NewAccount(Role.USER, ACCOUNT, "demo-password", "demo@example.com",
+        identity.create_account(uow, admin, NewAccount(Role.USER, ACCOUNT, PASSWORD, "demo@example.com",
                                                       "Demo", "User", ACCOUNT))
         with uow.reading():
             [user] = uow.accounts.users_by(username=ACCOUNT)
@@ -142,6 +144,7 @@ def describe(world: DemoWorld, endpoint: str) -> str:
         f"Zone {ZONE} (public range {PUBLIC_RANGE.start_ip}-{PUBLIC_RANGE.end_ip}), account "
         f"{ACCOUNT}, network demo-network 10.1.1.0/24 with VMs web-1 and web-2, VPC {VPC} 10.2.0.0/16 "
         f"({world.vpc_uuid}) with tiers demo-web and demo-db and VMs vpc-web-1 and vpc-db-1.",
+        f"Web UI: open {endpoint.removesuffix('/client/api')}/ and sign in as {ACCOUNT} with password {PASSWORD}",
         "As the demo user, with the cs client (source .venv/bin/activate; pip install cs):",
         f"  export CLOUDSTACK_ENDPOINT={endpoint}",
         f"  export CLOUDSTACK_KEY={world.api_key}",

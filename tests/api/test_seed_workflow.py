@@ -32,18 +32,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         yield server
 
 
-def demo_keys(served: Served) -> tuple[str, str]:
-    """The demo user's keys, as `nicstack serve --demo` prints them for the README's tour."""
-    found = dict(line.strip().removeprefix("export ").split("=", 1) for line in served.output().splitlines()
-                 if line.strip().startswith("export CLOUDSTACK_"))
-    return found["CLOUDSTACK_KEY"], found["CLOUDSTACK_SECRET"]
-
-
 def cs_cli(served: Served, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     executable = Path(sys.executable).parent / "cs"
     program = str(executable) if executable.exists() else shutil.which("cs")
     assert program, "the cs command is not installed"
-    key, secret = demo_keys(served)
+    key, secret = served.demo_keys()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDSTACK_")}
     env.update(HOME=str(tmp_path), CLOUDSTACK_ENDPOINT=served.url, CLOUDSTACK_KEY=key, CLOUDSTACK_SECRET=secret)
     return subprocess.run([program, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
@@ -51,7 +44,7 @@ def cs_cli(served: Served, tmp_path: Path, *args: str) -> subprocess.CompletedPr
 
 
 def test_the_seed_workflow_runs_end_to_end_with_cs_and_the_router_follows(served: Served, tmp_path: Path) -> None:
-    key, secret = demo_keys(served)
+    key, secret = served.demo_keys()
     cs = CloudStack(endpoint=served.url, key=key, secret=secret, fetch_result=True, poll_interval=0.05)
     vm = cs.listVirtualMachines(name="web-1")["virtualmachine"][0]
     nic = vm["nic"][0]
@@ -92,7 +85,7 @@ def test_the_seed_workflow_runs_end_to_end_with_cs_and_the_router_follows(served
 
 def test_the_demo_world_has_a_public_range_and_a_vpc_with_a_vm_in_each_of_two_tiers(served: Served,
                                                                                       tmp_path: Path) -> None:
-    key, secret = demo_keys(served)
+    key, secret = served.demo_keys()
     cs = CloudStack(endpoint=served.url, key=key, secret=secret, fetch_result=True, poll_interval=0.05)
     [vpc] = cs.listVPCs(name="demo-vpc")["vpc"]
     assert sorted(n["name"] for n in vpc["network"]) == ["demo-db", "demo-web"]

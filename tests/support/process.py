@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -40,6 +41,23 @@ class Served:
     def output(self) -> str:
         """What the server printed so far (stdout and stderr)."""
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def demo_keys(self) -> tuple[str, str]:
+        """The demo user's keys, as `nicstack serve --demo` prints them for the README's tour."""
+        found = dict(line.strip().removeprefix("export ").split("=", 1) for line in self.output().splitlines()
+                     if line.strip().startswith("export CLOUDSTACK_"))
+        return found["CLOUDSTACK_KEY"], found["CLOUDSTACK_SECRET"]
+
+    def demo_login(self) -> tuple[str, str]:
+        """The web UI's username and password that `nicstack serve --demo` prints."""
+        found = re.search(r"Web UI: open (\S+) and sign in as (\S+) with password (\S+)", self.output())
+        assert found, f"no web UI credentials in the server's output:\n{self.output()}"
+        assert found.group(1) == self.url.removesuffix("/client/api") + "/", "the printed web UI address"
+        return found.group(2), found.group(3)
+
+    @property
+    def demo(self) -> Client:
+        return Client(self.url, *self.demo_keys())
 
 
 def free_port(host: str = "127.0.0.1") -> int:

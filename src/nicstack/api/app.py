@@ -1,4 +1,5 @@
-"""The ASGI application: one endpoint, /client/api, GET and POST, spoken without a framework.
+"""The ASGI application: one endpoint, /client/api, GET and POST, spoken without a framework;
+every other path belongs to the web UI (nicstack.ui.serve).
 
 The API is one URL that answers JSON; a framework's request and response objects cost more
 per call than the rest of a trivial command, so this is plain ASGI.
@@ -17,10 +18,14 @@ from urllib.parse import parse_qsl
 
 from anyio import CapacityLimiter, to_thread
 
-from nicstack.api import commands  # noqa: F401 - registers every command
+from nicstack.api import (
+    commands,  # noqa: F401 - registers every command
+    cross_site,
+)
 from nicstack.api.observe import PATHS, Observer
 from nicstack.api.runtime import Runtime
 from nicstack.api.wire import Answer, handle, internal_error
+from nicstack.ui.serve import Ui
 
 log = logging.getLogger("nicstack.api")
 
@@ -111,6 +116,7 @@ async def _lifespan(runtime: Runtime, receive: Receive, send: Send) -> None:
 def create_app(runtime: Runtime) -> ASGIApp:
     limiters: list[CapacityLimiter] = []  # made inside the event loop, on the first request
     observer = Observer(runtime)
+    ui = Ui()
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -122,7 +128,10 @@ def create_app(runtime: Runtime) -> ASGIApp:
             await observer.serve(scope, send)
             return
         if scope["path"] != API_PATH:
-            await _reply(send, 404, b'{"error": "not found: the API is at /client/api"}', [])
+            # Everything else is the web UI's: its pages and files, or its "not found" page.
+            page = ui.answer(scope["method"], scope["path"], scope["query_string"], scope["headers"])
+            await send({"type": "http.response.start", "status": page.status, "headers": page.headers})
+            await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else page.body})
             return
         if scope["method"] not in ("GET", "POST"):
             await _reply(send, 405, b'{"error": "use GET or POST"}', [(b"allow", b"GET, POST")])
@@ -132,7 +141,10 @@ def create_app(runtime: Runtime) -> ASGIApp:
         params = merge_params(scope["query_string"].decode("latin-1"), body.decode("utf-8", errors="replace"))
         cookies = _cookies(scope["headers"])
         answer: Answer
-        if runtime.inline:
+        refusal = cross_site.refusal(scope["headers"], params)
+        if refusal is not None:
+            answer = refusal
+        elif runtime.inline:
             answer = handle(runtime, params, cookies)
             try:
                 # The answer may tell of writes: it leaves only once they are committed.

@@ -24,6 +24,7 @@ SECTIONS = {
     "infrastructure": "Zones, pods and hosts", "identity": "Domains, accounts and users",
     "offerings": "Offerings and templates", "settings": "Configuration", "jobs": "Asynchronous jobs",
     "events": "Events", "meta": "Discovery", "session": "Web sessions",
+    "address_usage": "Address usage and limits (for the web UI)",
 }
 ROLES = {Role.ROOT_ADMIN: "root admin", Role.DOMAIN_ADMIN: "domain admin", Role.USER: "user"}
 
@@ -49,6 +50,13 @@ DIFFERENCES = {
     "migrateVirtualMachine": "Moves the VM's addresses, secondary ones included, to the new host's documents.",
     "createLoadBalancerRule": "`cidrlist` is enforced by the router's documents.",
     "listApis": "Lists the commands on this page, for generic clients (cloudmonkey).",
+    "listNetworkAddressUsage": "nicstack only (the web UI's network page): a network's addresses by kind as "
+                               "runs and cells, counts as decimal strings; a shared network shows taken or free, "
+                               "never who holds what.",
+    "getSecondaryIpLimit": "nicstack only: the per-NIC limit, readable by the NIC's owner (CloudStack shows it to "
+                           "root admins only, through listConfigurations).",
+    "createLoadBalancerRuleWithMembers": "nicstack only: createLoadBalancerRule and assignToLoadBalancerRule in "
+                                         "one transaction, so that no rule without members is left behind.",
 }
 GENERAL = """\
 One endpoint, `/client/api`, GET or POST (form body), as Apache CloudStack: every request carries
@@ -59,7 +67,8 @@ CloudStack's envelopes (`<command>response`), error codes (401, 431, 432, 530-53
 clients that parse them work unchanged; every refusal also names the value and the reason. Lists
 take `page` and `pagesize` and answer `count`, the total. Parameters a command does not know are
 ignored, as CloudStack does. `login` (username, password, optional domain) opens a web session
-(`sessionkey`); `logout` ends it.
+(`sessionkey`); `logout` ends it. A login or session call that the browser marks as coming from
+another site (`Sec-Fetch-Site`, `Origin`) is refused (401).
 """
 
 

@@ -97,6 +97,11 @@ def handle(rt: Runtime, params: Mapping[str, str], cookies: Mapping[str, str]) -
         return internal_error(name, caller)
 
 
+def refused(name: str, exc: CloudError) -> Answer:
+    """The error answer for a request refused before it reached its command."""
+    return Answer(exc.code, error_body(_response_key(name), exc, name), error=exc)
+
+
 def internal_error(name: str, caller: Caller | None = None) -> Answer:
     """The answer to a command that failed on our side; what it did was rolled back."""
     internal = InternalError(f"Internal error executing command {name}; the server log has the details")

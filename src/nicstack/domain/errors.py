@@ -85,3 +85,10 @@ class ResourceInUse(CloudError):
 class RuleConflict(CloudError):
     code = 537
     cs_code = 4390
+
+
+class CrossSiteRequest(CloudError):
+    """A browser says a UI-session request comes from another site's page (a forged request)."""
+
+    code = 401
+    cs_code = 4260

@@ -111,6 +111,26 @@ def _description(text: str | None) -> str | None:
 
 
 def create_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, spec: NewLoadBalancer) -> Started[LoadBalancerRule]:
+    with uow:
+        rule = _new_rule(uow, caller, spec)
+        job = uow.start_job(caller, "createLoadBalancerRule", result=rule,
+                            instance=("LoadBalancerRule", rule.base.uuid))
+        return Started(job, rule)
+
+
+def create_load_balancer_rule_with_members(uow: SqlUnitOfWork, caller: Caller, spec: NewLoadBalancer,
+                                           wanted: list[Mapping]) -> Started[LoadBalancerRule]:
+    """A rule and its members in one unit of work (a nicstack extension): CloudStack's UI creates the
+    rule, then assigns the members in a second call, and a refused one leaves a rule without members."""
+    with uow:
+        rule = _new_rule(uow, caller, spec)
+        _add_members(uow, caller, rule, wanted)
+        job = uow.start_job(caller, "createLoadBalancerRuleWithMembers", result=rule,
+                            instance=("LoadBalancerRule", rule.base.uuid))
+        return Started(job, rule)
+
+
+def _new_rule(uow: SqlUnitOfWork, caller: Caller, spec: NewLoadBalancer) -> LoadBalancerRule:
     algorithm = algorithm_of(spec.algorithm)
     protocol = protocol_of(spec.protocol or "tcp", LB_PROTOCOLS)
     public = PortRange.of(spec.public_port, None, "public port").start
@@ -141,9 +161,7 @@ def create_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, spec: NewLoadB
         rule = uow.load_balancers.rule_by(id=rule_id)
         assert rule is not None
         uow.outbox.network(rule.base.network_id)
-        job = uow.start_job(caller, "createLoadBalancerRule", result=rule,
-                            instance=("LoadBalancerRule", rule.base.uuid))
-        return Started(job, rule)
+        return rule
 
 
 def update_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, change: LoadBalancerChange) -> str:
@@ -183,6 +201,12 @@ def assign_to_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, 
     """Map VMs' guest addresses to a rule; each must be the primary or a secondary IP of the VM's NIC there."""
     with uow:
         rule = lookup_rules.load_balancer(uow, caller, uuid)
+        _add_members(uow, caller, rule, wanted)
+        return uow.start_job(caller, "assignToLoadBalancerRule", instance=("LoadBalancerRule", rule.base.uuid))
+
+
+def _add_members(uow: SqlUnitOfWork, caller: Caller, rule: LoadBalancerRule, wanted: list[Mapping]) -> None:
+    with uow:
         net = uow.networks.network_by(id=rule.base.network_id)
         assert net is not None
         uow.networks.lock(net.id)
@@ -202,7 +226,6 @@ def assign_to_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, 
         record(uow, caller, rule.base.owner, "LB.ASSIGN.TO.RULE",
                f"Assigned {', '.join(added)} to load balancer rule {rule.name}")
         uow.outbox.network(rule.base.network_id)
-        return uow.start_job(caller, "assignToLoadBalancerRule", instance=("LoadBalancerRule", rule.base.uuid))
 
 
 def remove_from_load_balancer_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, wanted: list[Mapping]) -> str:

@@ -1,6 +1,7 @@
 """Every command module; importing this package registers the whole command table."""
 
 from nicstack.api.commands import (  # noqa: F401
+    address_usage,
     events,
     firewall,
     free_ips,

@@ -25,30 +25,32 @@ def _load_balancer(_caller: Caller | None, rule: LoadBalancerRule) -> JsonObject
     return {"loadbalancer": load_balancer_view(rule)}
 
 
-@command(
-    "createLoadBalancerRule",
-    "Creates a load balancer rule on a public IP (TCP; haproxy frontend on publicport).",
-    (
-        uuid_param("publicipid", "The public IP", required=True),
-        str_param("name", "The rule's name", required=True),
-        str_param("algorithm", "roundrobin, leastconn or source", required=True),
-        port("publicport", "The public port", required=True),
-        port("privateport", "The members' port", required=True),
-        uuid_param("networkid", "The tier (VPC addresses not yet serving a tier)"),
-        bool_param("openfirewall", "Also open the firewall for the public port (default true; VPC: false)"),
-        str_param("protocol", "tcp (default), udp or tcp-proxy"),
-        str_param("description", "The rule's description", length=DESCRIPTION_LENGTH),
-        list_param("cidrlist", "Source IPv4 CIDRs allowed to reach the rule, comma separated (default: all)"),
-    ),
-    job=_load_balancer,
+_CREATE = (
+    uuid_param("publicipid", "The public IP", required=True),
+    str_param("name", "The rule's name", required=True),
+    str_param("algorithm", "roundrobin, leastconn or source", required=True),
+    port("publicport", "The public port", required=True),
+    port("privateport", "The members' port", required=True),
+    uuid_param("networkid", "The tier (VPC addresses not yet serving a tier)"),
+    bool_param("openfirewall", "Also open the firewall for the public port (default true; VPC: false)"),
+    str_param("protocol", "tcp (default), udp or tcp-proxy"),
+    str_param("description", "The rule's description", length=DESCRIPTION_LENGTH),
+    list_param("cidrlist", "Source IPv4 CIDRs allowed to reach the rule, comma separated (default: all)"),
 )
-def create_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
-    spec = NewLoadBalancer(
+
+
+def _spec(args: dict[str, Any]) -> NewLoadBalancer:
+    return NewLoadBalancer(
         ip_uuid=args["publicipid"], name=args["name"], algorithm=args["algorithm"], public_port=args["publicport"],
         private_port=args["privateport"], protocol=args.get("protocol") or None, network_uuid=args.get("networkid"),
         open_firewall=args.get("openfirewall"), description=args.get("description"), cidrs=args.get("cidrlist", []),
     )
-    started = load_balancers.create_load_balancer_rule(ctx.uow, ctx.caller, spec)
+
+
+@command("createLoadBalancerRule", "Creates a load balancer rule on a public IP (TCP; haproxy frontend on publicport).",
+         _CREATE, job=_load_balancer)
+def create_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
+    started = load_balancers.create_load_balancer_rule(ctx.uow, ctx.caller, _spec(args))
     return AsyncReply(started.job, started.value.base.uuid)
 
 
@@ -95,6 +97,19 @@ def assign_to_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
 def remove_from_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = mappings(args.get("virtualmachineids", []), args.get("vmidipmap", []))
     return AsyncReply(load_balancers.remove_from_load_balancer_rule(ctx.uow, ctx.caller, args["id"], wanted))
+
+
+@command(
+    "createLoadBalancerRuleWithMembers",
+    "nicstack extension: creates a load balancer rule and maps its members (VM guest IPs, primary or secondary) "
+    "in one transaction, so that a refused member leaves no rule behind.",
+    (*_CREATE, *_MEMBERS[1:]),
+    job=_load_balancer,
+)
+def create_load_balancer_rule_with_members(ctx: Context, args: dict[str, Any]) -> Reply:
+    wanted = mappings(args.get("virtualmachineids", []), args.get("vmidipmap", []))
+    started = load_balancers.create_load_balancer_rule_with_members(ctx.uow, ctx.caller, _spec(args), wanted)
+    return AsyncReply(started.job, started.value.base.uuid)
 
 
 @command(
