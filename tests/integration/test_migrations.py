@@ -469,6 +469,12 @@ def test_upgrading_a_populated_pre_feature_database_keeps_every_row(
     assert job["available_at"] is not None
     assert "management_servers" not in sa.inspect(engine).get_table_names()
 
+    migrate.upgrade(database_url, "0006")
+    # Users start with no failed login in a row (incorrect.login.attempts.allowed counts from here).
+    users = sa.Table("users", sa.MetaData(), autoload_with=engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(users.c.login_attempts)).scalars().all() == [0]
+
     migrate.upgrade(database_url)
     migrate.check(database_url)
 
