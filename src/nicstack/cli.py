@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 from sqlalchemy.exc import OperationalError
 
-from nicstack import __version__, cli_admin, cli_render, logs
+from nicstack import __version__, cli_admin, cli_limits, cli_render, logs
 from nicstack.cli_values import (
     ENV_URL,
     UsageError,
@@ -84,7 +84,7 @@ def _serve(args: argparse.Namespace) -> int:
         _say("building the demo world (on its first start; later starts find it)")
         world = demo.build_demo(SqlUnitOfWork(prepared.db))
         print(demo.describe(world, endpoint), file=sys.stderr)
-    edge = Edge(args.ssl_certfile, args.ssl_keyfile, args.forwarded_allow_ips)
+    edge = Edge(args.ssl_certfile, args.ssl_keyfile, args.forwarded_allow_ips, cli_limits.limits_of(args))
     server, runtime = make_server(prepared.db, args.host, args.port, args.log_level, edge)
     runtime.start()
     _say(f"{__version__} serving the CloudStack API on {endpoint} and the web UI on "
@@ -161,7 +161,8 @@ def parser() -> Parser:
     serve.add_argument("--ssl-keyfile", type=readable_file, metavar="FILE", help="the certificate's private key")
     serve.add_argument("--forwarded-allow-ips", type=forwarded_ips, metavar="IPS",
                        help="trust X-Forwarded-For/-Proto from these proxies (comma-separated addresses or "
-                       "networks, or *): the log lines then name the real client")
+                       "networks, or *): the log lines and the login throttle then see the real client")
+    cli_limits.add_limits(serve)
 
     db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     up = _leaf(_group(db, "db_command", "ACTION"), "upgrade", _db_upgrade, common,

@@ -35,6 +35,21 @@ def port(text: str) -> int:
     return number
 
 
+def positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    """An argparse type for a number greater than 0 (`kind` int or float)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole' if kind is int else 'a'} number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+        return value
+
+    return parse
+
+
 def generation(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"{text!r} is not a generation: give a whole number, 0 or more "

@@ -14,6 +14,8 @@ from datetime import timedelta
 import uvicorn
 
 from nicstack.api.app import create_app
+from nicstack.api.edge import EdgeLimits
+from nicstack.api.edge_protocol import protocol_class
 from nicstack.api.runtime import Runtime
 from nicstack.db.database import Database
 from nicstack.db.migrate import upgrade
@@ -59,11 +61,13 @@ def queue_settings() -> QueueSettings:
 
 @dataclass(frozen=True, slots=True)
 class Edge:
-    """How the server meets the network: TLS files, and the proxies whose X-Forwarded-For is believed."""
+    """How the server meets the network: TLS files, the proxies whose X-Forwarded-For is believed,
+    and the limits it holds each client to (api/edge.py)."""
 
     certfile: str | None = None
     keyfile: str | None = None
     forwarded_allow_ips: str | None = None
+    limits: EdgeLimits = field(default_factory=EdgeLimits)
 
 
 def make_server(db: Database, host: str, port: int, log_level: str = "warning",
@@ -72,27 +76,30 @@ def make_server(db: Database, host: str, port: int, log_level: str = "warning",
     name = f"{socket.gethostname()}:{port}/{os.getpid()}"
     runtime = Runtime(db, name, inline=db.is_sqlite, queue=queue_settings())
     config = uvicorn.Config(
-        create_app(runtime), host=host, port=port, log_level=log_level, access_log=False,
+        create_app(runtime, edge.limits), host=host, port=port, log_level=log_level, access_log=False,
         lifespan="on", timeout_graceful_shutdown=5,
         # nicstack.logs formats uvicorn's lines too: uvicorn must not install its own handlers.
         log_config=None,
-        # Without a proxy in front no answer depends on the client address (only the log line
-        # names it), so the X-Forwarded-* middleware would only cost time on every request.
+        # Without a proxy in front the peer is the client (the log line and the login throttle use
+        # its address), so the X-Forwarded-* middleware would only cost time on every request.
         proxy_headers=edge.forwarded_allow_ips is not None,
         forwarded_allow_ips=edge.forwarded_allow_ips,
         ssl_certfile=edge.certfile, ssl_keyfile=edge.keyfile,
+        # The edge's limits live on the protocol (api/edge_protocol.py); the API has no WebSocket.
+        http=protocol_class(edge.limits), ws="none",
+        timeout_keep_alive=edge.limits.keepalive_timeout,  # type: ignore[arg-type]
     )
     return uvicorn.Server(config), runtime
 
 
 @contextmanager
-def running(db: Database, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def running(db: Database, host: str = "127.0.0.1", port: int = 0, limits: EdgeLimits | None = None) -> Iterator[str]:
     """Serve in a background thread (tests, benchmarks); yields the API URL."""
     if port == 0:
         with socket.socket() as s:
             s.bind((host, 0))
             port = s.getsockname()[1]
-    server, runtime = make_server(db, host, port)
+    server, runtime = make_server(db, host, port, edge=Edge(limits=limits or EdgeLimits()))
     runtime.start()
     thread = threading.Thread(target=server.run, name="nicstack-http", daemon=True)
     thread.start()

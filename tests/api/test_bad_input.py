@@ -8,11 +8,9 @@ a 4xx/43x status (never 500 or 530, never a traceback), and must leave the datab
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -22,18 +20,16 @@ from sqlalchemy import select
 import nicstack.api.app  # noqa: F401 - registers every command
 from nicstack.api.params import Param, ParamType
 from nicstack.api.registry import COMMANDS, ROOT, Command
-from nicstack.api.signature import sign
 from nicstack.db import tables as t
-from nicstack.db.database import Database
 from nicstack.domain.kinds import Role
+from nicstack.domain.policy import LOGIN_ATTEMPTS_KEY, LOGIN_BURST_KEY
 from tests.conftest import Cloud
 from tests.support.client import UNKNOWN_COMMAND, Client
-from tests.support.world import Tenant, make_tenant
+from tests.support.probes import changes, send, snapshot
+from tests.support.world import Tenant, configured, make_tenant
 
 pytestmark = pytest.mark.api
 
-# Tables whose rows legitimately change while requests are refused (or that the server keeps).
-UNTRACKED = frozenset({"async_jobs", "events", "management_servers", "sessions"})
 # Texts that mean internals leaked into an answer.
 LEAKS = ("traceback", "sqlalchemy", "psycopg", "sqlite3", 'file "/')
 
@@ -141,22 +137,6 @@ def cases_for(command: Command) -> list[Case]:
     return cases[:MAX_REQUESTS]
 
 
-def send(client: Client, command: str, pairs: Iterable[tuple[str, str]]) -> requests.Response:
-    """A v3-signed request; the signature covers what the server sees (the first value of each)."""
-    base = {"command": command, "response": "json", "apiKey": client.api_key, "signatureVersion": "3",
-            "expires": (datetime.now(UTC) + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S+0000")}
-    ordered = [*base.items(), *pairs]
-    seen: dict[str, str] = {}
-    for key, value in ordered:
-        seen.setdefault(key, value)
-    body = urlencode([*ordered, ("signature", sign(client.secret_key, seen))], quote_via=quote)
-    # cloudstack-go POSTs every command that does not read; cs GETs everything.
-    if command.startswith(("list", "query", "get", "find")):
-        return requests.get(f"{client.url}?{body}", timeout=30)
-    return requests.post(client.url, data=body, timeout=30,
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
-
-
 def problems_of(response: requests.Response, key: str, case: Case) -> list[str]:
     """What is wrong with the answer to a bad request (empty when it is a clean refusal)."""
     status = response.status_code
@@ -191,29 +171,6 @@ def problems_of(response: requests.Response, key: str, case: Case) -> list[str]:
         found.append(f"{where}, errortext leaks internals: {text[:300]!r}")
     elif case.text is not None and text != case.text:
         found.append(f"{where}, errortext {text!r}, expected {case.text!r}")
-    return found
-
-
-def snapshot(db: Database) -> dict[str, tuple[int, str]]:
-    """Per tracked table: its row count and a digest of its rows."""
-    state: dict[str, tuple[int, str]] = {}
-    with db.read() as conn:
-        for table in t.metadata.sorted_tables:
-            if table.name in UNTRACKED:
-                continue
-            rows = sorted(repr(tuple(row)) for row in conn.execute(select(table)))
-            state[table.name] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
-    return state
-
-
-def changes(before: dict[str, tuple[int, str]], after: dict[str, tuple[int, str]]) -> list[str]:
-    found = []
-    for name in sorted(before.keys() | after.keys()):
-        (n0, h0), (n1, h1) = before.get(name, (-1, "")), after.get(name, (-1, ""))
-        if n0 != n1:
-            found.append(f"table {name}: {n0} rows before, {n1} after")
-        elif h0 != h1:
-            found.append(f"table {name}: rows changed")
     return found
 
 
@@ -266,6 +223,14 @@ def login(cloud: Cloud, pairs: Iterable[tuple[str, str]]) -> requests.Response:
                          headers={"Content-Type": "application/x-www-form-urlencoded"})
 
 
+@pytest.fixture
+def no_login_limits(cloud: Cloud) -> Iterator[None]:
+    """Bad input, not guessing, is under test here: the lockout and the throttle have tests of their own."""
+    with configured(cloud.admin, {LOGIN_ATTEMPTS_KEY: "0", LOGIN_BURST_KEY: "0"}):
+        yield
+
+
+@pytest.mark.usefixtures("no_login_limits")
 def test_login_with_bad_input_is_refused_cleanly_and_opens_no_session(cloud: Cloud, tenant: Tenant) -> None:
     user, password = tenant.account, "pw-" + tenant.account
     bad_values = (*CONTROL, HUGE, UNICODE, SQLISH, "' OR '1'='1", "admin'--")

@@ -464,18 +464,25 @@ def test_upgrading_a_populated_pre_feature_database_keeps_every_row(
     migrate.upgrade(database_url, "0005")
     # The job table became a queue: the job keeps its outcome and names the server that made it;
     # the heartbeat table that failed a dead server's jobs is gone (leases replace it).
-    migrate.upgrade(database_url, "0006")
-    # Rules point at the allocations of their guest addresses (the NICs' primaries here: 1-4 by NIC).
-    assert _column(engine, tables.port_forwarding_rules, "allocation_id") == {1: 1, 2: 2, 3: 3, 4: 4}
-    assert _column(engine, tables.load_balancer_vm_map, "allocation_id") == {1: 1, 2: 2, 3: 3, 4: 4}
-    nat = _column(engine, tables.public_ips, "allocation_id")
-    assert {k: v for k, v in nat.items() if v is not None} == {2: 3, 3: 1}
     jobs = sa.Table("async_jobs", sa.MetaData(), autoload_with=engine)
     with engine.connect() as conn:
         job = conn.execute(sa.select(jobs)).one()._mapping
     assert (job["created_by"], job["status"], job["attempts"], job["claimed_by"]) == ("ms1", 1, 0, None)
     assert job["available_at"] is not None
     assert "management_servers" not in sa.inspect(engine).get_table_names()
+
+    migrate.upgrade(database_url, "0006")
+    # Rules point at the allocations of their guest addresses (the NICs' primaries here: 1-4 by NIC).
+    assert _column(engine, tables.port_forwarding_rules, "allocation_id") == {1: 1, 2: 2, 3: 3, 4: 4}
+    assert _column(engine, tables.load_balancer_vm_map, "allocation_id") == {1: 1, 2: 2, 3: 3, 4: 4}
+    nat = _column(engine, tables.public_ips, "allocation_id")
+    assert {k: v for k, v in nat.items() if v is not None} == {2: 3, 3: 1}
+
+    migrate.upgrade(database_url, "0007")
+    # Users start with no failed login in a row (incorrect.login.attempts.allowed counts from here).
+    users = sa.Table("users", sa.MetaData(), autoload_with=engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(users.c.login_attempts)).scalars().all() == [0]
 
     migrate.upgrade(database_url)
     migrate.check(database_url)

@@ -28,7 +28,7 @@ from nicstack.domain.credentials import check_password
 from nicstack.domain.errors import AuthenticationFailed, ParameterError, PermissionDenied, UnknownEntity
 from nicstack.domain.kinds import Hypervisor, Role
 from nicstack.domain.policy import MAX_SECONDARY_IPS_KEY
-from nicstack.services import identity, infrastructure, settings
+from nicstack.services import identity, infrastructure, logins, settings
 from nicstack.services.identity import NewAccount
 from nicstack.services.infrastructure import NewHost, NewPod, NewZone
 
@@ -146,7 +146,7 @@ def test_bootstrap_generates_what_the_environment_does_not_give_only_once(
 
 def test_the_admin_cannot_log_in_before_bootstrap(uow: SqlUnitOfWork) -> None:
     with pytest.raises(AuthenticationFailed):
-        identity.login(uow, "admin", "!", "/", None)
+        logins.login(uow, "admin", "!", "/", None)
 
 
 # -- domains, accounts, users ----------------------------------------------------------
@@ -245,9 +245,9 @@ def test_login_checks_the_password_in_the_given_domain_and_opens_a_session(
     uow: SqlUnitOfWork, tree: dict[str, Any]
 ) -> None:
     for domain in ("/a/b/", "ROOT/a/b", "/a/b", "a/b"):
-        session = identity.login(uow, "b-user", "pw-b-user", domain, None)
+        session = logins.login(uow, "b-user", "pw-b-user", domain, None)
         assert session.user.uuid == tree["b_user"].user_uuid
-    session = identity.login(uow, "b-user", "pw-b-user", "/", tree["b"].uuid)
+    session = logins.login(uow, "b-user", "pw-b-user", "/", tree["b"].uuid)
     with uow.reading():
         assert auth.by_session(uow, session.key, session.csrf_token).user_uuid == tree["b_user"].user_uuid
         with pytest.raises(AuthenticationFailed):
@@ -255,7 +255,7 @@ def test_login_checks_the_password_in_the_given_domain_and_opens_a_session(
     for username, password, domain in (("b-user", "wrong", "/a/b/"), ("b-user", "pw-b-user", "/"),
                                        ("nobody", "pw-b-user", "/a/b/")):
         with pytest.raises(AuthenticationFailed):
-            identity.login(uow, username, password, domain, None)
+            logins.login(uow, username, password, domain, None)
     identity.logout(uow, tree["b_user"], session.key)
     with uow.reading(), pytest.raises(AuthenticationFailed):
         auth.by_session(uow, session.key, session.csrf_token)

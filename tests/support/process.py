@@ -20,6 +20,8 @@ from nicstack.domain.credentials import new_key
 from tests.support.client import Client
 
 STARTUP_TIMEOUT = 60.0
+_LIMITED = ("import os, resource, sys; n = int(sys.argv[1]); resource.setrlimit(resource.RLIMIT_NOFILE, (n, n)); "
+            "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])")
 STOP_TIMEOUT = 15.0
 
 
@@ -97,6 +99,7 @@ def new_admin_keys() -> tuple[str, str, str]:
 def serving(
     directory: Path, *extra: str, keys: tuple[str, str, str] | None = None, timeout: float = STARTUP_TIMEOUT,
     tls: tuple[Path, Path] | None = None,
+    max_descriptors: int | None = None,
 ) -> Iterator[Served]:
     """Start `python -m nicstack.cli serve` on a free port with a SQLite file in `directory`.
 
@@ -105,7 +108,8 @@ def serving(
     take effect on the database's first start, so pass the same ones to restart a server on
     the same `directory`); `extra` is appended to the command line (e.g. "--demo"). The
     process is stopped when the block ends, whether it ended well or not. `tls` (certificate, key)
-    serves HTTPS.
+    serves HTTPS; `max_descriptors` lowers the server's open file limit (RLIMIT_NOFILE), as a
+    small container's would be.
     """
     directory.mkdir(parents=True, exist_ok=True)
     host, port = "127.0.0.1", free_port()
@@ -125,6 +129,9 @@ def serving(
     if tls:
         command += ["--ssl-certfile", str(tls[0]), "--ssl-keyfile", str(tls[1])]
     log = directory / f"server-{port}.log"
+    if max_descriptors is not None:
+        # Set in a small launcher that then becomes the server: preexec_fn is unsafe with threads.
+        command = [sys.executable, "-c", _LIMITED, str(max_descriptors), *command[1:]]
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     served = Served(url, process, api_key, secret_key, password, log)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,3 +85,16 @@ def deploy(client: Client, zone: Zone, d: dict[str, str], *networks: str, **para
                                     templateid=d["templateid"], networkids=",".join(networks),
                                     **params)["virtualmachine"]
     return vm
+
+
+@contextmanager
+def configured(admin: Client, values: dict[str, str]) -> Iterator[None]:
+    """Global settings set for the block and put back after it (the server is shared by a module)."""
+    before = {name: admin.items("listConfigurations", "configuration", name=name)[0]["value"] for name in values}
+    for name, value in values.items():
+        admin.call("updateConfiguration", name=name, value=value)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            admin.call("updateConfiguration", name=name, value=value)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -36,17 +37,32 @@ def _plausible(value: str) -> bool:
     return 0 < len(value) <= _MAX_CREDENTIAL and value.isprintable()
 
 
-def by_signature(find_user: Callable[[str], User | None], params: Mapping[str, str]) -> Caller:
+@dataclass(frozen=True, slots=True)
+class ReplayPolicy:
+    """How long a captured signed request stays usable (settings api.signature.expires.*).
+
+    Off by default, as in CloudStack: libcloud signs without `expires`, and `cs` lets users
+    choose how long a signature lives.
+    """
+
+    require_expires: bool = False
+    max_ahead: timedelta | None = None  # None: `expires` may lie any time in the future
+
+
+def by_signature(
+    find_user: Callable[[str], User | None], params: Mapping[str, str], policy: ReplayPolicy = ReplayPolicy()
+) -> Caller:
     """The caller whose key signed these parameters; AuthenticationFailed otherwise."""
     api_key, signature = _get(params, "apikey"), _get(params, "signature")
     if not api_key or not signature or not _plausible(api_key):
         raise AuthenticationFailed
     version, expires = _get(params, "signatureversion"), _get(params, "expires")
-    if version == "3" and expires is None:
+    if expires is None and (version == "3" or policy.require_expires):
         raise AuthenticationFailed
     if expires is not None:
         when = parse_expires(expires)
-        if when is None or when <= datetime.now(UTC):
+        now_ = datetime.now(UTC)
+        if when is None or when <= now_ or (policy.max_ahead is not None and when > now_ + policy.max_ahead):
             raise AuthenticationFailed
     user = find_user(api_key)
     if user is None or user.secret_key is None or not verify(user.secret_key, params, signature):

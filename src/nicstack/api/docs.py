@@ -68,7 +68,11 @@ clients that parse them work unchanged; every refusal also names the value and t
 take `page` and `pagesize` and answer `count`, the total. Parameters a command does not know are
 ignored, as CloudStack does. `login` (username, password, optional domain) opens a web session
 (`sessionkey`); `logout` ends it. A login or session call that the browser marks as coming from
-another site (`Sec-Fetch-Site`, `Origin`) is refused (401).
+another site (`Sec-Fetch-Site`, `Origin`) is refused (401). After `incorrect.login.attempts.allowed`
+(5) wrong passwords in a row the user is disabled, as in CloudStack (`enableUser` enables it again),
+and past `login.throttle.burst` failed logins one address is answered 429 with `Retry-After`. Values
+are read strictly: UTF-8 only, uuids as 8-4-4-4-12 hex digits, integers in plain decimal, no control
+or bidirectional formatting characters in any text (431 otherwise; README, "Security").
 """
 
 

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import re
-import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from nicstack.domain.errors import MissingParameter, ParameterError
+from nicstack.domain.errors import MissingParameter
+from nicstack.domain.values import canonical_int, canonical_uuid, invalid, unsafe_character
 from nicstack.ipam.addresses import parse_address
 
 MAX_LENGTH = 4096
-_INT_RE = re.compile(r"^[+-]?\d{1,19}$")
 _MAP_RE = re.compile(r"^([A-Za-z0-9_]+)\[(\d{1,4})\]\.([A-Za-z0-9_]+)$")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ParamType(StrEnum):
@@ -41,6 +39,7 @@ class Param:
     maximum: int | None = None
     # A string on the wire (listApis says so, as CloudStack does), an ipaddress value inside.
     address: bool = False
+    items: ParamType | None = None  # a list's element type (listApis still says "list")
 
 
 def uuid_param(name: str, description: str, required: bool = False) -> Param:
@@ -70,44 +69,48 @@ def list_param(name: str, description: str, required: bool = False) -> Param:
     return Param(name, ParamType.LIST, description, required, length=MAX_LENGTH)
 
 
+def uuid_list_param(name: str, description: str, required: bool = False) -> Param:
+    """Comma-separated uuids (CloudStack's `type = LIST, collectionType = UUID`)."""
+    return Param(name, ParamType.LIST, description, required, length=MAX_LENGTH, items=ParamType.UUID)
+
+
 def map_param(name: str, description: str, required: bool = False) -> Param:
     return Param(name, ParamType.MAP, description, required)
 
 
-def _bad(param: str, value: str, why: str) -> ParameterError:
-    shown = value if len(value) <= 80 else value[:77] + "..."
-    return ParameterError(f"Invalid value {shown!r} for parameter {param}: {why}")
+def checked_text(param: str, value: str) -> str:
+    """The value, unless it holds characters no name, description or key may hold (431 naming them)."""
+    why = unsafe_character(value)
+    if why is not None:
+        raise invalid(param, value, why)
+    return value
 
 
 def _parse_one(p: Param, value: str) -> Any:
     if len(value) > max(p.length, 64):
-        raise _bad(p.name, value, f"longer than {p.length} characters")
-    if _CONTROL_RE.search(value):
-        raise _bad(p.name, value, "contains control characters")
+        raise invalid(p.name, value, f"longer than {p.length} characters")
+    checked_text(p.name, value)
     match p.type:
         case ParamType.UUID:
-            try:
-                parsed = uuidlib.UUID(value)
-            except ValueError:
-                raise _bad(p.name, value, "not a uuid") from None
-            return str(parsed)
+            return canonical_uuid(value, p.name)
         case ParamType.INTEGER | ParamType.LONG:
-            if not _INT_RE.match(value.strip()):
-                raise _bad(p.name, value, "not an integer")
-            number = int(value)
+            number = canonical_int(value, p.name)
             if p.minimum is not None and number < p.minimum:
-                raise _bad(p.name, value, f"must be at least {p.minimum}")
+                raise invalid(p.name, value, f"must be at least {p.minimum}")
             limit = p.maximum if p.maximum is not None else 2**31 - 1
             if number > limit:
-                raise _bad(p.name, value, f"must be at most {limit}")
+                raise invalid(p.name, value, f"must be at most {limit}")
             return number
         case ParamType.BOOLEAN:
             lowered = value.strip().lower()
             if lowered not in ("true", "false"):
-                raise _bad(p.name, value, "must be true or false")
+                raise invalid(p.name, value, "must be true or false")
             return lowered == "true"
         case ParamType.LIST:
-            return [item.strip() for item in value.split(",") if item.strip()]
+            items = [item.strip() for item in value.split(",") if item.strip()]
+            if p.items is ParamType.UUID:
+                return [canonical_uuid(item, p.name) for item in items]
+            return items
         case _ if p.address:
             return parse_address(value, p.name)
         case _:
@@ -120,7 +123,7 @@ def _parse_map(name: str, raw: Mapping[str, str]) -> list[dict[str, str]]:
     for key, value in raw.items():
         m = _MAP_RE.match(key)
         if m and m.group(1).lower() == name.lower():
-            rows.setdefault(int(m.group(2)), {})[m.group(3).lower()] = value
+            rows.setdefault(int(m.group(2)), {})[m.group(3).lower()] = checked_text(key, value)
     return [rows[i] for i in sorted(rows)]
 
 
@@ -137,7 +140,8 @@ def parse(params: tuple[Param, ...], raw: Mapping[str, str]) -> dict[str, Any]:
                 raise MissingParameter(p.name)
             continue
         value = raw.get(p.name, lowered.get(p.name.lower()))
-        if value is None or (value.strip() == "" and p.type is not ParamType.STRING):
+        # Only the empty value means "not given": " " or "\t" for a number is a wrong value, not none.
+        if value is None or (value == "" and p.type is not ParamType.STRING):
             if p.required:
                 raise MissingParameter(p.name)
             continue

@@ -141,10 +141,13 @@ def event(e: dict[str, Any]) -> JsonObject:
     }
 
 
+_SETTING_TYPES = {int: "Number", bool: "Boolean"}
+
+
 def configuration(s: Setting, value: str) -> JsonObject:
     return {
         "name": s.name, "value": value, "category": s.category, "description": s.description,
-        "isdynamic": True, "defaultvalue": s.default, "type": "Number" if s.kind is int else "String",
+        "isdynamic": True, "defaultvalue": s.default, "type": _SETTING_TYPES.get(s.kind, "String"),
         "component": "nicstack",
     }
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
+
+from sqlalchemy import Engine
 
 from nicstack.api import auth
 from nicstack.api.context import Context
@@ -13,6 +16,7 @@ from nicstack.api.params import parse
 from nicstack.api.registry import COMMANDS, Command
 from nicstack.api.replies import AsyncReply, JsonObject, render
 from nicstack.api.runtime import Runtime
+from nicstack.db.repos import config
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import (
@@ -23,13 +27,12 @@ from nicstack.domain.errors import (
     UnknownEntity,
     Unsupported,
 )
+from nicstack.domain.policy import EXPIRES_MAX_KEY, EXPIRES_REQUIRED_KEY
 
 log = logging.getLogger("nicstack.api")
 
 UNKNOWN_COMMAND = "The given command does not exist or it is not available for user"
 SESSION_COOKIE = "JSESSIONID"
-# Commands that run before anyone is authenticated.
-PUBLIC = frozenset({"login"})
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Answer:
     status: int
     body: JsonObject
     cookies: dict[str, str | None] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
     # For the request's log line and metrics: who called, and why it was refused.
     caller: Caller | None = None
     error: CloudError | None = None
@@ -56,7 +60,7 @@ def error_body(key: str, exc: CloudError, command: str) -> JsonObject:
     return {key: exc.envelope(text)}
 
 
-def _response_key(name: str) -> str:
+def response_key(name: str) -> str:
     known = COMMANDS.get(name)
     return known.response_key if known else f"{name.lower()}response"
 
@@ -70,19 +74,22 @@ def _authenticate(rt: Runtime, params: Mapping[str, str], cookies: Mapping[str, 
         uow = SqlUnitOfWork(rt.db)
         with uow.reading():
             return auth.by_session(uow, session_key, cookie)
-    return auth.by_signature(rt.keys.user, params)
+    return auth.by_signature(rt.keys.user, params, replay_policy(rt.db.engine))
+
+
+def replay_policy(engine: Engine) -> auth.ReplayPolicy:
+    """The settings api.signature.expires.*, as cached by the configuration repository."""
+    ahead = int(config.current(engine, EXPIRES_MAX_KEY))
+    return auth.ReplayPolicy(config.current(engine, EXPIRES_REQUIRED_KEY) == "true",
+                             timedelta(seconds=ahead) if ahead > 0 else None)
 
 
 def handle(rt: Runtime, params: Mapping[str, str], cookies: Mapping[str, str]) -> Answer:
-    """Answer one API request; never raises."""
+    """Answer one API request (`login` has its own way: api/logins.py); never raises."""
     name = params.get("command", "")
-    key = _response_key(name)
+    key = response_key(name)
     caller: Caller | None = None
     try:
-        if name in PUBLIC:
-            from nicstack.api.commands.session import login  # noqa: PLC0415 - avoids an import cycle
-
-            return login(rt, params)
         caller = _authenticate(rt, params, cookies)
         command = COMMANDS.get(name)
         if command is None or caller.role not in command.roles:
@@ -99,13 +106,13 @@ def handle(rt: Runtime, params: Mapping[str, str], cookies: Mapping[str, str]) -
 
 def refused(name: str, exc: CloudError) -> Answer:
     """The error answer for a request refused before it reached its command."""
-    return Answer(exc.code, error_body(_response_key(name), exc, name), error=exc)
+    return Answer(exc.code, error_body(response_key(name), exc, name), error=exc)
 
 
 def internal_error(name: str, caller: Caller | None = None) -> Answer:
     """The answer to a command that failed on our side; what it did was rolled back."""
     internal = InternalError(f"Internal error executing command {name}; the server log has the details")
-    return Answer(internal.code, error_body(_response_key(name), internal, name), caller=caller, error=internal)
+    return Answer(internal.code, error_body(response_key(name), internal, name), caller=caller, error=internal)
 
 
 def _dispatch(rt: Runtime, caller: Caller, command: Command, params: Mapping[str, str]) -> Answer:

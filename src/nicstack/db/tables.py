@@ -86,6 +86,8 @@ users = Table(
     Column("api_key", String(255), nullable=True, unique=True),
     Column("secret_key", String(255), nullable=True),
     Column("state", String(16), nullable=False),
+    # Failed logins in a row (CloudStack's user.login_attempts); reset by a good one.
+    Column("login_attempts", Integer, nullable=False, server_default="0"),
     _created(),
     Column("removed", DateTime, nullable=True),
 )

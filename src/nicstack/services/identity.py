@@ -1,21 +1,18 @@
-"""Use cases of identity: domains, accounts, users, API keys, and UI login sessions."""
+"""Use cases of identity: domains, accounts, users, API keys, and the end of a UI session (logins: logins.py)."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, func, select
 
 from nicstack.db import tables as t
-from nicstack.db.repos.accounts import caller_of
 from nicstack.db.rows import new_uuid, now
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller, may_access, may_use_domain
-from nicstack.domain.credentials import SESSION_LIFETIME, check_password, hash_password, new_key
-from nicstack.domain.errors import AuthenticationFailed, ParameterError, PermissionDenied, UnknownEntity
+from nicstack.domain.credentials import hash_password, new_key
+from nicstack.domain.errors import ParameterError, PermissionDenied, UnknownEntity
 from nicstack.domain.kinds import Role
 from nicstack.domain.model import Account, Domain, User
 from nicstack.domain.security_groups import DEFAULT_GROUP
@@ -39,14 +36,6 @@ class NewAccount:
     lastname: str
     account: str | None = None
     domain_uuid: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    key: str
-    csrf_token: str
-    user: User
-    timeout: int
 
 
 def shown_path(path: str) -> str:
@@ -248,43 +237,6 @@ def register_user_keys(uow: SqlUnitOfWork, caller: Caller, user_uuid: str) -> tu
 
 
 # -- sessions --------------------------------------------------------------------------
-
-
-def login_path(text: str) -> str:
-    """A login domain as typed ("/", "/child/", "ROOT/child", "child") as a stored path."""
-    parts = [p for p in text.strip().split("/") if p]
-    if parts and parts[0].upper() == "ROOT":
-        parts = parts[1:]
-    return "/" + "".join(f"{p}/" for p in parts)
-
-
-@cache
-def _dummy_hash() -> str:
-    return hash_password(secrets.token_urlsafe(16))
-
-
-def login(uow: SqlUnitOfWork, username: str, password: str, domain: str, domain_uuid: str | None) -> Session:
-    """Check the password and open a session; AuthenticationFailed for any mismatch."""
-    with uow:
-        where = uow.accounts.domain_by(uuid=domain_uuid) if domain_uuid else None
-        path = where.path if where is not None else login_path(domain)
-        if domain_uuid and where is None:
-            raise AuthenticationFailed
-        candidates = [u for u in uow.accounts.users_by(username=username) if u.account.domain_path == path]
-        user = candidates[0] if candidates else None
-        # Hash even for an unknown user, so the answer's timing does not reveal which names exist.
-        if not check_password(password, user.password_hash if user else _dummy_hash()) or user is None:
-            raise AuthenticationFailed
-        if user.state != "enabled" or user.account.state != "enabled":
-            raise AuthenticationFailed
-        stamp = now()
-        uow.conn.execute(delete(t.sessions).where(t.sessions.c.expires <= stamp))
-        key, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        uow.conn.execute(
-            t.sessions.insert().values(key=key, user_id=user.id, csrf_token=csrf, expires=stamp + SESSION_LIFETIME)
-        )
-        uow.events.record(caller_of(user), "USER.LOGIN", f"User {user.username} logged in")
-        return Session(key, csrf, user, int(SESSION_LIFETIME.total_seconds()))
 
 
 def logout(uow: SqlUnitOfWork, caller: Caller, session_key: str | None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid as uuidlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from nicstack.domain.rules import (
     cidr_list_as_given,
     join_cidrs,
 )
+from nicstack.domain.values import canonical_uuid
 from nicstack.domain.vocabulary import LB_PROTOCOLS, PortRange, Protocol, algorithm_of, protocol_of
 from nicstack.services import lookup, lookup_rules
 from nicstack.services.rule_targets import (
@@ -75,18 +75,13 @@ def mappings(vm_uuids: Sequence[str], entries: Sequence[dict[str, str]]) -> list
     """virtualmachineids and vmidipmap[n].vmid/.vmip as one list; malformed entries are a 431 naming them."""
     found = []
     for value in vm_uuids:
-        try:
-            found.append(Mapping(str(uuidlib.UUID(value)), None, "virtualmachineids"))
-        except ValueError:
-            raise ParameterError(f"Invalid value {value[:80]!r} for virtualmachineids: not a uuid") from None
+        found.append(Mapping(canonical_uuid(value, "virtualmachineids"), None, "virtualmachineids"))
     for n, entry in enumerate(entries):
         vmid, vmip = entry.get("vmid"), entry.get("vmip")
         if not vmid or not vmip:
             raise ParameterError(f"vmidipmap[{n}] needs both vmid and vmip")
-        try:
-            found.append(Mapping(str(uuidlib.UUID(vmid)), guest_ip(vmip, f"vmidipmap[{n}].vmip"), "vmidipmap"))
-        except ValueError:
-            raise ParameterError(f"Invalid value {vmid[:80]!r} for vmidipmap[{n}].vmid: not a uuid") from None
+        vm_uuid = canonical_uuid(vmid, f"vmidipmap[{n}].vmid")
+        found.append(Mapping(vm_uuid, guest_ip(vmip, f"vmidipmap[{n}].vmip"), "vmidipmap"))
     if not found:
         raise ParameterError("Give virtualmachineids or vmidipmap")
     return found

@@ -8,7 +8,7 @@ from typing import Any
 
 from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
-from nicstack.domain.access import Caller, may_access
+from nicstack.domain.access import Caller, may_access, may_use_domain
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity, Unsupported
 from nicstack.domain.kinds import AllocationKind, GuestType, NetworkState, ZoneType
 from nicstack.domain.model import Account, Network
@@ -49,7 +49,8 @@ def owner_account(uow: SqlUnitOfWork, caller: Caller, account: str | None, domai
         assert found is not None
         return found
     domain = uow.accounts.domain_by(uuid=domain_uuid) if domain_uuid else None
-    if domain_uuid and domain is None:
+    # A domain the caller may not use answers as one that does not exist (not "no such account").
+    if domain_uuid and (domain is None or not may_use_domain(caller, domain.path)):
         raise UnknownEntity("domainid", domain_uuid)
     domain_id = domain.id if domain else caller.domain_id
     target = uow.accounts.account_by(name=account, domain_id=domain_id)

@@ -45,6 +45,11 @@ def checked_value(setting: Setting, value: str) -> str:
                 f"expected a whole number from 0 to {MAX_INT}"
             )
         return str(int(text))
+    if setting.kind is bool:
+        text = value.strip().lower()
+        if text not in ("true", "false"):
+            raise ParameterError(f"Invalid value {value!r} for configuration {setting.name}: expected true or false")
+        return text
     return value
 
 

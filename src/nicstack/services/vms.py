@@ -28,6 +28,7 @@ class NicRequest:
     ip4: str | None = None
     ip6: str | None = None
     mac: str | None = None
+    param: str = "networkids"  # what an error names: the parameter the network came in
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,7 @@ def deploy(uow: SqlUnitOfWork, caller: Caller, spec: NewVm) -> Started[Vm]:
             raise UnknownEntity("templateid", spec.template_uuid)
         owner = owner_account(uow, caller, spec.account, spec.domain_uuid)
         requests = spec.nics or (NicRequest(placement.default_network(uow, zone)),)
-        nets = [lookup.network(uow, caller, r.network_uuid, "networkids") for r in requests]
+        nets = [lookup.network(uow, caller, r.network_uuid, r.param) for r in requests]
         for net in nets:
             if net.zone_id != zone.id:
                 raise ParameterError(f"Network {net.name} is not in zone {zone.name}")

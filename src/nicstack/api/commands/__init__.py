@@ -20,6 +20,7 @@ from nicstack.api.commands import (  # noqa: F401
     security_groups,
     session,
     settings,
+    users,
     vms,
     vpcs,
 )

@@ -6,7 +6,7 @@ from typing import Any
 
 from nicstack.api.commands.nat import port, scope_where
 from nicstack.api.context import Context
-from nicstack.api.params import bool_param, list_param, map_param, str_param, uuid_param
+from nicstack.api.params import bool_param, list_param, map_param, str_param, uuid_list_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply
 from nicstack.api.scope import OWNER, PAGING, page_of
@@ -80,7 +80,7 @@ def delete_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
 
 _MEMBERS = (
     uuid_param("id", "The rule", required=True),
-    list_param("virtualmachineids", "VMs whose primary IP (on assign) or every mapped IP (on remove) is meant"),
+    uuid_list_param("virtualmachineids", "VMs whose primary IP (on assign) or every mapped IP (on remove) is meant"),
     map_param("vmidipmap", "VM id and guest IP pairs: vmidipmap[0].vmid=<uuid>&vmidipmap[0].vmip=<ip>"),
 )
 

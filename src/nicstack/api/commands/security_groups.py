@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nicstack.api.context import Context
-from nicstack.api.params import int_param, list_param, map_param, str_param, uuid_param
+from nicstack.api.params import int_param, list_param, map_param, str_param, uuid_list_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ObjectReply, Reply, SuccessReply
 from nicstack.api.scope import OWNER, PAGING, owner_filter
@@ -129,7 +129,7 @@ def revoke_egress(ctx: Context, args: dict[str, Any]) -> Reply:
     "updateVirtualMachine",
     "Updates a VM's display name and, while it is stopped, its security groups.",
     (uuid_param("id", "The ID of the VM", required=True), str_param("displayname", "The new display name"),
-     list_param("securitygroupids", "The VM's security groups by ID (replaces its groups)"),
+     uuid_list_param("securitygroupids", "The VM's security groups by ID (replaces its groups)"),
      list_param("securitygroupnames", "The VM's security groups by name (replaces its groups)")),
 )
 def update_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:

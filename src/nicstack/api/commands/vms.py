@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from nicstack.api.commands.nics import vm_answer
 from nicstack.api.context import Context
-from nicstack.api.params import bool_param, list_param, map_param, str_param, uuid_param
+from nicstack.api.params import bool_param, list_param, map_param, str_param, uuid_list_param, uuid_param
 from nicstack.api.registry import ADMINS, command, success
 from nicstack.api.replies import AsyncReply, ListReply, ObjectReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
@@ -16,6 +16,7 @@ from nicstack.api.views import vm_view
 from nicstack.db import tables as t
 from nicstack.domain.jobs import Started
 from nicstack.domain.model import Vm
+from nicstack.domain.values import canonical_uuid
 from nicstack.services import lookup, vms
 from nicstack.services.scope import list_scope
 from nicstack.services.vms import NewVm, NicRequest
@@ -29,7 +30,9 @@ def _nic_requests(args: dict[str, Any]) -> tuple[NicRequest, ...]:
     mapped = args.get("iptonetworklist", [])
     if mapped:
         return tuple(
-            NicRequest(m.get("networkid", ""), m.get("ip"), m.get("ipv6"), m.get("mac")) for m in mapped
+            NicRequest(canonical_uuid(m.get("networkid", ""), f"iptonetworklist[{n}].networkid"), m.get("ip"),
+                       m.get("ipv6"), m.get("mac"), "iptonetworklist")
+            for n, m in enumerate(mapped)
         )
     ids: list[str] = args.get("networkids", [])
     return tuple(
@@ -45,7 +48,7 @@ def _nic_requests(args: dict[str, Any]) -> tuple[NicRequest, ...]:
         uuid_param("zoneid", "The zone to deploy in", required=True),
         uuid_param("serviceofferingid", "The service offering", required=True),
         uuid_param("templateid", "The template", required=True),
-        list_param("networkids", "The networks, the first one holding the default NIC"),
+        uuid_list_param("networkids", "The networks, the first one holding the default NIC"),
         map_param("iptonetworklist", "networkid/ip/ipv6/mac per network, instead of networkids"),
         str_param("ipaddress", "The primary IPv4 of the default NIC"),
         str_param("ip6address", "The primary IPv6 of the default NIC"),
@@ -56,7 +59,7 @@ def _nic_requests(args: dict[str, Any]) -> tuple[NicRequest, ...]:
         str_param("hypervisor", "Hypervisor type (placement follows the chosen host)"),
         str_param("account", "Deploy for this account (admin), with domainid"),
         uuid_param("domainid", "The domain of the account"),
-        list_param("securitygroupids", "Security groups of the VM, by ID (security-group networks)"),
+        uuid_list_param("securitygroupids", "Security groups of the VM, by ID (security-group networks)"),
         list_param("securitygroupnames", "Security groups of the VM, by name (security-group networks)"),
     ),
     job=vm_answer,

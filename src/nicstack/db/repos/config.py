@@ -25,6 +25,15 @@ def forget(engine: Engine, name: str) -> None:
     _cache.pop((_url(engine), name), None)
 
 
+def current(engine: Engine, name: str) -> str:
+    """A setting's value for hot paths outside a transaction: a connection only when the cached value is stale."""
+    hit = _cache.get((_url(engine), name))
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    with engine.connect() as conn:
+        return SettingsRepository(conn).value(name)
+
+
 class SettingsRepository:
     """Global configuration values, defaults from domain.policy."""
 
