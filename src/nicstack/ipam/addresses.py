@@ -50,12 +50,8 @@ def network_from_gateway(gateway: IPv4Address, netmask: str, param: str = "netma
         raise ParameterError(f"Invalid value {netmask!r} for {param}: not a netmask") from None
 
 
-def to_key(address: IPAddress) -> bytes:
-    """A fixed-width, order-preserving key: byte order equals address order within a family."""
-    return int(address).to_bytes(KEY_BYTES, "big")
-
-
 def int_to_key(value: int) -> bytes:
+    """A fixed-width, order-preserving key: byte order equals address order within a family."""
     return value.to_bytes(KEY_BYTES, "big")
 
 

@@ -1,4 +1,4 @@
-"""The allocator: pick a free address or check a given one, never enumerating the pool.
+"""The allocator: pick a free address, never enumerating the pool.
 
 A pool is a few inclusive integer ranges plus a small set of excluded addresses (gateway,
 and what the caller wants skipped). Which addresses are in use is asked of a `UsedIndex`
@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from nicstack.domain.errors import InsufficientCapacity, ParameterError
+from nicstack.domain.errors import InsufficientCapacity
 
 SLICE = 64
 
@@ -44,11 +44,6 @@ class AnyAddress:
     """Ask for any free address; `cursor` says where to start looking (the last pick + 1)."""
 
     cursor: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SpecificAddress:
-    value: int
 
 
 def _segments_from(pool: Pool, cursor: int | None) -> Iterator[tuple[int, int]]:
@@ -93,9 +88,3 @@ def pick_free(pool: Pool, request: AnyAddress, used: UsedIndex, where: str) -> i
         if found is not None:
             return found
     raise InsufficientCapacity(f"No free IP address left in {where}")
-
-
-def check_in_pool(pool: Pool, request: SpecificAddress, shown: str, where: str) -> None:
-    """Refuse an address outside the pool or excluded from it (gateway, network, broadcast)."""
-    if not pool.contains(request.value):
-        raise ParameterError(f"IP address {shown} is not an assignable address of {where}")
