@@ -10,13 +10,13 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
 from nicstack.db.repos.allocations import AddressTaken
-from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.errors import InsufficientCapacity, ParameterError, ResourceInUse
 from nicstack.domain.ip_ranges import GuestRange, pool_from, shown_ranges
 from nicstack.domain.kinds import AllocationKind, GuestType
 from nicstack.domain.model import Network
 from nicstack.ipam.addresses import IPAddress, IPNetwork, is_eui64_of, looks_like_eui64, usable_bounds
 from nicstack.ipam.allocator import AnyAddress, Pool, pick_free
+from nicstack.services.ports import UnitOfWork
 
 _HOLDERS = {
     AllocationKind.NIC: "a NIC's primary address",
@@ -26,7 +26,8 @@ _HOLDERS = {
 }
 
 
-def ranges_for(uow: SqlUnitOfWork, network: Network, nic_id: int | None = None) -> list[GuestRange] | None:
+
+def ranges_for(uow: UnitOfWork, network: Network, nic_id: int | None = None) -> list[GuestRange] | None:
     """Where a shared network's addresses come from: its IP ranges (Basic zone: those of the NIC's pod).
 
     None for the networks that draw from their CIDR (isolated, VPC tiers).
@@ -61,7 +62,7 @@ def pool_of(network: Network, family: int, ranges: list[GuestRange] | None = Non
     return Pool(family, ((low, high),), excluded)
 
 
-def families(uow: SqlUnitOfWork, network: Network, nic_id: int | None = None) -> list[int]:
+def families(uow: UnitOfWork, network: Network, nic_id: int | None = None) -> list[int]:
     """The address families a NIC in the network gets a primary address of, IPv4 first."""
     ranges = ranges_for(uow, network, nic_id)
     if ranges is None:
@@ -69,7 +70,7 @@ def families(uow: SqlUnitOfWork, network: Network, nic_id: int | None = None) ->
     return sorted({f for r in ranges for f in (4, 6) if r.span(f) is not None})
 
 
-def default_family(uow: SqlUnitOfWork, network: Network, nic_id: int | None = None) -> int:
+def default_family(uow: UnitOfWork, network: Network, nic_id: int | None = None) -> int:
     """IPv4 where the network (or pod) has it; networks with only IPv6 pick IPv6."""
     return 6 if families(uow, network, nic_id) == [6] else 4
 
@@ -121,7 +122,7 @@ def check_assignable(
     _check_subnet(ip_network(cidr_text), gateway, address, mac, f"network {network.name}")
 
 
-def nic_layout(uow: SqlUnitOfWork, network: Network, address: IPAddress, nic_id: int) -> dict[str, str | None]:
+def nic_layout(uow: UnitOfWork, network: Network, address: IPAddress, nic_id: int) -> dict[str, str | None]:
     """The gateway and netmask (IPv6: gateway and CIDR) a NIC learns from the range holding its address."""
     ranges = ranges_for(uow, network, nic_id)
     found = next((r for r in ranges or () if r.contains(address)), None)
@@ -133,7 +134,7 @@ def nic_layout(uow: SqlUnitOfWork, network: Network, address: IPAddress, nic_id:
 
 
 def take_specific(
-    uow: SqlUnitOfWork, network: Network, address: IPAddress, kind: AllocationKind, nic_id: int | None,
+    uow: UnitOfWork, network: Network, address: IPAddress, kind: AllocationKind, nic_id: int | None,
     mac: str | None = None,
 ) -> int:
     """Reserve exactly `address` (network locked by the caller); returns the allocation id."""
@@ -149,7 +150,7 @@ def take_specific(
 
 
 def take_any(
-    uow: SqlUnitOfWork, network: Network, family: int, cursors: tuple[int | None, bytes | None],
+    uow: UnitOfWork, network: Network, family: int, cursors: tuple[int | None, bytes | None],
     kind: AllocationKind, nic_id: int | None,
 ) -> tuple[IPAddress, int]:
     """Reserve a free address from the network's pool (shared: the NIC's ranges), resuming at its cursor."""
@@ -171,7 +172,7 @@ def take_any(
 
 
 def take(
-    uow: SqlUnitOfWork, network: Network, wanted: IPAddress | None, cursors: tuple[int | None, bytes | None],
+    uow: UnitOfWork, network: Network, wanted: IPAddress | None, cursors: tuple[int | None, bytes | None],
     kind: AllocationKind, nic_id: int | None, mac: str | None = None, *, family: int | None = None,
 ) -> tuple[IPAddress, int]:
     """Reserve `wanted`, or any free address (of `family`, else the network's default one); the network is
@@ -181,6 +182,6 @@ def take(
     return take_any(uow, network, family or default_family(uow, network, nic_id), cursors, kind, nic_id)
 
 
-def give_back(uow: SqlUnitOfWork, network: Network, address: str) -> None:
+def give_back(uow: UnitOfWork, network: Network, address: str) -> None:
     parsed = ip_address(address)
     uow.allocations.release(network.id, parsed.version, int(parsed))

@@ -8,6 +8,7 @@ from nicstack.domain.access import Caller, may_access
 from nicstack.domain.errors import UnknownEntity
 from nicstack.domain.kinds import VmType
 from nicstack.domain.model import Host, Network, Nic, Vm, Zone
+from nicstack.services.ports import UnitOfWork
 
 
 def network(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str = "networkid") -> Network:
@@ -41,7 +42,7 @@ def vm_and_nic(uow: SqlUnitOfWork, caller: Caller, nic_uuid: str, param: str = "
     return found
 
 
-def nic_owner(uow: SqlUnitOfWork, caller: Caller, nic_uuid: str, param: str = "nicid") -> NicOwner:
+def nic_owner(uow: UnitOfWork, caller: Caller, nic_uuid: str, param: str = "nicid") -> NicOwner:
     found = uow.vms.nic_owner(nic_uuid)
     if found is None or not may_access(caller, found.account_id, found.domain_path):
         raise UnknownEntity(param, nic_uuid)

@@ -21,9 +21,10 @@ from nicstack.domain.model import Network, Vm
 from nicstack.domain.rules import Owner, PortUse, PublicIp, PublicIpState, lb_use, pf_use
 from nicstack.ipam.addresses import parse_ipv4
 from nicstack.services import lookup
+from nicstack.services.ports import UnitOfWork
 
 
-def rules_targeting(uow: SqlUnitOfWork, network_id: int, address: str) -> list[str]:
+def rules_targeting(uow: UnitOfWork, network_id: int, address: str) -> list[str]:
     """Every rule whose guest address is `address`, described for an error text (empty: none)."""
     return [f"{what} {which}" for what, which in uow.rules.targeting(network_id, address)]
 

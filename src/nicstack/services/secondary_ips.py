@@ -13,6 +13,7 @@ from nicstack.domain.model import Network, Nic, NicSecondaryIp, Vm
 from nicstack.domain.policy import MAX_SECONDARY_IPS_KEY, ensure_secondary_ips_supported
 from nicstack.ipam.addresses import IPAddress
 from nicstack.services import guest_ips, lookup
+from nicstack.services.ports import UnitOfWork
 from nicstack.services.rule_targets import rules_targeting
 from nicstack.services.shared_networks import record_usage
 
@@ -35,7 +36,7 @@ class NicFilter:
     keyword: str | None = None
 
 
-def add_ip_to_nic(uow: SqlUnitOfWork, caller: Caller, request: AddIp) -> Started[NicSecondaryIp]:
+def add_ip_to_nic(uow: UnitOfWork, caller: Caller, request: AddIp) -> Started[NicSecondaryIp]:
     """Reserve a secondary address on a NIC; the checks follow spec 02 section 2, in order."""
     with uow:
         nic = lookup.nic_owner(uow, caller, request.nic_uuid)
@@ -71,14 +72,14 @@ def add_ip_to_nic(uow: SqlUnitOfWork, caller: Caller, request: AddIp) -> Started
         return Started(job, reserved)
 
 
-def _network(uow: SqlUnitOfWork, network_id: int) -> Network:
+def _network(uow: UnitOfWork, network_id: int) -> Network:
     found = uow.networks.network_by(id=network_id)
     if found is None:  # a NIC's network is a foreign key: only a removed network gets here
         raise UnknownEntity("networkid", str(network_id))
     return found
 
 
-def _check_limit(uow: SqlUnitOfWork, nic_id: int, nic_uuid: str) -> int:
+def _check_limit(uow: UnitOfWork, nic_id: int, nic_uuid: str) -> int:
     """The NIC's secondary IP count, read under the network lock; refused at the limit."""
     limit = uow.settings.int_value(MAX_SECONDARY_IPS_KEY)
     held = uow.vms.count_secondary(nic_id)
@@ -90,14 +91,14 @@ def _check_limit(uow: SqlUnitOfWork, nic_id: int, nic_uuid: str) -> int:
     return held
 
 
-def refuse_if_targeted(uow: SqlUnitOfWork, network_id: int, address: str, what: str) -> None:
+def refuse_if_targeted(uow: UnitOfWork, network_id: int, address: str, what: str) -> None:
     """ResourceInUse naming every rule that targets the guest address, if any does."""
     rules = rules_targeting(uow, network_id, address)
     if rules:
         raise ResourceInUse(f"{what}: it is the target of {', '.join(rules)}")
 
 
-def remove_ip_from_nic(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> str:
+def remove_ip_from_nic(uow: UnitOfWork, caller: Caller, uuid: str) -> str:
     """Release a secondary address unless a rule still targets it (spec 02 section 3); returns the job uuid."""
     with uow:
         found = uow.vms.held_secondary(uuid)

@@ -16,6 +16,7 @@ from nicstack.domain.kinds import GuestType, NetworkState, ZoneType
 from nicstack.domain.model import Account, Network, NetworkOffering, Zone
 from nicstack.ipam.addresses import network_from_gateway, parse_address, parse_ipv4, parse_network
 from nicstack.services.guest_ranges import RangeSpec, add_range, adopt_pod, basic_network, vlan_of
+from nicstack.services.ports import UnitOfWork
 
 if TYPE_CHECKING:
     from nicstack.services.networks import NewNetwork
@@ -36,7 +37,7 @@ def ensure_may_manage(caller: Caller, net: Network) -> None:
 
 
 def record_usage(
-    uow: SqlUnitOfWork, caller: Caller, net: Network, vm: tuple[str, int, int], address: object, event: str
+    uow: UnitOfWork, caller: Caller, net: Network, vm: tuple[str, int, int], address: object, event: str
 ) -> None:
     """Usage events for addresses of shared networks (NET.IPASSIGN / NET.IPRELEASE), as CloudStack bills them.
 
