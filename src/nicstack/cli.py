@@ -33,6 +33,9 @@ DEMO_HELP = ("create (once) a demo world and print how to call it: 9 VMs of acco
              "zone with isolated network demo-network, a VPC with two tiers and a public range; an Advanced zone "
              "with security groups and shared network demo-shared; a Basic zone with two pods)")
 
+# `nicstack bench` sections, in the order they run (kept here: --help must not import them).
+BENCH_SECTIONS = ("http", "scaleout", "logins", "allocator", "memory")
+
 
 class Parser(argparse.ArgumentParser):
     """An argparse parser whose mistakes are one line: what is wrong, and where the help is."""
@@ -212,6 +215,8 @@ def parser() -> Parser:
                   "the same run).")
     bench.add_argument("--json", action="store_true", help="print the figures as JSON")
     bench.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    bench.add_argument("--only", metavar="SECTION", action="append", choices=BENCH_SECTIONS,
+                       help=f"run only this section (repeatable): {', '.join(BENCH_SECTIONS)}")
     return top
 
 

@@ -85,6 +85,11 @@ EXTRAS: dict[tuple[str, str], dict[str, str]] = {
     ("createAccount", "domainid"): {"accounttype": "0"},
     ("deleteSecurityGroup", "domainid"): {"name": "default"},
     ("createNetwork", "vpcid"): {"networkofferingid": "@tieroffering"},
+    # A rule with its members in one request: the rule's public IP is checked before the members.
+    ("createLoadBalancerRuleWithMembers", "publicipid"): {"virtualmachineids": "@vm"},
+    ("createLoadBalancerRuleWithMembers", "networkid"): {"virtualmachineids": "@vm", "publicipid": "@rulesip"},
+    ("createLoadBalancerRuleWithMembers", "virtualmachineids"): {"publicipid": "@rulesip"},
+    ("createLoadBalancerRuleWithMembers", "vmidipmap.vmid"): {"publicipid": "@rulesip"},
 }
 # Probes whose command refuses before looking the uuid up, with this world (so they prove nothing).
 UNREACHED = frozenset({

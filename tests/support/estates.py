@@ -42,6 +42,7 @@ def build_estate(owner: Tenant, zone: Zone, d: dict[str, str], third_octet: int)
     nat, pf, lb = (c.run("associateIpAddress", networkid=net["id"])["ipaddress"]["id"] for _ in range(3))
     c.call("enableStaticNat", ipaddressid=nat, virtualmachineid=vm["id"], vmguestip=e.secondary_ip)
     e.ids["publicip"] = nat
+    e.ids["rulesip"] = pf  # a public IP without static NAT: it takes more rules
     e.ids["firewallrule"] = c.run("createFirewallRule", ipaddressid=nat, protocol="tcp", startport=22,
                                   endport=22)["firewallrule"]["id"]
     e.ids["portforwardingrule"] = c.run("createPortForwardingRule", ipaddressid=pf, protocol="tcp", publicport=2222,

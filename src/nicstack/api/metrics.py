@@ -14,13 +14,14 @@ import re
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
 from nicstack.api.registry import COMMANDS
 from nicstack.db.database import Database
 from nicstack.db.repos import observed
+from nicstack.db.repos.networks import LOCK_WAITS
 from nicstack.db.rows import now
 from nicstack.domain.errors import CloudError
 
@@ -74,6 +75,17 @@ class _Stored(Collector):
         yield published
 
 
+class _LockWaits(Collector):
+    """The network row locks this process took and waited for (all its servers together)."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily("nicstack_network_locks", "Network row locks taken (address allocations)",
+                                  value=LOCK_WAITS.count)
+        yield CounterMetricFamily("nicstack_network_lock_wait_seconds",
+                                  "Time spent taking network row locks, waits for other transactions included",
+                                  value=LOCK_WAITS.seconds)
+
+
 class Metrics:
     """One server's metrics; `exposition()` is the body of GET /metrics."""
 
@@ -89,6 +101,7 @@ class Metrics:
                                  ["command", "reason"], registry=self.registry)
         ProcessCollector(registry=self.registry)
         self.registry.register(_Stored(db))
+        self.registry.register(_LockWaits())
 
     def observe(self, command: str, status: int, seconds: float, error: CloudError | None) -> None:
         label = command_label(command)

@@ -144,10 +144,11 @@ def _status_kb(pid: int, field: str) -> int:
 class ServerProcess:
     """`nicstack serve` on a SQLite file in a subprocess, with admin keys we chose."""
 
-    def __init__(self, workdir: Path, database: Path, admin: tuple[str, str] | None = None) -> None:
-        """`admin`: the (api key, secret key) a previous server on this database bootstrapped."""
+    def __init__(self, workdir: Path, database: Path | str, admin: tuple[str, str] | None = None) -> None:
+        """`database`: a SQLite file, or a database URL; `admin`: the (api key, secret key) a previous
+        server on this database bootstrapped."""
         self.workdir = workdir
-        self.database_url = f"sqlite:///{database}"
+        self.database_url = database if isinstance(database, str) else f"sqlite:///{database}"
         self.port = free_port()
         api_key, secret_key = admin or (new_key(), new_key())
         self.keys = Keys(f"http://127.0.0.1:{self.port}/client/api", api_key, secret_key)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
@@ -11,6 +13,27 @@ from nicstack.db import tables as t
 from nicstack.db.rows import lookup_params, lookup_statement, new_uuid, now
 from nicstack.domain.kinds import GuestType
 from nicstack.domain.model import Network, NetworkOffering
+
+
+class LockWaits:
+    """How long this process waited for network row locks, in all: what scale-out costs on one network.
+
+    PostgreSQL only waits when another transaction holds the row; on SQLite the wait happens
+    before, for the one writer, and this measures only the statement itself.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self.seconds = 0.0
+        self.count = 0
+
+    def add(self, seconds: float) -> None:
+        with self._mutex:
+            self.seconds += seconds
+            self.count += 1
+
+
+LOCK_WAITS = LockWaits()
 
 _offering_cols = [c.label(f"o_{c.name}") for c in t.network_offerings.c]
 
@@ -91,7 +114,9 @@ class NetworkRepository:
     def lock(self, network_id: int) -> tuple[int | None, bytes | None]:
         """Lock the network row until commit (PostgreSQL; SQLite holds its writer lock) and
         return the allocator's IPv4 and IPv6 cursors."""
+        began = time.perf_counter()
         row = prepared.first(self.conn, _LOCK, {"network_id": network_id})
+        LOCK_WAITS.add(time.perf_counter() - began)
         assert row is not None, f"network {network_id} vanished under its lock"
         return row["ip4_cursor"], row["ip6_cursor"]
 
