@@ -261,3 +261,21 @@ def test_concurrent_adds_and_removes_on_one_nic_never_exceed_a_limit_of_five(
     assert bool(flag) == bool(final)
     assert tally["added"] > 0 and tally["removed"] > 0 and tally["refused"] > 0, tally
     assert sum(tally.values()) == 200
+
+
+def test_concurrent_deploys_into_one_network_all_get_their_address(cloud: Cloud, zone: Zone, d: dict[str, str]) -> None:
+    # Each deploy inserts its NIC (which references the network row) and then locks the network row
+    # to allocate: on PostgreSQL a lock that waited for the other inserts deadlocked them.
+    tenant = make_tenant(cloud.admin)
+    network = make_network(tenant.client, zone, d["isolated"], gateway="10.52.0.1", netmask="255.255.255.0")
+    start = threading.Barrier(8)
+
+    def one(_: int) -> str:
+        client = Client(tenant.client.url, tenant.client.api_key, tenant.client.secret_key)
+        start.wait()
+        vm = deploy(client, zone, d, network["id"])
+        return str(vm["nic"][0]["ipaddress"])
+
+    with ThreadPoolExecutor(8) as pool:
+        addresses = list(pool.map(one, range(8)))
+    assert len(set(addresses)) == 8

@@ -148,6 +148,8 @@ def run(workdir: Path, quick: bool) -> ScaleResult:
     admin_engine, url = _throwaway_database()
     name = url.rsplit("/", 1)[1]
     phases: list[ScalePhase] = []
+    for i in range(max(SERVERS)):
+        (workdir / f"s{i}").mkdir()
     try:
         with ExitStack() as stack:
             first = stack.enter_context(ServerProcess(workdir / "s0", url))

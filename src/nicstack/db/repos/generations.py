@@ -47,7 +47,7 @@ class GenerationRepository:
         elif self.get(target) is None:
             self.conn.execute(g.insert().values(target=target, generation=0, digest="", updated=now()))
         row = self.conn.execute(select(g.c.target, g.c.generation, g.c.digest, g.c.documents)
-                                .where(g.c.target == target).with_for_update()).one()
+                                .where(g.c.target == target).with_for_update(key_share=True)).one()
         return Generation(row[0], int(row[1]), row[2], row[3])
 
     def advance(self, target: str, generation: int, digest: str, documents: str | None = None) -> None:

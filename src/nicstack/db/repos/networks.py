@@ -75,10 +75,13 @@ def _network(m: Any) -> Network:
     )
 
 
+# FOR NO KEY UPDATE (PostgreSQL): it serialises allocations as FOR UPDATE does, but does not wait for
+# transactions that only reference the row (a NIC inserted into the network holds a KEY SHARE lock on
+# it): with FOR UPDATE, two deploys into one network that had each inserted their NIC deadlocked.
 _LOCK = (
     select(t.networks.c.ip4_cursor, t.networks.c.ip6_cursor)
     .where(t.networks.c.id == bindparam("network_id"))
-    .with_for_update()
+    .with_for_update(key_share=True)
 )
 _SET_CURSOR = {
     4: t.networks.update().where(t.networks.c.id == bindparam("network_id")).values(ip4_cursor=bindparam("cursor")),

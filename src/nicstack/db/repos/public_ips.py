@@ -123,7 +123,8 @@ class PublicIpRepository:
 
     def lock_zone_ranges(self, zone_id: int) -> None:
         """Serialise range changes of one zone (PostgreSQL; SQLite holds its writer lock anyway)."""
-        self.conn.execute(select(t.zones.c.id).where(t.zones.c.id == zone_id).with_for_update()).first()
+        zone = select(t.zones.c.id).where(t.zones.c.id == zone_id)
+        self.conn.execute(zone.with_for_update(key_share=True)).first()
 
     def ip_by(self, **where: Any) -> PublicIp | None:
         query = _ip_query()
@@ -145,7 +146,7 @@ class PublicIpRepository:
 
     def lock(self, ip_id: int) -> PublicIp:
         """Lock the address row until commit and return it as it is now."""
-        self.conn.execute(select(p.c.id).where(p.c.id == ip_id).with_for_update()).one()
+        self.conn.execute(select(p.c.id).where(p.c.id == ip_id).with_for_update(key_share=True)).one()
         found = self.ip_by(id=ip_id)
         assert found is not None
         return found
@@ -157,14 +158,15 @@ class PublicIpRepository:
             .where(p.c.zone_id == zone_id, p.c.state == str(PublicIpState.FREE))
             .order_by(p.c.id)
             .limit(1)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, key_share=True)
         )
         found = self.conn.execute(query).scalar()
         return int(found) if found is not None else None
 
     def claim_address(self, zone_id: int, address: str) -> tuple[int, PublicIpState] | None:
         row = self.conn.execute(
-            select(p.c.id, p.c.state).where(p.c.zone_id == zone_id, p.c.public_ip_address == address).with_for_update()
+            select(p.c.id, p.c.state).where(p.c.zone_id == zone_id, p.c.public_ip_address == address)
+            .with_for_update(key_share=True)
         ).first()
         return (int(row.id), PublicIpState(row.state)) if row else None
 

@@ -91,7 +91,7 @@ class VpcRepository:
 
     def lock(self, vpc_id: int) -> None:
         """Serialise tier creation and router changes of one VPC (PostgreSQL; SQLite: the writer lock)."""
-        self.conn.execute(select(v.c.id).where(v.c.id == vpc_id).with_for_update()).one()
+        self.conn.execute(select(v.c.id).where(v.c.id == vpc_id).with_for_update(key_share=True)).one()
 
     def mark_removed(self, vpc_id: int) -> None:
         self.conn.execute(v.update().where(v.c.id == vpc_id).values(removed=now(), state="Inactive"))
