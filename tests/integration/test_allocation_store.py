@@ -80,7 +80,7 @@ class World:
 
     def add(self, nic_uuid: str, wanted: str | None = None) -> str:
         address = ip_address(wanted) if wanted is not None else None
-        return add_ip_to_nic(self.uow(), self.caller, AddIp(nic_uuid, address)).value.uuid
+        return add_ip_to_nic(self.uow(), self.caller, AddIp(nic_uuid, address)).value.items[0].uuid
 
     def remove(self, uuid: str) -> str:
         remove_ip_from_nic(self.uow(), self.caller, uuid)
@@ -373,7 +373,7 @@ class SecondaryIps(RuleBasedStateMachine):
             args = parse(COMMANDS["addIpToNic"].params, {"nicid": self.nics[nic][1]} | (
                 {"ipaddress": wanted} if wanted is not None else {}))
             uuid = add_ip_to_nic(self.world.uow(), self.world.caller, AddIp(args["nicid"], args.get("ipaddress"))
-                                 ).value.uuid
+                                 ).value.items[0].uuid
         except CloudError as refused:
             assert type(refused) is expected, (wanted, refused.text, expected)
             assert self.state() == before, f"refused add of {wanted} changed the database: {refused.text}"

@@ -147,7 +147,7 @@ def add_one(uow: SqlUnitOfWork, crowd: Crowd) -> str:
     """addIpToNic's request, then its job."""
     created = secondary_ips.add_ip_to_nic(uow, crowd.tenant, AddIp(crowd.first_nic, IPv4Address("10.0.15.200")))
     run_jobs(uow)
-    return created.value.uuid
+    return created.value.items[0].uuid
 
 
 @pytest.mark.parametrize("size", [10, 1000])

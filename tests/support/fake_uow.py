@@ -16,6 +16,8 @@ from ipaddress import ip_address
 from types import TracebackType
 from typing import Any, Self
 
+from nicstack.db.repos.allocations import Held
+from nicstack.db.repos.client_tokens import Remembered, TokenTaken
 from nicstack.db.repos.vms import HeldSecondaryIp, NicOwner
 from nicstack.domain.access import Caller
 from nicstack.domain.ip_ranges import GuestRange
@@ -69,6 +71,8 @@ class State:
     events: list[tuple[str, str]] = field(default_factory=list)
     # (network, address) -> rules that target it
     rules: dict[tuple[int, str], list[tuple[str, str]]] = field(default_factory=dict)
+    retargeted: list[tuple[int, int]] = field(default_factory=list)  # (allocation, VM) rules moved to
+    tokens: dict[tuple[int, str, str], Remembered] = field(default_factory=dict)
 
 
 class FakeVms:
@@ -99,6 +103,14 @@ class FakeVms:
                                        nic.nic_uuid, row["network_id"], nic.vm_id, nic.vm_uuid, nic.vm_name,
                                        nic.account_id, nic.domain_id, nic.domain_path)
         return None
+
+    def held_secondary_by_id(self, secondary_id: int) -> HeldSecondaryIp | None:
+        row = self.s.secondaries.get(secondary_id)
+        return self.held_secondary(row["uuid"]) if row else None
+
+    def move_secondary(self, secondary_id: int, to: NicOwner) -> None:
+        self.s.secondaries[secondary_id] |= {"nic_id": to.nic_id, "vm_id": to.vm_id, "account_id": to.account_id,
+                                             "domain_id": to.domain_id}
 
     def delete_secondary(self, secondary_id: int) -> None:
         del self.s.secondaries[secondary_id]
@@ -148,6 +160,15 @@ class FakeAllocations:
     def release(self, network_id: int, family: int, value: int) -> None:
         del self.s.allocations[(network_id, family, value)]
 
+    def held(self, network_id: int, family: int, value: int) -> Held | None:
+        found = self.s.allocations.get((network_id, family, value))
+        return Held(*found) if found else None
+
+    def move(self, allocation_id: int, nic_id: int) -> None:
+        for key, (aid, kind, _, secondary_id) in self.s.allocations.items():
+            if aid == allocation_id:
+                self.s.allocations[key] = (aid, kind, nic_id, secondary_id)
+
 
 class FakeGuestRanges:
     """Isolated networks only: their addresses come from the CIDR, not from ranges."""
@@ -183,13 +204,34 @@ class FakeRules:
     def targeting(self, network_id: int, address: str) -> list[tuple[str, str]]:
         return list(self.s.rules.get((network_id, address), []))
 
+    def retarget(self, allocation_id: int, vm_id: int) -> int:
+        self.s.retargeted.append((allocation_id, vm_id))
+        return 0
+
+
+class FakeClientTokens:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def find(self, account_id: int, command: str, token: str) -> Remembered | None:
+        return self.s.tokens.get((account_id, command, token))
+
+    def remember(self, account_id: int, command: str, token: str, found: Remembered) -> None:
+        if (account_id, command, token) in self.s.tokens:
+            raise TokenTaken
+        self.s.tokens[(account_id, command, token)] = found
+
 
 @dataclass
 class FakeOutbox:
     vms: set[int] = field(default_factory=set)
+    networks: set[int] = field(default_factory=set)
 
     def vm(self, *ids: int) -> None:
         self.vms.update(ids)
+
+    def network(self, *ids: int) -> None:
+        self.networks.update(ids)
 
 
 @dataclass(frozen=True)
@@ -243,6 +285,10 @@ class FakeUnitOfWork:
     @property
     def rules(self) -> FakeRules:
         return FakeRules(self.state)
+
+    @property
+    def client_tokens(self) -> FakeClientTokens:
+        return FakeClientTokens(self.state)
 
     @property
     def outbox(self) -> FakeOutbox:

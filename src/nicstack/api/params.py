@@ -55,6 +55,11 @@ def ip_param(name: str, description: str, required: bool = False) -> Param:
     return Param(name, ParamType.STRING, description, required, 64, address=True)
 
 
+def ip_list_param(name: str, description: str, required: bool = False) -> Param:
+    """Comma-separated IPv4 or IPv6 addresses, each parsed here."""
+    return Param(name, ParamType.LIST, description, required, length=MAX_LENGTH, address=True)
+
+
 def int_param(
     name: str, description: str, required: bool = False, minimum: int | None = 0, maximum: int | None = None
 ) -> Param:
@@ -110,6 +115,8 @@ def _parse_one(p: Param, value: str) -> Any:
             items = [item.strip() for item in value.split(",") if item.strip()]
             if p.items is ParamType.UUID:
                 return [canonical_uuid(item, p.name) for item in items]
+            if p.address:
+                return [parse_address(item, p.name) for item in items]
             return items
         case _ if p.address:
             return parse_address(value, p.name)

@@ -180,7 +180,7 @@ def _timers(uow: SqlUnitOfWork, caller: Caller, s: _Subject) -> dict[str, Timer 
 
     def add(wanted: IPAddress | None) -> float:
         began = time.perf_counter()
-        uuid = secondary_ips.add_ip_to_nic(uow, caller, AddIp(s.nic_uuid, wanted)).value.uuid
+        uuid = secondary_ips.add_ip_to_nic(uow, caller, AddIp(s.nic_uuid, wanted)).value.items[0].uuid
         elapsed = time.perf_counter() - began
         # Removing keeps the fill and the NIC under its secondary IP limit.
         secondary_ips.remove_ip_from_nic(uow, caller, uuid)

@@ -18,7 +18,6 @@ import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import requests
 import sqlalchemy as sa
@@ -28,6 +27,7 @@ from nicstack.bench.client import BenchError, Client, ServerProcess
 from nicstack.bench.http import Plan, ThreadOut, load_process
 from nicstack.bench.progress import Progress
 from nicstack.bench.stats import percentile
+from nicstack.bench.table import num, render
 from nicstack.bench.world import deploy_many, make_network, make_world, nic_ids
 
 ADMIN_URL = os.environ.get("NICSTACK_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -182,7 +182,7 @@ def run(workdir: Path, quick: bool) -> ScaleResult:
     return ScaleResult(phases, os.cpu_count(), notes)
 
 
-def scale_table(r: ScaleResult, render: Any, num: Any) -> str:
+def scale_table(r: ScaleResult) -> str:
     base = {p.layout: p.rps for p in r.phases if p.servers == 1}
     rows = [[p.layout, str(p.servers), num(p.rps, 0), f"{p.rps / base[p.layout]:.2f}x" if base.get(p.layout) else "-",
              num(p.p50_ms), num(p.p99_ms), num(p.server_cpu_ms, 2), num(p.lock_wait_ms, 2), num(p.per_core, 0),

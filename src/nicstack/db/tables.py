@@ -294,6 +294,23 @@ nics = Table(
     Index(None, "network_id"),
 )
 
+# A request that carried a client token (addIpToNic clienttoken=...): its retry returns the same job
+# and value instead of reserving again. `request` is a digest of what was asked, to refuse a
+# different request under the same token.
+client_tokens = Table(
+    "client_tokens",
+    metadata,
+    _id(),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("command", String(64), nullable=False),
+    Column("token", String(64), nullable=False),
+    Column("request", String(64), nullable=False),
+    Column("job_uuid", String(40), nullable=False),
+    Column("result", Text, nullable=False),
+    _created(),
+    UniqueConstraint("account_id", "command", "token"),
+)
+
 nic_secondary_ips = Table(
     "nic_secondary_ips",
     metadata,

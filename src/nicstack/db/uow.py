@@ -27,6 +27,7 @@ from sqlalchemy import Connection
 from nicstack.db.database import Database
 from nicstack.db.repos.accounts import AccountRepository
 from nicstack.db.repos.allocations import AllocationRepository
+from nicstack.db.repos.client_tokens import ClientTokenRepository
 from nicstack.db.repos.config import SettingsRepository
 from nicstack.db.repos.events import EventRepository
 from nicstack.db.repos.generations import GenerationRepository
@@ -104,6 +105,7 @@ class SqlUnitOfWork:
     accounts = _Repository(AccountRepository)
     allocations = _Repository(AllocationRepository)
     settings = _Repository(SettingsRepository)
+    client_tokens = _Repository(ClientTokenRepository)
     events = _Repository(EventRepository)
     generations = _Repository(GenerationRepository)
     guest_ranges = _Repository(GuestRangeRepository)

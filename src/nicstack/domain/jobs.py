@@ -42,7 +42,7 @@ class Configured:
     """Record NIC.SECONDARY.IP.CONFIGURE once the data plane has (or no longer has) a secondary address."""
 
     vm_id: int
-    address: str
+    addresses: tuple[str, ...]
     added: bool
 
 

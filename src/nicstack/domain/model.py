@@ -169,6 +169,15 @@ class NicSecondaryIp:
     vm_uuid: str
 
 
+@tagged("nic_secondary_ips")
+@dataclass(frozen=True, slots=True)
+class ReservedAddresses:
+    """What addIpToNic reserved, in order: one address, or (asked with count or ipaddresses) `several`."""
+
+    items: tuple[NicSecondaryIp, ...]
+    several: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Nic:
     id: int

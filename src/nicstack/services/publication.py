@@ -112,5 +112,6 @@ def _record_configured(uow: SqlUnitOfWork, caller: Caller, note: Configured, hos
     vm = uow.vms.vm_by(with_secondary=False, id=note.vm_id)
     if vm is not None:
         uow.events.record(caller, "NIC.SECONDARY.IP.CONFIGURE",
-                          f"Secondary IP {note.address} of VM {vm.name} {verb} on {where}: {lines} change line(s)",
+                          f"Secondary IP {', '.join(note.addresses)} of VM {vm.name} {verb} on {where}: {lines} "
+                          "change line(s)",
                           account_id=vm.account_id, domain_id=vm.domain_id)

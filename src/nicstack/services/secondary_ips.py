@@ -4,26 +4,64 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nicstack.db.repos.client_tokens import TokenTaken
+from nicstack.db.repos.vms import NicOwner
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller, may_access
-from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity
+from nicstack.domain.errors import InternalError, ParameterError, ResourceInUse, UnknownEntity
 from nicstack.domain.jobs import Configured, Started
 from nicstack.domain.kinds import AllocationKind, VmType
-from nicstack.domain.model import Network, Nic, NicSecondaryIp, Vm
+from nicstack.domain.model import Network, Nic, NicSecondaryIp, ReservedAddresses, Vm
 from nicstack.domain.policy import MAX_SECONDARY_IPS_KEY, ensure_secondary_ips_supported
 from nicstack.ipam.addresses import IPAddress
-from nicstack.services import guest_ips, lookup
+from nicstack.services import address_moves, client_tokens, guest_ips, lookup
 from nicstack.services.ports import UnitOfWork
 from nicstack.services.rule_targets import rules_targeting
 from nicstack.services.shared_networks import record_usage
 
+MAX_AT_ONCE = 256  # addresses one addIpToNic may ask for (count or ipaddresses): the default per-NIC limit
+
 
 @dataclass(frozen=True, slots=True)
 class AddIp:
-    """addIpToNic: a NIC, and the address wanted (None: any free one of the NIC's network)."""
+    """addIpToNic: a NIC, and the address wanted (None: any free one of the NIC's network).
+
+    nicstack's extensions, which CloudStack clients never send: several given `addresses` or a
+    `count` of free ones (all or none, one job); the `family` of the free ones; `reassign`, to
+    move a given address from another NIC of the network with its rules; a client `token`.
+    """
 
     nic_uuid: str
     address: IPAddress | None = None
+    addresses: tuple[IPAddress, ...] = ()
+    count: int | None = None
+    family: int | None = None
+    reassign: bool = False
+    token: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.count is not None and (self.address is not None or self.addresses):
+            raise ParameterError("Give count or ipaddress(es), not both: count asks for that many free addresses")
+        if self.address is not None and self.addresses:
+            raise ParameterError("Give ipaddress or ipaddresses, not both")
+        if self.count is not None and not 1 <= self.count <= MAX_AT_ONCE:
+            raise ParameterError(f"Invalid value {self.count} for count: ask for 1 to {MAX_AT_ONCE} addresses")
+        if len(self.addresses) > MAX_AT_ONCE:
+            raise ParameterError(f"Too many ipaddresses ({len(self.addresses)}): at most {MAX_AT_ONCE} at once")
+        if len(set(self.addresses)) != len(self.addresses):
+            raise ParameterError("ipaddresses names an address twice")
+        if self.family not in (None, 4, 6):
+            raise ParameterError(f"Invalid value {self.family} for ipversion: 4 or 6")
+
+    @property
+    def several(self) -> bool:
+        """Asked with count or ipaddresses: answered with a list, even of one."""
+        return self.count is not None or bool(self.addresses)
+
+    def wanted(self) -> tuple[IPAddress | None, ...]:
+        if self.addresses:
+            return self.addresses
+        return (None,) * self.count if self.count is not None else (self.address,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,40 +74,65 @@ class NicFilter:
     keyword: str | None = None
 
 
-def add_ip_to_nic(uow: UnitOfWork, caller: Caller, request: AddIp) -> Started[NicSecondaryIp]:
-    """Reserve a secondary address on a NIC; the checks follow spec 02 section 2, in order."""
+def add_ip_to_nic(uow: UnitOfWork, caller: Caller, request: AddIp) -> Started[ReservedAddresses]:
+    """Reserve secondary addresses on a NIC; the checks follow spec 02 section 2, in order."""
+    try:
+        return _add_ip_to_nic(uow, caller, request)
+    except TokenTaken:
+        # The same request with the same token committed first, meanwhile: this run finds its answer.
+        return _add_ip_to_nic(uow, caller, request)
+
+
+def _add_ip_to_nic(uow: UnitOfWork, caller: Caller, request: AddIp) -> Started[ReservedAddresses]:
     with uow:
         nic = lookup.nic_owner(uow, caller, request.nic_uuid)
+        asked = client_tokens.digest(request)
+        before = client_tokens.answered(uow, caller, "addIpToNic", request.token, asked)
+        if before is not None:
+            if not isinstance(before.value, ReservedAddresses):
+                raise InternalError(f"Client token {request.token!r} remembers no addresses")
+            return Started(before.job, before.value)
         if nic.vm_type is not VmType.USER:
             raise ParameterError(f"NIC {nic.nic_uuid} belongs to system VM {nic.vm_name}; secondary IPs are for "
                                  "user VMs")
         net = _network(uow, nic.network_id)
         ensure_secondary_ips_supported(net.guest_type, net.name)
         cursors = uow.networks.lock(net.id)
-        held = _check_limit(uow, nic.nic_id, nic.nic_uuid)
-        address, allocation_id = guest_ips.take(
-            uow, net, request.address, cursors, AllocationKind.SECONDARY, nic.nic_id, nic.mac_address
-        )
-        secondary_id, uuid = uow.vms.insert_secondary(
-            nic_id=nic.nic_id, vm_id=nic.vm_id, network_id=net.id, account_id=nic.account_id,
-            domain_id=nic.domain_id,
-            ip4_address=str(address) if address.version == 4 else None,
-            ip6_address=str(address) if address.version == 6 else None,
-        )
-        uow.allocations.attach_secondary(allocation_id, secondary_id)
+        wanted = request.wanted()
+        held = _check_limit(uow, nic.nic_id, nic.nic_uuid, len(wanted))
+        reserved = [_reserve(uow, caller, net, nic, address, cursors, request) for address in wanted]
         # Trust the count read under the lock, not only `nic` read before it: a concurrent remove
         # of the NIC's last IP may have cleared the flag meanwhile (PostgreSQL).
         if held == 0 or not nic.secondary_ip:
             uow.vms.update_nic(nic.nic_id, secondary_ip=1)
-        uow.events.record(caller, "NIC.SECONDARY.IP.ASSIGN",
-                          f"Assigned secondary IP {address} to NIC {nic.nic_uuid} of VM {nic.vm_name}",
-                          account_id=nic.account_id, domain_id=nic.domain_id)
-        record_usage(uow, caller, net, (nic.vm_name, nic.account_id, nic.domain_id), address, "NET.IPASSIGN")
         uow.outbox.vm(nic.vm_id)
-        reserved = NicSecondaryIp(uuid, str(address), nic.nic_uuid, net.uuid, nic.vm_uuid)
-        job = uow.start_job(caller, "addIpToNic", result=reserved, instance=("IpAddress", uuid),
-                            configured=Configured(nic.vm_id, str(address), added=True))
-        return Started(job, reserved)
+        result = ReservedAddresses(tuple(reserved), request.several)
+        job = uow.start_job(caller, "addIpToNic", result=result, instance=("IpAddress", reserved[0].uuid),
+                            configured=Configured(nic.vm_id, tuple(r.address for r in reserved), added=True))
+        started = Started(job, result)
+        client_tokens.remember(uow, caller, "addIpToNic", request.token, asked, started.job, result)
+        return started
+
+
+def _reserve(uow: UnitOfWork, caller: Caller, net: Network, nic: NicOwner, wanted: IPAddress | None,
+             cursors: tuple[int | None, bytes | None], request: AddIp) -> NicSecondaryIp:
+    """One address for the NIC (network locked): moved from another NIC, given, or the next free one."""
+    holding = address_moves.movable(uow, caller, net, nic, wanted) if wanted and request.reassign else None
+    if holding is not None:
+        return address_moves.move(uow, caller, net, nic, holding)
+    address, allocation_id = guest_ips.take(uow, net, wanted, cursors, AllocationKind.SECONDARY, nic.nic_id,
+                                            nic.mac_address, family=request.family)
+    secondary_id, uuid = uow.vms.insert_secondary(
+        nic_id=nic.nic_id, vm_id=nic.vm_id, network_id=net.id, account_id=nic.account_id, domain_id=nic.domain_id,
+        ip4_address=str(address) if address.version == 4 else None,
+        ip6_address=str(address) if address.version == 6 else None,
+    )
+    uow.allocations.attach_secondary(allocation_id, secondary_id)
+    uow.events.record(caller, "NIC.SECONDARY.IP.ASSIGN",
+                      f"Assigned secondary IP {address} to NIC {nic.nic_uuid} of VM {nic.vm_name}",
+                      account_id=nic.account_id, domain_id=nic.domain_id)
+    record_usage(uow, caller, net, (nic.vm_name, nic.account_id, nic.domain_id), address, "NET.IPASSIGN")
+    return NicSecondaryIp(uuid, str(address), nic.nic_uuid, net.uuid, nic.vm_uuid)
 
 
 def _network(uow: UnitOfWork, network_id: int) -> Network:
@@ -79,14 +142,19 @@ def _network(uow: UnitOfWork, network_id: int) -> Network:
     return found
 
 
-def _check_limit(uow: UnitOfWork, nic_id: int, nic_uuid: str) -> int:
-    """The NIC's secondary IP count, read under the network lock; refused at the limit."""
+def _check_limit(uow: UnitOfWork, nic_id: int, nic_uuid: str, adding: int = 1) -> int:
+    """The NIC's secondary IP count, read under the network lock; refused when `adding` more pass the limit."""
     limit = uow.settings.int_value(MAX_SECONDARY_IPS_KEY)
     held = uow.vms.count_secondary(nic_id)
     if held >= limit:
         raise ParameterError(
             f"Maximum number of secondary IPs per NIC ({limit}) reached on NIC {nic_uuid}; remove one first, "
             f"or ask the administrator to raise {MAX_SECONDARY_IPS_KEY}"
+        )
+    if held + adding > limit:
+        raise ParameterError(
+            f"Maximum number of secondary IPs per NIC ({limit}) would be passed on NIC {nic_uuid}: it holds {held}, "
+            f"{adding} asked for; ask for at most {limit - held}"
         )
     return held
 
@@ -124,7 +192,7 @@ def remove_ip_from_nic(uow: UnitOfWork, caller: Caller, uuid: str) -> str:
         # The data plane drops the address in the job, after the release committed (spec 02 section 3.4).
         uow.outbox.vm(found.vm_id)
         return uow.start_job(caller, "removeIpFromNic", instance=("IpAddress", uuid),
-                             configured=Configured(found.vm_id, found.address, added=False))
+                             configured=Configured(found.vm_id, (found.address,), added=False))
 
 
 def list_nics(uow: SqlUnitOfWork, caller: Caller, query: NicFilter) -> list[Nic]:

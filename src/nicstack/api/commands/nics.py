@@ -5,19 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from nicstack.api.context import Context
-from nicstack.api.params import ip_param, uuid_param
+from nicstack.api.params import bool_param, int_param, ip_list_param, ip_param, str_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply
 from nicstack.api.scope import PAGING, page_of
 from nicstack.api.views import nic_view, secondary_ip_view, vm_view
 from nicstack.domain.access import Caller
-from nicstack.domain.model import NicSecondaryIp, Vm
+from nicstack.domain.model import ReservedAddresses, Vm
 from nicstack.services import secondary_ips
-from nicstack.services.secondary_ips import AddIp, NicFilter
+from nicstack.services.secondary_ips import MAX_AT_ONCE, AddIp, NicFilter
 
 
-def _reserved(_caller: Caller | None, value: NicSecondaryIp) -> JsonObject:
-    return {"nicsecondaryip": secondary_ip_view(value)}
+def _reserved(_caller: Caller | None, value: ReservedAddresses) -> JsonObject:
+    if value.several:
+        return {"nicsecondaryips": [secondary_ip_view(item) for item in value.items]}
+    return {"nicsecondaryip": secondary_ip_view(value.items[0])}
 
 
 def vm_answer(_caller: Caller | None, value: Vm) -> JsonObject:
@@ -30,13 +32,25 @@ def vm_answer(_caller: Caller | None, value: Vm) -> JsonObject:
     (
         uuid_param("nicid", "The ID of the NIC to which the IP is added", required=True),
         ip_param("ipaddress", "A free IPv4 or IPv6 address of the NIC's network; any free one if absent"),
+        ip_list_param("ipaddresses", "nicstack: several given addresses, all or none (the job answers "
+                                     "nicsecondaryips, a list)"),
+        int_param("count", "nicstack: this many free addresses, all or none (the job answers nicsecondaryips)",
+                  minimum=1, maximum=MAX_AT_ONCE),
+        int_param("ipversion", "nicstack: 4 or 6, the family of the free addresses (default: the network's)",
+                  minimum=4, maximum=6),
+        bool_param("allowreassignment", "nicstack: a given address held by another NIC of the network that the "
+                                        "caller may manage moves to this NIC with its rules"),
+        str_param("clienttoken", "nicstack: a retry with the same token answers the same job and addresses "
+                                 "instead of reserving more", length=64),
     ),
     response_key="addiptovmnicresponse",
     job=_reserved,
 )
 def add_ip_to_nic(ctx: Context, args: dict[str, Any]) -> Reply:
-    started = secondary_ips.add_ip_to_nic(ctx.uow, ctx.caller, AddIp(args["nicid"], args.get("ipaddress")))
-    return AsyncReply(started.job, started.value.uuid)
+    request = AddIp(args["nicid"], args.get("ipaddress"), tuple(args.get("ipaddresses", ())), args.get("count"),
+                    args.get("ipversion"), bool(args.get("allowreassignment")), args.get("clienttoken") or None)
+    started = secondary_ips.add_ip_to_nic(ctx.uow, ctx.caller, request)
+    return AsyncReply(started.job, started.value.items[0].uuid)
 
 
 @command(

@@ -45,7 +45,19 @@ _HOLDER = select(_a.c.kind).where(
 _ID_OF = select(_a.c.id).where(
     _a.c.network_id == bindparam("net"), _a.c.family == bindparam("family"), _a.c.addr == bindparam("addr")
 )
+_HELD = select(_a.c.id, _a.c.kind, _a.c.nic_id, _a.c.secondary_id).where(
+    _a.c.network_id == bindparam("net"), _a.c.family == bindparam("family"), _a.c.addr == bindparam("addr")
+)
+_MOVE = _a.update().where(_a.c.id == bindparam("allocation_id")).values(nic_id=bindparam("nic_id"))
 _ATTACH = _a.update().where(_a.c.id == bindparam("allocation_id")).values(secondary_id=bindparam("secondary_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    allocation_id: int
+    kind: AllocationKind
+    nic_id: int | None
+    secondary_id: int | None
 
 
 class AddressTaken(Exception):
@@ -68,6 +80,15 @@ class AllocationRepository:
         found = prepared.scalar(self.conn, _ID_OF, {"net": network_id, "family": parsed.version,
                                                     "addr": int_to_key(int(parsed))})
         return int(found) if found is not None else None
+
+    def held(self, network_id: int, family: int, value: int) -> Held | None:
+        """Who holds the address in the network: its allocation, the kind of holder, its NIC and secondary row."""
+        row = prepared.first(self.conn, _HELD, {"net": network_id, "family": family, "addr": int_to_key(value)})
+        return Held(row["id"], AllocationKind(row["kind"]), row["nic_id"], row["secondary_id"]) if row else None
+
+    def move(self, allocation_id: int, nic_id: int) -> None:
+        """The allocation now belongs to another NIC (a secondary IP moved with its rules)."""
+        prepared.execute(self.conn, _MOVE, {"allocation_id": allocation_id, "nic_id": nic_id})
 
     def holder(self, network_id: int, family: int, value: int) -> AllocationKind | None:
         kind = prepared.scalar(self.conn, _HOLDER, {"net": network_id, "family": family, "addr": int_to_key(value)})

@@ -157,3 +157,14 @@ class RuleRepository:
         kinds = ("port forwarding rule", "static NAT from public IP", "load balancer rule")
         rows = sorted(self.conn.execute(rules).tuples(), key=lambda r: (kinds.index(r[0]), r[2]))
         return [(str(what), str(which)) for what, which, _ in rows]
+
+    def retarget(self, allocation_id: int, vm_id: int) -> int:
+        """Every rule on the allocation's address now points at `vm_id` (the address moved); how many."""
+        moved = self.conn.execute(pf.update().where(pf.c.allocation_id == allocation_id).values(instance_id=vm_id))
+        members = t.load_balancer_vm_map
+        moved_lb = self.conn.execute(members.update().where(members.c.allocation_id == allocation_id)
+                                     .values(instance_id=vm_id))
+        ips = t.public_ips
+        moved_nat = self.conn.execute(ips.update().where(ips.c.allocation_id == allocation_id,
+                                                         ips.c.is_static_nat.is_(True)).values(vm_id=vm_id))
+        return int(moved.rowcount) + int(moved_lb.rowcount) + int(moved_nat.rowcount)

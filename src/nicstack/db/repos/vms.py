@@ -268,6 +268,15 @@ class VmRepository:
         uuid = new_uuid()
         return prepared.insert(self.conn, t.nic_secondary_ips, {"uuid": uuid, "created": now(), **values}), uuid
 
+    def held_secondary_by_id(self, secondary_id: int) -> HeldSecondaryIp | None:
+        uuid = self.conn.execute(select(_s.c.uuid).where(_s.c.id == secondary_id)).scalar()
+        return self.held_secondary(uuid) if uuid is not None else None
+
+    def move_secondary(self, secondary_id: int, to: NicOwner) -> None:
+        """The secondary IP now belongs to another NIC (of the same network), and to that NIC's VM's owner."""
+        self.conn.execute(_s.update().where(_s.c.id == secondary_id).values(
+            nic_id=to.nic_id, vm_id=to.vm_id, account_id=to.account_id, domain_id=to.domain_id))
+
     def delete_secondary(self, secondary_id: int) -> None:
         self.conn.execute(t.nic_secondary_ips.delete().where(t.nic_secondary_ips.c.id == secondary_id))
 
