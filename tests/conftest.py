@@ -7,12 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from nicstack.db.database import Database
 from nicstack.server import prepare, running
 from tests.support.client import Client
 from tests.support.databases import BACKENDS, database, throwaway_postgres
 from tests.support.skips import pytest_terminal_summary  # noqa: F401 - the closing account of skipped tests
+
+# Properties assert answers, not speed: a busy CI machine must not fail them on Hypothesis's deadline.
+settings.register_profile("nicstack", deadline=None)
+settings.load_profile("nicstack")
 
 
 @pytest.fixture

@@ -90,6 +90,26 @@ def test_a_unique_key_refusal_is_sqlalchemys_integrity_error_and_the_transaction
         assert conn.execute(select(z.c.name)).scalars().all() == []
 
 
+def test_many_rows_inserted_and_updated_at_once_read_back_through_sqlalchemy(db: Database) -> None:
+    with db.write() as conn:
+        prepared.execute_many(conn, z.insert(), [zone(f"z{i}", i % 2 == 0) for i in range(5)])
+        change = update(z).where(z.c.name == bindparam("which")).values(dns1=bindparam("dns"))
+        prepared.execute_many(conn, change, [{"which": "z1", "dns": "1.1.1.1"}, {"which": "z3", "dns": "8.8.8.8"}])
+        prepared.execute_many(conn, change, [])
+    with db.read() as conn:
+        rows = conn.execute(select(z.c.name, z.c.security_groups_enabled, z.c.dns1, z.c.created)
+                            .order_by(z.c.name)).tuples().all()
+    assert rows == [(f"z{i}", i % 2 == 0, {1: "1.1.1.1", 3: "8.8.8.8"}.get(i), WHEN) for i in range(5)]
+
+
+def test_a_unique_key_refusal_among_many_rows_keeps_none_of_them(db: Database) -> None:
+    with pytest.raises(IntegrityError), db.write() as conn:
+        prepared.execute_many(conn, z.insert(), [zone("one", False), zone("two", False),
+                                                 {**zone("one", False), "uuid": "again"}])
+    with db.read() as conn:
+        assert conn.execute(select(z.c.name)).scalars().all() == []
+
+
 def test_a_rolled_back_transaction_keeps_nothing_written_here(db: Database) -> None:
     class Stop(Exception):
         pass

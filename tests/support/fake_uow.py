@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import itertools
 from bisect import bisect_left
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from ipaddress import ip_address
@@ -85,11 +86,14 @@ class FakeVms:
     def count_secondary(self, nic_id: int) -> int:
         return sum(1 for row in self.s.secondaries.values() if row["nic_id"] == nic_id)
 
-    def insert_secondary(self, **values: Any) -> tuple[int, str]:
-        secondary_id = next(_ids)
-        uuid = f"secondary-{secondary_id}"
-        self.s.secondaries[secondary_id] = {**values, "uuid": uuid}
-        return secondary_id, uuid
+    def insert_secondaries(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[int, str]]:
+        made = []
+        for values in rows:
+            secondary_id = next(_ids)
+            uuid = f"secondary-{secondary_id}"
+            self.s.secondaries[secondary_id] = {**values, "uuid": uuid}
+            made.append((secondary_id, uuid))
+        return made
 
     def update_nic(self, nic_id: int, **values: Any) -> None:
         if "secondary_ip" in values:
@@ -140,22 +144,24 @@ class FakeAllocations:
     def used_in(self, network_id: int, family: int) -> _Used:
         return _Used(sorted(v for (n, f, v) in self.s.allocations if (n, f) == (network_id, family)))
 
-    def holder(self, network_id: int, family: int, value: int) -> AllocationKind | None:
-        found = self.s.allocations.get((network_id, family, value))
-        return found[1] if found else None
+    def holders(self, network_id: int, family: int, values: Sequence[int]) -> dict[int, AllocationKind]:
+        found = {v: self.s.allocations.get((network_id, family, v)) for v in values}
+        return {v: held[1] for v, held in found.items() if held}
 
-    def insert(self, network_id: int, family: int, value: int, kind: AllocationKind,
-               nic_id: int | None = None, secondary_id: int | None = None) -> int:
-        key = (network_id, family, value)
-        assert key not in self.s.allocations, f"{key} allocated twice: the unique key would refuse it"
-        allocation_id = next(_ids)
-        self.s.allocations[key] = (allocation_id, kind, nic_id, secondary_id)
-        return allocation_id
+    def insert_many(self, network_id: int, addresses: Sequence[tuple[int, int]], kind: AllocationKind,
+                    nic_id: int | None = None) -> list[int]:
+        made = []
+        for family, value in addresses:
+            key = (network_id, family, value)
+            assert key not in self.s.allocations, f"{key} allocated twice: the unique key would refuse it"
+            made.append(next(_ids))
+            self.s.allocations[key] = (made[-1], kind, nic_id, None)
+        return made
 
-    def attach_secondary(self, allocation_id: int, secondary_id: int) -> None:
-        for key, (aid, kind, nic_id, _) in self.s.allocations.items():
-            if aid == allocation_id:
-                self.s.allocations[key] = (aid, kind, nic_id, secondary_id)
+    def attach_secondaries(self, pairs: Sequence[tuple[int, int]]) -> None:
+        secondary_of = dict(pairs)
+        for key, (aid, kind, nic_id, secondary_id) in self.s.allocations.items():
+            self.s.allocations[key] = (aid, kind, nic_id, secondary_of.get(aid, secondary_id))
 
     def release(self, network_id: int, family: int, value: int) -> None:
         del self.s.allocations[(network_id, family, value)]
@@ -195,6 +201,10 @@ class FakeEvents:
     def record(self, caller: Caller, type_: str, description: str, *, level: str = "INFO",
                state: str = "Completed", account_id: int | None = None, domain_id: int | None = None) -> None:
         self.s.events.append((type_, description))
+
+    def record_many(self, caller: Caller, type_: str, descriptions: Sequence[str], *, account_id: int,
+                    domain_id: int) -> None:
+        self.s.events.extend((type_, text) for text in descriptions)
 
 
 class FakeRules:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from nicstack.domain.errors import InsufficientCapacity
-from nicstack.ipam.allocator import SLICE, AnyAddress, Pool, pick_free
+from nicstack.ipam.allocator import SLICE, AnyAddress, Pool, first_free, pick_free
 from tests.support.fakes import FakeUsedIndex, pool, pool_of, used
 
 pytestmark = pytest.mark.unit
@@ -235,6 +235,32 @@ def test_allocating_until_exhaustion_yields_every_member_exactly_once(
     assert sorted(picked) == members(where_from)
     with pytest.raises(InsufficientCapacity):
         pick(where_from, index, cursor)
+
+
+def expected_many(where_from: Pool, taken: Iterable[int], cursor: int | None) -> list[int]:
+    """The reference order of free addresses: those at or after the cursor, then those before it."""
+    taken_set = set(taken)
+    free = [value for value in members(where_from) if value not in taken_set]
+    after = [value for value in free if cursor is None or value >= cursor]
+    return after + [value for value in free if value not in after]
+
+
+@given(scenarios(), st.integers(1, 200))
+@FAST
+def test_the_first_free_addresses_come_in_search_order_and_no_more_than_the_pool_has(
+    scenario: tuple[Pool, list[int], int | None], count: int,
+) -> None:
+    where_from, taken, cursor = scenario
+    expected = expected_many(where_from, taken, cursor)[:count]
+    assert first_free(where_from, AnyAddress(cursor), FakeUsedIndex(taken), count) == expected
+
+
+def test_the_first_free_addresses_of_an_ipv6_slash_64_cost_one_slice_not_the_network() -> None:
+    where_from = pool_of("2001:db8::/64")
+    low = where_from.ranges[0][0]
+    index = FakeUsedIndex([low + 1, low + 5])
+    assert first_free(where_from, AnyAddress(), index, 256)[:4] == [low, low + 2, low + 3, low + 4]
+    assert index.calls == 1
 
 
 @given(pools())

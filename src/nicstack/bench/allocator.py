@@ -163,7 +163,7 @@ def _timers(uow: SqlUnitOfWork, caller: Caller, s: _Subject) -> dict[str, Timer 
         with uow:
             cursors = uow.networks.lock(s.net.id)
             began = time.perf_counter()
-            address, _ = guest_ips.take_any(uow, s.net, s.size.family, cursors, AllocationKind.RESERVED, None)
+            address, _ = guest_ips.take(uow, s.net, None, cursors, AllocationKind.RESERVED, None, family=s.size.family)
             elapsed = time.perf_counter() - began
             guest_ips.give_back(uow, s.net, str(address))
         return elapsed
@@ -171,9 +171,9 @@ def _timers(uow: SqlUnitOfWork, caller: Caller, s: _Subject) -> dict[str, Timer 
     def take_given() -> float:
         address = IPv4Address(s.free_random()) if s.size.family == 4 else IPv6Address(s.free_random())
         with uow:
-            uow.networks.lock(s.net.id)
+            cursors = uow.networks.lock(s.net.id)
             began = time.perf_counter()
-            guest_ips.take_specific(uow, s.net, address, AllocationKind.RESERVED, None)
+            guest_ips.take(uow, s.net, address, cursors, AllocationKind.RESERVED, None)
             elapsed = time.perf_counter() - began
             guest_ips.give_back(uow, s.net, str(address))
         return elapsed

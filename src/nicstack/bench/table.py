@@ -89,7 +89,7 @@ def allocator_table(r: AllocatorResult) -> str:
         f"Allocator: median of {r.calls} calls per cell in process on SQLite (addIpToNic columns: {r.add_calls}); "
         "used addresses placed at random (fixed seed), cursor reset to the pool's start",
         table,
-        "pick = guest_ips.take_any / take_specific under the network lock; addIpToNic = the whole service call "
+        "pick = guest_ips.take (any / given) under the network lock; addIpToNic = the whole service call "
         "(its auto-pick takes IPv4 first, so it never reaches the /64); x/24 = ratio to the /24 at the same fill",
         f"target /8 and /64 within {num(r.target_ratio, 0)}x of /24: worst pick any {num(r.worst_any_ratio, 2)}x, "
         f"worst pick given {num(r.worst_given_ratio, 2)}x -> {verdict(r.met)}",

@@ -19,6 +19,8 @@ _TAGS: dict[str, type] = {}
 _TAG_OF: dict[type, str] = {}
 _ADDRESSES = (IPv4Address, IPv6Address)
 _NETWORKS = (IPv4Network, IPv6Network)
+_SCALARS = (bool, int, float, str)
+_TEXTS = _ADDRESSES + _NETWORKS
 
 
 def tagged(tag: str) -> Any:
@@ -58,18 +60,26 @@ def decode(data: Any) -> Any:
     return data
 
 
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _fields(value: Any) -> dict[str, Any]:
-    return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    cls = type(value)
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(value))
+    return {name: _plain(getattr(value, name)) for name in names}
 
 
 def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
+    # Tuples of types, built once: a job's payload holds hundreds of values (a bulk add's addresses).
+    if value is None or isinstance(value, _SCALARS):
         return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, _ADDRESSES + _NETWORKS):
+    if isinstance(value, _TEXTS):
         return str(value)
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Protocol
 
 from nicstack.domain.errors import InsufficientCapacity
@@ -64,27 +65,39 @@ def _segments_from(pool: Pool, cursor: int | None) -> Iterator[tuple[int, int]]:
         yield from ranges[:start]
 
 
-def _first_free_in(low: int, high: int, used: UsedIndex, excluded: frozenset[int]) -> int | None:
+def _free_in(low: int, high: int, used: UsedIndex, excluded: frozenset[int]) -> Iterator[int]:
+    """Free addresses of [low, high], ascending and lazily: only the used slices next to them are read."""
     candidate = low
     while candidate <= high:
         taken = used.used_between(candidate, high, SLICE)
         for value in taken:
-            while candidate in excluded and candidate < value:
+            while candidate < value:
+                if candidate not in excluded:
+                    yield candidate
                 candidate += 1
-            if candidate < value:
-                return candidate
             candidate = value + 1
-        while candidate <= high and candidate in excluded:
-            candidate += 1
         if len(taken) < SLICE:
-            return candidate if candidate <= high else None
-    return None
+            break
+    while candidate <= high:
+        if candidate not in excluded:
+            yield candidate
+        candidate += 1
+
+
+def _free_values(pool: Pool, request: AnyAddress, used: UsedIndex) -> Iterator[int]:
+    """Every free address of the pool in search order: from the cursor to the end, then wrapping round."""
+    for low, high in _segments_from(pool, request.cursor):
+        yield from _free_in(low, high, used, pool.excluded)
 
 
 def pick_free(pool: Pool, request: AnyAddress, used: UsedIndex, where: str) -> int:
     """The first free address at or after the cursor, wrapping; InsufficientCapacity if none."""
-    for low, high in _segments_from(pool, request.cursor):
-        found = _first_free_in(low, high, used, pool.excluded)
-        if found is not None:
-            return found
-    raise InsufficientCapacity(f"No free IP address left in {where}")
+    found = next(_free_values(pool, request, used), None)
+    if found is None:
+        raise InsufficientCapacity(f"No free IP address left in {where}")
+    return found
+
+
+def first_free(pool: Pool, request: AnyAddress, used: UsedIndex, count: int) -> list[int]:
+    """The first `count` free addresses at or after the cursor, wrapping: fewer when the pool has fewer."""
+    return list(islice(_free_values(pool, request, used), count))

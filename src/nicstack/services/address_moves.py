@@ -7,8 +7,10 @@ the new VM in the same transaction, and both VMs' hosts and the network's router
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from nicstack.db.repos.allocations import Held
-from nicstack.db.repos.vms import NicOwner
+from nicstack.db.repos.vms import HeldSecondaryIp, NicOwner
 from nicstack.domain.access import Caller, may_access
 from nicstack.domain.errors import ParameterError
 from nicstack.domain.kinds import AllocationKind
@@ -17,8 +19,16 @@ from nicstack.ipam.addresses import IPAddress
 from nicstack.services.ports import UnitOfWork
 
 
-def movable(uow: UnitOfWork, caller: Caller, net: Network, to: NicOwner, address: IPAddress) -> Held | None:
-    """The holding of `address` if it can move to NIC `to`; None when it cannot (the caller then takes the
+@dataclass(frozen=True, slots=True)
+class Movable:
+    """A secondary address that may move: its allocation and its secondary IP row."""
+
+    holding: Held
+    held: HeldSecondaryIp
+
+
+def movable(uow: UnitOfWork, caller: Caller, net: Network, to: NicOwner, address: IPAddress) -> Movable | None:
+    """What holds `address` if it can move to NIC `to`; None when it cannot (the caller then takes the
     address as usual, and is refused as for any address in use: nothing about its holder is told)."""
     holding = uow.allocations.held(net.id, address.version, int(address))
     if holding is None or holding.nic_id is None:
@@ -33,14 +43,12 @@ def movable(uow: UnitOfWork, caller: Caller, net: Network, to: NicOwner, address
     held = uow.vms.held_secondary_by_id(holding.secondary_id)
     if held is None or not may_access(caller, held.account_id, held.domain_path):
         return None
-    return holding
+    return Movable(holding, held)
 
 
-def move(uow: UnitOfWork, caller: Caller, net: Network, to: NicOwner, holding: Held) -> NicSecondaryIp:
+def move(uow: UnitOfWork, caller: Caller, net: Network, to: NicOwner, found: Movable) -> NicSecondaryIp:
     """Re-point the allocation, the secondary row and every rule on the address at NIC `to` (network locked)."""
-    assert holding.secondary_id is not None
-    old = uow.vms.held_secondary_by_id(holding.secondary_id)
-    assert old is not None
+    holding, old = found.holding, found.held
     uow.allocations.move(holding.allocation_id, to.nic_id)
     uow.vms.move_secondary(old.id, to)
     rules = uow.rules.retarget(holding.allocation_id, to.vm_id)

@@ -7,6 +7,7 @@ ip_allocations is the last line of defence.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
 from nicstack.db.repos.allocations import AddressTaken
@@ -15,7 +16,7 @@ from nicstack.domain.ip_ranges import GuestRange, pool_from, shown_ranges
 from nicstack.domain.kinds import AllocationKind, GuestType
 from nicstack.domain.model import Network
 from nicstack.ipam.addresses import IPAddress, IPNetwork, is_eui64_of, looks_like_eui64, usable_bounds
-from nicstack.ipam.allocator import AnyAddress, Pool, pick_free
+from nicstack.ipam.allocator import AnyAddress, Pool, first_free
 from nicstack.services.ports import UnitOfWork
 
 _HOLDERS = {
@@ -133,42 +134,55 @@ def nic_layout(uow: UnitOfWork, network: Network, address: IPAddress, nic_id: in
     return {"ip6_gateway": found.ip6_gateway, "ip6_cidr": found.ip6_cidr}
 
 
-def take_specific(
-    uow: UnitOfWork, network: Network, address: IPAddress, kind: AllocationKind, nic_id: int | None,
-    mac: str | None = None,
-) -> int:
-    """Reserve exactly `address` (network locked by the caller); returns the allocation id."""
-    check_assignable(network, address, mac, ranges_for(uow, network, nic_id))
-    held = uow.allocations.holder(network.id, address.version, int(address))
-    if held is not None:
-        # The holder's kind is not secret even in shared networks: it names no owner.
-        raise ResourceInUse(f"IP address {address} is already in use in network {network.name} ({_HOLDERS[held]})")
-    try:
-        return uow.allocations.insert(network.id, address.version, int(address), kind, nic_id)
-    except AddressTaken:
-        raise ResourceInUse(f"IP address {address} is already in use in network {network.name}") from None
+def _refuse_held(uow: UnitOfWork, network: Network, addresses: Sequence[IPAddress]) -> None:
+    for family in sorted({a.version for a in addresses}):
+        wanted = [a for a in addresses if a.version == family]
+        held = uow.allocations.holders(network.id, family, [int(a) for a in wanted])
+        taken = next((a for a in wanted if int(a) in held), None)
+        if taken is not None:
+            # The holder's kind is not secret even in shared networks: it names no owner.
+            raise ResourceInUse(f"IP address {taken} is already in use in network {network.name} "
+                                f"({_HOLDERS[held[int(taken)]]})")
 
 
-def take_any(
-    uow: UnitOfWork, network: Network, family: int, cursors: tuple[int | None, bytes | None],
-    kind: AllocationKind, nic_id: int | None,
-) -> tuple[IPAddress, int]:
-    """Reserve a free address from the network's pool (shared: the NIC's ranges), resuming at its cursor."""
-    ranges = ranges_for(uow, network, nic_id)
+def _pick(uow: UnitOfWork, network: Network, family: int, cursors: tuple[int | None, bytes | None],
+          ranges: list[GuestRange] | None, count: int) -> list[IPAddress]:
+    """`count` free addresses from the network's pool (shared: the NIC's ranges), resuming at its cursor."""
     pool = pool_of(network, family, ranges)
     raw = cursors[0] if family == 4 else cursors[1]
     cursor = int.from_bytes(raw, "big") if isinstance(raw, bytes) else raw
-    try:
-        used = uow.allocations.used_in(network.id, family)
-        value = pick_free(pool, AnyAddress(cursor), used, f"network {network.name}")
-    except InsufficientCapacity:
+    values = first_free(pool, AnyAddress(cursor), uow.allocations.used_in(network.id, family), count)
+    if len(values) < count:
+        where = _where(network, ranges)
         raise InsufficientCapacity(
-            f"No free IPv{family} address left in {_where(network, ranges)} ({pool.size()} addresses, all in use)"
-        ) from None
-    uow.networks.set_cursor(network.id, family, value + 1)
-    allocation_id = uow.allocations.insert(network.id, family, value, kind, nic_id)
-    address: IPAddress = IPv4Address(value) if family == 4 else IPv6Address(value)
-    return address, allocation_id
+            f"No free IPv{family} address left in {where} ({pool.size()} addresses, all in use)" if count == 1 else
+            f"Only {len(values)} free IPv{family} address(es) left in {where}, {count} asked for: none was reserved"
+        )
+    uow.networks.set_cursor(network.id, family, values[-1] + 1)
+    return [IPv4Address(v) if family == 4 else IPv6Address(v) for v in values]
+
+
+def take_many(
+    uow: UnitOfWork, network: Network, given: Sequence[IPAddress], count: int, family: int | None,
+    cursors: tuple[int | None, bytes | None], kind: AllocationKind, nic_id: int | None, mac: str | None = None,
+) -> list[tuple[IPAddress, int]]:
+    """Reserve the `given` addresses, then `count` free ones (of `family`, else the network's default one):
+    all or none, the network locked by the caller. Returns each address with its allocation id, in order."""
+    ranges = ranges_for(uow, network, nic_id)
+    for address in given:
+        check_assignable(network, address, mac, ranges)
+    _refuse_held(uow, network, given)
+    picked = _pick(uow, network, family or default_family(uow, network, nic_id), cursors, ranges, count) \
+        if count else []
+    addresses = [*given, *picked]
+    if not addresses:
+        return []
+    try:
+        ids = uow.allocations.insert_many(network.id, [(a.version, int(a)) for a in addresses], kind, nic_id)
+    except AddressTaken:  # the unique key, behind the lock and the check above: a holder we did not see
+        shown = str(addresses[0]) if len(addresses) == 1 else f"one of {', '.join(map(str, addresses))}"
+        raise ResourceInUse(f"IP address {shown} is already in use in network {network.name}") from None
+    return list(zip(addresses, ids, strict=True))
 
 
 def take(
@@ -177,9 +191,8 @@ def take(
 ) -> tuple[IPAddress, int]:
     """Reserve `wanted`, or any free address (of `family`, else the network's default one); the network is
     locked by the caller. Returns the address and its allocation id."""
-    if wanted is not None:
-        return wanted, take_specific(uow, network, wanted, kind, nic_id, mac)
-    return take_any(uow, network, family or default_family(uow, network, nic_id), cursors, kind, nic_id)
+    given = (wanted,) if wanted is not None else ()
+    return take_many(uow, network, given, 0 if given else 1, family, cursors, kind, nic_id, mac)[0]
 
 
 def give_back(uow: UnitOfWork, network: Network, address: str) -> None:

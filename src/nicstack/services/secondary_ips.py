@@ -98,9 +98,8 @@ def _add_ip_to_nic(uow: UnitOfWork, caller: Caller, request: AddIp) -> Started[R
         net = _network(uow, nic.network_id)
         ensure_secondary_ips_supported(net.guest_type, net.name)
         cursors = uow.networks.lock(net.id)
-        wanted = request.wanted()
-        held = _check_limit(uow, nic.nic_id, nic.nic_uuid, len(wanted))
-        reserved = [_reserve(uow, caller, net, nic, address, cursors, request) for address in wanted]
+        held = _check_limit(uow, nic.nic_id, nic.nic_uuid, len(request.wanted()))
+        reserved = _reserve(uow, caller, net, nic, cursors, request)
         # Trust the count read under the lock, not only `nic` read before it: a concurrent remove
         # of the NIC's last IP may have cleared the flag meanwhile (PostgreSQL).
         if held == 0 or not nic.secondary_ip:
@@ -114,25 +113,42 @@ def _add_ip_to_nic(uow: UnitOfWork, caller: Caller, request: AddIp) -> Started[R
         return started
 
 
-def _reserve(uow: UnitOfWork, caller: Caller, net: Network, nic: NicOwner, wanted: IPAddress | None,
-             cursors: tuple[int | None, bytes | None], request: AddIp) -> NicSecondaryIp:
-    """One address for the NIC (network locked): moved from another NIC, given, or the next free one."""
-    holding = address_moves.movable(uow, caller, net, nic, wanted) if wanted and request.reassign else None
-    if holding is not None:
-        return address_moves.move(uow, caller, net, nic, holding)
-    address, allocation_id = guest_ips.take(uow, net, wanted, cursors, AllocationKind.SECONDARY, nic.nic_id,
-                                            nic.mac_address, family=request.family)
-    secondary_id, uuid = uow.vms.insert_secondary(
-        nic_id=nic.nic_id, vm_id=nic.vm_id, network_id=net.id, account_id=nic.account_id, domain_id=nic.domain_id,
-        ip4_address=str(address) if address.version == 4 else None,
-        ip6_address=str(address) if address.version == 6 else None,
-    )
-    uow.allocations.attach_secondary(allocation_id, secondary_id)
-    uow.events.record(caller, "NIC.SECONDARY.IP.ASSIGN",
-                      f"Assigned secondary IP {address} to NIC {nic.nic_uuid} of VM {nic.vm_name}",
-                      account_id=nic.account_id, domain_id=nic.domain_id)
-    record_usage(uow, caller, net, (nic.vm_name, nic.account_id, nic.domain_id), address, "NET.IPASSIGN")
-    return NicSecondaryIp(uuid, str(address), nic.nic_uuid, net.uuid, nic.vm_uuid)
+def _reserve(uow: UnitOfWork, caller: Caller, net: Network, nic: NicOwner, cursors: tuple[int | None, bytes | None],
+             request: AddIp) -> list[NicSecondaryIp]:
+    """The addresses asked for, for the NIC (network locked), in the order asked: moved from another NIC,
+    given, or the next free ones. Each step handles all of them at once: a bulk add costs a few statements."""
+    wanted = request.wanted()
+    moved: dict[IPAddress | None, NicSecondaryIp] = {}
+    for address in wanted if request.reassign else ():
+        holding = address_moves.movable(uow, caller, net, nic, address) if address is not None else None
+        if holding is not None:
+            moved[address] = address_moves.move(uow, caller, net, nic, holding)
+    given = [a for a in wanted if a is not None and a not in moved]
+    taken = guest_ips.take_many(uow, net, given, wanted.count(None), request.family, cursors,
+                                AllocationKind.SECONDARY, nic.nic_id, nic.mac_address)
+    # `taken` holds the given addresses that did not move, in the order asked, then the free ones.
+    made = iter(_record_secondaries(uow, caller, net, nic, taken))
+    return [moved[a] if a in moved else next(made) for a in wanted]
+
+
+def _record_secondaries(uow: UnitOfWork, caller: Caller, net: Network, nic: NicOwner,
+                        taken: list[tuple[IPAddress, int]]) -> list[NicSecondaryIp]:
+    """The secondary IP rows of newly reserved addresses, tied to their allocations, with their events."""
+    if not taken:
+        return []
+    rows = uow.vms.insert_secondaries([
+        {"nic_id": nic.nic_id, "vm_id": nic.vm_id, "network_id": net.id, "account_id": nic.account_id,
+         "domain_id": nic.domain_id, "ip4_address": str(a) if a.version == 4 else None,
+         "ip6_address": str(a) if a.version == 6 else None} for a, _ in taken])
+    uow.allocations.attach_secondaries([(allocation_id, row_id) for (_, allocation_id), (row_id, _) in
+                                        zip(taken, rows, strict=True)])
+    addresses = [a for a, _ in taken]
+    uow.events.record_many(caller, "NIC.SECONDARY.IP.ASSIGN", [
+        f"Assigned secondary IP {a} to NIC {nic.nic_uuid} of VM {nic.vm_name}" for a in addresses],
+        account_id=nic.account_id, domain_id=nic.domain_id)
+    record_usage(uow, caller, net, (nic.vm_name, nic.account_id, nic.domain_id), addresses, "NET.IPASSIGN")
+    return [NicSecondaryIp(uuid, str(a), nic.nic_uuid, net.uuid, nic.vm_uuid)
+            for a, (_, uuid) in zip(addresses, rows, strict=True)]
 
 
 def _network(uow: UnitOfWork, network_id: int) -> Network:
@@ -187,7 +203,7 @@ def remove_ip_from_nic(uow: UnitOfWork, caller: Caller, uuid: str) -> str:
         uow.events.record(caller, "NIC.SECONDARY.IP.UNASSIGN",
                           f"Released secondary IP {found.address} from NIC {found.nic_uuid} of VM {found.vm_name}",
                           account_id=found.account_id, domain_id=found.domain_id)
-        record_usage(uow, caller, net, (found.vm_name, found.account_id, found.domain_id), found.address,
+        record_usage(uow, caller, net, (found.vm_name, found.account_id, found.domain_id), [found.address],
                      "NET.IPRELEASE")
         # The data plane drops the address in the job, after the release committed (spec 02 section 3.4).
         uow.outbox.vm(found.vm_id)

@@ -7,6 +7,7 @@ ranges; a Basic zone's one network takes them from each pod's ranges.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from nicstack.db.uow import SqlUnitOfWork
@@ -37,17 +38,16 @@ def ensure_may_manage(caller: Caller, net: Network) -> None:
 
 
 def record_usage(
-    uow: UnitOfWork, caller: Caller, net: Network, vm: tuple[str, int, int], address: object, event: str
+    uow: UnitOfWork, caller: Caller, net: Network, vm: tuple[str, int, int], addresses: Sequence[object], event: str
 ) -> None:
-    """Usage events for addresses of shared networks (NET.IPASSIGN / NET.IPRELEASE), as CloudStack bills them.
-
-    `vm`: its name, account id and domain id.
+    """Usage events for addresses of shared networks (NET.IPASSIGN / NET.IPRELEASE), as CloudStack bills them:
+    one per address. `vm`: its name, account id and domain id.
     """
     if net.guest_type is GuestType.SHARED:
         name, account_id, domain_id = vm
         verb = "Assigned" if event == "NET.IPASSIGN" else "Released"
-        uow.events.record(caller, event, f"{verb} guest IP {address} of shared network {net.name} (VM {name})",
-                      account_id=account_id, domain_id=domain_id)
+        uow.events.record_many(caller, event, [f"{verb} guest IP {a} of shared network {net.name} (VM {name})"
+                                               for a in addresses], account_id=account_id, domain_id=domain_id)
 
 
 def _acl_type(spec: NewNetwork, owner: Account | None) -> str:

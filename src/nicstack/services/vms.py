@@ -74,9 +74,9 @@ def attach_nic(uow: SqlUnitOfWork, vm_id: int, net: Network, request: NicRequest
             address = parse_address(wanted, "ipaddress" if family == 4 else "ip6address")
             if address.version != family:
                 raise ParameterError(f"{wanted} is not an IPv{family} address")
-            guest_ips.take_specific(uow, net, address, AllocationKind.NIC, nic_id, mac)
+            guest_ips.take(uow, net, address, cursors, AllocationKind.NIC, nic_id, mac)
         else:
-            address, _ = guest_ips.take_any(uow, net, family, cursors, AllocationKind.NIC, nic_id)
+            address, _ = guest_ips.take(uow, net, None, cursors, AllocationKind.NIC, nic_id, family=family)
         values["ip4_address" if family == 4 else "ip6_address"] = str(address)
         values |= guest_ips.nic_layout(uow, net, address, nic_id)
     uow.vms.update_nic(nic_id, state="Reserved", **values)

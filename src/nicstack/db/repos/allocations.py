@@ -49,6 +49,7 @@ _HELD = select(_a.c.id, _a.c.kind, _a.c.nic_id, _a.c.secondary_id).where(
     _a.c.network_id == bindparam("net"), _a.c.family == bindparam("family"), _a.c.addr == bindparam("addr")
 )
 _MOVE = _a.update().where(_a.c.id == bindparam("allocation_id")).values(nic_id=bindparam("nic_id"))
+_INSERT = _a.insert()
 _ATTACH = _a.update().where(_a.c.id == bindparam("allocation_id")).values(secondary_id=bindparam("secondary_id"))
 
 
@@ -90,26 +91,47 @@ class AllocationRepository:
         """The allocation now belongs to another NIC (a secondary IP moved with its rules)."""
         prepared.execute(self.conn, _MOVE, {"allocation_id": allocation_id, "nic_id": nic_id})
 
-    def holder(self, network_id: int, family: int, value: int) -> AllocationKind | None:
-        kind = prepared.scalar(self.conn, _HOLDER, {"net": network_id, "family": family, "addr": int_to_key(value)})
-        return AllocationKind(kind) if kind else None
+    def holders(self, network_id: int, family: int, values: Sequence[int]) -> dict[int, AllocationKind]:
+        """Which of `values` are held in the network, and by what kind of holder; one query."""
+        if len(values) == 1:
+            kind = prepared.scalar(self.conn, _HOLDER, {"net": network_id, "family": family,
+                                                        "addr": int_to_key(values[0])})
+            return {values[0]: AllocationKind(kind)} if kind else {}
+        found = self.conn.execute(select(_a.c.addr, _a.c.kind).where(
+            _a.c.network_id == network_id, _a.c.family == family, _a.c.addr.in_([int_to_key(v) for v in values])))
+        return {key_to_int(addr): AllocationKind(kind) for addr, kind in found}
 
-    def insert(self, network_id: int, family: int, value: int, kind: AllocationKind,
-        nic_id: int | None = None, secondary_id: int | None = None,
-    ) -> int:
+    def insert(self, network_id: int, family: int, value: int, kind: AllocationKind) -> int:
+        return self.insert_many(network_id, [(family, value)], kind)[0]
+
+    def insert_many(self, network_id: int, addresses: Sequence[tuple[int, int]], kind: AllocationKind,
+                    nic_id: int | None = None) -> list[int]:
+        """One row per (family, value); their ids in the same order."""
+        rows = [{"network_id": network_id, "family": family, "addr": int_to_key(value), "kind": str(kind),
+                 "nic_id": nic_id, "secondary_id": None, "created": now()} for family, value in addresses]
         # No savepoint: a refusal here aborts the whole transaction, which is what we want.
         try:
-            return prepared.insert(
-                self.conn,
-                _a,
-                {"network_id": network_id, "family": family, "addr": int_to_key(value), "kind": str(kind),
-                 "nic_id": nic_id, "secondary_id": secondary_id, "created": now()},
-            )
+            if len(rows) == 1:  # the hot path: one address, on the prepared statement
+                return [prepared.insert(self.conn, _a, rows[0])]
+            # executemany, then the ids read back by address: RETURNING rows of a multi-row insert
+            # come in no promised order, and SQLAlchemy sorts them by running one insert per row.
+            prepared.execute_many(self.conn, _INSERT, rows)
         except IntegrityError:
             raise AddressTaken from None
+        ids: dict[tuple[int, int], int] = {}
+        for family in {f for f, _ in addresses}:
+            found = self.conn.execute(select(_a.c.addr, _a.c.id).where(
+                _a.c.network_id == network_id, _a.c.family == family,
+                _a.c.addr.in_([int_to_key(v) for f, v in addresses if f == family])))
+            ids |= {(family, key_to_int(addr)): row_id for addr, row_id in found}
+        return [ids[key] for key in addresses]
 
-    def attach_secondary(self, allocation_id: int, secondary_id: int) -> None:
-        prepared.execute(self.conn, _ATTACH, {"allocation_id": allocation_id, "secondary_id": secondary_id})
+    def attach_secondaries(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """Point each allocation at its secondary IP row: (allocation id, secondary id) pairs."""
+        if len(pairs) == 1:
+            prepared.execute(self.conn, _ATTACH, {"allocation_id": pairs[0][0], "secondary_id": pairs[0][1]})
+        else:
+            prepared.execute_many(self.conn, _ATTACH, [{"allocation_id": a, "secondary_id": s} for a, s in pairs])
 
     def release(self, network_id: int, family: int, value: int) -> None:
         a = t.ip_allocations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -10,6 +11,8 @@ from nicstack.db import prepared
 from nicstack.db import tables as t
 from nicstack.db.rows import new_uuid, now
 from nicstack.domain.access import Caller
+
+_INSERT = t.events.insert()
 
 
 class EventRepository:
@@ -29,6 +32,18 @@ class EventRepository:
              "user_id": caller.user_id, "account_id": account_id if account_id is not None else caller.account_id,
              "domain_id": domain_id if domain_id is not None else caller.domain_id, "created": now()},
         )
+
+    def record_many(self, caller: Caller, type_: str, descriptions: Sequence[str], *, account_id: int,
+                    domain_id: int) -> None:
+        """Events of one type owned by one account, in one statement (one per address of a bulk change)."""
+        if len(descriptions) == 1:  # the hot path: one address, on the prepared statement
+            self.record(caller, type_, descriptions[0], account_id=account_id, domain_id=domain_id)
+            return
+        stamp = now()
+        prepared.execute_many(self.conn, _INSERT, [
+            {"uuid": new_uuid(), "type": type_, "level": "INFO", "state": "Completed", "description": text,
+             "user_id": caller.user_id, "account_id": account_id, "domain_id": domain_id, "created": stamp}
+            for text in descriptions])
 
     def query(self, where: list[Any], page: tuple[int, int] | None) -> tuple[list[dict[str, Any]], int]:
         base = (

@@ -5,8 +5,9 @@ from __future__ import annotations
 from ipaddress import ip_address
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, func, literal, select, union_all
+from sqlalchemy import Connection, Select, Table, bindparam, func, literal, select, union_all
 
+from nicstack.db import prepared
 from nicstack.db import tables as t
 from nicstack.db.repos.public_ips import owner_of
 from nicstack.db.rows import new_uuid, now
@@ -87,6 +88,17 @@ def page_query(conn: Connection, query: Select[Any], order: Any, page: tuple[int
     return [row._mapping for row in conn.execute(query)], total
 
 
+_lb_members = t.load_balancer_vm_map
+# The rules on a moved address: port forwarding, load-balancer memberships and static NAT follow it.
+_RETARGET = (
+    pf.update().where(pf.c.allocation_id == bindparam("allocation_id")).values(instance_id=bindparam("vm_id")),
+    _lb_members.update().where(_lb_members.c.allocation_id == bindparam("allocation_id"))
+    .values(instance_id=bindparam("vm_id")),
+    t.public_ips.update().where(t.public_ips.c.allocation_id == bindparam("allocation_id"),
+                                t.public_ips.c.is_static_nat.is_(True)).values(vm_id=bindparam("vm_id")),
+)
+
+
 class RuleRepository:
     """Port forwarding and firewall rules on public IPs."""
 
@@ -160,11 +172,5 @@ class RuleRepository:
 
     def retarget(self, allocation_id: int, vm_id: int) -> int:
         """Every rule on the allocation's address now points at `vm_id` (the address moved); how many."""
-        moved = self.conn.execute(pf.update().where(pf.c.allocation_id == allocation_id).values(instance_id=vm_id))
-        members = t.load_balancer_vm_map
-        moved_lb = self.conn.execute(members.update().where(members.c.allocation_id == allocation_id)
-                                     .values(instance_id=vm_id))
-        ips = t.public_ips
-        moved_nat = self.conn.execute(ips.update().where(ips.c.allocation_id == allocation_id,
-                                                         ips.c.is_static_nat.is_(True)).values(vm_id=vm_id))
-        return int(moved.rowcount) + int(moved_lb.rowcount) + int(moved_nat.rowcount)
+        params = {"allocation_id": allocation_id, "vm_id": vm_id}
+        return sum(prepared.execute(self.conn, stmt, params) for stmt in _RETARGET)

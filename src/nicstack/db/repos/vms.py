@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,6 +145,10 @@ class HeldSecondaryIp:
 
 
 _s = t.nic_secondary_ips
+_INSERT_SECONDARY = _s.insert()
+_MOVE_SECONDARY = _s.update().where(_s.c.id == bindparam("secondary_id")).values(
+    nic_id=bindparam("nic_id"), vm_id=bindparam("vm_id"), account_id=bindparam("account_id"),
+    domain_id=bindparam("domain_id"))
 _HELD = (
     select(
         _s.c.id, _s.c.uuid, _s.c.ip4_address, _s.c.ip6_address, _s.c.nic_id, _n.c.uuid.label("nic_uuid"),
@@ -264,9 +269,17 @@ class VmRepository:
         row.pop("ip6_address", None)
         return HeldSecondaryIp(address=address, **row)
 
-    def insert_secondary(self, **values: Any) -> tuple[int, str]:
-        uuid = new_uuid()
-        return prepared.insert(self.conn, t.nic_secondary_ips, {"uuid": uuid, "created": now(), **values}), uuid
+    def insert_secondaries(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[int, str]]:
+        """Secondary IP rows; their ids and uuids in the same order."""
+        made = [{"uuid": new_uuid(), "created": now(), **values} for values in rows]
+        if len(made) == 1:  # the hot path: one address, on the prepared statement
+            return [(prepared.insert(self.conn, _s, made[0]), made[0]["uuid"])]
+        # executemany, then the ids read back by uuid (see AllocationRepository.insert_many).
+        prepared.execute_many(self.conn, _INSERT_SECONDARY, made)
+        uuids = [row["uuid"] for row in made]
+        found = self.conn.execute(select(_s.c.uuid, _s.c.id).where(_s.c.uuid.in_(uuids)))
+        ids = {uuid: row_id for uuid, row_id in found}
+        return [(ids[uuid], uuid) for uuid in uuids]
 
     def held_secondary_by_id(self, secondary_id: int) -> HeldSecondaryIp | None:
         uuid = self.conn.execute(select(_s.c.uuid).where(_s.c.id == secondary_id)).scalar()
@@ -274,8 +287,9 @@ class VmRepository:
 
     def move_secondary(self, secondary_id: int, to: NicOwner) -> None:
         """The secondary IP now belongs to another NIC (of the same network), and to that NIC's VM's owner."""
-        self.conn.execute(_s.update().where(_s.c.id == secondary_id).values(
-            nic_id=to.nic_id, vm_id=to.vm_id, account_id=to.account_id, domain_id=to.domain_id))
+        prepared.execute(self.conn, _MOVE_SECONDARY, {"secondary_id": secondary_id, "nic_id": to.nic_id,
+                                                      "vm_id": to.vm_id, "account_id": to.account_id,
+                                                      "domain_id": to.domain_id})
 
     def delete_secondary(self, secondary_id: int) -> None:
         self.conn.execute(t.nic_secondary_ips.delete().where(t.nic_secondary_ips.c.id == secondary_id))
