@@ -1,0 +1,161 @@
+"""The router's metadata service: answers each VM from its own entry of the published metadata document.
+
+It runs inside the router's network namespace (the router agent starts it there) and listens on the
+guest-side addresses only: 169.254.169.254 and the guest gateways. A request is matched to a VM by
+its source address and by the MAC the kernel's neighbour table holds for that address on this
+router, so a VM cannot ask as another one by sending anything; a source no NIC of the document
+holds gets 404 with no data. The document is re-read when its file changes (the agent replaces it
+by a rename, so a reader sees the old one or the new one, never half of one).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from ipaddress import IPv4Address, IPv6Address, ip_address
+from pathlib import Path
+
+from nicstack.render.metadata import Metadata, NicMetadata, VmMetadata, parse_metadata
+from nicstack.render.metadata_paths import NOT_FOUND, Answer, answer
+
+log = logging.getLogger("nicstack.agent.metadata")
+ARP_TABLE = Path("/proc/net/arp")
+_COMPLETE = 0x2
+
+Neighbours = Callable[[IPv4Address | IPv6Address], str | None]
+
+
+def kernel_neighbour(address: IPv4Address | IPv6Address) -> str | None:
+    """The MAC this namespace's ARP table holds for `address` (complete entries only), lower case."""
+    if address.version != 4:
+        return None
+    try:
+        lines = ARP_TABLE.read_text().splitlines()[1:]
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 4 and fields[0] == str(address) and int(fields[2], 16) & _COMPLETE:
+            return fields[3].lower()
+    return None
+
+
+class Document:
+    """The metadata document on disk, parsed again whenever its file is replaced."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._index: dict[tuple[str, IPv4Address | IPv6Address], VmMetadata] = {}
+
+    def find(self, mac: str, address: IPv4Address | IPv6Address) -> VmMetadata | None:
+        with self._lock:
+            self._refresh()
+            return self._index.get((mac, address))
+
+    def _refresh(self) -> None:
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            self._stamp, self._index = None, {}
+            return
+        stamp = (stat.st_ino, stat.st_mtime_ns)
+        if stamp == self._stamp:
+            return
+        try:
+            loaded: Metadata = parse_metadata(self.path.read_text())
+        except (OSError, ValueError) as exc:
+            # Keep answering from the last good document: the agent reports the failed apply.
+            log.error("metadata document %s unreadable, keeping the previous one: %s", self.path, exc)
+            return
+        self._stamp, self._index = stamp, loaded.index()
+
+
+@dataclass(frozen=True, slots=True)
+class Asker:
+    vm: VmMetadata
+    nic: NicMetadata
+
+
+def identify(document: Document, neighbours: Neighbours, source: str) -> Asker | None:
+    """The VM and NIC a request from `source` comes from, by the kernel's MAC for it; None for strangers."""
+    try:
+        address = ip_address(source.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    mac = neighbours(address)
+    vm = document.find(mac, address) if mac is not None else None
+    nic = vm.nic(mac) if vm is not None and mac is not None else None
+    return Asker(vm, nic) if vm is not None and nic is not None else None
+
+
+def _handler(document: Document, neighbours: Neighbours) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "nicstack-metadata"
+        sys_version = ""
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            asker = identify(document, neighbours, self.client_address[0])
+            self._send(answer(asker.vm, asker.nic, self.path) if asker is not None else NOT_FOUND)
+
+        def do_PUT(self) -> None:
+            # IMDSv2's session token, which cloud-init asks for first: any token is good here, since
+            # the answer depends on who asks (the source and its MAC), never on what it sends.
+            if self.path.rstrip("/") == "/latest/api/token" and identify(document, neighbours,
+                                                                          self.client_address[0]):
+                ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds", "21600")
+                self._send(Answer(200, os.urandom(16).hex().encode()), {"X-aws-ec2-metadata-token-ttl-seconds": ttl})
+            else:
+                self._send(NOT_FOUND)
+
+        def _send(self, reply: Answer, headers: dict[str, str] | None = None) -> None:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(reply.body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            log.debug("%s %s", self.client_address[0], format % args)
+
+    return Handler
+
+
+class MetadataService:
+    """One HTTP server per listening address, all answering from one document."""
+
+    def __init__(self, document: Path, listen: Sequence[tuple[str, int]],
+                 neighbours: Neighbours = kernel_neighbour) -> None:
+        handler = _handler(Document(document), neighbours)
+        self.servers = [ThreadingHTTPServer(address, handler) for address in listen]
+        for server in self.servers:
+            server.daemon_threads = True
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        return [(str(s.server_address[0]), int(s.server_address[1])) for s in self.servers]
+
+    def start(self) -> None:
+        for server in self.servers:
+            thread = threading.Thread(target=server.serve_forever, name=f"metadata {server.server_address}",
+                                      daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join()

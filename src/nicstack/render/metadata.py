@@ -1,0 +1,141 @@
+"""The metadata a router serves its guests: every address of every NIC, secondary ones included.
+
+The document is JSON, sorted, one entry per VM with a NIC in a network the router serves; the
+agent's metadata server loads it and answers each VM from its own entry only, found by the
+request's source address and the MAC the kernel saw it from (never by anything the VM sends).
+What it answers lives in `render.metadata_paths`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from typing import Any
+from uuid import UUID
+
+_MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
+
+
+@dataclass(frozen=True, slots=True)
+class NicMetadata:
+    """One NIC as its VM sees it: MAC, device number, addresses (primary first) and on-link subnets."""
+
+    mac: str
+    device: int
+    uuid: UUID
+    network: UUID
+    default: bool
+    ipv4: tuple[IPv4Address, ...] = ()
+    ipv4_subnet: IPv4Network | None = None
+    ipv4_gateway: IPv4Address | None = None
+    ipv6: tuple[IPv6Address, ...] = ()
+    ipv6_subnet: IPv6Network | None = None
+    ipv6_gateway: IPv6Address | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mac", self.mac.lower())
+        if not _MAC.fullmatch(self.mac):
+            raise ValueError(f"{self.mac!r} is not a MAC address")
+        if len(set(self.ipv4)) != len(self.ipv4) or len(set(self.ipv6)) != len(self.ipv6):
+            raise ValueError(f"NIC {self.mac} lists an address twice")
+
+    def holds(self, address: IPv4Address | IPv6Address) -> bool:
+        return address in self.ipv4 or address in self.ipv6
+
+
+@dataclass(frozen=True, slots=True)
+class VmMetadata:
+    uuid: UUID
+    name: str
+    zone: str
+    service_offering: str
+    nics: tuple[NicMetadata, ...]
+    public_ipv4: IPv4Address | None = None
+    user_data: str | None = None  # base64, as deployVirtualMachine took it
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "nics", tuple(sorted(self.nics, key=lambda n: n.device)))
+        if len({n.mac for n in self.nics}) != len(self.nics):
+            raise ValueError(f"VM {self.name} has two NICs with one MAC")
+        if self.user_data is not None:
+            try:
+                base64.b64decode(self.user_data, validate=True)
+            except binascii.Error:
+                raise ValueError(f"the user data of VM {self.name} is not base64") from None
+
+    def nic(self, mac: str) -> NicMetadata | None:
+        return next((n for n in self.nics if n.mac == mac), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    """The whole document: the VMs of the networks one router serves."""
+
+    vms: tuple[VmMetadata, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "vms", tuple(sorted(self.vms, key=lambda v: str(v.uuid))))
+
+    def index(self) -> dict[tuple[str, IPv4Address | IPv6Address], VmMetadata]:
+        """(MAC, address) -> the VM: how a request is matched to the only entry it may read."""
+        found: dict[tuple[str, IPv4Address | IPv6Address], VmMetadata] = {}
+        for vm in self.vms:
+            for nic in vm.nics:
+                found |= {(nic.mac, address): vm for address in nic.ipv4}
+                found |= {(nic.mac, address): vm for address in nic.ipv6}
+        return found
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _nic_data(nic: NicMetadata) -> dict[str, Any]:
+    return {"mac": nic.mac, "device": nic.device, "uuid": str(nic.uuid), "network": str(nic.network),
+            "default": nic.default,
+            "ipv4": [str(a) for a in nic.ipv4], "ipv4_subnet": _text(nic.ipv4_subnet),
+            "ipv4_gateway": _text(nic.ipv4_gateway), "ipv6": [str(a) for a in nic.ipv6],
+            "ipv6_subnet": _text(nic.ipv6_subnet), "ipv6_gateway": _text(nic.ipv6_gateway)}
+
+
+def render_metadata(metadata: Metadata) -> str:
+    """The document: sorted JSON, so equal states give equal bytes (and digests)."""
+    vms = [{"uuid": str(vm.uuid), "name": vm.name, "zone": vm.zone, "service_offering": vm.service_offering,
+            "public_ipv4": _text(vm.public_ipv4), "user_data": vm.user_data, "nics": [_nic_data(n) for n in vm.nics]}
+           for vm in metadata.vms]
+    return json.dumps({"vms": vms}, sort_keys=True, indent=1) + "\n"
+
+
+def _optional(value: Any, parse: Any) -> Any:
+    return None if value is None else parse(value)
+
+
+def _nic(data: Mapping[str, Any]) -> NicMetadata:
+    return NicMetadata(
+        mac=str(data["mac"]), device=int(data["device"]), uuid=UUID(str(data["uuid"])),
+        network=UUID(str(data["network"])),
+        default=bool(data["default"]),
+        ipv4=tuple(IPv4Address(a) for a in data["ipv4"]), ipv4_subnet=_optional(data["ipv4_subnet"], IPv4Network),
+        ipv4_gateway=_optional(data["ipv4_gateway"], IPv4Address),
+        ipv6=tuple(IPv6Address(a) for a in data["ipv6"]), ipv6_subnet=_optional(data["ipv6_subnet"], IPv6Network),
+        ipv6_gateway=_optional(data["ipv6_gateway"], IPv6Address),
+    )
+
+
+def parse_metadata(document: str) -> Metadata:
+    """The values of a document; raises ValueError saying what is wrong with it."""
+    try:
+        data = json.loads(document)
+        vms = [VmMetadata(uuid=UUID(str(vm["uuid"])), name=str(vm["name"]), zone=str(vm["zone"]),
+                          service_offering=str(vm["service_offering"]),
+                          public_ipv4=_optional(vm["public_ipv4"], IPv4Address), user_data=vm["user_data"],
+                          nics=tuple(_nic(n) for n in vm["nics"]))
+               for vm in data["vms"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"the metadata document is not valid: {type(exc).__name__}: {exc}") from None
+    return Metadata(tuple(vms))
