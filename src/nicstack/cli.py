@@ -34,7 +34,7 @@ DEMO_HELP = ("create (once) a demo world and print how to call it: 9 VMs of acco
              "with security groups and shared network demo-shared; a Basic zone with two pods)")
 
 # `nicstack bench` sections, in the order they run (kept here: --help must not import them).
-BENCH_SECTIONS = ("http", "scaleout", "logins", "allocator", "bulk", "memory")
+BENCH_SECTIONS = ("http", "scaleout", "logins", "allocator", "bulk", "metadata", "memory")
 
 
 class Parser(argparse.ArgumentParser):

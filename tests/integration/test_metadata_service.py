@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import http.client
 import os
+import time
 from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 
 import pytest
 
-from nicstack.agent.metadata_server import MetadataService
+from nicstack.agent.metadata_server import WATCH_INTERVAL, MetadataService
 from nicstack.render.metadata import Metadata, render_metadata
 from tests.support.metadata_world import nic, vm
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -32,9 +34,13 @@ class Neighbours:
 
 
 def publish(path: Path, document: Metadata) -> None:
+    publish_text(path, render_metadata(document))
+
+
+def publish_text(path: Path, text: str) -> None:
     """As the agent does: write beside, then rename over."""
     candidate = path.with_suffix(".new")
-    candidate.write_text(render_metadata(document))
+    candidate.write_text(text)
     os.replace(candidate, path)
 
 
@@ -82,8 +88,10 @@ def test_a_vm_never_reads_another_vms_entry(served: tuple[Path, int], neighbours
 def test_the_answers_follow_a_replaced_document(served: tuple[Path, int]) -> None:
     document, port = served
     publish(document, Metadata((vm(1, nic(A, "127.0.0.1", "10.1.1.50", "10.1.1.51")),)))
-    assert get(port, ADDRESSES.format(A)) == (200, "127.0.0.1\n10.1.1.50\n10.1.1.51")
-    document.write_text("{ broken")  # a bad file keeps the last good document serving
+    eventually(lambda: get(port, ADDRESSES.format(A)), lambda got: got == (200, "127.0.0.1\n10.1.1.50\n10.1.1.51"),
+               timeout=5)
+    publish_text(document, "{ broken")  # a bad file keeps the last good document serving
+    time.sleep(3 * WATCH_INTERVAL)
     assert get(port, ADDRESSES.format(A)) == (200, "127.0.0.1\n10.1.1.50\n10.1.1.51")
 
 

@@ -127,15 +127,37 @@ def _nic(data: Mapping[str, Any]) -> NicMetadata:
     )
 
 
-def parse_metadata(document: str) -> Metadata:
-    """The values of a document; raises ValueError saying what is wrong with it."""
+def parse_vm(data: Mapping[str, Any]) -> VmMetadata:
+    """One VM's entry of a document; raises ValueError saying what is wrong with it."""
     try:
-        data = json.loads(document)
-        vms = [VmMetadata(uuid=UUID(str(vm["uuid"])), name=str(vm["name"]), zone=str(vm["zone"]),
-                          service_offering=str(vm["service_offering"]),
-                          public_ipv4=_optional(vm["public_ipv4"], IPv4Address), user_data=vm["user_data"],
-                          nics=tuple(_nic(n) for n in vm["nics"]))
-               for vm in data["vms"]]
+        return VmMetadata(uuid=UUID(str(data["uuid"])), name=str(data["name"]), zone=str(data["zone"]),
+                          service_offering=str(data["service_offering"]),
+                          public_ipv4=_optional(data["public_ipv4"], IPv4Address), user_data=data["user_data"],
+                          nics=tuple(_nic(n) for n in data["nics"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"the metadata document is not valid: {type(exc).__name__}: {exc}") from None
-    return Metadata(tuple(vms))
+
+
+def parse_metadata(document: str) -> Metadata:
+    """The values of a document; raises ValueError saying what is wrong with it."""
+    return Metadata(tuple(parse_vm(vm) for vm in entries(document)))
+
+
+def entries(document: str) -> list[Mapping[str, Any]]:
+    """The VMs' entries of a document, unparsed: a server indexes them by MAC and address text, then parses
+    only the entry of the VM that asks (parsing every address of a large document takes a while)."""
+    try:
+        vms = json.loads(document)["vms"]
+        if not isinstance(vms, list) or not all(isinstance(vm, dict) for vm in vms):
+            raise TypeError("vms is not a list of objects")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"the metadata document is not valid: {type(exc).__name__}: {exc}") from None
+    return vms
+
+
+def keys_of(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(MAC, address) of every NIC address of an unparsed entry, as the document writes them."""
+    try:
+        return [(str(nic["mac"]), str(a)) for nic in entry["nics"] for a in (*nic["ipv4"], *nic["ipv6"])]
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"the metadata document is not valid: {type(exc).__name__}: {exc}") from None
