@@ -1,4 +1,4 @@
-"""The `nicstack` command: serve, db upgrade, render, admin keys, bench."""
+"""The `nicstack` command: serve, db upgrade, render, agent, admin keys, bench."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from sqlalchemy.exc import OperationalError
 
 from nicstack import __version__, cli_admin, cli_limits, cli_render, logs
+from nicstack.agent import main as agent_cli
 from nicstack.cli_values import (
     ENV_URL,
     UsageError,
@@ -34,7 +35,7 @@ DEMO_HELP = ("create (once) a demo world and print how to call it: 9 VMs of acco
              "with security groups and shared network demo-shared; a Basic zone with two pods)")
 
 # `nicstack bench` sections, in the order they run (kept here: --help must not import them).
-BENCH_SECTIONS = ("http", "scaleout", "logins", "allocator", "bulk", "metadata", "memory")
+BENCH_SECTIONS = ("http", "scaleout", "logins", "allocator", "bulk", "metadata", "memory", "convergence")
 
 
 class Parser(argparse.ArgumentParser):
@@ -178,14 +179,14 @@ def parser() -> Parser:
         description="Render a data-plane target's documents from the database and print them."), "render_command",
         "TARGET")
     router = _leaf(render_sub, "router", cli_render.router, common,
-                   help="a virtual router's iptables-restore document and haproxy.cfg",
+                   help="a virtual router's iptables-restore document, haproxy.cfg and addresses",
                    description="Print the documents of the virtual router of an isolated network or a VPC (a VPC "
                    "tier's network prints its VPC's router). The generation is the one getRouterConfig reports.")
     which = router.add_mutually_exclusive_group(required=True)
     which.add_argument("--network", metavar="ID", type=uuid_of("an isolated network", "cs listNetworks"),
                        help="the uuid of an isolated network")
     which.add_argument("--vpc", metavar="ID", type=uuid_of("a VPC", "cs listVPCs"), help="the uuid of a VPC")
-    router.add_argument("--document", choices=["all", "iptables", "haproxy"], default="all",
+    router.add_argument("--document", choices=["all", "iptables", "haproxy", "addresses"], default="all",
                         help="print one document only, e.g. to pipe into iptables-restore --test (default: all)")
     _database(router, creating=False)
     host = _leaf(render_sub, "host", cli_render.host, common,
@@ -195,11 +196,19 @@ def parser() -> Parser:
                  "is the one getHostConfig reports (the host's publication is brought up to date first).")
     host.add_argument("--host", required=True, metavar="ID", type=uuid_of("a host", "cs listHosts (as root admin)"),
                       help="the uuid of the host")
-    host.add_argument("--document", choices=["all", "ipset", "iptables", "ip6tables", "ebtables"], default="all",
+    host.add_argument("--document", choices=["all", "ipset", "iptables", "ip6tables", "ebtables", "vifs"],
+                      default="all",
                       help="print one document only, e.g. to pipe into ipset restore (default: all)")
     host.add_argument("--since", type=generation, metavar="GENERATION",
                       help="print only the change lines since this generation, when they are all kept")
     _database(host, creating=False)
+
+    agents = _group(sub.add_parser("agent", help=agent_cli.AGENT_HELP, description=agent_cli.AGENT_DESCRIPTION),
+                    "agent_kind", "KIND")
+    agent_cli.router_options(_leaf(agents, "router", agent_cli.run, common, help=agent_cli.ROUTER_HELP,
+                                   description=agent_cli.ROUTER_DESCRIPTION))
+    agent_cli.host_options(_leaf(agents, "host", agent_cli.run, common, help=agent_cli.HOST_HELP,
+                                 description=agent_cli.HOST_DESCRIPTION))
 
     admin_sub = _group(sub.add_parser("admin", help="the root admin's credentials (on the server machine, with "
                                       "database access)", description="Recover the root admin's credentials "

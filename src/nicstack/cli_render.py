@@ -48,16 +48,15 @@ def router(args: argparse.Namespace) -> int:
                                                                                 args.vpc))
     if config is None:
         return 1
-    if args.document == "iptables":
-        sys.stdout.write(config.iptables)
-    elif args.document == "haproxy":
-        sys.stdout.write(config.haproxy)
-    else:
-        print(f"# {config.target} generation {config.generation} digest {config.digest}")
-        print("# --- iptables-restore ---")
-        sys.stdout.write(config.iptables)
-        print("# --- haproxy.cfg ---")
-        sys.stdout.write(config.haproxy)
+    documents = {"iptables": config.iptables, "haproxy": config.haproxy, "addresses": config.addresses}
+    if args.document != "all":
+        sys.stdout.write(documents[args.document])
+        return 0
+    print(f"# {config.target} generation {config.generation} digest {config.digest}")
+    for title, name in (("iptables-restore --noflush", "iptables"), ("haproxy.cfg", "haproxy"),
+                        ("addresses", "addresses")):
+        print(f"# --- {title} ---")
+        sys.stdout.write(documents[name])
     return 0
 
 
@@ -75,8 +74,7 @@ def host(args: argparse.Namespace) -> int:
         sys.stdout.write(config.changes.ipset_batch() + config.changes.ebtables_batch())
         return 0
     assert config.documents is not None
-    documents = {"ipset": config.documents.ipset, "iptables": config.documents.iptables,
-                 "ip6tables": config.documents.ip6tables, "ebtables": config.documents.ebtables}
+    documents = dict(config.documents.items())
     if args.document != "all":
         sys.stdout.write(documents[args.document])
         return 0

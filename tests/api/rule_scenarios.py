@@ -153,8 +153,8 @@ def _lb_input_lines(p: Place, rule_id: str) -> list[str]:
     """The router's INPUT lines for the load balancer rule, with the parts every one of them shares cut off."""
     found = []
     for line in p.router()["iptables"].splitlines():
-        if line.startswith("-A INPUT") and f'--comment "{rule_id}"' in line:
-            found.append(line.removeprefix("-A INPUT").split(" -d ", 1)[0] + " " + line.rsplit(" ", 1)[-1])
+        if line.startswith("-A ns-INPUT") and f'--comment "{rule_id}"' in line:
+            found.append(line.removeprefix("-A ns-INPUT").split(" -d ", 1)[0] + " " + line.rsplit(" ", 1)[-1])
     return found
 
 

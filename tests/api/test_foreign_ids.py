@@ -55,6 +55,7 @@ ID_KINDS = {
     **dict.fromkeys(("listUsers", "registerUserKeys", "enableUser"), "user"),
     "revokeSecurityGroupIngress": "ingressrule", "revokeSecurityGroupEgress": "egressrule",
     "removeIpFromNic": "secondaryip", "listAccounts": "account", "listDomains": "domain", "listEvents": "event",
+    "listRouters": "router",
 }
 # Uuids inside map parameters: (map, key) -> kind.
 MAP_KINDS = {("vmidipmap", "vmid"): "vm", ("iptonetworklist", "networkid"): "network"}

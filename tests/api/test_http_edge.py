@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from nicstack.api.edge import EdgeLimits
-from nicstack.bench.client import signed_query
+from nicstack.api.signature import signed_query
 from nicstack.db.database import Database
 from nicstack.server import prepare, running
 from tests.conftest import Cloud

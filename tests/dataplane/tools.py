@@ -73,8 +73,3 @@ def veth(namespace_a: str, name_a: str, namespace_b: str, name_b: str) -> None:
                "netns", namespace_b]))
     for namespace, name in ((namespace_a, name_a), (namespace_b, name_b), (namespace_a, "lo"), (namespace_b, "lo")):
         check(run(["ip", "-n", namespace, "link", "set", name, "up"]))
-
-
-def addresses(namespace: str, interface: str, *cidrs: str) -> None:
-    for cidr in cidrs:
-        check(run(["ip", "-n", namespace, "addr", "add", cidr, "dev", interface]))

@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from nicstack.bench.client import signed_query, wire_values
+from nicstack.api.signature import signed_query, wire_values
 
 # What CloudStack's error texts say of a uuid that does not exist or is not the caller's to see (431),
 # and of a command that does not exist or is not the caller's to call (432).

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -35,6 +35,9 @@ class Served:
     secret_key: str
     password: str
     log: Path
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    verify: str | bool = True
 
     @property
     def admin(self) -> Client:
@@ -60,6 +63,13 @@ class Served:
     @property
     def demo(self) -> Client:
         return Client(self.url, *self.demo_keys())
+
+    def restart(self, down_for: float = 0.0, timeout: float = STARTUP_TIMEOUT) -> None:
+        """Stop the server, stay down `down_for` seconds, and start it again on the same port and database."""
+        stop(self.process)
+        time.sleep(down_for)
+        self.process = _start(self.command, self.env, self.log)
+        _await(self, timeout)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -132,19 +142,27 @@ def serving(
     if max_descriptors is not None:
         # Set in a small launcher that then becomes the server: preexec_fn is unsafe with threads.
         command = [sys.executable, "-c", _LIMITED, str(max_descriptors), *command[1:]]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    served = Served(url, process, api_key, secret_key, password, log)
+    served = Served(url, _start(command, env, log), api_key, secret_key, password, log, command, env,
+                    str(tls[0]) if tls else True)
     try:
-        deadline = time.monotonic() + timeout
-        while not _answers(url, str(tls[0]) if tls else True):
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"nicstack serve exited with status {process.returncode} before answering:\n{served.output()}"
-                )
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"nicstack serve did not answer on {url} within {timeout} s:\n{served.output()}")
-            time.sleep(0.1)
+        _await(served, timeout)
         yield served
     finally:
-        stop(process)
+        stop(served.process)
+
+
+def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def _await(served: Served, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not _answers(served.url, served.verify):
+        if served.process.poll() is not None:
+            raise RuntimeError(
+                f"nicstack serve exited with status {served.process.returncode} before answering:\n{served.output()}"
+            )
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"nicstack serve did not answer on {served.url} within {timeout} s:\n{served.output()}")
+        time.sleep(0.1)

@@ -44,3 +44,15 @@ def test_a_pure_module_imports_no_io_and_no_outer_layer(path: Path) -> None:
         name for name in imports_of(path) if any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
     )
     assert bad == [], f"{path.relative_to(ROOT)} imports {bad}"
+
+
+# The agents run on routers and hosts without the server: they reach it only over the API.
+AGENT_MAY_USE = ("nicstack.agent", "nicstack.render", "nicstack.domain", "nicstack.api.signature")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "agent").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_an_agent_module_imports_nothing_of_the_server(path: Path) -> None:
+    ours = [name for name in imports_of(path) if name == "nicstack" or name.startswith("nicstack.")]
+    bad = sorted(n for n in ours if not any(n == a or n.startswith(a + ".") for a in AGENT_MAY_USE))
+    external = sorted(n for n in imports_of(path) if n.split(".")[0] in ("sqlalchemy", "alembic", "uvicorn", "psycopg"))
+    assert bad + external == [], f"{path.relative_to(ROOT)} imports {bad + external}"

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.unit
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "host"
 BRIDGE_HOSTS = (Hypervisor.KVM, Hypervisor.XENSERVER)
-DOCUMENTS = ("ipset", "iptables", "ip6tables", "ebtables")
+DOCUMENTS = ("ipset", "iptables", "ip6tables", "ebtables", "vifs")
 ANYWHERE = (IPv4Network("0.0.0.0/0"), IPv6Network("::/0"))
 
 

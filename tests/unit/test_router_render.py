@@ -66,6 +66,13 @@ WEB1_SECONDARY = guest(1, "web-1", "10.1.1.101")
 WEB2_SECONDARY = guest(2, "web-2", "10.1.1.102")
 TIER = GuestTier(u(101), "guest-net", IPv4Network("10.1.1.0/24"), ip("10.1.1.1"))
 SOURCE_NAT = PublicIp(u(200), ip("203.0.113.10"), source_nat=True)
+PUBLIC_SUBNET = IPv4Network("203.0.113.0/24")
+PUBLIC_GATEWAY = ip("203.0.113.1")
+
+
+def on_public_subnet(*public: PublicIp) -> tuple[PublicIp, ...]:
+    """The addresses as the zone's public range hands them out: on 203.0.113.0/24, gateway .1."""
+    return tuple(replace(p, subnet=PUBLIC_SUBNET) for p in public)
 
 
 def isolated(
@@ -75,7 +82,8 @@ def isolated(
     firewall_rules: tuple[FirewallRule, ...] = (),
 ) -> RouterState:
     return RouterState(
-        RouterKind.ISOLATED, u(1), (TIER,), (SOURCE_NAT, *public), port_forwards, load_balancers, firewall_rules
+        RouterKind.ISOLATED, u(1), (TIER,), on_public_subnet(SOURCE_NAT, *public), port_forwards, load_balancers,
+        firewall_rules, public_gateway=PUBLIC_GATEWAY,
     )
 
 
@@ -178,7 +186,7 @@ def vpc_two_tiers() -> RouterState:
     db_secondary = guest(4, "vpc-db", "10.2.2.101")
     return RouterState(
         RouterKind.VPC, u(2), (web, db),
-        (
+        on_public_subnet(
             PublicIp(u(210), ip("203.0.113.20"), source_nat=True),
             PublicIp(u(211), ip("203.0.113.21"), static_nat=web_secondary),
             PublicIp(u(212), ip("203.0.113.22")),
@@ -190,6 +198,7 @@ def vpc_two_tiers() -> RouterState:
                 u(403), "vpc web", ip("203.0.113.23"), 80, 80, Algorithm.LEASTCONN, (web_primary, web_secondary)
             ),
         ),
+        public_gateway=PUBLIC_GATEWAY,
     )
 
 
@@ -219,6 +228,7 @@ def test_the_rendered_documents_equal_the_golden_files(name: str) -> None:
     docs = render_router(SCENARIOS[name]())
     check_golden(GOLDEN / f"{name}.iptables.txt", docs.iptables)
     check_golden(GOLDEN / f"{name}.haproxy.txt", docs.haproxy)
+    check_golden(GOLDEN / f"{name}.addresses.txt", docs.addresses)
 
 
 def shuffled(state: RouterState, rnd: random.Random) -> RouterState:
@@ -266,16 +276,17 @@ def test_every_chain_in_a_rendered_document_is_at_most_28_characters(addresses: 
     public = tuple(PublicIp(u(800 + i), a) for i, a in enumerate(sorted(addresses)))
     document = render_router_iptables(RouterState(RouterKind.ISOLATED, u(1), (TIER,), public))
     chains = re.findall(r"^:(\S+)", document, re.MULTILINE)
-    assert len(chains) == 3 + 4 + len(addresses)
+    assert len(chains) == 3 + 2 + len(addresses)
     assert all(len(c) <= CHAIN_MAX for c in chains)
 
 
 def test_every_rule_names_what_it_comes_from() -> None:
     document = render_router(static_nat_and_port_forwarding_to_secondaries()).iptables
     rules = [line for line in document.splitlines() if line.startswith("-A ")]
-    # Only the fixed plumbing (established, default drop) is anonymous.
+    # Only the fixed plumbing (jumps into our chains, established, default drop) is anonymous.
     anonymous = [r for r in rules if "--comment" not in r]
-    assert all("ESTABLISHED" in r or r.endswith(" -j DROP") for r in anonymous), anonymous
+    plumbing = ("ESTABLISHED", " -j DROP", " -j ns-")
+    assert all(any(p in r for p in plumbing) for r in anonymous), anonymous
     for uuid in (u(201), u(301), u(302), u(303), u(501)):
         assert f'--comment "{uuid}"' in document
 
@@ -308,27 +319,27 @@ def test_a_load_balancer_with_source_cidrs_takes_its_port_from_those_cidrs_only(
     port = '-d 203.0.113.14/32 -p tcp -m tcp --dport 80 -m comment --comment "00000000-0000-4000-8000-000000000401"'
     # No input interface: a guest reaching the public address is held to the same list.
     assert rules == [
-        f"-A INPUT -s 192.0.2.0/25 {port} -j ACCEPT",
-        f"-A INPUT -s 198.51.100.0/24 {port} -j ACCEPT",
-        f"-A INPUT {port} -j DROP",
+        f"-A ns-INPUT -s 192.0.2.0/25 {port} -j ACCEPT",
+        f"-A ns-INPUT -s 198.51.100.0/24 {port} -j ACCEPT",
+        f"-A ns-INPUT {port} -j DROP",
     ]
     unrestricted = render_router(load_balancer_from_cidrs()).iptables
-    assert f'-A INPUT -i eth2 -d 203.0.113.14/32 -p tcp -m tcp --dport 443 -m comment --comment "{u(402)}" -j ACCEPT' \
-        in unrestricted
+    opened = f'-A ns-INPUT -i eth2 -d 203.0.113.14/32 -p tcp -m tcp --dport 443 -m comment --comment "{u(402)}"'
+    assert f"{opened} -j ACCEPT" in unrestricted
 
 
 def test_a_vpc_has_no_firewall_chains_but_accepts_what_its_rules_open() -> None:
     document = render_router(vpc_two_tiers()).iptables
-    assert ":FW_" not in document
-    assert "-A FORWARD -i eth2 -s 198.51.100.0/24 -d 10.2.2.101/32 -p tcp -m tcp --dport 22" in document
-    assert "-A INPUT -i eth2 -d 203.0.113.23/32 -p tcp -m tcp --dport 80" in document
+    assert ":ns-fw-" not in document
+    assert "-A ns-FORWARD -i eth2 -s 198.51.100.0/24 -d 10.2.2.101/32 -p tcp -m tcp --dport 22" in document
+    assert "-A ns-INPUT -i eth2 -d 203.0.113.23/32 -p tcp -m tcp --dport 80" in document
 
 
 def test_the_generation_key_changes_exactly_when_the_content_changes() -> None:
     one = render_router(static_nat_to_secondary())
     assert generation_key(one) == generation_key(render_router(static_nat_to_secondary()))
     assert generation_key(one) != generation_key(render_router(empty_network()))
-    moved = RouterDocuments(one.iptables + one.haproxy[:1], one.haproxy[1:])
+    moved = RouterDocuments(one.iptables + one.haproxy[:1], one.haproxy[1:], one.addresses)
     assert generation_key(moved) != generation_key(one)
 
 

@@ -32,9 +32,14 @@ from nicstack.api.edge import (
     read_body,
 )
 from nicstack.api.logins import Logins
+from nicstack.api.longpoll import GenerationWatch
 from nicstack.api.observe import PATHS, Observer
+from nicstack.api.replies import WaitReply
 from nicstack.api.runtime import Runtime
-from nicstack.api.wire import Answer, handle, internal_error
+from nicstack.api.wire import Answer, handle, internal_error, resumed
+from nicstack.db.uow import SqlUnitOfWork
+from nicstack.domain.access import Caller
+from nicstack.services import agents
 from nicstack.ui.serve import Ui
 
 log = logging.getLogger("nicstack.api")
@@ -112,6 +117,8 @@ def create_app(runtime: Runtime, limits: EdgeLimits | None = None) -> ASGIApp:
     observer = Observer(runtime)
     logins = Logins(runtime)
     ui = Ui()
+    watch = GenerationWatch(lambda targets: agents.published(SqlUnitOfWork(runtime.db), targets),
+                            in_thread=not runtime.inline)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -144,6 +151,8 @@ def create_app(runtime: Runtime, limits: EdgeLimits | None = None) -> ASGIApp:
             except Exception:
                 log.exception("commit failed after command %s", params.get("command", ""))
                 answer = internal_error(params.get("command", ""), answer.caller)
+        if (waiting := answer.waiting) is not None:
+            answer = await _resume(params.get("command", ""), waiting, answer.caller)
         payload = json.dumps(answer.body, separators=(",", ":"), ensure_ascii=False).encode()
         # Logged before the answer leaves: whoever reads the answer finds its line written.
         observer.finish(request, scope["method"], params, answer)
@@ -164,5 +173,18 @@ def create_app(runtime: Runtime, limits: EdgeLimits | None = None) -> ASGIApp:
         if not limiters:
             limiters.append(CapacityLimiter(HANDLER_THREADS))
         return await to_thread.run_sync(handle, runtime, params, cookies, limiter=limiters[0])
+
+    async def _resume(name: str, waiting: WaitReply, caller: Caller | None) -> Answer:
+        """A parked long poll: wait for a newer generation (or the timeout), then answer."""
+        await watch.wait(waiting.targets, waiting.timeout)
+        if not runtime.inline:
+            return await to_thread.run_sync(resumed, name, waiting, caller, limiter=limiters[0])
+        answer = resumed(name, waiting, caller)
+        try:
+            await runtime.db.durable()
+        except Exception:
+            log.exception("commit failed after command %s", name)
+            answer = internal_error(name, caller)
+        return answer
 
     return app

@@ -23,10 +23,11 @@ SECTIONS = {
     "free_ips": "Free addresses", "routers": "Virtual routers", "hosts": "Hosts and their data plane",
     "infrastructure": "Zones, pods and hosts", "identity": "Domains, accounts and users",
     "offerings": "Offerings and templates", "settings": "Configuration", "jobs": "Asynchronous jobs",
-    "events": "Events", "meta": "Discovery", "session": "Web sessions",
+    "events": "Events", "meta": "Discovery", "session": "Web sessions", "agents": "Data-plane agents",
     "address_usage": "Address usage and limits (for the web UI)",
 }
-ROLES = {Role.ROOT_ADMIN: "root admin", Role.DOMAIN_ADMIN: "domain admin", Role.USER: "user"}
+ROLES = {Role.ROOT_ADMIN: "root admin", Role.DOMAIN_ADMIN: "domain admin", Role.USER: "user",
+         Role.AGENT: "the target's agent"}
 
 # Where a command answers differently from Apache CloudStack (the wire contract's facts stay).
 DIFFERENCES = {
@@ -36,10 +37,19 @@ DIFFERENCES = {
     "removeIpFromNic": "An address still targeted by static NAT, port forwarding or a load balancer rule is refused "
                        "with 536 naming the rule, where CloudStack says \"Removing guest IP from NIC failed\".",
     "updateVmNicIp": "A primary address that rules target is not moved (536, naming the rule).",
-    "getRouterConfig": "nicstack only: the virtual router's rendered iptables-restore and haproxy.cfg documents "
-                       "and their generation.",
-    "getHostConfig": "nicstack only: a host's security-group documents (ipset, iptables, ip6tables, ebtables), "
-                     "whole or as the changes since a generation.",
+    "getRouterConfig": "nicstack only: the virtual router's rendered iptables-restore, haproxy.cfg and addresses "
+                       "documents, their generation and what its agent applied; a long poll with `wait`.",
+    "getHostConfig": "nicstack only: a host's security-group documents (ipset, iptables, ip6tables, ebtables, "
+                     "vifs), whole or as the changes since a generation, and what its agent applied; a long poll "
+                     "with `wait`.",
+    "createAgent": "nicstack only: credentials of the data-plane agent of one router or host.",
+    "deleteAgent": "nicstack only: revokes an agent's credentials.",
+    "reportAppliedConfig": "nicstack only: an agent reports the generation and digest it applied, or its error.",
+    "listRouters": "A router is its network's (or VPC's) data-plane target, not a VM: its id is derived from it, and "
+                   "it carries nicstack's published and applied generations, last error and heartbeat.",
+    "listHosts": "Each host also carries its agent's published and applied generations, last error and heartbeat.",
+    "listNics": "Each secondary IP also says whether every data-plane agent concerned has applied it "
+                "(`applied`).",
     "listFreeIpAddresses": "nicstack only: free ranges and counts of a network, without the holders.",
     "restartNetwork": "cleanup=true and false do the same: the router's documents are re-derived from the stored "
                       "state (identical unless the state changed).",

@@ -4,8 +4,8 @@ data-plane generations read from the database at each scrape.
 Each server (each `create_app`) has its own registry, so servers started side by side in one
 process (tests, benchmarks) count apart. Label values are bounded: a command the registry does not
 know is counted as "unknown", so a caller cannot grow the series by inventing command names.
-Applied generations (what each agent reports having loaded) come with the agents; until then only
-the published ones are exported.
+Beside each published generation, the one its agent reports having applied, and whether the agent's
+last apply failed: `published - applied` is the lag an alert watches.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class _Stored(Collector):
             with self._db.read() as conn:
                 pending, oldest = observed.pending_jobs(conn)
                 generations = observed.published_generations(conn)
+                applied = observed.applied_generations(conn)
         except Exception:
             up.add_metric([], 0)
             yield up
@@ -73,6 +74,18 @@ class _Stored(Collector):
             kind, _, uuid = target.partition(":")
             published.add_metric([kind, uuid], generation)
         yield published
+        held = GaugeMetricFamily("nicstack_dataplane_applied_generation",
+                                 "Generation each data-plane target's agent reports having applied",
+                                 labels=["kind", "id"])
+        failing = GaugeMetricFamily("nicstack_dataplane_apply_failing",
+                                    "1 when the agent's last apply failed (the error is in listRouters/listHosts)",
+                                    labels=["kind", "id"])
+        for target, generation, failed in applied:
+            kind, _, uuid = target.partition(":")
+            held.add_metric([kind, uuid], generation)
+            failing.add_metric([kind, uuid], int(failed))
+        yield held
+        yield failing
 
 
 class _LockWaits(Collector):

@@ -19,9 +19,11 @@ Handler = Callable[["Context", dict[str, Any]], Reply]
 # one-key jobresult object, e.g. {"nicsecondaryip": {...}} or {"success": True}.
 JobAnswer = Callable[[Caller | None, Any], JsonObject]
 
-ALL_ROLES = frozenset(Role)
+# Every role of a cloud user; an agent's credentials are not one and get only what names them.
+ALL_ROLES = frozenset({Role.USER, Role.ROOT_ADMIN, Role.DOMAIN_ADMIN})
 ADMINS = frozenset({Role.ROOT_ADMIN, Role.DOMAIN_ADMIN})
 ROOT = frozenset({Role.ROOT_ADMIN})
+ROOT_OR_AGENT = frozenset({Role.ROOT_ADMIN, Role.AGENT})
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +41,18 @@ class RawReply:
     body: JsonObject = field(default_factory=dict)
 
 
-Reply = ObjectReply | ListReply | SuccessReply | AsyncReply | RawReply
+@dataclass(frozen=True, slots=True)
+class WaitReply:
+    """An answer that may wait (a long poll): the server answers `resume()` as soon as the published
+    generation of one of `targets` passes the one given for it, or after `timeout` seconds. The wait
+    holds no transaction and no thread."""
+
+    targets: Mapping[str, int]
+    timeout: float
+    resume: Callable[[], ObjectReply]
+
+
+Reply = ObjectReply | ListReply | SuccessReply | AsyncReply | RawReply | WaitReply
 
 
 def drop_nulls(value: Any) -> Any:
@@ -68,3 +79,5 @@ def render(reply: Reply) -> JsonObject:
         case RawReply(body):
             cleaned: JsonObject = drop_nulls(body)
             return cleaned
+        case WaitReply():
+            raise TypeError("a waiting reply is answered by the app once it resumes, never rendered")

@@ -66,8 +66,7 @@ def host_config_view(config: HostConfig) -> JsonObject:
     }
     if config.documents is not None:
         docs = config.documents
-        view["documents"] = {"ipset": docs.ipset, "iptables": docs.iptables, "ip6tables": docs.ip6tables,
-                             "ebtables": docs.ebtables}
+        view["documents"] = dict(docs.items())
     if config.changes is not None:
         view["changes"] = {"ipset": config.changes.ipset_batch(), "ebtables": config.changes.ebtables_batch(),
                            "ipsetlines": config.changes.lines(Tool.IPSET),

@@ -126,10 +126,14 @@ def vpc_view(v: Vpc, tiers: Sequence[Network]) -> JsonObject:
     }
 
 
-def router_config_view(c: RouterConfig) -> JsonObject:
-    """nicstack's own object: the rendered documents of one virtual router and their generation."""
+def router_config_view(c: RouterConfig, since: int | None = None) -> JsonObject:
+    """nicstack's own object: the rendered documents of one virtual router and their generation; without the
+    documents when the caller holds that generation already (`since`)."""
     where = {"networkid": c.uuid} if c.kind == "isolated" else {"vpcid": c.uuid}
-    return {
+    view: JsonObject = {
         "target": c.target, "kind": c.kind, **where, "generation": c.generation, "digest": c.digest,
-        "iptables": c.iptables, "haproxy": c.haproxy,
+        "sincegeneration": since, "full": since != c.generation,
     }
+    if since != c.generation:
+        view.update({"iptables": c.iptables, "haproxy": c.haproxy, "addresses": c.addresses})
+    return view

@@ -19,8 +19,9 @@ JsonObject = dict[str, Any]
 VERSION = "4.19.0.0"
 SINCE = "4.2.0"
 
-ROLE_TYPES = {Role.ROOT_ADMIN: "Admin", Role.DOMAIN_ADMIN: "DomainAdmin", Role.USER: "User"}
-ROLE_NAMES = {Role.ROOT_ADMIN: "Root Admin", Role.DOMAIN_ADMIN: "Domain Admin", Role.USER: "User"}
+ROLE_TYPES = {Role.ROOT_ADMIN: "Admin", Role.DOMAIN_ADMIN: "DomainAdmin", Role.USER: "User", Role.AGENT: "Agent"}
+ROLE_NAMES = {Role.ROOT_ADMIN: "Root Admin", Role.DOMAIN_ADMIN: "Domain Admin", Role.USER: "User",
+              Role.AGENT: "Data-plane agent"}
 # Which provider CloudStack names for a service of a default offering.
 _PROVIDERS = {"SecurityGroup": "SecurityGroupProvider"}
 

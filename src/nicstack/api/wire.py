@@ -14,7 +14,7 @@ from nicstack.api import auth
 from nicstack.api.context import Context
 from nicstack.api.params import parse
 from nicstack.api.registry import COMMANDS, Command
-from nicstack.api.replies import AsyncReply, JsonObject, render
+from nicstack.api.replies import AsyncReply, JsonObject, WaitReply, render
 from nicstack.api.runtime import Runtime
 from nicstack.db.repos import config
 from nicstack.db.uow import SqlUnitOfWork
@@ -44,6 +44,8 @@ class Answer:
     # For the request's log line and metrics: who called, and why it was refused.
     caller: Caller | None = None
     error: CloudError | None = None
+    # Set when the command answered with a WaitReply: the app waits, then calls `resumed`.
+    waiting: WaitReply | None = None
 
 
 def error_body(key: str, exc: CloudError, command: str) -> JsonObject:
@@ -109,6 +111,18 @@ def refused(name: str, exc: CloudError) -> Answer:
     return Answer(exc.code, error_body(response_key(name), exc, name), error=exc)
 
 
+def resumed(name: str, waiting: WaitReply, caller: Caller | None = None) -> Answer:
+    """The answer of a command that waited; never raises."""
+    key = response_key(name)
+    try:
+        return Answer(200, {key: render(waiting.resume())}, caller=caller)
+    except CloudError as exc:
+        return Answer(exc.code, error_body(key, exc, name), caller=caller, error=exc)
+    except Exception:
+        log.exception("command %s failed after waiting", name)
+        return internal_error(name, caller)
+
+
 def internal_error(name: str, caller: Caller | None = None) -> Answer:
     """The answer to a command that failed on our side; what it did was rolled back."""
     internal = InternalError(f"Internal error executing command {name}; the server log has the details")
@@ -119,6 +133,8 @@ def _dispatch(rt: Runtime, caller: Caller, command: Command, params: Mapping[str
     args: dict[str, Any] = parse(command.params, params)
     ctx = Context(rt, caller, command.name)
     reply = command.handler(ctx, args)
+    if isinstance(reply, WaitReply):
+        return Answer(200, {}, waiting=reply)
     if isinstance(reply, AsyncReply) and not command.is_async:
         raise InternalError(f"{command.name} answered a job but is not asynchronous")
     answer = Answer(200, {command.response_key: render(reply)})

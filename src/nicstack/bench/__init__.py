@@ -1,4 +1,5 @@
-"""`nicstack bench`: HTTP throughput, allocator cost and server memory, as ratios to same-run baselines."""
+"""`nicstack bench`: HTTP throughput, allocator cost, server memory and data-plane convergence, as ratios to same-run
+baselines."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def _clean(value: Any) -> Any:
 
 def main(args: argparse.Namespace) -> int:
     # Imported here: the sections pull in the server, which `nicstack --help` should not pay for.
-    from nicstack.bench import allocator, bulk, http, logins, memory, metadata, scaleout, table  # noqa: PLC0415
+    from nicstack.bench import allocator, bulk, convergence, http, logins, memory, metadata, scaleout, table  # noqa: PLC0415
 
     quick = bool(getattr(args, "quick", False))
     as_json = bool(getattr(args, "json", False))
@@ -51,7 +52,7 @@ def main(args: argparse.Namespace) -> int:
     }
     sections: list[tuple[str, Callable[[Path, bool], Any]]] = [
         ("http", http.run), ("scaleout", scaleout.run), ("logins", logins.run), ("allocator", allocator.run),
-        ("bulk", bulk.run), ("metadata", metadata.run), ("memory", memory.run),
+        ("bulk", bulk.run), ("metadata", metadata.run), ("memory", memory.run), ("convergence", convergence.run),
     ]
     only = getattr(args, "only", None)
     if only:
@@ -95,12 +96,14 @@ def _text(meta: dict[str, Any], results: dict[str, Any], failures: dict[str, str
         f"({', '.join(f'{k} {v:.1f} s' for k, v in walls.items())})",
     ]
     from nicstack.bench.bulk import bulk_table  # noqa: PLC0415
+    from nicstack.bench.convergence import convergence_table  # noqa: PLC0415
     from nicstack.bench.metadata import metadata_table  # noqa: PLC0415
     from nicstack.bench.scaleout import scale_table  # noqa: PLC0415
 
     renderers = {"http": lambda r: table.http_table(r, warmup), "scaleout": scale_table, "bulk": bulk_table,
                  "metadata": metadata_table, "logins": table.login_table,
-                 "allocator": table.allocator_table, "memory": table.memory_table}
+                 "allocator": table.allocator_table, "memory": table.memory_table,
+                 "convergence": convergence_table}
     for name, render in renderers.items():
         if name in results:
             parts.append(render(results[name]))

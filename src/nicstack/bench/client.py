@@ -9,15 +9,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlsplit
 
-from nicstack.api.signature import sign
+from nicstack.api.signature import signed_query, wire_values
 from nicstack.domain.credentials import new_key
 
 
@@ -31,25 +29,6 @@ class ApiError(BenchError):
         self.status = status
         self.text = str(inner.get("errortext", body)) if isinstance(inner, dict) else str(body)
         super().__init__(f"{command} answered HTTP {status}: {self.text}")
-
-
-def expires_in(seconds: float = 600) -> str:
-    """A signature-v3 `expires` value as cs writes it."""
-    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S+0000")
-
-
-def wire_values(params: Mapping[str, Any]) -> dict[str, str]:
-    """Parameter values as clients send them: booleans as true/false, anything else as its str()."""
-    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()}
-
-
-def signed_query(api_key: str, secret_key: str, command: str, params: Mapping[str, str],
-                 valid_for: float = 600) -> str:
-    """The query string of a v3-signed request valid for `valid_for` seconds, encoded as cs encodes it."""
-    p = {"command": command, "response": "json", "apiKey": api_key, "signatureVersion": "3",
-         "expires": expires_in(valid_for), **params}
-    p["signature"] = sign(secret_key, p)
-    return urlencode(p, quote_via=quote)
 
 
 def free_port() -> int:

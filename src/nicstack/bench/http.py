@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nicstack.bench.client import BenchError, Client, Keys, ServerProcess, signed_query
+from nicstack.api.signature import signed_query
+from nicstack.bench.client import BenchError, Client, Keys, ServerProcess
 from nicstack.bench.progress import Progress
 from nicstack.bench.stats import percentile
 from nicstack.bench.world import deploy_many, make_network, make_world, nic_ids

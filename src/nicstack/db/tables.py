@@ -599,3 +599,30 @@ host_changes = Table(
     _created(),
     UniqueConstraint("host_id", "generation"),
 )
+
+# --- Data-plane agents (0005) ---
+
+# An agent's credentials are a user of the agents' account; this row names the one target
+# ("router:<uuid>" or "host:<uuid>") whose documents they may read and report on.
+dataplane_agents = Table(
+    "dataplane_agents",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("target", String(80), nullable=False, unique=True),
+    _created(),
+)
+
+# What a target's agent last reported: the generation and digest it holds, when it last applied
+# without error, its last error, and its heartbeat.
+dataplane_applied = Table(
+    "dataplane_applied",
+    metadata,
+    Column("target", String(80), primary_key=True),
+    Column("generation", BigInteger, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("agent", String(255), nullable=False),
+    Column("heartbeat", DateTime, nullable=False),
+    Column("ok_at", DateTime, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("error_at", DateTime, nullable=True),
+)

@@ -26,6 +26,7 @@ from sqlalchemy import Connection
 
 from nicstack.db.database import Database
 from nicstack.db.repos.accounts import AccountRepository
+from nicstack.db.repos.agents import AgentRepository
 from nicstack.db.repos.allocations import AllocationRepository
 from nicstack.db.repos.client_tokens import ClientTokenRepository
 from nicstack.db.repos.config import SettingsRepository
@@ -103,6 +104,7 @@ class SqlUnitOfWork:
     """One use case's transaction on `db`; see the module docstring for the contract."""
 
     accounts = _Repository(AccountRepository)
+    agents = _Repository(AgentRepository)
     allocations = _Repository(AllocationRepository)
     settings = _Repository(SettingsRepository)
     client_tokens = _Repository(ClientTokenRepository)

@@ -6,11 +6,16 @@ from enum import IntEnum, StrEnum
 
 
 class Role(IntEnum):
-    """CloudStack's account types: the number is what `accounttype` carries."""
+    """CloudStack's account types: the number is what `accounttype` carries.
+
+    AGENT is nicstack's own: a data-plane agent's credentials, which may read and report on one
+    router's or host's documents and call nothing else (createAccount cannot make one).
+    """
 
     USER = 0
     ROOT_ADMIN = 1
     DOMAIN_ADMIN = 2
+    AGENT = 5
 
 
 class ZoneType(StrEnum):

@@ -6,7 +6,12 @@ templates below only substitute values, and `fill` only joins filled templates.
 A rule without members still gets its frontend and an empty backend: haproxy accepts that, and a
 client is then refused at the router instead of timing out against an address that serves nothing.
 The admin socket in `global` matters: it is a listener, so the file is valid (`haproxy -c` exits 0)
-and haproxy can run before the first rule exists; the agent also reads server health from it.
+and haproxy can run before the first rule exists; the agent also saves server health through it.
+
+haproxy runs in master-worker mode: the agent reloads it through the master, whose new worker takes
+the listening sockets over from the old ones, which finish their connections. Runtime files (admin
+socket, pid file, server state) live in `$NICSTACK_RUN_DIR`, which the agent sets per router:
+network namespaces do not separate the filesystem, and several routers may share one machine.
 """
 
 from __future__ import annotations
@@ -17,15 +22,20 @@ from string import Template
 
 from nicstack.render.router_state import GuestTarget, LoadBalancer, RouterState
 
-ADMIN_SOCKET = "/run/haproxy/admin.sock"
+RUN_DIR = "NICSTACK_RUN_DIR"
+ADMIN_SOCKET = f'"${{{RUN_DIR}}}/haproxy.sock"'
+PID_FILE = f'"${{{RUN_DIR}}}/haproxy.pid"'
+STATE_FILE = f'"${{{RUN_DIR}}}/haproxy.state"'
 
 _HEADER = Template("""\
 # nicstack virtual router $kind $uuid: generated, do not edit
 global
-    daemon
+    master-worker
     maxconn 4096
     log /dev/log local0 warning
     stats socket $admin_socket mode 600 level admin
+    pidfile $pid_file
+    server-state-file $state_file
 
 defaults
     mode tcp
@@ -36,6 +46,7 @@ defaults
     timeout connect 5s
     timeout client 50s
     timeout server 50s
+    load-server-state-from-file global
 """)
 
 _PROXY = Template("""
@@ -90,7 +101,8 @@ def transform(state: RouterState) -> HaproxyData:
 
 def fill(data: HaproxyData) -> str:
     """Substitute the plain data into the templates; no decisions here."""
-    header = _HEADER.substitute(kind=data.kind, uuid=data.uuid, admin_socket=data.admin_socket)
+    header = _HEADER.substitute(kind=data.kind, uuid=data.uuid, admin_socket=data.admin_socket, pid_file=PID_FILE,
+                                state_file=STATE_FILE)
     proxies = (
         _PROXY.substitute(
             uuid=p.uuid, comment=p.comment, frontend=p.frontend, backend=p.backend, bind=p.bind,

@@ -1,29 +1,33 @@
-"""Render one virtual router's NAT and ingress filtering as a single iptables-restore document.
+"""Render one virtual router's NAT and ingress filtering as one iptables-restore document of its own chains.
 
-Layout of the document (every rule carries `-m comment --comment "<uuid>"`: the rule's uuid, the
-public IP's for static NAT / source NAT / a firewall chain, the tier's for hairpin NAT):
+The router may share its tables with other software, so the document holds only chains of ours
+(`render.netfilter`: prefix `ns-`) and one jump rule per built-in chain into them, first in it; the
+agent loads it per table with `--noflush`. Every rule carries `-m comment --comment "<uuid>"`: the
+rule's uuid, the public IP's for static NAT / source NAT / a firewall chain, the tier's for hairpin NAT.
 
 `*nat`
-  PREROUTING and OUTPUT: DNAT public ip[:ports] -> guest address[:ports] for static NAT and port
-  forwarding. No input interface is matched, so guests reach the public address too (hairpin), and
-  OUTPUT lets the router itself reach them.
-  POSTROUTING: hairpin SNAT per tier (guest -> public ip -> guest in the same tier must come back
+  `ns-PREROUTING` and `ns-OUTPUT`: DNAT public ip[:ports] -> guest address[:ports] for static NAT and
+  port forwarding. No input interface is matched, so guests reach the public address too (hairpin),
+  and OUTPUT lets the router itself reach them.
+  `ns-POSTROUTING`: hairpin SNAT per tier (guest -> public ip -> guest in the same tier must come back
   through the router), SNAT of each static-NAT guest address to its public address, then source NAT
   of every tier to the source-NAT address.
 `*filter`
-  INPUT (policy ACCEPT, so control and guest interfaces keep working): established traffic, the
-  firewall chain of each public IP and the ICMP it lets through, the load balancer ports haproxy
-  serves, then DROP of anything else arriving on the public interface. A load balancer rule with
+  `ns-INPUT`: established traffic on the public interface, the firewall chain of each public IP and
+  the ICMP it lets through, the load balancer ports haproxy serves, then DROP of anything else
+  arriving on the public interface (other interfaces keep working). A load balancer rule with
   source CIDRs (CloudStack's cidrlist) accepts its port from each CIDR on any interface and then
   DROPs that port for everyone else, so a guest hairpinning to the public address is held to the
   same list. This is done here rather than with an haproxy `src` ACL so that refused clients are
   dropped before haproxy sees them, like every other source restriction of the router.
-  FORWARD (policy DROP): established traffic, the firewall chains, one ACCEPT per NAT/PF target,
-  then everything arriving on a guest interface (egress and, in a VPC, the default allow ACL).
-  `FW_<public ip>` (isolated only): one RETURN per firewall rule and CIDR, then DROP. The chains are
-  entered on conntrack's *original* destination and match the *original* (public) ports, because in
-  FORWARD the packet has already been rewritten to the guest address. A VPC has no firewall chains:
-  the target ACCEPTs are its default allow ACL for exactly the ports the rules open.
+  `ns-FORWARD`: established traffic from the public side, the firewall chains, one ACCEPT per NAT/PF
+  target, everything arriving on a guest interface (egress and, in a VPC, the default allow ACL),
+  then DROP of whatever else arrives on the public interface or leaves on a guest one: the router's
+  own traffic behaves as under a DROP policy, other software's forwarding is left alone.
+  `ns-fw-<public ip>` (isolated only): one RETURN per firewall rule and CIDR, then DROP. The chains
+  are entered on conntrack's *original* destination and match the *original* (public) ports,
+  because in FORWARD the packet has already been rewritten to the guest address. A VPC has no
+  firewall chains: the target ACCEPTs are its default allow ACL for exactly the ports the rules open.
 Port ranges map one to one with `G:first-last/public_first` (kernel >= 5.9, iptables >= 1.8.6);
 without the base port the kernel would pick any port of the range.
 """
@@ -38,10 +42,13 @@ from ipaddress import IPv4Address, IPv4Network
 from uuid import UUID
 
 from nicstack.domain.vocabulary import PortRange, Protocol
+from nicstack.render.netfilter import PREFIX
 from nicstack.render.router_state import FirewallRule, RouterKind, RouterState
 
 CHAIN_MAX = 28
-FIREWALL_PREFIX = "FW_"
+FIREWALL_PREFIX = f"{PREFIX}fw-"
+NAT_CHAINS = ("PREROUTING", "OUTPUT", "POSTROUTING")
+FILTER_CHAINS = ("INPUT", "FORWARD")
 
 
 def chain_name(prefix: str, key: str) -> str:
@@ -57,6 +64,17 @@ def chain_name(prefix: str, key: str) -> str:
 
 def firewall_chain(public_ip: IPv4Address) -> str:
     return chain_name(FIREWALL_PREFIX, str(public_ip))
+
+
+def own(builtin: str) -> str:
+    """Our chain that the built-in chain `builtin` jumps to."""
+    return PREFIX + builtin
+
+
+def _head(builtins: tuple[str, ...], extra: list[str]) -> list[str]:
+    """Declarations of our chains, then the jump into ours from each built-in chain."""
+    declared = [f":{own(b)} - [0:0]" for b in builtins] + [f":{c} - [0:0]" for c in extra]
+    return declared + [f"-A {b} -j {own(b)}" for b in builtins]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +95,7 @@ class _Forward:
 
 
 def render_router_iptables(state: RouterState) -> str:
-    """The whole iptables-restore document for `state`: deterministic, whatever the order of its tuples."""
+    """The iptables-restore document of our chains for `state`: deterministic, whatever the order of its tuples."""
     forwards = sorted(_forwards(state), key=lambda f: f.key)
     lines = [
         f"# nicstack virtual router {state.kind} {state.uuid}: generated, do not edit",
@@ -100,27 +118,28 @@ def _forwards(state: RouterState) -> Iterator[_Forward]:
 
 def _nat(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
     yield "*nat"
-    yield from (f":{chain} ACCEPT [0:0]" for chain in ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"))
-    for chain in ("PREROUTING", "OUTPUT"):
+    yield from _head(NAT_CHAINS, [])
+    for chain in (own("PREROUTING"), own("OUTPUT")):
         for f in forwards:
             match = _protocol(f.protocol) + _dport(f.protocol, f.public_ports)
             yield f"-A {chain} -d {f.public_ip}/32{match}{_comment(f.comment)} -j DNAT --to-destination {_to(f)}"
+    post = own("POSTROUTING")
     tiers = sorted(state.tiers, key=lambda t: (t.cidr, t.uuid))
     for tier in tiers:
         yield (
-            f"-A POSTROUTING -s {tier.cidr} -o {tier.interface}{_comment(tier.uuid)}"
+            f"-A {post} -s {tier.cidr} -o {tier.interface}{_comment(tier.uuid)}"
             f" -j SNAT --to-source {tier.gateway}"
         )
     out = state.public_interface
     for ip in sorted(state.public_ips, key=lambda p: p.address):
         if ip.static_nat is not None:
             guest = ip.static_nat.address
-            yield f"-A POSTROUTING -s {guest}/32 -o {out}{_comment(ip.uuid)} -j SNAT --to-source {ip.address}"
+            yield f"-A {post} -s {guest}/32 -o {out}{_comment(ip.uuid)} -j SNAT --to-source {ip.address}"
     source_nat = state.source_nat
     if source_nat is not None:
         for tier in tiers:
             yield (
-                f"-A POSTROUTING -s {tier.cidr} -o {out}{_comment(source_nat.uuid)}"
+                f"-A {post} -s {tier.cidr} -o {out}{_comment(source_nat.uuid)}"
                 f" -j SNAT --to-source {source_nat.address}"
             )
     yield "COMMIT"
@@ -130,42 +149,46 @@ def _filter(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
     out = state.public_interface
     public_ips = sorted(state.public_ips, key=lambda p: p.address)
     firewalled = public_ips if state.kind is RouterKind.ISOLATED else []
-    established = " -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+    tiers = sorted(state.tiers, key=lambda t: (t.cidr, t.uuid))
+    established = f" -i {out} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+    inbound, forward = own("INPUT"), own("FORWARD")
     yield "*filter"
-    yield from (":INPUT ACCEPT [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]")
-    yield from (f":{firewall_chain(ip.address)} - [0:0]" for ip in firewalled)
+    yield from _head(FILTER_CHAINS, [firewall_chain(ip.address) for ip in firewalled])
 
-    yield "-A INPUT" + established
+    yield f"-A {inbound}" + established
     for ip in firewalled:
-        yield f"-A INPUT -i {out} -d {ip.address}/32{_comment(ip.uuid)} -j {firewall_chain(ip.address)}"
+        yield f"-A {inbound} -i {out} -d {ip.address}/32{_comment(ip.uuid)} -j {firewall_chain(ip.address)}"
         # ICMP that the firewall let through (a rule opened it) is answered by the router itself.
-        yield f"-A INPUT -i {out} -d {ip.address}/32 -p icmp{_comment(ip.uuid)} -j ACCEPT"
+        yield f"-A {inbound} -i {out} -d {ip.address}/32 -p icmp{_comment(ip.uuid)} -j ACCEPT"
     for lb in sorted(state.load_balancers, key=lambda r: (r.public_ip, r.public_port, r.uuid)):
         match = f"-d {lb.public_ip}/32 -p tcp -m tcp --dport {lb.public_port}{_comment(lb.uuid)}"
         if not lb.source_cidrs:
-            yield f"-A INPUT -i {out} {match} -j ACCEPT"
+            yield f"-A {inbound} -i {out} {match} -j ACCEPT"
             continue
         for source in _sources(lb.source_cidrs):
-            yield f"-A INPUT{source} {match} -j ACCEPT"
-        yield f"-A INPUT {match} -j DROP"
-    yield f"-A INPUT -i {out} -j DROP"
+            yield f"-A {inbound}{source} {match} -j ACCEPT"
+        yield f"-A {inbound} {match} -j DROP"
+    yield f"-A {inbound} -i {out} -j DROP"
 
-    yield "-A FORWARD" + established
+    yield f"-A {forward}" + established
     for ip in firewalled:
         yield (
-            f"-A FORWARD -i {out} -m conntrack --ctstate DNAT --ctorigdst {ip.address}/32{_comment(ip.uuid)}"
+            f"-A {forward} -i {out} -m conntrack --ctstate DNAT --ctorigdst {ip.address}/32{_comment(ip.uuid)}"
             f" -j {firewall_chain(ip.address)}"
         )
     for f in forwards:
         for source in _sources(f.source_cidrs):
             yield (
-                f"-A FORWARD -i {out}{source} -d {f.guest}/32"
+                f"-A {forward} -i {out}{source} -d {f.guest}/32"
                 f"{_protocol(f.protocol)}{_dport(f.protocol, f.private_ports)}"
                 f" -m conntrack --ctstate DNAT --ctorigdst {f.public_ip}/32{_origport(f.public_ports, alone=False)}"
                 f"{_comment(f.comment)} -j ACCEPT"
             )
-    for tier in sorted(state.tiers, key=lambda t: (t.cidr, t.uuid)):
-        yield f"-A FORWARD -i {tier.interface}{_comment(tier.uuid)} -j ACCEPT"
+    for tier in tiers:
+        yield f"-A {forward} -i {tier.interface}{_comment(tier.uuid)} -j ACCEPT"
+    yield f"-A {forward} -i {out} -j DROP"
+    for tier in tiers:
+        yield f"-A {forward} -o {tier.interface}{_comment(tier.uuid)} -j DROP"
 
     for ip in firewalled:
         chain = firewall_chain(ip.address)

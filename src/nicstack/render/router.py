@@ -7,25 +7,35 @@ from hashlib import sha256
 
 from nicstack.render.haproxy import render_haproxy
 from nicstack.render.iptables_router import render_router_iptables
+from nicstack.render.router_addresses import render_addresses
 from nicstack.render.router_state import RouterState
 
 
 @dataclass(frozen=True, slots=True)
 class RouterDocuments:
-    """The iptables-restore document and the haproxy.cfg of one router."""
+    """The iptables-restore document, the haproxy.cfg and the addresses document of one router.
+
+    The agent applies them in the order addresses, iptables, haproxy: haproxy binds public addresses.
+    """
 
     iptables: str
     haproxy: str
+    addresses: str
+
+    def items(self) -> tuple[tuple[str, str], ...]:
+        return (("iptables", self.iptables), ("haproxy", self.haproxy), ("addresses", self.addresses))
 
 
 def render_router(state: RouterState) -> RouterDocuments:
-    return RouterDocuments(iptables=render_router_iptables(state), haproxy=render_haproxy(state))
+    return RouterDocuments(iptables=render_router_iptables(state), haproxy=render_haproxy(state),
+                           addresses=render_addresses(state))
 
 
 def generation_key(docs: RouterDocuments) -> str:
-    """sha256 hex digest of both documents. The service layer bumps its generation number when this changes."""
+    """sha256 hex digest of the documents. The service layer bumps its generation number when this changes;
+    the agent computes it over what it received and reports it with the generation it applied."""
     digest = sha256()
-    for name, text in (("iptables", docs.iptables), ("haproxy", docs.haproxy)):
+    for name, text in docs.items():
         data = text.encode()
         # Length-prefixed, so moving text from one document to the other changes the key.
         digest.update(f"{name}:{len(data)}\n".encode())

@@ -81,16 +81,22 @@ class GuestTier:
 
 @dataclass(frozen=True, slots=True)
 class PublicIp:
-    """A public address acquired into the network or VPC; `static_nat` maps all of it to one guest address."""
+    """A public address acquired into the network or VPC; `static_nat` maps all of it to one guest address.
+
+    `subnet` is its public range's network (the router holds the address with that prefix).
+    """
 
     uuid: UUID
     address: IPv4Address
     source_nat: bool = False
     static_nat: GuestTarget | None = None
+    subnet: IPv4Network | None = None
 
     def __post_init__(self) -> None:
         if self.source_nat and self.static_nat is not None:
             raise ValueError(f"public IP {self.address} is the source NAT address and cannot have static NAT")
+        if self.subnet is not None and self.address not in self.subnet:
+            raise ValueError(f"public IP {self.address} is outside its range's subnet {self.subnet}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,9 +183,14 @@ class RouterState:
     load_balancers: tuple[LoadBalancer, ...] = ()
     firewall_rules: tuple[FirewallRule, ...] = ()
     public_interface: str = PUBLIC_INTERFACE
+    # The public range's gateway: the router's default route.
+    public_gateway: IPv4Address | None = None
 
     def __post_init__(self) -> None:
         _check_interface(self.public_interface)
+        if self.public_gateway is not None and not any(
+                ip.subnet is not None and self.public_gateway in ip.subnet for ip in self.public_ips):
+            raise ValueError(f"router {self.uuid}: gateway {self.public_gateway} is on none of its public subnets")
         if self.kind is RouterKind.ISOLATED and len(self.tiers) != 1:
             raise ValueError(f"isolated router {self.uuid} needs exactly one guest network, got {len(self.tiers)}")
         if self.kind is RouterKind.VPC and self.firewall_rules:

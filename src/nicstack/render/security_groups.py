@@ -18,22 +18,28 @@ from nicstack.domain.kinds import Hypervisor
 from nicstack.render.host_state import HostState, NicOnHost
 from nicstack.render.sg_ebtables import render_ebtables
 from nicstack.render.sg_ipset import render_ipset
-from nicstack.render.sg_iptables import render_iptables
+from nicstack.render.sg_iptables import comment, render_iptables
 
 VMWARE_TEXT = "VMware hosts have no security group data plane: security groups are not supported on VMware"
 
 
 @dataclass(frozen=True, slots=True)
 class HostDocuments:
-    """The four whole documents a bridge host loads, in this order: ipset, iptables, ip6tables, ebtables.
+    """The four documents a bridge host loads, in this order: ipset, iptables, ip6tables, ebtables; and `vifs`.
 
-    The sets go first because the iptables rules name them.
+    The sets go first because the iptables rules name them. `vifs` lists each NIC's device and guest
+    MAC (`render_vifs`), so an agent can find the device a NIC has on its machine.
     """
 
     ipset: str
     iptables: str
     ip6tables: str
     ebtables: str
+    vifs: str = ""
+
+    def items(self) -> tuple[tuple[str, str], ...]:
+        return (("ipset", self.ipset), ("iptables", self.iptables), ("ip6tables", self.ip6tables),
+                ("ebtables", self.ebtables), ("vifs", self.vifs))
 
 
 class HostRenderer(Protocol):
@@ -46,6 +52,7 @@ class HostRenderer(Protocol):
     def iptables(self, state: HostState) -> str: ...
     def ip6tables(self, state: HostState) -> str: ...
     def ebtables(self, state: HostState) -> str: ...
+    def vifs(self, state: HostState) -> str: ...
     def render(self, state: HostState) -> HostDocuments: ...
 
 
@@ -64,16 +71,20 @@ class _BridgeRenderer:
         return render_ipset(state, self._header("ipset restore"))
 
     def iptables(self, state: HostState) -> str:
-        return render_iptables(state, self.devices, 4, self._header("iptables-restore, whole filter table"))
+        return render_iptables(state, self.devices, 4, self._header("iptables-restore --noflush, our filter chains"))
 
     def ip6tables(self, state: HostState) -> str:
-        return render_iptables(state, self.devices, 6, self._header("ip6tables-restore, whole filter table"))
+        return render_iptables(state, self.devices, 6, self._header("ip6tables-restore --noflush, our filter chains"))
 
     def ebtables(self, state: HostState) -> str:
-        return render_ebtables(state, self.devices, self._header("ebtables-restore, whole nat table"))
+        return render_ebtables(state, self.devices, self._header("ebtables-restore --noflush, our nat chains"))
+
+    def vifs(self, state: HostState) -> str:
+        return render_vifs(state, self._header("the device of each NIC: vif <device> <guest MAC> <nic> <vm>"))
 
     def render(self, state: HostState) -> HostDocuments:
-        return HostDocuments(self.ipset(state), self.iptables(state), self.ip6tables(state), self.ebtables(state))
+        return HostDocuments(self.ipset(state), self.iptables(state), self.ip6tables(state), self.ebtables(state),
+                             self.vifs(state))
 
 
 class KvmRenderer(_BridgeRenderer):
@@ -113,6 +124,27 @@ def renderer_for(hypervisor: Hypervisor) -> HostRenderer:
         text = VMWARE_TEXT if hypervisor is Hypervisor.VMWARE else f"{hypervisor} hosts have no security group renderer"
         raise Unsupported(text)
     return renderer
+
+
+def render_vifs(state: HostState, header: str) -> str:
+    """One `vif <device> <guest MAC> <nic uuid> <vm name>` line per NIC, sorted by device."""
+    vms = {nic.uuid: vm.name for vm in state.vms for nic in vm.nics}
+    lines = [f"vif {nic.vif} {nic.mac} {nic.uuid} {comment(vms[nic.uuid])}"
+             for nic in sorted(state.nics(), key=lambda n: n.vif)]
+    return "\n".join([f"# {header}", *lines]) + "\n"
+
+
+def parse_vifs(document: str) -> dict[str, str]:
+    """Device -> guest MAC from a `vifs` document; raises ValueError naming a line it does not understand."""
+    found: dict[str, str] = {}
+    for number, line in enumerate(document.splitlines(), 1):
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        if len(words) != 5 or words[0] != "vif":
+            raise ValueError(f"vifs document line {number} {line!r}: need vif <device> <mac> <nic> <vm>")
+        found[words[1]] = words[2]
+    return found
 
 
 def render_host(hypervisor: Hypervisor, state: HostState) -> HostDocuments:

@@ -10,7 +10,8 @@ Atomic replacement, per set: `create <name> -exist` (so the swap below has a par
 host, and is a no-op when the set is there), build the complete member list in `<name>-t`, `swap`
 it with the live set (atomic in the kernel; iptables rules keep pointing at <name>), then `destroy`
 the old members now under the temporary name. The same document therefore loads on an empty host
-and on one that already has the sets, and a rule never sees a half-filled set.
+and on one that already has the sets, and a rule never sees a half-filled set. Sets of ours that a
+document no longer keeps are destroyed by `garbage`, once no rule names them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv6Address
 
 from nicstack.render.host_state import HostState, NicOnHost
+from nicstack.render.netfilter import PREFIX
 
 SWAP_SUFFIX = "-t"
 # Explicit sizes so `create -exist` compares equal to what an earlier load created.
@@ -33,19 +35,19 @@ def short_id(uuid: str) -> str:
 
 
 def nic_set_v4(nic_uuid: str) -> str:
-    return f"ns-n4-{short_id(nic_uuid)}"
+    return f"{PREFIX}n4-{short_id(nic_uuid)}"
 
 
 def nic_set_v6(nic_uuid: str) -> str:
-    return f"ns-n6-{short_id(nic_uuid)}"
+    return f"{PREFIX}n6-{short_id(nic_uuid)}"
 
 
 def group_set_v4(group_uuid: str) -> str:
-    return f"ns-g4-{short_id(group_uuid)}"
+    return f"{PREFIX}g4-{short_id(group_uuid)}"
 
 
 def group_set_v6(group_uuid: str) -> str:
-    return f"ns-g6-{short_id(group_uuid)}"
+    return f"{PREFIX}g6-{short_id(group_uuid)}"
 
 
 def nic_v6_members(nic: NicOnHost) -> list[IPv6Address]:
@@ -85,3 +87,21 @@ def _replace_set(name: str, kind: str, members: Iterable[IPv4Address | IPv6Addre
         f"swap {temporary} {name}",
         f"destroy {temporary}",
     ]
+
+
+def created_sets(document: str) -> set[str]:
+    """The sets an `ipset restore` document of ours keeps (its swap twins are destroyed as it loads)."""
+    names = {line.split()[1] for line in document.splitlines() if line.startswith("create ")}
+    return {name for name in names if not name.endswith(SWAP_SUFFIX)}
+
+
+def garbage(live: Iterable[str], document: str) -> str:
+    """`ipset restore` lines destroying every live set of ours that `document` does not keep.
+
+    A NIC that left the host, or a group no rule names any more, leaves its sets behind otherwise.
+    Load this after the iptables documents that stopped naming them: the kernel refuses to destroy
+    a set a rule still uses.
+    """
+    kept = created_sets(document)
+    stale = sorted(name for name in live if name.startswith(PREFIX) and name not in kept)
+    return "".join(f"destroy {name}\n" for name in stale)

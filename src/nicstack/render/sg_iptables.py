@@ -1,8 +1,9 @@
 """The `iptables-restore` / `ip6tables-restore` documents of a security-group host, and its chain names.
 
-The document is the host's whole `filter` table, loaded without `--noflush`: one commit replaces
-every chain, so the chains of a VM that left the host cannot survive and nothing is ever parsed
-back from `iptables-save`. Bridged traffic goes FORWARD -> `ns-sg`, which dispatches by bridge
+The document holds our chains of the `filter` table (prefix `ns-`) and the one jump into them,
+`FORWARD -> ns-sg`: the host's other rules (libvirt's, an operator's) are not ours, and the agent
+loads the document per table with `--noflush` (`render.netfilter`), deleting chains of ours that
+the document no longer names, such as those of a VM that left the host. `ns-sg` dispatches by bridge
 port: frames *from* a VIF go through `ns-from-<nic>` (anti-spoofing by the NIC's set, then the
 VM's egress rules in `ns-eg-<vm>`, which RETURN when allowed so that the destination VM's ingress
 check still runs), frames *to* a VIF go through `ns-in-<vm>` (ACCEPT when a rule allows, else
@@ -17,9 +18,11 @@ from typing import Literal
 
 from nicstack.domain.vocabulary import Direction, Protocol
 from nicstack.render.host_state import HostState, NicOnHost, Rule, VmOnHost
+from nicstack.render.netfilter import PREFIX
 from nicstack.render.sg_ipset import group_set_v4, group_set_v6, nic_set_v4, nic_set_v6, short_id
 
-DISPATCH = "ns-sg"
+DISPATCH = f"{PREFIX}sg"
+JUMP = f"-A FORWARD -m physdev --physdev-is-bridged -j {DISPATCH}"
 Version = Literal[4, 6]
 Devices = Callable[[NicOnHost], tuple[str, ...]]
 
@@ -55,15 +58,15 @@ _TO_ALWAYS = {
 
 
 def from_chain(nic_uuid: str) -> str:
-    return f"ns-from-{short_id(nic_uuid)}"
+    return f"{PREFIX}from-{short_id(nic_uuid)}"
 
 
 def egress_chain(vm_uuid: str) -> str:
-    return f"ns-eg-{short_id(vm_uuid)}"
+    return f"{PREFIX}eg-{short_id(vm_uuid)}"
 
 
 def ingress_chain(vm_uuid: str) -> str:
-    return f"ns-in-{short_id(vm_uuid)}"
+    return f"{PREFIX}in-{short_id(vm_uuid)}"
 
 
 def comment(text: str) -> str:
@@ -72,9 +75,8 @@ def comment(text: str) -> str:
 
 
 def render_iptables(state: HostState, devices: Devices, version: Version, header: str) -> str:
-    """The whole filter table for one address family."""
-    chains: dict[str, list[str]] = {"INPUT": [], "FORWARD": [], "OUTPUT": [], DISPATCH: []}
-    chains["FORWARD"].append(f"-m physdev --physdev-is-bridged -j {DISPATCH}")
+    """Our part of the filter table for one address family."""
+    chains: dict[str, list[str]] = {DISPATCH: []}
     outbound: list[tuple[str, str]] = []
     inbound: list[tuple[str, str]] = []
     for vm in state.sorted_vms():
@@ -90,11 +92,9 @@ def render_iptables(state: HostState, devices: Devices, version: Version, header
                                 f"-m comment --comment {note} -j {ingress_chain(vm.uuid)}"))
     # Every source port is checked before any destination port: egress RETURNs, ingress decides.
     chains[DISPATCH] = [f"-m physdev {rule}" for _, rule in sorted(outbound) + sorted(inbound)]
-    builtin = ("INPUT", "FORWARD", "OUTPUT")
-    own = sorted(name for name in chains if name not in builtin)
-    lines = [f"# {header}", "*filter"]
-    lines += [f":{name} ACCEPT [0:0]" for name in builtin] + [f":{name} - [0:0]" for name in own]
-    lines += [f"-A {name} {rule}" for name in (*builtin, *own) for rule in chains[name]]
+    own = sorted(chains)
+    lines = [f"# {header}", "*filter", *(f":{name} - [0:0]" for name in own), JUMP]
+    lines += [f"-A {name} {rule}" for name in own for rule in chains[name]]
     return "\n".join([*lines, "COMMIT"]) + "\n"
 
 

@@ -102,21 +102,34 @@ def _rules(
     return pfs, lbs, fws
 
 
-def _public(uow: SqlUnitOfWork, where: object, guests: dict[str, GuestTarget]) -> tuple[PublicIp, ...]:
+Public = tuple[tuple[PublicIp, ...], IPv4Address | None]
+
+
+def _public(uow: SqlUnitOfWork, where: object, guests: dict[str, GuestTarget]) -> Public:
+    """The router's public addresses, each with its range's subnet, and the default gateway: the source NAT
+    address's range gateway, else the first address's."""
     found = []
-    for ip in uow.public_ips.ips(where):
+    rows = uow.public_ips.ips(where)
+    ranges = {r.id: r for r in uow.public_ips.ranges(t.vlan_ip_ranges.c.id.in_({ip.range_id for ip in rows}))}
+    gateways: list[tuple[bool, IPv4Address]] = []
+    for ip in rows:
         nat = _target(guests, ip.vm_ip, f"static NAT of {ip.address}") if ip.is_static_nat and ip.vm_ip else None
-        found.append(PublicIp(UUID(ip.uuid), IPv4Address(ip.address), ip.is_source_nat, nat))
-    return tuple(found)
+        subnet = None
+        vlan = ranges.get(ip.range_id)
+        if vlan is not None and vlan.gateway and vlan.netmask:
+            subnet = IPv4Network(f"{vlan.gateway}/{vlan.netmask}", strict=False)
+            gateways.append((not ip.is_source_nat, IPv4Address(vlan.gateway)))
+        found.append(PublicIp(UUID(ip.uuid), IPv4Address(ip.address), ip.is_source_nat, nat, subnet))
+    return tuple(found), min(gateways, key=lambda g: g[0])[1] if gateways else None
 
 
 def isolated_state(uow: SqlUnitOfWork, net: Network) -> RouterState:
     assert net.cidr is not None and net.gateway is not None
     tier = GuestTier(UUID(net.uuid), net.name, IPv4Network(net.cidr), IPv4Address(net.gateway))
     guests = _guests(uow, [net.id])
-    public = _public(uow, t.public_ips.c.network_id == net.id, guests)
+    public, gateway = _public(uow, t.public_ips.c.network_id == net.id, guests)
     pfs, lbs, fws = _rules(uow, [net.id], guests, firewall=True)
-    return RouterState(RouterKind.ISOLATED, UUID(net.uuid), (tier,), public, pfs, lbs, fws)
+    return RouterState(RouterKind.ISOLATED, UUID(net.uuid), (tier,), public, pfs, lbs, fws, public_gateway=gateway)
 
 
 def vpc_state(uow: SqlUnitOfWork, vpc: Vpc) -> RouterState:
@@ -132,6 +145,6 @@ def vpc_state(uow: SqlUnitOfWork, vpc: Vpc) -> RouterState:
     )
     ids = [r.id for r in rows]
     guests = _guests(uow, ids)
-    public = _public(uow, t.public_ips.c.vpc_id == vpc.id, guests)
+    public, gateway = _public(uow, t.public_ips.c.vpc_id == vpc.id, guests)
     pfs, lbs, _ = _rules(uow, ids, guests, firewall=False)
-    return RouterState(RouterKind.VPC, UUID(vpc.uuid), tiers, public, pfs, lbs, (), VPC_PUBLIC_INTERFACE)
+    return RouterState(RouterKind.VPC, UUID(vpc.uuid), tiers, public, pfs, lbs, (), VPC_PUBLIC_INTERFACE, gateway)

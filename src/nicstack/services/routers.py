@@ -33,6 +33,7 @@ class RouterConfig:
     digest: str
     iptables: str
     haproxy: str
+    addresses: str
     # Published: this call stored a new generation (a job step's publication, not a read).
     changed: bool = False
 
@@ -52,10 +53,9 @@ def _publish(uow: SqlUnitOfWork, target: str, state: RouterState) -> RouterConfi
     changed = known.digest != digest
     generation = known.generation + changed
     if changed:
-        uow.generations.advance(target, generation, digest, json.dumps({"iptables": docs.iptables,
-                                                                         "haproxy": docs.haproxy}))
+        uow.generations.advance(target, generation, digest, json.dumps(dict(docs.items())))
     return RouterConfig(target, str(state.kind), str(state.uuid), generation, digest, docs.iptables, docs.haproxy,
-                        changed)
+                        docs.addresses, changed)
 
 
 def publish_vpc(uow: SqlUnitOfWork, vpc_id: int) -> RouterConfig | None:
@@ -81,13 +81,14 @@ def _router_network(net: Network) -> None:
 
 def _read(uow: SqlUnitOfWork, target: str, kind: str, uuid: str, state: RouterState) -> RouterConfig:
     published = uow.generations.get(target)
-    if published is None or published.documents is None:
-        # Not published yet (a database from before publications were stored): what it will be, as generation 0.
+    stored = json.loads(published.documents) if published is not None and published.documents else {}
+    if "addresses" not in stored:
+        # Not published yet (or stored before routers had an addresses document): what it will be, as generation 0.
         docs = _render(target, state)
-        return RouterConfig(target, kind, uuid, 0, digest_of(docs), docs.iptables, docs.haproxy)
-    docs = json.loads(published.documents)
-    return RouterConfig(target, kind, uuid, published.generation, published.digest, docs["iptables"],
-                        docs["haproxy"])
+        return RouterConfig(target, kind, uuid, 0, digest_of(docs), docs.iptables, docs.haproxy, docs.addresses)
+    assert published is not None
+    return RouterConfig(target, kind, uuid, published.generation, published.digest, stored["iptables"],
+                        stored["haproxy"], stored["addresses"])
 
 
 def router_config(uow: SqlUnitOfWork, network_uuid: str | None, vpc_uuid: str | None) -> RouterConfig:

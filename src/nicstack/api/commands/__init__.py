@@ -2,6 +2,7 @@
 
 from nicstack.api.commands import (  # noqa: F401
     address_usage,
+    agents,
     events,
     firewall,
     free_ips,

@@ -10,7 +10,8 @@ from nicstack.api.params import bool_param, str_param, uuid_param
 from nicstack.api.registry import ADMINS, ROOT, command
 from nicstack.api.replies import ListReply, ObjectReply, Reply
 from nicstack.api.scope import PAGING
-from nicstack.services import infrastructure
+from nicstack.api.views_dataplane import dataplane_view
+from nicstack.services import agents, infrastructure
 from nicstack.services.infrastructure import NewHost, NewPod, NewZone
 
 
@@ -128,4 +129,8 @@ def add_host(ctx: Context, args: dict[str, Any]) -> Reply:
     roles=ADMINS,
 )
 def list_hosts(ctx: Context, args: dict[str, Any]) -> Reply:
-    return views.listing("host", [views.host(h) for h in infrastructure.list_hosts(ctx.uow, args)], args)
+    hosts = infrastructure.list_hosts(ctx.uow, args)
+    # What each host's security-group agent applied (nicstack's fields; VMware hosts have none).
+    states = agents.states(ctx.uow, [f"host:{h.uuid}" for h in hosts])
+    return views.listing("host", [{**views.host(h), **dataplane_view(states.get(f"host:{h.uuid}"))} for h in hosts],
+                         args)

@@ -12,7 +12,7 @@ from nicstack.api.scope import PAGING, page_of
 from nicstack.api.views import nic_view, secondary_ip_view, vm_view
 from nicstack.domain.access import Caller
 from nicstack.domain.model import ReservedAddresses, Vm
-from nicstack.services import secondary_ips
+from nicstack.services import liveness, secondary_ips
 from nicstack.services.secondary_ips import MAX_AT_ONCE, AddIp, NicFilter
 
 
@@ -78,7 +78,12 @@ def list_nics(ctx: Context, args: dict[str, Any]) -> Reply:
     nics = secondary_ips.list_nics(ctx.uow, ctx.caller, query)
     page = page_of(args)
     shown = nics[page[0] : page[0] + page[1]] if page else nics
-    return ListReply("nic", [nic_view(n) for n in shown], len(nics))
+    # nicstack's field: whether every data-plane agent concerned has applied each secondary IP.
+    live = liveness.applied(ctx.uow, shown)
+    views = [nic_view(n) for n in shown]
+    for view in views:
+        view["secondaryip"] = [{**s, "applied": live.get(s["id"], False)} for s in view["secondaryip"]]
+    return ListReply("nic", views, len(nics))
 
 
 @command(

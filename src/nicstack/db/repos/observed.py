@@ -33,3 +33,11 @@ def published_generations(conn: Connection) -> list[tuple[str, int]]:
     g = t.dataplane_generations
     return [(row.target, int(row.generation)) for row in conn.execute(select(g.c.target, g.c.generation)
                                                                         .order_by(g.c.target))]
+
+
+def applied_generations(conn: Connection) -> list[tuple[str, int, bool]]:
+    """Each target an agent reports on, with the generation it holds and whether its last apply failed."""
+    a = t.dataplane_applied
+    rows = conn.execute(select(a.c.target, a.c.generation, a.c.ok_at, a.c.error_at).order_by(a.c.target))
+    return [(r.target, int(r.generation), r.error_at is not None and (r.ok_at is None or r.error_at >= r.ok_at))
+            for r in rows]

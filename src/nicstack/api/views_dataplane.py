@@ -1,0 +1,25 @@
+"""Views of what data-plane agents report: published and applied generations, errors, heartbeats."""
+
+from __future__ import annotations
+
+from nicstack.api.replies import JsonObject
+from nicstack.api.views_world import wire_date
+from nicstack.domain.dataplane import TargetState
+from nicstack.services.agents import summary
+
+
+def dataplane_view(state: TargetState | None) -> JsonObject:
+    """nicstack's fields on a router, a host or a config: is what was published applied, and how is its agent."""
+    report = state.report if state is not None else None
+    view: JsonObject = {
+        "publishedgeneration": state.published if state is not None else 0,
+        "dataplanestate": str(summary(state)),
+    }
+    if report is not None:
+        view.update({
+            "appliedgeneration": report.generation, "applieddigest": report.digest or None,
+            "agentname": report.agent, "lastheartbeat": wire_date(report.heartbeat),
+            "lastapplied": wire_date(report.ok_at), "lasterror": report.error,
+            "lasterrortime": wire_date(report.error_at),
+        })
+    return view
