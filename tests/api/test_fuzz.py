@@ -85,11 +85,16 @@ BAD_BY_TYPE: dict[str, tuple[Bad, ...]] = {
 }
 
 
-def good(p: dict[str, Any]) -> tuple[str, str]:
-    """A value of the right type (naming nothing that exists)."""
+def good(command: str, p: dict[str, Any]) -> tuple[str, str]:
+    """A value of the right type and range (naming nothing that exists)."""
     name, kind = p["name"], p["type"]
+    declared = {q.name: q for q in COMMANDS[command].params}.get(name)
+    if declared is not None and declared.address:
+        return name, "192.0.2.1"  # an address parameter is parsed at the edge: give it one
+    low = declared.minimum if declared is not None and declared.minimum is not None else 1
     # A uuid is a valid list too: of uuids (networkids) as of strings (cidrlist, parsed later).
-    values = {"uuid": str(uuid.uuid4()), "integer": "1", "long": "1", "boolean": "true", "list": str(uuid.uuid4())}
+    values = {"uuid": str(uuid.uuid4()), "integer": str(max(1, low)), "long": "1", "boolean": "true",
+              "list": str(uuid.uuid4())}
     if kind == "map":
         return f"{name}[0].value", "x"
     return name, values.get(kind, unique("fz"))
@@ -114,10 +119,10 @@ def cases_for(rng: random.Random, api: dict[str, Any]) -> list[Case]:
         if target["type"] != "map" and rng.random() < 0.2:
             name = name.upper()  # parameter names are looked up case-insensitively
         others = [p for p in api["params"] if p is not target and (p["required"] or rng.random() < 0.3)]
-        pairs = [good(p) for p in others]
+        pairs = [good(api["name"], p) for p in others]
         pairs.insert(rng.randrange(len(pairs) + 1), (name, bad_value))
         if rng.random() < 0.2:
-            pairs.append((name, good(target)[1]))  # repeated after: the first value wins, so it is still bad
+            pairs.append((name, good(api["name"], target)[1]))  # repeated after: the first value wins, so it is still bad
         raw = rng.choice(RAW_BYTES) if RAW in bad_value else None
         what = f"{target['name']}={bad_value[:24]!r}" + (f" ({raw})" if raw else "")
         found.append(Case(api["name"], target["name"], what, tuple(pairs), raw))

@@ -18,10 +18,10 @@ def parse_address(text: str, param: str = "ipaddress") -> IPAddress:
     try:
         address = ipaddress.ip_address(text.strip())
     except ValueError:
-        raise ParameterError(f"Invalid value {text!r} for {param}: not an IPv4 or IPv6 address") from None
+        raise ParameterError(f"Invalid value {text!r} for parameter {param}: not an IPv4 or IPv6 address") from None
     if isinstance(address, IPv6Address) and address.scope_id is not None:
         # ipaddress accepts "fe80::1%eth0" (any text after the %); a zone is not part of an address.
-        raise ParameterError(f"Invalid value {text!r} for {param}: an address may not carry a %zone")
+        raise ParameterError(f"Invalid value {text!r} for parameter {param}: an address may not carry a %zone")
     return address
 
 
