@@ -179,14 +179,14 @@ def parser() -> Parser:
         description="Render a data-plane target's documents from the database and print them."), "render_command",
         "TARGET")
     router = _leaf(render_sub, "router", cli_render.router, common,
-                   help="a virtual router's iptables-restore document, haproxy.cfg and addresses",
+                   help="a virtual router's iptables-restore document, haproxy.cfg, addresses and metadata",
                    description="Print the documents of the virtual router of an isolated network or a VPC (a VPC "
                    "tier's network prints its VPC's router). The generation is the one getRouterConfig reports.")
     which = router.add_mutually_exclusive_group(required=True)
     which.add_argument("--network", metavar="ID", type=uuid_of("an isolated network", "cs listNetworks"),
                        help="the uuid of an isolated network")
     which.add_argument("--vpc", metavar="ID", type=uuid_of("a VPC", "cs listVPCs"), help="the uuid of a VPC")
-    router.add_argument("--document", choices=["all", "iptables", "haproxy", "addresses"], default="all",
+    router.add_argument("--document", choices=["all", "iptables", "haproxy", "addresses", "metadata"], default="all",
                         help="print one document only, e.g. to pipe into iptables-restore --test (default: all)")
     _database(router, creating=False)
     host = _leaf(render_sub, "host", cli_render.host, common,

@@ -48,13 +48,14 @@ def router(args: argparse.Namespace) -> int:
                                                                                 args.vpc))
     if config is None:
         return 1
-    documents = {"iptables": config.iptables, "haproxy": config.haproxy, "addresses": config.addresses}
+    documents = {"iptables": config.iptables, "haproxy": config.haproxy, "addresses": config.addresses,
+                 "metadata": config.metadata}
     if args.document != "all":
         sys.stdout.write(documents[args.document])
         return 0
     print(f"# {config.target} generation {config.generation} digest {config.digest}")
     for title, name in (("iptables-restore --noflush", "iptables"), ("haproxy.cfg", "haproxy"),
-                        ("addresses", "addresses")):
+                        ("addresses", "addresses"), ("metadata (JSON)", "metadata")):
         print(f"# --- {title} ---")
         sys.stdout.write(documents[name])
     return 0

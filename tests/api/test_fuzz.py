@@ -121,8 +121,8 @@ def cases_for(rng: random.Random, api: dict[str, Any]) -> list[Case]:
         others = [p for p in api["params"] if p is not target and (p["required"] or rng.random() < 0.3)]
         pairs = [good(api["name"], p) for p in others]
         pairs.insert(rng.randrange(len(pairs) + 1), (name, bad_value))
-        if rng.random() < 0.2:
-            pairs.append((name, good(api["name"], target)[1]))  # repeated after: the first value wins, so it is still bad
+        if rng.random() < 0.2:  # repeated after: the first value wins, so it is still bad
+            pairs.append((name, good(api["name"], target)[1]))
         raw = rng.choice(RAW_BYTES) if RAW in bad_value else None
         what = f"{target['name']}={bad_value[:24]!r}" + (f" ({raw})" if raw else "")
         found.append(Case(api["name"], target["name"], what, tuple(pairs), raw))

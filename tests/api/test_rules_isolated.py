@@ -112,9 +112,14 @@ def test_the_router_generation_changes_exactly_when_the_documents_do(p: Place) -
     p.pf(a, 2222)
     changed = p.router()
     assert changed["generation"] == acquired["generation"] + 1 and changed["digest"] != acquired["digest"]
-    # A change that leaves the documents as they are (a secondary IP no rule targets) publishes nothing new.
-    p.user.run("addIpToNic", nicid=p.vm["nic"][0]["id"])
-    assert p.router() == changed
+    # A secondary IP no rule targets changes only what the metadata service tells the VM.
+    added = p.user.run("addIpToNic", nicid=p.vm["nic"][0]["id"])["nicsecondaryip"]["ipaddress"]
+    listed = p.router()
+    assert listed["generation"] == changed["generation"] + 1 and f'"{added}"' in listed["metadata"]
+    assert (listed["iptables"], listed["haproxy"]) == (changed["iptables"], changed["haproxy"])
+    # A change that leaves the documents as they are publishes nothing new.
+    p.user.run("restartNetwork", id=p.network["id"])
+    assert p.router() == listed
     assert changed["target"] == f"router:{p.network['id']}" and changed["networkid"] == p.network["id"]
     assert p.user.error("getRouterConfig", networkid=p.network["id"]).code == 432
 

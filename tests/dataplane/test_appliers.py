@@ -38,7 +38,7 @@ def router(net: Topology, tmp_path: Path) -> Iterator[tuple[str, RouterApplier]]
     try:
         yield ns, applier
     finally:
-        applier.haproxy.stop()
+        applier.stop()
 
 
 def test_a_refused_iptables_document_leaves_the_tables_as_they_were_and_the_error_names_the_line(
@@ -115,7 +115,7 @@ def test_two_routers_share_one_machine_each_with_its_own_haproxy_files(net: Topo
         assert len({(a.run_dir / "haproxy.pid").read_text() for a in appliers}) == 2
     finally:
         for applier in appliers:
-            applier.haproxy.stop()
+            applier.stop()
 
 
 def test_a_nic_that_leaves_the_host_takes_its_sets_and_chains_along_and_foreign_state_stays(net: Topology) -> None:

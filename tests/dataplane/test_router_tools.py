@@ -99,14 +99,14 @@ def test_traffic_reaches_the_secondary_ips_as_the_rules_and_the_firewall_say(net
             # Hairpin: a guest reaches the public address, and the answer comes back through the router.
             assert net.connect(guest, "203.0.113.12:2222", "10.1.1.10") == "10.1.1.101:22 from 10.1.1.1"
     finally:
-        applier.haproxy.stop()
+        applier.stop()
 
 
 def test_a_load_balancer_port_with_source_cidrs_is_reached_from_those_cidrs_only(
         net: Topology, tmp_path: Path) -> None:
     """client -- eth2 [router] eth0 -- guest; a listener on the router stands in for haproxy."""
     router, guest, applier = loaded_router(net, tmp_path, "lb_source_cidrs", ["10.1.1.10/24"])
-    applier.haproxy.stop()
+    applier.stop()  # the listener takes haproxy's ports
     with net.serving(router, "203.0.113.14:80", "203.0.113.14:443"):
         # Port 80 allows 198.51.100.0/24 and 192.0.2.0/25 only.
         assert net.from_client("203.0.113.14:80", source="198.51.100.7") == "203.0.113.14:80 from 198.51.100.7"

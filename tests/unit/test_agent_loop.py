@@ -31,7 +31,7 @@ def test_a_router_answer_without_news_is_nothing_to_apply() -> None:
 def test_router_documents_come_with_the_digest_the_agent_computes_and_reports() -> None:
     update = ROUTER.update(router_answer(5), since=4)
     assert update is not None and update.generation == 5 and set(update.documents or {}) == {
-        "iptables", "haproxy", "addresses"}
+        "iptables", "haproxy", "addresses", "metadata"}
     with pytest.raises(ApplyError, match="do not match their digest"):
         ROUTER.update(router_answer(5, digest="0" * 64), since=4)
 

@@ -25,7 +25,7 @@ def test_the_document_reads_back_to_the_values_it_was_rendered_from(name: str) -
 def test_public_addresses_sit_on_the_public_interface_with_their_ranges_prefix() -> None:
     values = addresses_of(static_nat_to_secondary())
     assert values.of("eth2") == [IPv4Interface("203.0.113.10/24"), IPv4Interface("203.0.113.11/24")]
-    assert values.of("eth0") == [IPv4Interface("10.1.1.1/24")]
+    assert values.of("eth0") == [IPv4Interface("10.1.1.1/24"), IPv4Interface("169.254.169.254/32")]
     assert values.public().name == "eth2"
     assert values.gateway == IPv4Address("203.0.113.1")
     assert [i.network for i in values.interfaces if i.role == GUEST] == [TIER.uuid]
@@ -33,8 +33,8 @@ def test_public_addresses_sit_on_the_public_interface_with_their_ranges_prefix()
 
 def test_each_vpc_tier_gets_its_gateway_on_its_own_interface() -> None:
     values = addresses_of(vpc_two_tiers())
-    assert values.of("eth3") == [IPv4Interface("10.2.1.1/24")]
-    assert values.of("eth4") == [IPv4Interface("10.2.2.1/24")]
+    assert values.of("eth3") == [IPv4Interface("10.2.1.1/24"), IPv4Interface("169.254.169.254/32")]
+    assert values.of("eth4") == [IPv4Interface("10.2.2.1/24"), IPv4Interface("169.254.169.254/32")]
     assert {i.name: i.network for i in values.interfaces} == {"eth2": None, "eth3": u(102), "eth4": u(103)}
     assert [i.role for i in values.interfaces] == [PUBLIC, GUEST, GUEST]
 

@@ -339,7 +339,7 @@ def test_the_generation_key_changes_exactly_when_the_content_changes() -> None:
     one = render_router(static_nat_to_secondary())
     assert generation_key(one) == generation_key(render_router(static_nat_to_secondary()))
     assert generation_key(one) != generation_key(render_router(empty_network()))
-    moved = RouterDocuments(one.iptables + one.haproxy[:1], one.haproxy[1:], one.addresses)
+    moved = RouterDocuments(one.iptables + one.haproxy[:1], one.haproxy[1:], one.addresses, one.metadata)
     assert generation_key(moved) != generation_key(one)
 
 

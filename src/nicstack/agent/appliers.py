@@ -17,6 +17,7 @@ from uuid import UUID
 from nicstack.agent.addresses import Addresses
 from nicstack.agent.haproxy import Haproxy
 from nicstack.agent.ipsets import Sets
+from nicstack.agent.metadata import MetadataProcess
 from nicstack.agent.netfilter import BRIDGE, IPV4, IPV6, Tables
 from nicstack.agent.shell import ApplyError, Shell
 from nicstack.render.devices import rename
@@ -78,9 +79,10 @@ class RouterApplier:
         self.addresses = Addresses(self.shell)
         self.tables = Tables(self.shell, IPV4)
         self.haproxy = Haproxy(self.shell, self.run_dir)
+        self.metadata = MetadataProcess(self.shell, self.run_dir)
 
     def apply(self, update: Update, *, force: bool = False) -> Applied:
-        docs = _documents(update, ("addresses", "iptables", "haproxy"))
+        docs = _documents(update, ("addresses", "iptables", "haproxy", "metadata"))
         try:
             wanted = parse_addresses(docs["addresses"])
         except ValueError as exc:
@@ -100,7 +102,17 @@ class RouterApplier:
         outcome = self.haproxy.apply(docs["haproxy"])
         if outcome != "unchanged":
             did.append(f"haproxy {outcome}")
+        if force:
+            self.metadata.stop()
+        outcome = self.metadata.apply(docs["metadata"], wanted.guest_side())
+        if outcome != "unchanged":
+            did.append(f"metadata {outcome}")
         return Applied(update.generation, update.digest, tuple(did))
+
+    def stop(self) -> None:
+        """Stop the router's services (haproxy, metadata): the router is going away."""
+        self.haproxy.stop()
+        self.metadata.stop()
 
     def _names(self, interfaces: tuple[Interface, ...]) -> dict[str, str]:
         """The document's interface names -> this machine's devices (--public-dev, --guest-dev)."""
@@ -121,6 +133,8 @@ class RouterApplier:
                 return "the router's interface addresses or default route were changed"
         if self._held and self.haproxy.digest() is None:
             return "haproxy is not running"
+        if self._held and not self.metadata.running():
+            return "the metadata service is not running"
         return None
 
 

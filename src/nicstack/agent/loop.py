@@ -47,7 +47,7 @@ class Target:
         if not config.get("full") and generation == since:
             return None
         if self.kind == "router":
-            docs = RouterDocuments(config["iptables"], config["haproxy"], config["addresses"])
+            docs = RouterDocuments(config["iptables"], config["haproxy"], config["addresses"], config["metadata"])
             digest = generation_key(docs)
             if digest != config["digest"]:
                 raise ApplyError(f"the documents of generation {generation} do not match their digest")

@@ -10,8 +10,13 @@ by a rename, so a reader sees the old one or the new one, never half of one).
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import logging
 import os
+import signal
+import socketserver
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -162,6 +167,16 @@ def _handler(document: Document, neighbours: Neighbours) -> type[BaseHTTPRequest
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def server_bind(self) -> None:
+        # HTTPServer asks the resolver for the address's name here: in a router namespace with no DNS
+        # server answering, that hangs for the resolver's whole timeout before the first request.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+
+
 class MetadataService:
     """One HTTP server per listening address, all answering from one document."""
 
@@ -170,9 +185,7 @@ class MetadataService:
         self.document = Document(document)
         self.watch_interval = watch_interval
         handler = _handler(self.document, neighbours)
-        self.servers = [ThreadingHTTPServer(address, handler) for address in listen]
-        for server in self.servers:
-            server.daemon_threads = True
+        self.servers = [_Server(address, handler) for address in listen]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -197,3 +210,39 @@ class MetadataService:
             server.server_close()
         for thread in self._threads:
             thread.join()
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"{value!r} is not ADDRESS:PORT")
+    return host.strip("[]"), int(port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The process the router agent starts inside the router's namespace."""
+    parser = argparse.ArgumentParser(prog="python -m nicstack.agent.metadata_server",
+                                     description="Serve a router's metadata document to the VMs of its networks.")
+    parser.add_argument("--document", type=Path, required=True, help="the metadata document the agent writes")
+    parser.add_argument("--listen", type=_listen, action="append", required=True, metavar="ADDRESS:PORT")
+    parser.add_argument("--ready-file", type=Path, help="created once every address is bound")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        service = MetadataService(args.document, args.listen)
+    except OSError as exc:
+        print(f"metadata service: cannot listen on {args.listen}: {exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    service.start()
+    if args.ready_file is not None:
+        args.ready_file.touch()
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    service.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -135,5 +135,5 @@ def router_config_view(c: RouterConfig, since: int | None = None) -> JsonObject:
         "sincegeneration": since, "full": since != c.generation,
     }
     if since != c.generation:
-        view.update({"iptables": c.iptables, "haproxy": c.haproxy, "addresses": c.addresses})
+        view.update({"iptables": c.iptables, "haproxy": c.haproxy, "addresses": c.addresses, "metadata": c.metadata})
     return view

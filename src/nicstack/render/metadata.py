@@ -18,6 +18,8 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 from uuid import UUID
 
+# Where guests find the metadata service besides their router's own address (EC2's, and cloud-init's, choice).
+METADATA_ADDRESS = IPv4Address("169.254.169.254")
 _MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 
 

@@ -7,28 +7,32 @@ from hashlib import sha256
 
 from nicstack.render.haproxy import render_haproxy
 from nicstack.render.iptables_router import render_router_iptables
+from nicstack.render.metadata import render_metadata
 from nicstack.render.router_addresses import render_addresses
 from nicstack.render.router_state import RouterState
 
 
 @dataclass(frozen=True, slots=True)
 class RouterDocuments:
-    """The iptables-restore document, the haproxy.cfg and the addresses document of one router.
+    """The iptables-restore document, the haproxy.cfg, the addresses and the metadata document of one router.
 
-    The agent applies them in the order addresses, iptables, haproxy: haproxy binds public addresses.
+    The agent applies them in the order addresses, iptables, haproxy, metadata: haproxy binds public
+    addresses, the metadata service the guest side's.
     """
 
     iptables: str
     haproxy: str
     addresses: str
+    metadata: str
 
     def items(self) -> tuple[tuple[str, str], ...]:
-        return (("iptables", self.iptables), ("haproxy", self.haproxy), ("addresses", self.addresses))
+        return (("iptables", self.iptables), ("haproxy", self.haproxy), ("addresses", self.addresses),
+                ("metadata", self.metadata))
 
 
 def render_router(state: RouterState) -> RouterDocuments:
     return RouterDocuments(iptables=render_router_iptables(state), haproxy=render_haproxy(state),
-                           addresses=render_addresses(state))
+                           addresses=render_addresses(state), metadata=render_metadata(state.metadata))
 
 
 def generation_key(docs: RouterDocuments) -> str:

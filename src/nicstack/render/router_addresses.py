@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface
 from uuid import UUID
 
+from nicstack.render.metadata import METADATA_ADDRESS
 from nicstack.render.router_state import RouterState
 
 PUBLIC = "public"
@@ -47,6 +48,11 @@ class RouterAddresses:
     def public(self) -> Interface:
         return next(i for i in self.interfaces if i.role == PUBLIC)
 
+    def guest_side(self) -> list[IPv4Address]:
+        """The addresses of the guest interfaces, each once: where the metadata service listens."""
+        guests = {i.name for i in self.interfaces if i.role == GUEST}
+        return sorted({address.ip for name, address in self.addresses if name in guests})
+
 
 def addresses_of(state: RouterState) -> RouterAddresses:
     """The addresses document's values for `state`, sorted."""
@@ -54,6 +60,8 @@ def addresses_of(state: RouterState) -> RouterAddresses:
     interfaces = [Interface(out, PUBLIC)] + [Interface(t.interface, GUEST, t.uuid) for t in state.tiers]
     held = [(out, IPv4Interface(f"{ip.address}/{ip.subnet.prefixlen if ip.subnet else 32}")) for ip in state.public_ips]
     held += [(t.interface, IPv4Interface(f"{t.gateway}/{t.cidr.prefixlen}")) for t in state.tiers]
+    # Every tier reaches the metadata service at the well-known link-local address too (cloud-init's EC2 way).
+    held += [(t.interface, IPv4Interface(f"{METADATA_ADDRESS}/32")) for t in state.tiers]
     return RouterAddresses(
         tuple(sorted(interfaces, key=lambda i: (i.role != PUBLIC, i.name))),
         tuple(sorted(held, key=lambda h: (h[0], h[1]))),

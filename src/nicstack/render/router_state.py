@@ -20,6 +20,9 @@ from itertools import pairwise
 from uuid import UUID
 
 from nicstack.domain.vocabulary import MAX_PORT, Algorithm, PortRange, Protocol
+from nicstack.render.metadata import Metadata
+
+NO_METADATA = Metadata(())
 
 PUBLIC_INTERFACE = "eth2"
 ISOLATED_GUEST_INTERFACE = "eth0"
@@ -185,6 +188,8 @@ class RouterState:
     public_interface: str = PUBLIC_INTERFACE
     # The public range's gateway: the router's default route.
     public_gateway: IPv4Address | None = None
+    # What the router's metadata service tells the VMs of its tiers (render.metadata).
+    metadata: Metadata = NO_METADATA
 
     def __post_init__(self) -> None:
         _check_interface(self.public_interface)

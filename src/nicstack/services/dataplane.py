@@ -62,3 +62,9 @@ def hosts_for_vm(uow: SqlUnitOfWork, vm_id: int) -> set[int]:
         return set()
     groups = [g for (g,) in uow.conn.execute(select(m.c.security_group_id).where(m.c.vm_id == vm_id)).tuples()]
     return {h for h in (row["host_id"], row["last_host_id"]) if h is not None} | hosts_referencing(uow, groups)
+
+
+def networks_of_vm(uow: SqlUnitOfWork, vm_id: int) -> set[int]:
+    """Every network the VM has or had a NIC in: their routers' metadata lists it (or must forget it)."""
+    n = t.nics
+    return {network_id for (network_id,) in uow.conn.execute(select(n.c.network_id).where(n.c.vm_id == vm_id))}

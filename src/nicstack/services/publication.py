@@ -37,13 +37,15 @@ class Publications:
 def publish_change(uow: SqlUnitOfWork, change: DataplaneChange) -> Publications:
     """Publish every host and router the change may have touched, inside the caller's transaction."""
     hosts: set[int] = set(change.hosts)
+    networks: set[int] = set(change.networks)
     for vm_id in sorted(change.vms):
         hosts |= dataplane.hosts_for_vm(uow, vm_id)
+        networks |= dataplane.networks_of_vm(uow, vm_id)  # the routers' metadata lists the VM's addresses
     for group_id in sorted(change.groups):
         hosts |= dataplane.hosts_of_group(uow, group_id)
     published = tuple(publish(uow, host_id) for host_id in sorted(hosts))
     configs: dict[str, RouterConfig] = {}
-    for network_id in sorted(change.networks):
+    for network_id in sorted(networks):
         config = routers.publish_network(uow, network_id)
         if config is not None:
             configs.setdefault(config.target, config)

@@ -29,6 +29,7 @@ from nicstack.render.router_state import (
     RouterKind,
     RouterState,
 )
+from nicstack.services.metadata_state import metadata_for
 
 VPC_PUBLIC_INTERFACE = "eth1"
 VPC_FIRST_TIER_DEVICE = 2
@@ -129,7 +130,8 @@ def isolated_state(uow: SqlUnitOfWork, net: Network) -> RouterState:
     guests = _guests(uow, [net.id])
     public, gateway = _public(uow, t.public_ips.c.network_id == net.id, guests)
     pfs, lbs, fws = _rules(uow, [net.id], guests, firewall=True)
-    return RouterState(RouterKind.ISOLATED, UUID(net.uuid), (tier,), public, pfs, lbs, fws, public_gateway=gateway)
+    return RouterState(RouterKind.ISOLATED, UUID(net.uuid), (tier,), public, pfs, lbs, fws, public_gateway=gateway,
+                       metadata=metadata_for(uow, [net.id]))
 
 
 def vpc_state(uow: SqlUnitOfWork, vpc: Vpc) -> RouterState:
@@ -147,4 +149,5 @@ def vpc_state(uow: SqlUnitOfWork, vpc: Vpc) -> RouterState:
     guests = _guests(uow, ids)
     public, gateway = _public(uow, t.public_ips.c.vpc_id == vpc.id, guests)
     pfs, lbs, _ = _rules(uow, ids, guests, firewall=False)
-    return RouterState(RouterKind.VPC, UUID(vpc.uuid), tiers, public, pfs, lbs, (), VPC_PUBLIC_INTERFACE, gateway)
+    return RouterState(RouterKind.VPC, UUID(vpc.uuid), tiers, public, pfs, lbs, (), VPC_PUBLIC_INTERFACE, gateway,
+                       metadata_for(uow, ids))

@@ -34,6 +34,7 @@ class RouterConfig:
     iptables: str
     haproxy: str
     addresses: str
+    metadata: str
     # Published: this call stored a new generation (a job step's publication, not a read).
     changed: bool = False
 
@@ -55,7 +56,7 @@ def _publish(uow: SqlUnitOfWork, target: str, state: RouterState) -> RouterConfi
     if changed:
         uow.generations.advance(target, generation, digest, json.dumps(dict(docs.items())))
     return RouterConfig(target, str(state.kind), str(state.uuid), generation, digest, docs.iptables, docs.haproxy,
-                        docs.addresses, changed)
+                        docs.addresses, docs.metadata, changed)
 
 
 def publish_vpc(uow: SqlUnitOfWork, vpc_id: int) -> RouterConfig | None:
@@ -82,13 +83,14 @@ def _router_network(net: Network) -> None:
 def _read(uow: SqlUnitOfWork, target: str, kind: str, uuid: str, state: RouterState) -> RouterConfig:
     published = uow.generations.get(target)
     stored = json.loads(published.documents) if published is not None and published.documents else {}
-    if "addresses" not in stored:
-        # Not published yet (or stored before routers had an addresses document): what it will be, as generation 0.
+    if not {"addresses", "metadata"} <= stored.keys():
+        # Not published yet (or stored before routers had every document): what it will be, as generation 0.
         docs = _render(target, state)
-        return RouterConfig(target, kind, uuid, 0, digest_of(docs), docs.iptables, docs.haproxy, docs.addresses)
+        return RouterConfig(target, kind, uuid, 0, digest_of(docs), docs.iptables, docs.haproxy, docs.addresses,
+                            docs.metadata)
     assert published is not None
     return RouterConfig(target, kind, uuid, published.generation, published.digest, stored["iptables"],
-                        stored["haproxy"], stored["addresses"])
+                        stored["haproxy"], stored["addresses"], stored["metadata"])
 
 
 def router_config(uow: SqlUnitOfWork, network_uuid: str | None, vpc_uuid: str | None) -> RouterConfig:
