@@ -18,9 +18,11 @@ from nicstack.agent.addresses import Addresses
 from nicstack.agent.haproxy import Haproxy
 from nicstack.agent.ipsets import Sets
 from nicstack.agent.metadata import MetadataProcess
+from nicstack.agent.neighbours import Neighbours
 from nicstack.agent.netfilter import BRIDGE, IPV4, IPV6, Tables
 from nicstack.agent.shell import ApplyError, Shell
 from nicstack.render.devices import rename
+from nicstack.render.metadata import parse_metadata
 from nicstack.render.netfilter import PREFIX
 from nicstack.render.router_addresses import PUBLIC, Interface
 from nicstack.render.router_addresses import parse as parse_addresses
@@ -80,6 +82,7 @@ class RouterApplier:
         self.tables = Tables(self.shell, IPV4)
         self.haproxy = Haproxy(self.shell, self.run_dir)
         self.metadata = MetadataProcess(self.shell, self.run_dir)
+        self.neighbours = Neighbours(self.shell)
 
     def apply(self, update: Update, *, force: bool = False) -> Applied:
         docs = _documents(update, ("addresses", "iptables", "haproxy", "metadata"))
@@ -107,6 +110,8 @@ class RouterApplier:
         outcome = self.metadata.apply(docs["metadata"], wanted.guest_side())
         if outcome != "unchanged":
             did.append(f"metadata {outcome}")
+            moved = self.neighbours.correct(parse_metadata(docs["metadata"]), self.guest_devs)
+            did += [f"neighbour {m}" for m in moved]
         return Applied(update.generation, update.digest, tuple(did))
 
     def stop(self) -> None:
