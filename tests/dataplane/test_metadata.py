@@ -8,6 +8,7 @@ address the cloud reserved, and static NAT from the public side then reaches a s
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 import time
@@ -88,6 +89,12 @@ def test_a_vm_reads_its_secondary_address_from_the_metadata_and_another_vm_of_th
     assert fetch(web, f"{METADATA}/latest/meta-data/local-ipv4") == ("200", nic["ipaddress"])
     status, vm_id = fetch(web, f"{METADATA}/latest/meta-data/instance-id")
     assert status == "200" and vm_id == web.id
+    assert fetch(web, f"{METADATA}/latest/user-data")[0] == "404"
+    world.user.call("updateVirtualMachine", id=web.id, userdata=base64.b64encode(b"#cloud-config\n").decode())
+    deadline = time.monotonic() + 10  # a synchronous command: published by the job that follows it, then applied
+    while fetch(web, f"{METADATA}/latest/user-data")[0] != "200" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fetch(web, f"{METADATA}/latest/user-data") == ("200", "#cloud-config\n")
 
     # The other VM asks for the first one's MAC: it is answered as a VM that has no such NIC.
     mine = other.nics[0]

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from nicstack.domain.errors import MissingParameter
-from nicstack.domain.values import canonical_int, canonical_uuid, invalid, unsafe_character
+from nicstack.domain.values import USER_DATA_LENGTH, canonical_int, canonical_uuid, invalid, unsafe_character
 from nicstack.ipam.addresses import parse_address
 
 MAX_LENGTH = 4096
@@ -58,6 +58,11 @@ def ip_param(name: str, description: str, required: bool = False) -> Param:
 def ip_list_param(name: str, description: str, required: bool = False) -> Param:
     """Comma-separated IPv4 or IPv6 addresses, each parsed here."""
     return Param(name, ParamType.LIST, description, required, length=MAX_LENGTH, address=True)
+
+
+def user_data_param(description: str) -> Param:
+    """`userdata`: base64 up to CloudStack's default limit (checked with `domain.values.user_data`)."""
+    return Param("userdata", ParamType.STRING, description, length=USER_DATA_LENGTH)
 
 
 def int_param(

@@ -269,6 +269,14 @@ vms = Table(
     Index(None, "account_id"),
 )
 
+# Apart from vm_instances: listings never read it, and it may be tens of kilobytes.
+vm_user_data = Table(
+    "vm_user_data",
+    metadata,
+    Column("vm_id", Integer, ForeignKey("vm_instances.id"), primary_key=True),
+    Column("user_data", Text, nullable=False),
+)
+
 nics = Table(
     "nics",
     metadata,

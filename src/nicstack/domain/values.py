@@ -7,6 +7,8 @@ formatting characters stored in a name make every later listing of it lie about 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import unicodedata
 
@@ -59,3 +61,19 @@ def unsafe_character(value: str) -> str | None:
     if unicodedata.category(char) == "Cc":
         return f"contains the control character U+{ord(char):04X}"
     return f"contains the formatting character U+{ord(char):04X} ({unicodedata.name(char)})"
+
+
+# CloudStack's default vm.userdata.max.length: 32 KiB of base64 (about 24 KiB of data).
+USER_DATA_LENGTH = 32768
+
+
+def user_data(value: str, param: str = "userdata") -> str:
+    """Base64 user data as deployVirtualMachine takes it, checked (a guest's cloud-init decodes it)."""
+    text = "".join(value.split())  # line-wrapped base64 (`base64` wraps at 76) is the same data
+    if len(text) > USER_DATA_LENGTH:
+        raise invalid(param, value, f"longer than {USER_DATA_LENGTH} base64 characters")
+    try:
+        base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise invalid(param, value, "not base64 (encode the user data, e.g. with `base64 -w0 file`)") from None
+    return text

@@ -69,8 +69,9 @@ def metadata_for(uow: SqlUnitOfWork, network_ids: Sequence[int]) -> Metadata:
     vms, _ = uow.vms.listing([v.c.id.in_(served), v.c.removed.is_(None),
                               v.c.state.in_([VmState.RUNNING, VmState.STOPPED])], None)
     public = _public_ips(uow, vms)
+    user_data = uow.vms.user_data([vm.id for vm in vms])
     return Metadata(tuple(
         VmMetadata(uuid=UUID(vm.uuid), name=vm.name, zone=vm.zone_name,
                    service_offering=vm.service_offering_name or "", nics=tuple(_nic(nic) for nic in vm.nics),
-                   public_ipv4=public.get(vm.id))
+                   public_ipv4=public.get(vm.id), user_data=user_data.get(vm.id))
         for vm in vms))

@@ -14,8 +14,10 @@ from nicstack.services import dataplane, lookup, placement, security_groups
 
 
 def update_virtual_machine(uow: SqlUnitOfWork, caller: Caller, uuid: str, display_name: str | None,
-                           group_ids: Sequence[str] | None, group_names: Sequence[str] | None) -> Vm:
-    """Change the display name and/or the security groups (the VM must be stopped for the latter, as in CloudStack)."""
+                           group_ids: Sequence[str] | None, group_names: Sequence[str] | None,
+                           user_data: str | None = None) -> Vm:
+    """Change the display name, the user data (base64; "" removes it) and/or the security groups (the VM must
+    be stopped for the latter, as in CloudStack)."""
     with uow:
         vm = lookup.vm(uow, caller, uuid, "id")
         if group_ids is not None or group_names is not None:
@@ -35,11 +37,21 @@ def update_virtual_machine(uow: SqlUnitOfWork, caller: Caller, uuid: str, displa
             if not display_name.strip():
                 raise ParameterError("Invalid value '' for displayname: it must not be blank")
             uow.vms.update_vm(vm.id, display_name=display_name.strip())
+        if user_data is not None:
+            uow.vms.set_user_data(vm.id, user_data)
+            uow.outbox.network(*dataplane.networks_of_vm(uow, vm.id))  # the routers' metadata serves it
         uow.events.record(caller, "VM.UPDATE", f"Updated VM {vm.name}", account_id=vm.account_id,
                       domain_id=vm.domain_id)
         found = uow.vms.vm_by(id=vm.id)
         assert found is not None
         return found
+
+
+def user_data_of(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> tuple[Vm, str]:
+    """getVirtualMachineUserData: the VM and its user data (base64, "" when it has none)."""
+    with uow:
+        vm = lookup.vm(uow, caller, uuid, "virtualmachineid")
+        return vm, uow.vms.user_data([vm.id]).get(vm.id, "")
 
 
 def migrate_virtual_machine(uow: SqlUnitOfWork, caller: Caller, uuid: str, host_uuid: str | None) -> Started[Vm]:

@@ -46,6 +46,7 @@ class NewVm:
     extra: dict[str, Any] = field(default_factory=dict)
     security_group_ids: tuple[str, ...] = ()
     security_group_names: tuple[str, ...] = ()
+    user_data: str | None = None  # base64, checked at the edge
 
 
 def new_mac() -> str:
@@ -116,6 +117,7 @@ def deploy(uow: SqlUnitOfWork, caller: Caller, spec: NewVm) -> Started[Vm]:
         for device_id, (net, request) in enumerate(zip(nets, requests, strict=True)):
             attach_nic(uow, vm_id, net, request, device_id, device_id == 0)
         uow.security_groups.set_vm_groups(vm_id, groups)
+        uow.vms.set_user_data(vm_id, spec.user_data)
         uow.events.record(caller, "VM.CREATE", f"Deployed VM {name}", account_id=owner.id, domain_id=owner.domain_id)
         return _started(uow, caller, "deployVirtualMachine", _reload(uow, vm_id))
 

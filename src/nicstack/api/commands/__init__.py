@@ -22,6 +22,7 @@ from nicstack.api.commands import (  # noqa: F401
     session,
     settings,
     users,
+    vm_updates,
     vms,
     vpcs,
 )

@@ -1,22 +1,21 @@
-"""Security group commands, and updateVirtualMachine (display name and groups)."""
+"""Security group commands."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from nicstack.api.context import Context
-from nicstack.api.params import int_param, list_param, map_param, str_param, uuid_list_param, uuid_param
+from nicstack.api.params import int_param, list_param, map_param, str_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ObjectReply, Reply, SuccessReply
 from nicstack.api.scope import OWNER, PAGING, owner_filter
-from nicstack.api.views import vm_view
 from nicstack.api.views_guest import security_group_view
 from nicstack.api.views_world import listing
 from nicstack.db import tables as t
 from nicstack.domain.access import Caller
 from nicstack.domain.security_groups import Authorized, rule_shape
 from nicstack.domain.vocabulary import Direction
-from nicstack.services import security_groups, vm_updates
+from nicstack.services import security_groups
 from nicstack.services.scope import list_scope
 from nicstack.services.security_groups import GroupRef, NewRules
 
@@ -124,15 +123,3 @@ def revoke_ingress(ctx: Context, args: dict[str, Any]) -> Reply:
 def revoke_egress(ctx: Context, args: dict[str, Any]) -> Reply:
     return _revoke(ctx, args, Direction.EGRESS)
 
-
-@command(
-    "updateVirtualMachine",
-    "Updates a VM's display name and, while it is stopped, its security groups.",
-    (uuid_param("id", "The ID of the VM", required=True), str_param("displayname", "The new display name"),
-     uuid_list_param("securitygroupids", "The VM's security groups by ID (replaces its groups)"),
-     list_param("securitygroupnames", "The VM's security groups by name (replaces its groups)")),
-)
-def update_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
-    vm = vm_updates.update_virtual_machine(ctx.uow, ctx.caller, args["id"], args.get("displayname"),
-                                           args.get("securitygroupids"), args.get("securitygroupnames"))
-    return ObjectReply("virtualmachine", vm_view(vm))

@@ -8,7 +8,15 @@ from sqlalchemy import select
 
 from nicstack.api.commands.nics import vm_answer
 from nicstack.api.context import Context
-from nicstack.api.params import bool_param, list_param, map_param, str_param, uuid_list_param, uuid_param
+from nicstack.api.params import (
+    bool_param,
+    list_param,
+    map_param,
+    str_param,
+    user_data_param,
+    uuid_list_param,
+    uuid_param,
+)
 from nicstack.api.registry import ADMINS, command, success
 from nicstack.api.replies import AsyncReply, ListReply, ObjectReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
@@ -16,7 +24,7 @@ from nicstack.api.views import vm_view
 from nicstack.db import tables as t
 from nicstack.domain.jobs import Started
 from nicstack.domain.model import Vm
-from nicstack.domain.values import canonical_uuid
+from nicstack.domain.values import canonical_uuid, user_data
 from nicstack.services import lookup, vms
 from nicstack.services.scope import list_scope
 from nicstack.services.vms import NewVm, NicRequest
@@ -61,6 +69,7 @@ def _nic_requests(args: dict[str, Any]) -> tuple[NicRequest, ...]:
         uuid_param("domainid", "The domain of the account"),
         uuid_list_param("securitygroupids", "Security groups of the VM, by ID (security-group networks)"),
         list_param("securitygroupnames", "Security groups of the VM, by name (security-group networks)"),
+        user_data_param("The user data, base64 (the guest reads it decoded at /latest/user-data)"),
     ),
     job=vm_answer,
 )
@@ -72,6 +81,7 @@ def deploy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
         account=args.get("account"), domain_uuid=args.get("domainid"),
         security_group_ids=tuple(args.get("securitygroupids", ())),
         security_group_names=tuple(args.get("securitygroupnames", ())),
+        user_data=user_data(args["userdata"]) if "userdata" in args else None,
     )
     return _vm_job(vms.deploy(ctx.uow, ctx.caller, spec), create=True)
 

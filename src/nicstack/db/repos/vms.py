@@ -245,6 +245,19 @@ class VmRepository:
     def update_vm(self, vm_id: int, **values: Any) -> None:
         self.conn.execute(v.update().where(v.c.id == vm_id).values(**values))
 
+    def set_user_data(self, vm_id: int, user_data: str | None) -> None:
+        """Replace the VM's user data (None or "": it has none)."""
+        ud = t.vm_user_data
+        self.conn.execute(ud.delete().where(ud.c.vm_id == vm_id))
+        if user_data:
+            self.conn.execute(ud.insert().values(vm_id=vm_id, user_data=user_data))
+
+    def user_data(self, vm_ids: Sequence[int]) -> dict[int, str]:
+        """Per VM id, its user data (base64); VMs without any are absent."""
+        ud = t.vm_user_data
+        rows = self.conn.execute(select(ud.c.vm_id, ud.c.user_data).where(ud.c.vm_id.in_(list(vm_ids))))
+        return {vm_id: text for vm_id, text in rows.tuples()}
+
     def create_nic(self, **values: Any) -> int:
         key = self.conn.execute(
             t.nics.insert().values(uuid=new_uuid(), created=now(), state="Reserved", secondary_ip=0, **values)
