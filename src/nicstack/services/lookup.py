@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nicstack.db.repos.vms import NicOwner
 from nicstack.db.uow import SqlUnitOfWork
-from nicstack.domain.access import Caller, may_access
+from nicstack.domain.access import Caller, may_access, network_audience
 from nicstack.domain.errors import UnknownEntity
 from nicstack.domain.kinds import VmType
 from nicstack.domain.model import Host, Network, Nic, Vm, Zone
@@ -13,17 +13,9 @@ from nicstack.services.ports import UnitOfWork
 
 def network(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str = "networkid") -> Network:
     found = uow.networks.network_by(uuid=uuid)
-    if found is None or not _may_use_network(caller, found):
+    if found is None or not network_audience(caller).admits(found.account_id, found.domain_path):
         raise UnknownEntity(param, uuid)
     return found
-
-
-def _may_use_network(caller: Caller, net: Network) -> bool:
-    if net.account_id is None:  # domain-wide (shared) network: anyone in or below the domain
-        return caller.is_root_admin or caller.domain_path.startswith(net.domain_path) or may_access(
-            caller, -1, net.domain_path
-        )
-    return may_access(caller, net.account_id, net.domain_path)
 
 
 def vm(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str = "virtualmachineid", *, user_only: bool = True) -> Vm:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 
 from nicstack.db import tables as t
+from nicstack.db.repos.networks import NetworkQuery
 from nicstack.db.uow import SqlUnitOfWork
-from nicstack.domain.access import Caller, may_access, may_use_domain
+from nicstack.domain.access import Caller, may_access, may_use_domain, network_audience
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity, Unsupported
 from nicstack.domain.kinds import AllocationKind, GuestType, NetworkState, ZoneType
 from nicstack.domain.model import Account, Network
 from nicstack.ipam.addresses import parse_address, parse_network, usable_bounds
-from nicstack.services import lookup, shared_networks, vpc_tiers
+from nicstack.services import lookup, lookup_rules, shared_networks, vpc_tiers
 from nicstack.services.public_ips import ensure_source_nat, forget_network
+from nicstack.services.scope import OwnerFilter, list_scope
 
 DEFAULT_GUEST_CIDR = "10.1.1.0/24"
 
@@ -130,11 +132,38 @@ def create_network(uow: SqlUnitOfWork, caller: Caller, spec: NewNetwork) -> Netw
         return created
 
 
-def list_networks(
-    uow: SqlUnitOfWork, caller: Caller, where: list[Any], page: tuple[int, int] | None
-) -> tuple[list[Network], int]:
+@dataclass(frozen=True, slots=True)
+class NetworkFilter:
+    """listNetworks: the networks the caller sees among `owner`'s, narrowed by the rest (None: any)."""
+
+    owner: OwnerFilter = field(default_factory=OwnerFilter)
+    uuid: str | None = None
+    zone_uuid: str | None = None
+    vpc_uuid: str | None = None
+    kind: str | None = None  # Isolated, Shared or L2, in any case
+    keyword: str | None = None  # within the name
+    page: tuple[int, int] | None = None
+
+
+def list_networks(uow: SqlUnitOfWork, caller: Caller, wanted: NetworkFilter) -> tuple[list[Network], int]:
+    """Raises UnknownEntity for an owner, network, zone or VPC the caller may not see (checked in that order)."""
     with uow.reading():
-        return uow.networks.listing(where, page)
+        # A network asked for by id is shown wherever the caller may see it, as if listall were given.
+        owner = replace(wanted.owner, list_all=True) if wanted.uuid is not None else wanted.owner
+        query = NetworkQuery(
+            network_audience(caller, list_scope(uow, caller, owner)),
+            network_id=None if wanted.uuid is None else lookup.network(uow, caller, wanted.uuid, "id").id,
+            zone_id=None if wanted.zone_uuid is None else lookup.zone(uow, wanted.zone_uuid).id,
+            vpc_id=None if wanted.vpc_uuid is None else lookup_rules.vpc(uow, caller, wanted.vpc_uuid).id,
+            guest_type=_guest_type(wanted.kind) if wanted.kind else None,
+            keyword=wanted.keyword,
+        )
+        return uow.networks.matching(query, wanted.page)
+
+
+def _guest_type(kind: str) -> str:
+    # Stored as Isolated, Shared, L2: CloudStack accepts any case.
+    return "L2" if kind.lower() == "l2" else kind.capitalize()
 
 
 def delete_network(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> str:

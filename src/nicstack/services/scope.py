@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nicstack.db.uow import SqlUnitOfWork
-from nicstack.domain.access import Caller, may_access, may_use_domain
+from nicstack.domain.access import Caller, Scope, may_access, may_use_domain
 from nicstack.domain.errors import UnknownEntity
 
 
@@ -16,14 +16,6 @@ class OwnerFilter:
     account: str | None = None
     domain_uuid: str | None = None
     list_all: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Which owners a listing shows: one account, or a domain subtree (None: everything)."""
-
-    account_id: int | None
-    domain_path: str | None
 
 
 def list_scope(uow: SqlUnitOfWork, caller: Caller, owner: OwnerFilter) -> Scope:

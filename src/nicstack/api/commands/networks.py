@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_
-
 from nicstack.api.context import Context
 from nicstack.api.params import str_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, ObjectReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.views import network_view
-from nicstack.db import tables as t
-from nicstack.services import lookup, lookup_rules, networks
-from nicstack.services.networks import NewNetwork
-from nicstack.services.scope import list_scope
+from nicstack.services import networks
+from nicstack.services.networks import NetworkFilter, NewNetwork
 
 
 @command(
@@ -68,38 +64,12 @@ def create_network(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_networks(ctx: Context, args: dict[str, Any]) -> Reply:
-    n = t.networks
-    with ctx.uow.reading() as uow:
-        scope = list_scope(uow, ctx.caller, owner_filter(args, list_all=bool(args.get("listall")) or "id" in args))
-    where: list[Any] = []
-    owned = []
-    if scope.account_id is not None:
-        owned.append(n.c.account_id == scope.account_id)
-    if scope.domain_path is not None:
-        owned.append(t.domains.c.path.startswith(scope.domain_path))
-    if owned:
-        # Domain-wide networks in the caller's domain path are usable by everyone there.
-        shared = (n.c.account_id.is_(None)) & t.domains.c.path.in_(_ancestors(ctx.caller.domain_path))
-        where.append(or_(*owned, shared) if len(owned) == 1 else or_(owned[0] & owned[1], shared))
-    with ctx.uow.reading() as uow:
-        if "id" in args:
-            where.append(n.c.id == lookup.network(uow, ctx.caller, args["id"], "id").id)
-        if "zoneid" in args:
-            where.append(n.c.zone_id == lookup.zone(uow, args["zoneid"]).id)
-        if "vpcid" in args:
-            where.append(n.c.vpc_id == lookup_rules.vpc(uow, ctx.caller, args["vpcid"]).id)
-    kind = args.get("type") or args.get("guestiptype")
-    if kind:
-        where.append(n.c.guest_type == kind.capitalize() if kind.lower() != "l2" else n.c.guest_type == "L2")
-    if "keyword" in args:
-        where.append(n.c.name.contains(args["keyword"], autoescape=True))
-    found, total = networks.list_networks(ctx.uow, ctx.caller, where, page_of(args))
+    wanted = NetworkFilter(
+        owner=owner_filter(args), uuid=args.get("id"), zone_uuid=args.get("zoneid"), vpc_uuid=args.get("vpcid"),
+        kind=args.get("type") or args.get("guestiptype"), keyword=args.get("keyword"), page=page_of(args),
+    )
+    found, total = networks.list_networks(ctx.uow, ctx.caller, wanted)
     return ListReply("network", [network_view(x) for x in found], total)
-
-
-def _ancestors(path: str) -> list[str]:
-    parts = [p for p in path.split("/") if p]
-    return ["/"] + ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
 @command("deleteNetwork", "Deletes a network without NICs.", (uuid_param("id", "The network", required=True),),

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
 
 from nicstack.db import prepared
 from nicstack.db import tables as t
+from nicstack.db.repos.audience import seen_by
 from nicstack.db.rows import lookup_params, lookup_statement, new_uuid, now
+from nicstack.domain.access import NetworkAudience
 from nicstack.domain.kinds import GuestType
 from nicstack.domain.model import Network, NetworkOffering
 
@@ -89,6 +92,29 @@ _SET_CURSOR = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class NetworkQuery:
+    """A network listing, its references resolved to row ids: the networks `audience` sees that match the rest."""
+
+    audience: NetworkAudience
+    network_id: int | None = None
+    zone_id: int | None = None
+    vpc_id: int | None = None
+    guest_type: str | None = None
+    keyword: str | None = None  # within the name
+
+    def where(self) -> list[Any]:
+        n = t.networks.c
+        where = seen_by(self.audience)
+        for column, value in ((n.id, self.network_id), (n.zone_id, self.zone_id), (n.vpc_id, self.vpc_id),
+                              (n.guest_type, self.guest_type)):
+            if value is not None:
+                where.append(column == value)
+        if self.keyword is not None:
+            where.append(n.name.contains(self.keyword, autoescape=True))
+        return where
+
+
 class NetworkRepository:
     """Guest networks and the per-network lock that serialises address allocation."""
 
@@ -98,6 +124,9 @@ class NetworkRepository:
     def network_by(self, **where: Any) -> Network | None:
         row = prepared.first(self.conn, lookup_statement(_query, t.networks, tuple(where)), lookup_params(where))
         return _network(row) if row else None
+
+    def matching(self, query: NetworkQuery, page: tuple[int, int] | None) -> tuple[list[Network], int]:
+        return self.listing(query.where(), page)
 
     def listing(self, where: list[Any], page: tuple[int, int] | None
     ) -> tuple[list[Network], int]:
