@@ -30,9 +30,10 @@ from nicstack.db.urls import describe
 
 _DB_HELP = f"database URL: sqlite:///PATH or postgresql://USER@HOST/DB (default: ${ENV_URL}, else sqlite:///" \
            f"{DEFAULT_SQLITE_PATH})"
-DEMO_HELP = ("create (once) a demo world and print how to call it: 9 VMs of account demo in 3 zones (an Advanced "
+DEMO_HELP = ("create (once) a demo world and print how to call it: 11 VMs of account demo in 4 zones (an Advanced "
              "zone with isolated network demo-network, a VPC with two tiers and a public range; an Advanced zone "
-             "with security groups and shared network demo-shared; a Basic zone with two pods)")
+             "with security groups and shared network demo-shared; a Basic zone with two pods; a Basic zone with "
+             "elastic IPs and elastic LB)")
 
 # `nicstack bench` sections, in the order they run (kept here: --help must not import them).
 BENCH_SECTIONS = ("http", "scaleout", "logins", "allocator", "bulk", "metadata", "memory", "convergence")

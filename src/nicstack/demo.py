@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from nicstack import demo_guarded
+from nicstack import demo_elastic, demo_guarded
 from nicstack.db import tables as t
 from nicstack.db.repos.accounts import caller_of
 from nicstack.db.uow import SqlUnitOfWork
+from nicstack.demo_elastic import ElasticWorld
 from nicstack.demo_guarded import GuardedWorld
 from nicstack.domain.access import Caller
 from nicstack.domain.kinds import Role
@@ -44,6 +45,7 @@ class DemoWorld:
     vpc_uuid: str
     created: bool
     guarded: GuardedWorld | None = None
+    elastic: ElasticWorld | None = None
 
 
 def _admin(uow: SqlUnitOfWork) -> Caller:
@@ -84,6 +86,7 @@ def build_demo(uow: SqlUnitOfWork) -> DemoWorld:
                                        name=name))
     vpc_uuid = _extend(uow)
     guarded = demo_guarded.extend(uow, _admin(uow), demo_guarded.demo_caller(uow, ACCOUNT), ZONE)
+    elastic = demo_elastic.extend(uow, _admin(uow), demo_guarded.demo_caller(uow, ACCOUNT))
     with uow.reading():
         [user] = uow.accounts.users_by(username=ACCOUNT)
         vm = uow.conn.execute(
@@ -92,7 +95,8 @@ def build_demo(uow: SqlUnitOfWork) -> DemoWorld:
         nic = uow.conn.execute(select(t.nics.c.uuid, t.nics.c.network_id).where(t.nics.c.vm_id == vm.id)).one()
         net_uuid = uow.conn.execute(select(t.networks.c.uuid).where(t.networks.c.id == nic.network_id)).scalar_one()
     assert user.api_key is not None and user.secret_key is not None
-    return DemoWorld(user.api_key, user.secret_key, vm.uuid, nic.uuid, net_uuid, vpc_uuid, created, guarded)
+    return DemoWorld(user.api_key, user.secret_key, vm.uuid, nic.uuid, net_uuid, vpc_uuid, created, guarded,
+                     elastic)
 
 
 def _public_range(uow: SqlUnitOfWork, admin: Caller) -> bool:
@@ -140,7 +144,7 @@ def describe(world: DemoWorld, endpoint: str) -> str:
     """What to print: the endpoint, the demo user's keys, and a cs command to try."""
     state = "created" if world.created else "already there"
     return "\n".join([
-        f"Demo world {state} (9 VMs of account {ACCOUNT} in 3 zones; the data: {DATA_NOTE}).",
+        f"Demo world {state} (11 VMs of account {ACCOUNT} in 4 zones; the data: {DATA_NOTE}).",
         f"Zone {ZONE} (public range {PUBLIC_RANGE.start_ip}-{PUBLIC_RANGE.end_ip}), account "
         f"{ACCOUNT}, network demo-network 10.1.1.0/24 with VMs web-1 and web-2, VPC {VPC} 10.2.0.0/16 "
         f"({world.vpc_uuid}) with tiers demo-web and demo-db and VMs vpc-web-1 and vpc-db-1.",
@@ -152,4 +156,5 @@ def describe(world: DemoWorld, endpoint: str) -> str:
         f"  cs addIpToNic nicid={world.nic_uuid}",
         f"  cs listNics virtualmachineid={world.vm_uuid}",
         *(demo_guarded.describe(world.guarded) if world.guarded else []),
+        *(demo_elastic.describe(world.elastic) if world.elastic else []),
     ])

@@ -96,7 +96,7 @@ class BasicZone:
         return Zone(self.id, self.pods[0].id, [h for p in self.pods for h in p.host_ids])
 
 
-def make_basic_zone(admin: Client, pods: int = 2, hypervisor: str = "KVM") -> BasicZone:
+def make_basic_zone(admin: Client, pods: int = 2, hypervisor: str = "KVM", offering: str = SG_OFFERING) -> BasicZone:
     """A Basic zone: pods 10.<n>.0.0/22 each with range 10.<n>.0.10-10.<n>.2.250 and one host, then its network."""
     zone = admin.call("createZone", name=unique("basic"), networktype="Basic", dns1="8.8.8.8",
                       internaldns1="10.0.0.2")["zone"]
@@ -107,7 +107,7 @@ def make_basic_zone(admin: Client, pods: int = 2, hypervisor: str = "KVM") -> Ba
         pod = admin.call("createPod", zoneid=zone["id"], name=unique(f"pod{i}"), gateway=gateway,
                          netmask="255.255.252.0", startip=start, endip=end)["pod"]
         made.append(BasicPod(pod["id"], [add_host(admin, zone["id"], pod["id"], hypervisor)], gateway, start, end))
-    network = make_shared_network(admin, Zone(zone["id"], made[0].id, []), SG_OFFERING)
+    network = make_shared_network(admin, Zone(zone["id"], made[0].id, []), offering)
     return BasicZone(zone["id"], network, made)
 
 

@@ -8,7 +8,7 @@ route. Link-local and IPv6 addresses are left alone; so is every other interface
 from __future__ import annotations
 
 from collections.abc import Mapping
-from ipaddress import IPv4Interface
+from ipaddress import IPv4Interface, IPv4Network
 
 from nicstack.agent.shell import Shell
 from nicstack.render.router_addresses import RouterAddresses
@@ -29,6 +29,9 @@ class Addresses:
             want = set(wanted.of(interface.name))
             commands += [f"address del {a} dev {device}" for a in sorted(live - want)]
             commands += [f"address add {a} dev {device}" for a in sorted(want - live)]
+            routed, route_want = self.routes(device), set(wanted.routes_of(interface.name))
+            commands += [f"route del {n} dev {device} proto static" for n in sorted(routed - route_want)]
+            commands += [f"route add {n} dev {device} proto static" for n in sorted(route_want - routed)]
         public = names.get(wanted.public().name, wanted.public().name)
         if wanted.gateway is not None and self.default_route() != (str(wanted.gateway), public):
             commands.append(f"route replace default via {wanted.gateway} dev {public}")
@@ -42,6 +45,11 @@ class Addresses:
         words = out.split()
         return {IPv4Interface(words[i + 1]) for i, word in enumerate(words[:-1]) if word == "inet"}
 
+    def routes(self, device: str) -> set[IPv4Network]:
+        """The on-link routes of ours (proto static) via `device` now."""
+        out = self.shell.run(["ip", "-4", "-o", "route", "show", "dev", device, "proto", "static", "scope", "link"])
+        return {IPv4Network(line.split()[0]) for line in out.splitlines() if line.strip()}
+
     def default_route(self) -> tuple[str, str] | None:
         words = self.shell.run(["ip", "-4", "route", "show", "default"]).split()
         if "via" not in words or "dev" not in words:
@@ -50,4 +58,5 @@ class Addresses:
 
     def fingerprint(self, wanted: RouterAddresses, names: Mapping[str, str]) -> str:
         held = {i.name: sorted(self.held(names.get(i.name, i.name))) for i in wanted.interfaces}
-        return repr((sorted(held.items()), self.default_route()))
+        routed = {i.name: sorted(self.routes(names.get(i.name, i.name))) for i in wanted.interfaces}
+        return repr((sorted(held.items()), self.default_route(), sorted(routed.items())))

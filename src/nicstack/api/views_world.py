@@ -108,8 +108,19 @@ def network_offering(o: NetworkOffering) -> JsonObject:
         "availability": "Required" if o.is_default else "Optional", "conservemode": True,
         "ispersistent": False, "egressdefaultpolicy": False, "internetprotocol": "IPv4",
         "created": wire_date(o.created),
-        "service": [{"name": s, "provider": [{"name": _provider(s, o.for_vpc)}]} for s in sorted(o.services)],
+        "service": [_service(o, s) for s in sorted(o.services)],
     }
+
+
+def _service(o: NetworkOffering, name: str) -> JsonObject:
+    view: JsonObject = {"name": name, "provider": [{"name": _provider(name, o.for_vpc)}]}
+    # CloudStack's capability names (Network.Capability), which clients read to tell an EIP/ELB offering.
+    capabilities = {"StaticNat": (("ElasticIp", o.elastic_ip), ("AssociatePublicIP", False)),
+                    "Lb": (("ElasticLb", o.elastic_lb),)}.get(name, ())
+    if capabilities:
+        view["capability"] = [{"name": key, "value": str(value).lower(), "canchooseservicecapability": False}
+                              for key, value in capabilities]
+    return view
 
 
 def service_offering(o: dict[str, Any]) -> JsonObject:

@@ -38,6 +38,13 @@ NETWORK_OFFERINGS: tuple[dict[str, Any], ...] = (
         "specify_vlan": True, "specify_ip_ranges": True,
     },
     {
+        # Elastic IPs (static NAT) and elastic load balancing for a Basic zone, served by nicstack's router.
+        "name": "DefaultSharedNetscalerEIPandELBNetworkOffering",
+        "display_text": "Offering for Shared networks with Elastic IP and Elastic LB capabilities",
+        "guest_type": GuestType.SHARED, "services": ("Dhcp", "Dns", "Lb", "SecurityGroup", "StaticNat", "UserData"),
+        "specify_vlan": True, "specify_ip_ranges": True,
+    },
+    {
         "name": "DefaultSharedNetworkOffering",
         "display_text": "Offering for Shared networks",
         "guest_type": GuestType.SHARED, "services": ("Dhcp", "Dns", "UserData"),

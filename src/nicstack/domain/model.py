@@ -112,6 +112,16 @@ class NetworkOffering:
     state: str
     created: datetime
 
+    # A shared offering's static NAT and load balancing are CloudStack's elastic IP and elastic LB: a shared
+    # network has no source NAT address to share, so each public address is acquired and mapped on its own.
+    @property
+    def elastic_ip(self) -> bool:
+        return self.guest_type is GuestType.SHARED and "StaticNat" in self.services
+
+    @property
+    def elastic_lb(self) -> bool:
+        return self.guest_type is GuestType.SHARED and "Lb" in self.services
+
 
 @dataclass(frozen=True, slots=True)
 class Network:

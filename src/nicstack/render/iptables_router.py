@@ -125,7 +125,7 @@ def _nat(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
             yield f"-A {chain} -d {f.public_ip}/32{match}{_comment(f.comment)} -j DNAT --to-destination {_to(f)}"
     post = own("POSTROUTING")
     tiers = sorted(state.tiers, key=lambda t: (t.cidr, t.uuid))
-    for tier in tiers:
+    for tier in (t for t in tiers if t.holds_gateway):
         yield (
             f"-A {post} -s {tier.cidr} -o {tier.interface}{_comment(tier.uuid)}"
             f" -j SNAT --to-source {tier.gateway}"
@@ -184,7 +184,8 @@ def _filter(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
                 f" -m conntrack --ctstate DNAT --ctorigdst {f.public_ip}/32{_origport(f.public_ports, alone=False)}"
                 f"{_comment(f.comment)} -j ACCEPT"
             )
-    for tier in tiers:
+    # A tier whose gateway is another router (a shared network's) sends nothing through this one.
+    for tier in (t for t in tiers if t.holds_gateway):
         yield f"-A {forward} -i {tier.interface}{_comment(tier.uuid)} -j ACCEPT"
     yield f"-A {forward} -i {out} -j DROP"
     for tier in tiers:

@@ -10,6 +10,9 @@ gateway on the tier's interface. One line per fact, sorted, so the agent (and a 
     address eth2 203.0.113.10/24
     route default via 203.0.113.1 dev eth2
 
+A shared network's router is not its gateway: its guest interface holds only the metadata address,
+with an on-link route to the network (`route 10.3.0.0/24 dev eth0`) for its answers.
+
 `parse` reads it back into values; the agent makes the interfaces hold exactly these IPv4
 addresses (renaming interfaces as `render.devices` does) and replaces the default route.
 """
@@ -17,7 +20,7 @@ addresses (renaming interfaces as `render.devices` does) and replaces the defaul
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from uuid import UUID
 
 from nicstack.render.metadata import METADATA_ADDRESS
@@ -41,6 +44,11 @@ class RouterAddresses:
     interfaces: tuple[Interface, ...]
     addresses: tuple[tuple[str, IPv4Interface], ...]
     gateway: IPv4Address | None = None
+    # On-link routes to the networks of tiers whose gateway is another router's: (interface, network).
+    routes: tuple[tuple[str, IPv4Network], ...] = ()
+
+    def routes_of(self, interface: str) -> list[IPv4Network]:
+        return [network for name, network in self.routes if name == interface]
 
     def of(self, interface: str) -> list[IPv4Interface]:
         return [address for name, address in self.addresses if name == interface]
@@ -59,13 +67,14 @@ def addresses_of(state: RouterState) -> RouterAddresses:
     out = state.public_interface
     interfaces = [Interface(out, PUBLIC)] + [Interface(t.interface, GUEST, t.uuid) for t in state.tiers]
     held = [(out, IPv4Interface(f"{ip.address}/{ip.subnet.prefixlen if ip.subnet else 32}")) for ip in state.public_ips]
-    held += [(t.interface, IPv4Interface(f"{t.gateway}/{t.cidr.prefixlen}")) for t in state.tiers]
+    held += [(t.interface, IPv4Interface(f"{t.gateway}/{t.cidr.prefixlen}")) for t in state.tiers if t.holds_gateway]
     # Every tier reaches the metadata service at the well-known link-local address too (cloud-init's EC2 way).
     held += [(t.interface, IPv4Interface(f"{METADATA_ADDRESS}/32")) for t in state.tiers]
     return RouterAddresses(
         tuple(sorted(interfaces, key=lambda i: (i.role != PUBLIC, i.name))),
         tuple(sorted(held, key=lambda h: (h[0], h[1]))),
         state.public_gateway,
+        tuple(sorted((t.interface, t.cidr) for t in state.tiers if not t.holds_gateway)),
     )
 
 
@@ -76,6 +85,7 @@ def render_addresses(state: RouterState) -> str:
         lines.append(f"interface {interface.name} {interface.role}" + (
             f" {interface.network}" if interface.network else ""))
     lines += [f"address {name} {address}" for name, address in values.addresses]
+    lines += [f"route {network} dev {name}" for name, network in values.routes]
     if values.gateway is not None:
         lines.append(f"route default via {values.gateway} dev {state.public_interface}")
     return "\n".join(lines) + "\n"
@@ -86,6 +96,7 @@ def parse(document: str) -> RouterAddresses:
     interfaces: list[Interface] = []
     addresses: list[tuple[str, IPv4Interface]] = []
     gateway: IPv4Address | None = None
+    routes: list[tuple[str, IPv4Network]] = []
     for number, raw in enumerate(document.splitlines(), 1):
         words = raw.split()
         if not words or words[0].startswith("#"):
@@ -102,6 +113,8 @@ def parse(document: str) -> RouterAddresses:
                     addresses.append((name, IPv4Interface(cidr)))
                 case ["route", "default", "via", via, "dev", _]:
                     gateway = IPv4Address(via)
+                case ["route", network, "dev", name]:
+                    routes.append((name, IPv4Network(network)))
                 case _:
                     raise ValueError("unknown statement")
         except ValueError as exc:
@@ -109,6 +122,6 @@ def parse(document: str) -> RouterAddresses:
     if sum(i.role == PUBLIC for i in interfaces) != 1:
         raise ValueError("the addresses document names no public interface, or more than one")
     known = {i.name for i in interfaces}
-    if unknown := sorted({name for name, _ in addresses} - known):
+    if unknown := sorted({name for name, _ in [*addresses, *routes]} - known):
         raise ValueError(f"the addresses document gives addresses to undeclared interfaces: {', '.join(unknown)}")
-    return RouterAddresses(tuple(interfaces), tuple(addresses), gateway)
+    return RouterAddresses(tuple(interfaces), tuple(addresses), gateway, tuple(routes))

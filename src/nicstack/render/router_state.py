@@ -34,6 +34,11 @@ _INTERFACE = re.compile(r"[A-Za-z0-9_.-]{1,15}")
 class RouterKind(StrEnum):
     ISOLATED = "isolated"
     VPC = "vpc"
+    # A shared network's router (a Basic zone's or an Advanced shared one): its guests keep their addresses.
+    # ELASTIC: an EIP/ELB offering's, the guests' gateway, with static NAT and load balancing for elastic IPs.
+    # SHARED: metadata only, beside the network's own gateway.
+    ELASTIC = "elastic"
+    SHARED = "shared"
 
 
 class AddressRole(StrEnum):
@@ -75,6 +80,8 @@ class GuestTier:
     cidr: IPv4Network
     gateway: IPv4Address
     interface: str = ISOLATED_GUEST_INTERFACE
+    # False: the gateway is another router's (a shared network's); this one holds only the metadata address.
+    holds_gateway: bool = True
 
     def __post_init__(self) -> None:
         _check_interface(self.interface)
@@ -200,9 +207,21 @@ class RouterState:
             raise ValueError(f"isolated router {self.uuid} needs exactly one guest network, got {len(self.tiers)}")
         if self.kind is RouterKind.VPC and self.firewall_rules:
             raise ValueError(f"VPC router {self.uuid} takes no firewall rules (VPC tiers use ACLs)")
+        self._check_shared()
         self._check_tiers()
         self._check_public_ips()
         self._check_rules()
+
+    def _check_shared(self) -> None:
+        if self.kind is not RouterKind.SHARED:
+            if not all(t.holds_gateway for t in self.tiers):
+                raise ValueError(f"{self.kind} router {self.uuid} is the gateway of each of its tiers")
+            if self.kind is not RouterKind.ELASTIC:
+                return
+        if self.firewall_rules or self.source_nat is not None:
+            raise ValueError(f"{self.kind} router {self.uuid} takes no firewall rules and no source NAT")
+        if self.kind is RouterKind.SHARED and (self.public_ips or self.port_forwards or self.load_balancers):
+            raise ValueError(f"shared router {self.uuid} serves metadata only: no public IPs, no rules")
 
     @property
     def source_nat(self) -> PublicIp | None:

@@ -61,7 +61,7 @@ def _router(uow: SqlUnitOfWork, network: str | None, vpc: str | None) -> str:
             raise UnknownEntity("networkid", network)
         if net.vpc_uuid is not None:
             return f"router:{net.vpc_uuid}"
-        if net.guest_type is not GuestType.ISOLATED:
+        if net.guest_type not in (GuestType.ISOLATED, GuestType.SHARED):
             raise Unsupported(f"Network {net.name} is a {net.guest_type} network: it has no virtual router")
         return f"router:{net.uuid}"
     assert vpc is not None

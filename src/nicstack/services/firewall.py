@@ -82,7 +82,7 @@ def create_firewall_rule(uow: SqlUnitOfWork, caller: Caller, spec: NewFirewallRu
                               "VPC tiers use network ACLs")
         net = uow.networks.network_by(id=ip.network_id)
         assert net is not None
-        ensure_rules_supported(net)
+        ensure_rules_supported(net, "Firewall")
         uow.networks.lock(net.id)
         ip = uow.public_ips.lock(ip.id)
         for rule in uow.rules.firewall_rules(t.firewall_rules.c.ip_address_id == ip.id):

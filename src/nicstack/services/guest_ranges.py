@@ -112,6 +112,8 @@ def add_range(uow: SqlUnitOfWork, net: Network, pod: Pod | None, spec: RangeSpec
         if clash is not None:
             raise ParameterError(f"The range {values[first]}-{values[last]} overlaps range {clash.shown(family)} "
                                  f"({clash.uuid}) of network {net.name}")
+    # A Basic zone's router has one guest interface per pod subnet: a new range may add one.
+    uow.outbox.network(net.id)
     return uow.guest_ranges.insert(
         zone_id=net.zone_id, pod_id=pod.id if pod else None, network_id=net.id,
         vlan=vlan_of(spec.vlan, net.vlan), account_id=net.account_id, domain_id=net.domain_id, **values,
@@ -198,6 +200,8 @@ def delete_guest_range(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> GuestRa
                 raise ResourceInUse(f"IP range {found.shown(family)} of network {found.network_name} still has {used}"
                                     " address(es) in use: release them first")
         uow.guest_ranges.delete(found.id)
+        if found.network_id is not None:
+            uow.outbox.network(found.network_id)
         uow.events.record(caller, "VLAN.IP.RANGE.DELETE",
                       f"Deleted guest IP range {found.uuid} of network {found.network_name}")
         return found

@@ -135,7 +135,7 @@ def _new_rule(uow: SqlUnitOfWork, caller: Caller, spec: NewLoadBalancer) -> Load
     cidrs = source_cidrs(spec.cidrs)
     with uow:
         ip = lookup_rules.public_ip(uow, caller, spec.ip_uuid, "publicipid")
-        net, ip, opened = claim_for_port_rule(uow, caller, ip, None, spec.network_uuid, spec.open_firewall)
+        net, ip, opened = claim_for_port_rule(uow, caller, ip, None, spec.network_uuid, spec.open_firewall, "Lb")
         transport = Protocol.UDP if protocol is Protocol.UDP else Protocol.TCP
         use = PortUse("the new load balancer rule", transport, public, public)
         check_ports_free(uow, ip, use)

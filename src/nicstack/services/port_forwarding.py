@@ -68,7 +68,8 @@ def create_port_forwarding_rule(
         ip = lookup_rules.public_ip(uow, caller, spec.ip_uuid)
         vm = lookup.vm(uow, caller, spec.vm_uuid)
         usable_vm(vm, ip)
-        net, ip, opened = claim_for_port_rule(uow, caller, ip, vm, spec.network_uuid, spec.open_firewall)
+        net, ip, opened = claim_for_port_rule(uow, caller, ip, vm, spec.network_uuid, spec.open_firewall,
+                                              "PortForwarding")
         target = guest_address(uow, vm, net, wanted)
         address = target.address
         use = PortUse("the new port forwarding rule", protocol, public.start, public.end)

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
-from nicstack.domain.errors import InsufficientCapacity, ParameterError, ResourceInUse
+from nicstack.domain.errors import InsufficientCapacity, ParameterError, ResourceInUse, Unsupported
 from nicstack.domain.jobs import Started
-from nicstack.domain.kinds import GuestType
+from nicstack.domain.kinds import GuestType, ZoneType
 from nicstack.domain.model import Network
 from nicstack.domain.rules import PublicIp, PublicIpState
 from nicstack.ipam.addresses import parse_ipv4
 from nicstack.services import lookup, lookup_rules
+from nicstack.services.guest_ranges import basic_network
 from nicstack.services.rule_targets import changed_router, drop_ip_rules, ensure_rules_supported, record
 
 ip_c = t.public_ips.c
@@ -53,12 +54,13 @@ def associate_ip_address(uow: SqlUnitOfWork, caller: Caller, spec: Acquire) -> S
     with uow:
         if spec.network_uuid is not None:
             net = lookup.network(uow, caller, spec.network_uuid)
-            ensure_rules_supported(net)
+            ensure_rules_supported(net, "StaticNat" if net.guest_type is GuestType.SHARED else None)
             vpc_id = uow.vpcs.vpc_id_of_network(net.id)
             zone_id, zone_uuid, zone_name = net.zone_id, net.zone_uuid, net.zone_name
-            assert net.account_id is not None
-            target = {"network_id": net.id, "vpc_id": vpc_id, "account_id": net.account_id,
-                      "domain_id": net.domain_id}
+            # A shared (elastic) network is everyone's: the address belongs to the caller's account.
+            account_id, domain_id = (net.account_id, net.domain_id) if net.account_id is not None else (
+                caller.account_id, caller.domain_id)
+            target = {"network_id": net.id, "vpc_id": vpc_id, "account_id": account_id, "domain_id": domain_id}
             where = f"network {net.name}"
         elif spec.vpc_uuid is not None:
             vpc = lookup_rules.vpc(uow, caller, spec.vpc_uuid)
@@ -66,8 +68,16 @@ def associate_ip_address(uow: SqlUnitOfWork, caller: Caller, spec: Acquire) -> S
             target = {"network_id": None, "vpc_id": vpc.id, "account_id": vpc.owner.account_id,
                       "domain_id": vpc.owner.domain_id}
             where = f"VPC {vpc.name}"
+        elif spec.zone_uuid is not None:
+            net = _elastic_network(uow, spec.zone_uuid)
+            zone_id, zone_uuid, zone_name = net.zone_id, net.zone_uuid, net.zone_name
+            # The Basic zone's network is everyone's: the address belongs to the caller's account.
+            target = {"network_id": net.id, "vpc_id": None, "account_id": caller.account_id,
+                      "domain_id": caller.domain_id}
+            where = f"Basic zone {zone_name} (elastic IP)"
         else:
-            raise ParameterError("associateIpAddress needs networkid or vpcid")
+            raise ParameterError("associateIpAddress needs networkid, vpcid, or zoneid of a Basic zone with elastic "
+                                 "IPs")
         if spec.zone_uuid is not None and spec.zone_uuid != zone_uuid:
             raise ParameterError(f"The {where} is in zone {zone_name}, not in zone {spec.zone_uuid}")
         ip_id = _claim(uow, zone_id, zone_name, spec.address)
@@ -78,6 +88,22 @@ def associate_ip_address(uow: SqlUnitOfWork, caller: Caller, spec: Acquire) -> S
         changed_router(uow, ip.network_id, ip.vpc_id)
         job = uow.start_job(caller, "associateIpAddress", result=ip, instance=("IpAddress", ip.uuid))
         return Started(job, ip)
+
+
+def _elastic_network(uow: SqlUnitOfWork, zone_uuid: str) -> Network:
+    """The network an elastic IP of a Basic zone serves: the zone's one network, if its offering has elastic IPs."""
+    zone = lookup.zone(uow, zone_uuid)
+    if zone.network_type is not ZoneType.BASIC:
+        raise ParameterError(f"Zone {zone.name} is an Advanced zone: give networkid or vpcid to acquire a public IP "
+                             "there")
+    net = basic_network(uow, zone.id)
+    if net is None:
+        raise ParameterError(f"Basic zone {zone.name} has no guest network yet: elastic IPs need its network")
+    if not net.offering.elastic_ip:
+        raise Unsupported(f"Basic zone {zone.name} has no elastic IPs: its network {net.name} has offering "
+                          f"{net.offering.name}, which has no StaticNat service with the ElasticIp capability "
+                          "(an EIP offering such as DefaultSharedNetscalerEIPandELBNetworkOffering has)")
+    return net
 
 
 def disassociate_ip_address(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> str:

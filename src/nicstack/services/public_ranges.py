@@ -14,6 +14,7 @@ from nicstack.domain.kinds import ZoneType
 from nicstack.domain.rules import VlanRange
 from nicstack.ipam.addresses import network_from_gateway, parse_ipv4, usable_bounds
 from nicstack.services import lookup
+from nicstack.services.guest_ranges import basic_network
 
 # Each address of a public range is a row (as in CloudStack): a /16 is the largest range taken at once.
 MAX_RANGE_SIZE = 65536
@@ -48,12 +49,23 @@ def _addresses(spec: NewRange) -> list[str]:
     return [str(IPv4Address(v)) for v in range(int(start), int(end) + 1)]
 
 
+def _elastic_basic_zone(uow: SqlUnitOfWork, zone_id: int, zone_name: str) -> None:
+    """A Basic zone takes public ranges only for elastic IPs: its network must exist with an EIP offering."""
+    net = basic_network(uow, zone_id)
+    if net is None or not net.offering.elastic_ip:
+        which = "has no guest network yet" if net is None else (
+            f"has network {net.name} with offering {net.offering.name}, which has no elastic IP service")
+        raise Unsupported(f"Zone {zone_name} is a Basic zone that {which}: public IP ranges need an Advanced zone, "
+                          "or a Basic zone whose network offering has elastic IPs (StaticNat with ElasticIp, e.g. "
+                          "DefaultSharedNetscalerEIPandELBNetworkOffering)")
+
+
 def create_vlan_range(uow: SqlUnitOfWork, caller: Caller, spec: NewRange) -> VlanRange:
     addresses = _addresses(spec)
     with uow:
         zone = lookup.zone(uow, spec.zone_uuid)
         if zone.network_type is not ZoneType.ADVANCED:
-            raise Unsupported(f"Zone {zone.name} is a Basic zone: public IP ranges need an Advanced zone")
+            _elastic_basic_zone(uow, zone.id, zone.name)
         uow.public_ips.lock_zone_ranges(zone.id)
         first, last = int(IPv4Address(addresses[0])), int(IPv4Address(addresses[-1]))
         for other in uow.public_ips.ranges(t.vlan_ip_ranges.c.zone_id == zone.id):

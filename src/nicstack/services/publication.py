@@ -24,7 +24,7 @@ from nicstack.services import dataplane, host_publish, routers
 from nicstack.services import host_snapshots as snapshots
 from nicstack.services.host_publish import Published, publish
 from nicstack.services.host_state import host_state
-from nicstack.services.router_state import isolated_state, vpc_state
+from nicstack.services.router_state import vpc_state
 from nicstack.services.routers import RouterConfig
 
 
@@ -72,10 +72,10 @@ def drift(uow: SqlUnitOfWork) -> list[str]:
             digest = snapshots.digest(snapshots.to_json(host_state(uow, host)))
             if digest != (published.digest if published else snapshots.digest(snapshots.to_json(HostState()))):
                 late.append(host_publish.target(host))
-        isolated, _ = uow.networks.listing([t.networks.c.guest_type == str(GuestType.ISOLATED),
-                                            t.networks.c.vpc_id.is_(None)], None)
-        for net in isolated:
-            late += _router_drift(uow, f"router:{net.uuid}", isolated_state(uow, net))
+        own, _ = uow.networks.listing([t.networks.c.guest_type.in_([str(GuestType.ISOLATED), str(GuestType.SHARED)]),
+                                       t.networks.c.vpc_id.is_(None)], None)
+        for net in own:
+            late += _router_drift(uow, f"router:{net.uuid}", routers.network_state(uow, net))
         vpcs, _ = uow.vpcs.listing([], None)
         for vpc in vpcs:
             late += _router_drift(uow, f"router:{vpc.uuid}", vpc_state(uow, vpc))

@@ -1,4 +1,4 @@
-"""listRouters: every virtual router (one per isolated network, one per VPC) with its addresses and data plane.
+"""listRouters: every virtual router (one per isolated or shared network, one per VPC), its addresses, data plane.
 
 nicstack keeps no router VM: a router is its network's (or VPC's) data-plane target, served by the
 agent that applies its documents. Its id is derived from the target, so it is stable.
@@ -76,7 +76,8 @@ def _source_nat(uow: SqlUnitOfWork, where: object) -> tuple[str | None, str | No
 
 
 def list_routers(uow: SqlUnitOfWork, wanted: RouterFilter) -> list[RouterInfo]:
-    """Every router, isolated networks' first, in creation order (root admin: no ownership filter)."""
+    """Every router, isolated networks', shared networks', then VPCs', in creation order (root admin: no
+    ownership filter)."""
     n = t.networks
     found: list[RouterInfo] = []
     with uow.reading():
@@ -91,6 +92,15 @@ def list_routers(uow: SqlUnitOfWork, wanted: RouterFilter) -> list[RouterInfo]:
                 router_id(target), f"r-{net.id}-VM", target, up, net.zone_uuid, net.zone_name, owner,
                 (Guest(net.uuid, net.name, net.gateway, net.netmask),), None, None,
                 *_source_nat(uow, t.public_ips.c.network_id == net.id), net.created,
+                TargetState(target, 0, None, None),
+            ))
+        shared, _ = uow.networks.listing([n.c.guest_type == str(GuestType.SHARED), n.c.removed.is_(None)], None)
+        for net in shared:
+            # A shared network's router (metadata; elastic IPs) runs from its creation: it has no source NAT.
+            target = f"router:{net.uuid}"
+            found.append(RouterInfo(
+                router_id(target), f"r-{net.id}-VM", target, "Running", net.zone_uuid, net.zone_name, None,
+                (Guest(net.uuid, net.name, net.gateway, net.netmask),), None, None, None, None, None, net.created,
                 TargetState(target, 0, None, None),
             ))
         all_vpcs, _ = uow.vpcs.listing([], None)

@@ -1,8 +1,10 @@
-"""Read the desired state of one virtual router (an isolated network or a VPC) from the database.
+"""Read the desired state of one virtual router (an isolated network, a VPC, a shared network) from the database.
 
 Interfaces follow CloudStack's routers: an isolated router has its guest network on eth0 and the
 public side on eth2; a VPC router has the public side on eth1 and one interface per tier from eth2
-on, in the order the tiers were created.
+on, in the order the tiers were created. A shared network's router has the public side on eth2 and
+one guest interface per subnet from eth0 on (eth2 skipped): an Advanced shared network's own, or
+in a Basic zone one per pod (the tier is the pod: its uuid names it to `--guest-dev`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from sqlalchemy import select
 from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.errors import InternalError
+from nicstack.domain.kinds import ZoneType
 from nicstack.domain.model import Network
 from nicstack.domain.rules import Vpc
 from nicstack.domain.vocabulary import PortRange
 from nicstack.render.router_state import (
+    PUBLIC_INTERFACE,
     AddressRole,
     FirewallRule,
     GuestTarget,
@@ -151,3 +155,35 @@ def vpc_state(uow: SqlUnitOfWork, vpc: Vpc) -> RouterState:
     pfs, lbs, _ = _rules(uow, ids, guests, firewall=False)
     return RouterState(RouterKind.VPC, UUID(vpc.uuid), tiers, public, pfs, lbs, (), VPC_PUBLIC_INTERFACE, gateway,
                        metadata_for(uow, ids))
+
+
+def _shared_tiers(uow: SqlUnitOfWork, net: Network, holds_gateway: bool) -> tuple[GuestTier, ...]:
+    """An Advanced shared network's subnet, or each Basic-zone pod's (its guest ranges' gateway and netmask)."""
+    zone = uow.infra.zone_by(id=net.zone_id)
+    subnets: dict[IPv4Network, tuple[str, str, IPv4Address]] = {}
+    if zone is not None and zone.network_type is ZoneType.BASIC:
+        for r in sorted(uow.guest_ranges.of_network(net.id), key=lambda r: r.id):
+            if r.gateway and r.netmask and r.pod_uuid:
+                cidr = IPv4Network(f"{r.gateway}/{r.netmask}", strict=False)
+                subnets.setdefault(cidr, (r.pod_uuid, r.pod_name or r.pod_uuid, IPv4Address(r.gateway)))
+    elif net.cidr is not None and net.gateway is not None:
+        subnets[IPv4Network(net.cidr)] = (net.uuid, net.name, IPv4Address(net.gateway))
+    devices = (f"eth{i}" for i in range(64) if f"eth{i}" != PUBLIC_INTERFACE)
+    return tuple(GuestTier(UUID(uuid), name, cidr, gateway, next(devices), holds_gateway)
+                 for cidr, (uuid, name, gateway) in subnets.items())
+
+
+def shared_state(uow: SqlUnitOfWork, net: Network) -> RouterState:
+    """A shared network's router: with an elastic offering the guests' gateway, serving static NAT and load
+    balancing for its elastic IPs (no source NAT, no firewall: security groups guard the guests); otherwise
+    metadata only."""
+    elastic = net.offering.elastic_ip or net.offering.elastic_lb
+    tiers = _shared_tiers(uow, net, holds_gateway=elastic)
+    metadata = metadata_for(uow, [net.id])
+    if not elastic:
+        return RouterState(RouterKind.SHARED, UUID(net.uuid), tiers, metadata=metadata)
+    guests = _guests(uow, [net.id])
+    public, gateway = _public(uow, t.public_ips.c.network_id == net.id, guests)
+    pfs, lbs, _ = _rules(uow, [net.id], guests, firewall=False)
+    return RouterState(RouterKind.ELASTIC, UUID(net.uuid), tiers, public, pfs, lbs, (), public_gateway=gateway,
+                       metadata=metadata)

@@ -1,6 +1,6 @@
 """The virtual routers' documents: published by job steps, read by getRouterConfig and `nicstack render router`.
 
-Each router (an isolated network or a VPC) is one data-plane target, "router:<uuid>". A job step
+Each router (an isolated network, a VPC, or a shared network) is one data-plane target, "router:<uuid>". A job step
 renders the router from the committed state and stores the documents as generation + 1 when
 their digest differs from the last one; readers only read what was published.
 """
@@ -21,7 +21,7 @@ from nicstack.render.router import generation_key as digest_of
 from nicstack.render.router_state import RouterState
 from nicstack.services import lookup
 from nicstack.services.public_ips import ensure_source_nat
-from nicstack.services.router_state import isolated_state, vpc_state
+from nicstack.services.router_state import isolated_state, shared_state, vpc_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,19 +64,29 @@ def publish_vpc(uow: SqlUnitOfWork, vpc_id: int) -> RouterConfig | None:
     return None if vpc is None else _publish(uow, f"router:{vpc.uuid}", vpc_state(uow, vpc))
 
 
+def has_router(net: Network) -> bool:
+    """Isolated networks (or their VPC) and shared networks (metadata; elastic IPs) have a router; L2 ones not."""
+    return net.guest_type in (GuestType.ISOLATED, GuestType.SHARED)
+
+
+def network_state(uow: SqlUnitOfWork, net: Network) -> RouterState:
+    """The state of a network's own router (not a VPC tier's: its VPC's router serves it)."""
+    return isolated_state(uow, net) if net.guest_type is GuestType.ISOLATED else shared_state(uow, net)
+
+
 def publish_network(uow: SqlUnitOfWork, network_id: int) -> RouterConfig | None:
     """Publish the router of a network: its own, or its VPC's for a tier; None when it has no router."""
     net = uow.networks.network_by(id=network_id)
-    if net is None or net.guest_type is not GuestType.ISOLATED:
+    if net is None or not has_router(net):
         return None
     vpc_id = uow.vpcs.vpc_id_of_network(net.id)
     if vpc_id is not None:
         return publish_vpc(uow, vpc_id)
-    return _publish(uow, f"router:{net.uuid}", isolated_state(uow, net))
+    return _publish(uow, f"router:{net.uuid}", network_state(uow, net))
 
 
 def _router_network(net: Network) -> None:
-    if net.guest_type is not GuestType.ISOLATED:
+    if not has_router(net):
         raise Unsupported(f"Network {net.name} is a {net.guest_type} network: it has no virtual router")
 
 
@@ -108,7 +118,8 @@ def router_config(uow: SqlUnitOfWork, network_uuid: str | None, vpc_uuid: str | 
             _router_network(net)
             vpc_id = uow.vpcs.vpc_id_of_network(net.id)
             if vpc_id is None:
-                return _read(uow, f"router:{net.uuid}", "isolated", net.uuid, isolated_state(uow, net))
+                state = network_state(uow, net)
+                return _read(uow, f"router:{net.uuid}", str(state.kind), net.uuid, state)
             vpc = uow.vpcs.vpc_by(id=vpc_id)
         else:
             vpc = uow.vpcs.vpc_by(uuid=vpc_uuid)

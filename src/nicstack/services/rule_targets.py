@@ -51,12 +51,35 @@ def guest_ip(text: str | None, param: str = "vmguestip") -> str | None:
         raise ParameterError(f"Invalid VM IP address {text!r} for {param}: not an IPv4 address") from None
 
 
-def ensure_rules_supported(net: Network) -> None:
-    if net.guest_type is not GuestType.ISOLATED:
+# What an elastic (shared) network offers, by CloudStack service: the capability that makes it elastic.
+_ELASTIC = {"StaticNat": ("static NAT", "ElasticIp"), "Lb": ("load balancing", "ElasticLb")}
+
+
+def ensure_rules_supported(net: Network, service: str | None = None) -> None:
+    """Refuse a rule of `service` (StaticNat, Lb, PortForwarding, Firewall; None: any) the network cannot serve.
+
+    Isolated networks and VPC tiers serve them all; a shared network only static NAT and load balancing, when
+    its offering makes them elastic (a Basic zone's EIP/ELB offering)."""
+    if net.guest_type is GuestType.ISOLATED:
+        return
+    elastic = {"StaticNat": net.offering.elastic_ip, "Lb": net.offering.elastic_lb}
+    if net.guest_type is GuestType.SHARED and elastic.get(service or ""):
+        return
+    if net.guest_type is GuestType.SHARED and (net.offering.elastic_ip or net.offering.elastic_lb):
+        offered = " and ".join(what for key, (what, _) in _ELASTIC.items() if elastic[key])
         raise Unsupported(
-            f"Static NAT, port forwarding and load balancing are not supported on network {net.name}: it is "
-            f"a {net.guest_type} network; they need an isolated network or a VPC tier"
+            f"Network {net.name} is a shared network with elastic IPs (offering {net.offering.name}): it offers "
+            f"{offered} on its public IPs, not {_SERVICE_NAMES.get(service or '', service)}"
         )
+    raise Unsupported(
+        f"Static NAT, port forwarding and load balancing are not supported on network {net.name}: it is "
+        f"a {net.guest_type} network; they need an isolated network, a VPC tier, or a Basic zone network whose "
+        "offering has elastic IPs and elastic LB (ElasticIp, ElasticLb)"
+    )
+
+
+_SERVICE_NAMES = {"PortForwarding": "port forwarding", "Firewall": "firewall rules (security groups guard its "
+                  "guests)", **{key: what for key, (what, _) in _ELASTIC.items()}}
 
 
 def usable_vm(vm: Vm, ip: PublicIp | None = None, owner: Owner | None = None) -> None:
@@ -67,7 +90,8 @@ def usable_vm(vm: Vm, ip: PublicIp | None = None, owner: Owner | None = None) ->
         raise ParameterError(f"VM {vm.name} belongs to another account than the rule's ({who.account_name})")
 
 
-def rule_network(uow: SqlUnitOfWork, caller: Caller, ip: PublicIp, vm: Vm | None, network_uuid: str | None) -> Network:
+def rule_network(uow: SqlUnitOfWork, caller: Caller, ip: PublicIp, vm: Vm | None, network_uuid: str | None,
+                 service: str) -> Network:
     """The guest network a rule on `ip` applies to: the IP's network, or one tier of the IP's VPC."""
     given = lookup.network(uow, caller, network_uuid) if network_uuid else None
     if ip.vpc_id is None:
@@ -86,7 +110,7 @@ def rule_network(uow: SqlUnitOfWork, caller: Caller, ip: PublicIp, vm: Vm | None
         net = given
     else:
         net = _vm_tier(uow, ip, vm)
-    ensure_rules_supported(net)
+    ensure_rules_supported(net, service)
     return net
 
 
@@ -163,24 +187,26 @@ def refuse_if_static_nat(ip: PublicIp) -> None:
         )
 
 
-def open_firewall(ip: PublicIp, wanted: bool | None) -> bool:
-    """CloudStack's default: open the firewall for rules on isolated networks, never in a VPC (ACLs)."""
-    if ip.vpc_id is not None:
+def open_firewall(ip: PublicIp, net: Network, wanted: bool | None) -> bool:
+    """CloudStack's default: open the firewall for rules on isolated networks, never in a VPC (ACLs) nor on an
+    elastic IP (a shared network has no firewall: security groups guard its guests)."""
+    if ip.vpc_id is not None or net.guest_type is GuestType.SHARED:
         if wanted:
-            raise ParameterError(f"Can't have openfirewall=true when IP address {ip.address} belongs to a VPC")
+            where = "a VPC" if ip.vpc_id is not None else f"the elastic network {net.name}, which has no firewall"
+            raise ParameterError(f"Can't have openfirewall=true when IP address {ip.address} belongs to {where}")
         return False
     return True if wanted is None else wanted
 
 
 def claim_for_port_rule(uow: SqlUnitOfWork, caller: Caller, ip: PublicIp, vm: Vm | None, network_uuid: str | None,
-                        wanted_open: bool | None) -> tuple[Network, PublicIp, bool]:
+                        wanted_open: bool | None, service: str) -> tuple[Network, PublicIp, bool]:
     """What a new port forwarding or load balancer rule checks first, in this order: its guest network, whether
     it opens the firewall, the locks (network, then public IP), and no static NAT on the IP.
 
     Returns the network, the public IP as locked, and whether to open the firewall for the rule.
     """
-    net = rule_network(uow, caller, ip, vm, network_uuid)
-    opened = open_firewall(ip, wanted_open)
+    net = rule_network(uow, caller, ip, vm, network_uuid, service)
+    opened = open_firewall(ip, net, wanted_open)
     ip = lock_for_rule(uow, net, ip)
     refuse_if_static_nat(ip)
     return net, ip, opened

@@ -137,4 +137,5 @@ def create_shared(
         add_range(uow, net, None, _range_spec(spec, net))
     uow.events.record(caller, "NETWORK.CREATE", f"Created shared network {spec.name} in zone {zone.name}",
                   account_id=owner.id if owner else None, domain_id=net.domain_id)
+    uow.outbox.network(net.id)  # its router (metadata; elastic IPs) exists from now on
     return net

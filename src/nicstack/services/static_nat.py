@@ -39,7 +39,7 @@ def enable_static_nat(uow: SqlUnitOfWork, caller: Caller, spec: NewStaticNat) ->
         ip = lookup_rules.public_ip(uow, caller, spec.ip_uuid)
         vm = lookup.vm(uow, caller, spec.vm_uuid)
         usable_vm(vm, ip)
-        net = rule_network(uow, caller, ip, vm, spec.network_uuid)
+        net = rule_network(uow, caller, ip, vm, spec.network_uuid, "StaticNat")
         ip = lock_for_rule(uow, net, ip)
         if ip.is_source_nat:
             owner = f"VPC {ip.vpc_name}" if ip.vpc_id is not None else f"network {ip.network_name}"

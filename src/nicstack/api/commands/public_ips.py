@@ -96,11 +96,12 @@ def delete_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
 
 @command(
     "associateIpAddress",
-    "Acquires a public IP from the zone's public ranges into an isolated network or a VPC.",
+    "Acquires a public IP from the zone's public ranges into an isolated network or a VPC, or (zoneid alone) an "
+    "elastic IP of a Basic zone whose network offering has elastic IPs.",
     (
         uuid_param("networkid", "The isolated network (or VPC tier) to acquire the address for"),
         uuid_param("vpcid", "The VPC to acquire the address for"),
-        uuid_param("zoneid", "The zone (must be the network's or VPC's)"),
+        uuid_param("zoneid", "The zone (must be the network's or VPC's); alone: a Basic zone's elastic IP"),
         str_param("ipaddress", "A given free public address instead of any free one"),
         bool_param("isportable", "Portable (region-wide) address: not supported, only false is accepted"),
     ),
