@@ -100,6 +100,10 @@ def network_view(net: Network) -> JsonObject:
     if net.vpc_uuid is not None:
         # Only VPC tiers carry the key: Ansible skips every network that has it.
         view["vpcid"] = net.vpc_uuid
+    if net.acl_uuid is not None:
+        view |= {"aclid": net.acl_uuid, "aclname": net.acl_name}
+    if net.network_domain is not None:
+        view["networkdomain"] = net.network_domain
     return view
 
 

@@ -36,6 +36,7 @@ from nicstack.db.repos.guest_ranges import GuestRangeRepository
 from nicstack.db.repos.infra import InfraRepository
 from nicstack.db.repos.jobs import JobRepository
 from nicstack.db.repos.load_balancers import LoadBalancerRepository
+from nicstack.db.repos.network_acls import NetworkAclRepository
 from nicstack.db.repos.networks import NetworkRepository
 from nicstack.db.repos.public_ips import PublicIpRepository
 from nicstack.db.repos.rules import RuleRepository
@@ -114,6 +115,7 @@ class SqlUnitOfWork:
     infra = _Repository(InfraRepository)
     jobs = _Repository(JobRepository)
     load_balancers = _Repository(LoadBalancerRepository)
+    network_acls = _Repository(NetworkAclRepository)
     networks = _Repository(NetworkRepository)
     public_ips = _Repository(PublicIpRepository)
     rules = _Repository(RuleRepository)

@@ -113,6 +113,7 @@ class NetworkOffering:
     created: datetime
 
 
+@tagged("network")
 @dataclass(frozen=True, slots=True)
 class Network:
     id: int
@@ -139,6 +140,10 @@ class Network:
     domain_path: str
     vpc_uuid: str | None
     created: datetime
+    network_domain: str | None = None
+    # A VPC tier's network ACL list (None: none chosen, the router lets in only what rules open).
+    acl_uuid: str | None = None
+    acl_name: str | None = None
 
     @property
     def netmask(self) -> str | None:

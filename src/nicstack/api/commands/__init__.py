@@ -13,6 +13,7 @@ from nicstack.api.commands import (  # noqa: F401
     load_balancers,
     meta,
     nat,
+    network_acls,
     networks,
     nics,
     offerings,
