@@ -63,6 +63,8 @@ def vm_view(vm: Vm) -> JsonObject:
         "haenable": False,
         "nic": [nic_view(n) for n in vm.nics],
         "securitygroup": [{"id": u, "name": n} for u, n in vm.security_groups] or None,
+        # CloudStack 4.17+ says keypairs, older versions keypair: clients of both read one of them.
+        **({"keypairs": vm.keypairs, "keypair": vm.keypairs} if vm.keypairs else {}),
     }
 
 

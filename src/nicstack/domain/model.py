@@ -238,3 +238,5 @@ class Vm:
     nics: tuple[Nic, ...] = ()
     # (uuid, name) of the VM's security groups (VMs in security-group networks only).
     security_groups: tuple[tuple[str, str], ...] = ()
+    # deployVirtualMachine's SSH key pairs, comma-separated names (stored and returned, never used here).
+    keypairs: str | None = None

@@ -29,7 +29,7 @@ from nicstack.domain.network_acls import (
     traffic_type_of,
 )
 from nicstack.services import lookup
-from nicstack.services.network_acls import changeable_list, republish, visible_list
+from nicstack.services.network_acls import changeable_list, may_see, republish, visible_list
 from nicstack.services.rule_targets import record
 from nicstack.services.scope import OwnerFilter, list_scope
 
@@ -116,9 +116,8 @@ def create_network_acl(
 
 def _item(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> NetworkAclItem:
     found = uow.network_acls.item_by(uuid)
-    if found is None:
+    if found is None or not may_see(caller, found.acl):
         raise UnknownEntity("id", uuid)
-    visible_list(uow, caller, found.acl.uuid, "id")
     return found
 
 

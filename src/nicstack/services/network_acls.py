@@ -14,7 +14,7 @@ from sqlalchemy import and_, or_
 
 from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
-from nicstack.domain.access import Caller
+from nicstack.domain.access import Caller, may_access
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity
 from nicstack.domain.jobs import Started
 from nicstack.domain.model import Network
@@ -39,11 +39,13 @@ class AclListFilter:
 def visible_list(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str = "aclid") -> NetworkAcl:
     """A list the caller may see (built-in, or of a VPC the caller may see); else the unknown-uuid answer."""
     found = uow.network_acls.list_by(uuid=uuid)
-    if found is None:
+    if found is None or not may_see(caller, found):
         raise UnknownEntity(param, uuid)
-    if found.vpc_uuid is not None:
-        lookup_rules.vpc(uow, caller, found.vpc_uuid, param)
     return found
+
+
+def may_see(caller: Caller, acl: NetworkAcl) -> bool:
+    return acl.owner is None or may_access(caller, acl.owner.account_id, acl.owner.domain_path)
 
 
 def changeable_list(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str = "aclid") -> NetworkAcl:
@@ -129,6 +131,7 @@ def tier_list(uow: SqlUnitOfWork, caller: Caller, acl_uuid: str, vpc: Vpc) -> Ne
 
 def replace_network_acl_list(uow: SqlUnitOfWork, caller: Caller, *, acl_uuid: str, network_uuid: str) -> str:
     with uow:
+        visible_list(uow, caller, acl_uuid)
         net = lookup.network(uow, caller, network_uuid, "networkid")
         vpc = _tier_vpc(uow, caller, net)
         uow.vpcs.lock(vpc.id)

@@ -100,6 +100,8 @@ def _ipv6_layout(spec: NewNetwork) -> tuple[str, str] | tuple[None, None]:
 
 def create_network(uow: SqlUnitOfWork, caller: Caller, spec: NewNetwork) -> Network:
     with uow:
+        if spec.acl_uuid is not None:
+            network_acls.visible_list(uow, caller, spec.acl_uuid)  # an unknown list first, whatever else is wrong
         zone = uow.infra.zone_by(uuid=spec.zone_uuid)
         if zone is None:
             raise UnknownEntity("zoneid", spec.zone_uuid)

@@ -3,6 +3,7 @@
 from nicstack.api.commands import (  # noqa: F401
     address_usage,
     agents,
+    catalog,
     events,
     firewall,
     free_ips,
@@ -22,7 +23,9 @@ from nicstack.api.commands import (  # noqa: F401
     security_groups,
     session,
     settings,
+    ssh_keypairs,
     users,
     vms,
+    volumes,
     vpcs,
 )
