@@ -24,7 +24,7 @@ from nicstack.api.registry import COMMANDS, ROOT, Command
 from nicstack.domain.kinds import Role
 from tests.conftest import Cloud
 from tests.support.client import Client
-from tests.support.estates import Estate, build_estate
+from tests.support.estates import Estate, build_estate, public_key
 from tests.support.probes import changes, send, snapshot
 from tests.support.rules import make_public_zone, vpc_offerings
 from tests.support.world import Zone, defaults, make_tenant, unique
@@ -36,13 +36,13 @@ PARAM_KINDS = {
     "nicid": "nic", "virtualmachineid": "vm", "virtualmachineids": "vm", "networkid": "network",
     "associatednetworkid": "network", "networkids": "network", "ipaddressid": "publicip", "publicipid": "publicip",
     "vpcid": "vpc", "securitygroupid": "securitygroup", "securitygroupids": "securitygroup", "jobid": "job",
-    "domainid": "domain", "parentdomainid": "domain",
+    "domainid": "domain", "parentdomainid": "domain", "aclid": "networkacl",
 }
 # ... and `id`, by command.
 ID_KINDS = {
     **dict.fromkeys(("destroyVirtualMachine", "expungeVirtualMachine", "recoverVirtualMachine", "rebootVirtualMachine",
                      "startVirtualMachine", "stopVirtualMachine", "updateVirtualMachine", "listVirtualMachines"), "vm"),
-    **dict.fromkeys(("deleteNetwork", "restartNetwork", "listNetworks"), "network"),
+    **dict.fromkeys(("deleteNetwork", "restartNetwork", "listNetworks", "updateNetwork"), "network"),
     **dict.fromkeys(("disassociateIpAddress", "listPublicIpAddresses"), "publicip"),
     **dict.fromkeys(("deletePortForwardingRule", "updatePortForwardingRule", "listPortForwardingRules"),
                     "portforwardingrule"),
@@ -51,7 +51,10 @@ ID_KINDS = {
                     "loadbalancerrule"),
     **dict.fromkeys(("deleteFirewallRule", "listFirewallRules"), "firewallrule"),
     **dict.fromkeys(("deleteSecurityGroup", "listSecurityGroups"), "securitygroup"),
-    **dict.fromkeys(("deleteVPC", "restartVPC", "listVPCs"), "vpc"),
+    **dict.fromkeys(("deleteVPC", "restartVPC", "listVPCs", "updateVPC"), "vpc"),
+    **dict.fromkeys(("deleteNetworkACLList", "listNetworkACLLists"), "networkacl"),
+    **dict.fromkeys(("updateNetworkACLItem", "deleteNetworkACL", "listNetworkACLs"), "networkaclitem"),
+    "listVolumes": "volume", "listSSHKeyPairs": "sshkeypair",
     **dict.fromkeys(("listUsers", "registerUserKeys", "enableUser"), "user"),
     "revokeSecurityGroupIngress": "ingressrule", "revokeSecurityGroupEgress": "egressrule",
     "removeIpFromNic": "secondaryip", "listAccounts": "account", "listDomains": "domain", "listEvents": "event",
@@ -65,13 +68,15 @@ MAPS_WITHOUT_UUIDS = frozenset({"usersecuritygrouplist"})
 SHARED = frozenset({"zoneid", "podid", "hostid", "clusterid", "physicalnetworkid", "serviceofferingid", "templateid",
                     "networkofferingid", "vpcofferingid"})
 SHARED_IDS = frozenset({"listZones", "listPods", "listHosts", "listServiceOfferings", "listTemplates",
-                        "listNetworkOfferings", "listVPCOfferings", "listVlanIpRanges", "deleteVlanIpRange"})
+                        "listNetworkOfferings", "listVPCOfferings", "listVlanIpRanges", "deleteVlanIpRange",
+                        "listDiskOfferings", "listOsTypes"})
 
 # Valid values for the other required parameters, so a request fails, if at all, on the uuid.
 FILLERS = {
     "protocol": "tcp", "publicport": "8022", "privateport": "22", "algorithm": "roundrobin", "cidr": "10.250.0.0/16",
     "templatefilter": "featured", "email": "probe@example.com", "firstname": "Probe", "lastname": "Probe",
     "password": "pw-probe", "startport": "8022", "endport": "8022", "displaytext": "probe",
+    "publickey": public_key(999),
 }
 # Per probe (command, parameter under test): values other than the fillers, and optional
 # parameters the command checks before the uuid; "@kind" is the caller's own thing.

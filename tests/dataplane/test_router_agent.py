@@ -15,6 +15,7 @@ from tests.dataplane.agents import APPLY_TIMEOUT, agent_keys, running_agent, wai
 from tests.dataplane.cloud import RouterWorld
 from tests.dataplane.topology import CLIENT, OTHER_CLIENT, unanswered
 from tests.support.client import ApiError
+from tests.support.world import unique
 
 pytestmark = pytest.mark.dataplane
 
@@ -236,3 +237,33 @@ def test_a_vpc_router_serves_static_nat_to_a_tiers_secondary_ip_and_routes_betwe
         assert world.topology.from_client(f"{public['ipaddress']}:8080") == f"{guest}:8080 from {CLIENT}"
         web_primary = web_vm.nics[0]["ipaddress"]
         assert web_vm.connect(f"{guest}:8080", web_primary) == f"{guest}:8080 from {web_primary}"
+
+
+def test_a_vpc_tiers_acl_list_lets_in_what_it_allows_and_drops_what_a_deny_item_names(world: RouterWorld) -> None:
+    vpc = world.vpc()
+    web, db = world.network(3, vpc), world.network(4, vpc)
+    web_vm, db_vm = world.vm(web), world.vm(db)
+    world.router(web, db, vpc=vpc)
+    target = db_vm.nics[0]["ipaddress"]
+    address = world.user.run("associateIpAddress", vpcid=vpc["id"])["ipaddress"]
+    public = address["ipaddress"]
+    world.user.call("enableStaticNat", ipaddressid=address["id"], virtualmachineid=db_vm.id, networkid=db["id"])
+    acl = world.user.run("createNetworkACLList", name=unique("acl"), vpcid=vpc["id"])["networkacllist"]
+    world.user.run("createNetworkACL", aclid=acl["id"], protocol="tcp", startport=8080, number=10)
+    world.applied(db)
+    web_primary = web_vm.nics[0]["ipaddress"]
+    with db_vm.serving(f"{target}:8080", f"{target}:9090"):
+        # Without a list, static NAT lets every port in.
+        assert world.topology.from_client(f"{public}:9090") == f"{target}:9090 from {CLIENT}"
+        world.user.run("replaceNetworkACLList", aclid=acl["id"], networkid=db["id"])
+        world.applied(db)
+        assert world.topology.from_client(f"{public}:8080") == f"{target}:8080 from {CLIENT}"
+        assert world.topology.from_client(f"{public}:9090") == "dropped"
+        assert web_vm.connect(f"{target}:8080", web_primary) == f"{target}:8080 from {web_primary}"
+        assert web_vm.connect(f"{target}:9090", web_primary) == "dropped"
+        # A deny item numbered before the allow wins for the sources it names, only for them.
+        world.user.run("createNetworkACL", aclid=acl["id"], protocol="tcp", startport=8080, number=5, action="deny",
+                       cidrlist=f"{CLIENT}/32")
+        world.applied(db)
+        assert world.topology.from_client(f"{public}:8080") == "dropped"
+        assert web_vm.connect(f"{target}:8080", web_primary) == f"{target}:8080 from {web_primary}"

@@ -100,7 +100,7 @@ def test_seeding_again_changes_nothing(uow: SqlUnitOfWork) -> None:
     assert row_counts(uow) == before
     assert before["domains"] == 1
     assert before["accounts"] == 2
-    assert before["network_offerings"] == 5
+    assert before["network_offerings"] == 6  # with the Basic zone's elastic IP and LB offering
     assert before["service_offerings"] == 2
     assert before["templates"] == 2
     offerings = infrastructure.list_network_offerings(uow, {"isdefault": True})

@@ -6,6 +6,7 @@ fills the command's other parameters, so the one under test is what decides the 
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,14 @@ class Estate:
     @property
     def client(self) -> Client:
         return self.owner.client
+
+
+def public_key(n: int) -> str:
+    """A distinct, well-formed ed25519 public key for each n (its 32 key bytes are not a real point: nothing
+    checks that here, and nicstack never uses the key)."""
+    kind = b"ssh-ed25519"
+    blob = len(kind).to_bytes(4, "big") + kind + (32).to_bytes(4, "big") + n.to_bytes(32, "big")
+    return f"ssh-ed25519 {base64.b64encode(blob).decode()} key-{n}@example.com"
 
 
 def build_estate(owner: Tenant, zone: Zone, d: dict[str, str], third_octet: int) -> Estate:
@@ -53,6 +62,9 @@ def build_estate(owner: Tenant, zone: Zone, d: dict[str, str], third_octet: int)
     vpc_offering, _ = vpc_offerings(c)
     e.ids["vpc"] = c.run("createVPC", name=unique("vpc"), displaytext="estate", cidr=f"10.{third_octet + 100}.0.0/16",
                          vpcofferingid=vpc_offering, zoneid=zone.id)["vpc"]["id"]
+    acl = c.run("createNetworkACLList", name=unique("acl"), vpcid=e.ids["vpc"])["networkacllist"]["id"]
+    e.ids["networkacl"] = acl
+    e.ids["networkaclitem"] = c.run("createNetworkACL", aclid=acl, protocol="tcp", startport=22)["networkacl"]["id"]
     group = c.call("createSecurityGroup", name=unique("sg"))["securitygroup"]
     e.ids["securitygroup"] = group["id"]
     ingress = c.run("authorizeSecurityGroupIngress", securitygroupid=group["id"], protocol="tcp", startport=22,
@@ -60,6 +72,9 @@ def build_estate(owner: Tenant, zone: Zone, d: dict[str, str], third_octet: int)
     egress = c.run("authorizeSecurityGroupEgress", securitygroupid=group["id"], protocol="tcp", startport=443,
                    endport=443, cidrlist="192.0.2.0/24")["securitygroup"]["egressrule"][0]
     e.ids.update(ingressrule=ingress["ruleid"], egressrule=egress["ruleid"])
+    e.ids["volume"] = c.items("listVolumes", "volume", virtualmachineid=vm["id"])[0]["id"]
+    e.ids["sshkeypair"] = c.call("registerSSHKeyPair", name=unique("key"),
+                                 publickey=public_key(third_octet))["keypair"]["id"]
     e.ids["event"] = c.items("listEvents", "event")[0]["id"]
     account: dict[str, Any] = c.items("listAccounts", "account")[0]
     e.ids.update(user=owner.user_id, account=account["id"], domain=owner.domain_id)

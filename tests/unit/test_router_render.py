@@ -20,11 +20,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nicstack.domain.vocabulary import Algorithm, PortRange, Protocol
+from nicstack.domain.vocabulary import Algorithm, Direction, PortRange, Protocol
 from nicstack.render.haproxy import server_name
 from nicstack.render.iptables_router import CHAIN_MAX, chain_name, render_router_iptables
 from nicstack.render.router import RouterDocuments, generation_key, render_router
 from nicstack.render.router_state import (
+    AclRule,
     AddressRole,
     FirewallRule,
     GuestTarget,
@@ -34,6 +35,7 @@ from nicstack.render.router_state import (
     PublicIp,
     RouterKind,
     RouterState,
+    TierAcl,
 )
 
 pytestmark = pytest.mark.unit
@@ -202,6 +204,30 @@ def vpc_two_tiers() -> RouterState:
     )
 
 
+def acl(n: int, number: int, direction: Direction, allow: bool, protocol: str, ports: tuple[int, int] | None = None,
+        *sources: str, icmp: tuple[int | None, int | None] = (None, None)) -> AclRule:
+    return AclRule(u(800 + n), number, direction, allow, protocol, PortRange(*ports) if ports else None, icmp[0],
+                   icmp[1], cidrs(*sources))
+
+
+def vpc_tier_acls() -> RouterState:
+    """vpc_two_tiers with an ACL list on each tier: web's own list (ingress and egress items), db's default_deny."""
+    web_list = TierAcl(u(102), u(901), (
+        acl(1, 1, Direction.INGRESS, True, "tcp", (80, 80)),
+        acl(2, 2, Direction.INGRESS, False, "tcp", (22, 22), "198.51.100.0/24"),
+        acl(3, 3, Direction.INGRESS, True, "tcp", (22, 22), "198.51.100.0/24", "192.0.2.0/25"),
+        acl(4, 4, Direction.INGRESS, True, "icmp", icmp=(8, 0)),
+        acl(5, 5, Direction.INGRESS, True, "47"),
+        acl(6, 10, Direction.EGRESS, False, "udp", (53, 53), "192.0.2.0/24"),
+        acl(7, 20, Direction.EGRESS, True, "all", None, "0.0.0.0/0"),
+    ))
+    db_list = TierAcl(u(103), u(902), (
+        acl(8, 1, Direction.INGRESS, False, "all", None, "0.0.0.0/0"),
+        acl(9, 2, Direction.EGRESS, False, "all", None, "0.0.0.0/0"),
+    ))
+    return replace(vpc_two_tiers(), tier_acls=(web_list, db_list))
+
+
 SCENARIOS: dict[str, Callable[[], RouterState]] = {
     "empty_network": empty_network,
     "static_nat_secondary": static_nat_to_secondary,
@@ -212,6 +238,7 @@ SCENARIOS: dict[str, Callable[[], RouterState]] = {
     "lb_source_cidrs": load_balancer_from_cidrs,
     "firewall_rules": firewall_rules,
     "vpc_two_tiers": vpc_two_tiers,
+    "vpc_tier_acls": vpc_tier_acls,
 }
 
 
@@ -243,6 +270,8 @@ def shuffled(state: RouterState, rnd: random.Random) -> RouterState:
         load_balancers=mix(tuple(replace(lb, members=mix(lb.members), source_cidrs=mix(lb.source_cidrs))
                                  for lb in state.load_balancers)),
         firewall_rules=mix(tuple(replace(r, source_cidrs=mix(r.source_cidrs)) for r in state.firewall_rules)),
+        tier_acls=mix(tuple(replace(a, rules=mix(tuple(replace(r, cidrs=mix(r.cidrs)) for r in a.rules)))
+                            for a in state.tier_acls)),
     )
 
 

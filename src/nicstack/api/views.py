@@ -63,6 +63,8 @@ def vm_view(vm: Vm) -> JsonObject:
         "haenable": False,
         "nic": [nic_view(n) for n in vm.nics],
         "securitygroup": [{"id": u, "name": n} for u, n in vm.security_groups] or None,
+        # CloudStack 4.17+ says keypairs, older versions keypair: clients of both read one of them.
+        **({"keypairs": vm.keypairs, "keypair": vm.keypairs} if vm.keypairs else {}),
     }
 
 
@@ -100,6 +102,10 @@ def network_view(net: Network) -> JsonObject:
     if net.vpc_uuid is not None:
         # Only VPC tiers carry the key: Ansible skips every network that has it.
         view["vpcid"] = net.vpc_uuid
+    if net.acl_uuid is not None:
+        view |= {"aclid": net.acl_uuid, "aclname": net.acl_name}
+    if net.network_domain is not None:
+        view["networkdomain"] = net.network_domain
     return view
 
 

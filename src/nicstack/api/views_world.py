@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -100,6 +101,10 @@ def _provider(service: str, for_vpc: bool) -> str:
     return _PROVIDERS.get(service, "VpcVirtualRouter" if for_vpc else "VirtualRouter")
 
 
+# A name-based uuid for CloudStack's "System Offering For Software Router" (nicstack has no system offerings).
+ROUTER_SERVICE_OFFERING = str(uuid.uuid5(uuid.NAMESPACE_URL, "nicstack:System Offering For Software Router"))
+
+
 def network_offering(o: NetworkOffering) -> JsonObject:
     return {
         "id": o.uuid, "name": o.name, "displaytext": o.display_text, "guestiptype": str(o.guest_type),
@@ -109,6 +114,8 @@ def network_offering(o: NetworkOffering) -> JsonObject:
         "ispersistent": False, "egressdefaultpolicy": False, "internetprotocol": "IPv4",
         "created": wire_date(o.created),
         "service": [_service(o, s) for s in sorted(o.services)],
+        # The system offering of the offering's virtual router; libcloud reads the key from every offering.
+        "serviceofferingid": ROUTER_SERVICE_OFFERING,
     }
 
 

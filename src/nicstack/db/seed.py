@@ -14,6 +14,7 @@ from nicstack.db.rows import new_uuid, now
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.credentials import hash_password, new_key
 from nicstack.domain.kinds import GuestType, Role
+from nicstack.domain.network_acls import DEFAULT_ALLOW, DEFAULT_DENY
 
 ADMIN = "admin"
 SYSTEM = "system"
@@ -146,10 +147,39 @@ def _seed_catalogue(uow: SqlUnitOfWork) -> None:
             uow.infra.create_template(**spec)
 
 
+# CloudStack's built-in ACL lists: every VPC may give them to a tier, nobody may change them.
+NETWORK_ACLS: tuple[tuple[str, str, str], ...] = (
+    (DEFAULT_ALLOW, "Default Network ACL Allow All", "Allow"),
+    (DEFAULT_DENY, "Default Network ACL Deny All", "Deny"),
+)
+
+# CloudStack's default disk offerings (GiB; Custom: the user gives the size).
+DISK_OFFERINGS: tuple[dict[str, Any], ...] = (
+    {"name": "Small", "display_text": "Small Disk, 5 GB", "disk_size": 5, "is_customized": False},
+    {"name": "Medium", "display_text": "Medium Disk, 20 GB", "disk_size": 20, "is_customized": False},
+    {"name": "Large", "display_text": "Large Disk, 100 GB", "disk_size": 100, "is_customized": False},
+    {"name": "Custom", "display_text": "Custom Disk", "disk_size": 0, "is_customized": True},
+)
+
+
+def _seed_network_acls(uow: SqlUnitOfWork) -> None:
+    for name, description, action in NETWORK_ACLS:
+        if uow.network_acls.list_by(name=name, vpc_id=None) is not None:
+            continue
+        acl_id = uow.network_acls.create_list(name, description, None)
+        for number, traffic in enumerate(("Ingress", "Egress"), start=1):
+            uow.network_acls.create_item(acl_id, number=number, action=action, traffic_type=traffic,
+                                         protocol="all", cidr_list="0.0.0.0/0")
+    for spec in DISK_OFFERINGS:
+        values = {key: value for key, value in spec.items() if key != "name"}
+        _ensure(uow, t.disk_offerings, {"name": spec["name"]}, values | {"storage_type": "shared"})
+
+
 def seed_defaults(uow: SqlUnitOfWork) -> None:
     """Insert whatever default row is missing; running it again changes nothing."""
     _seed_identity(uow)
     _seed_catalogue(uow)
+    _seed_network_acls(uow)
 
 
 def admin_user(conn: Connection) -> Row[Any]:

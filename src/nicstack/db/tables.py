@@ -221,6 +221,9 @@ networks = Table(
     Column("ip6_cursor", LargeBinary(16), nullable=True),
     _created(),
     Column("removed", DateTime, nullable=True),
+    # updateNetwork's networkdomain, and a VPC tier's network ACL list (0010).
+    Column("network_domain", String(255), nullable=True),
+    Column("network_acl_id", Integer, nullable=True),
 )
 
 vlan_ip_ranges = Table(
@@ -266,6 +269,8 @@ vms = Table(
     Column("template_id", Integer, ForeignKey("templates.id"), nullable=True),
     _created(),
     Column("removed", DateTime, nullable=True),
+    # deployVirtualMachine's keypair(s), comma-separated names: stored and returned (0010).
+    Column("keypairs", String(1024), nullable=True),
     Index(None, "account_id"),
 )
 
@@ -633,4 +638,69 @@ dataplane_applied = Table(
     Column("ok_at", DateTime, nullable=True),
     Column("error", Text, nullable=True),
     Column("error_at", DateTime, nullable=True),
+)
+
+
+# --- VPC network ACLs, SSH key pairs, disk offerings (0010) ---
+
+# A network ACL list: CloudStack's built-in default_allow and default_deny have no VPC.
+network_acls = Table(
+    "network_acl",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False),
+    Column("description", String(255), nullable=True),
+    Column("vpc_id", Integer, ForeignKey("vpc.id"), nullable=True),
+    _created(),
+    Column("removed", DateTime, nullable=True),
+)
+
+network_acl_items = Table(
+    "network_acl_item",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("acl_id", Integer, ForeignKey("network_acl.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("traffic_type", String(8), nullable=False),
+    Column("protocol", String(16), nullable=False),
+    Column("start_port", Integer, nullable=True),
+    Column("end_port", Integer, nullable=True),
+    Column("icmp_type", Integer, nullable=True),
+    Column("icmp_code", Integer, nullable=True),
+    Column("cidr_list", String(1024), nullable=False),
+    Column("reason", String(255), nullable=True),
+    _created(),
+    # The number orders a list's items: two items of one list cannot share it.
+    UniqueConstraint("acl_id", "number"),
+)
+
+ssh_keypairs = Table(
+    "ssh_keypairs",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False),
+    Column("fingerprint", String(128), nullable=False),
+    Column("public_key", Text, nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
+    _created(),
+    UniqueConstraint("account_id", "name"),
+)
+
+disk_offerings = Table(
+    "disk_offerings",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("display_text", String(255), nullable=False),
+    # GiB; 0 with is_customized: the user gives the size.
+    Column("disk_size", Integer, nullable=False),
+    Column("is_customized", Boolean, nullable=False),
+    Column("storage_type", String(16), nullable=False),
+    _created(),
 )

@@ -36,10 +36,12 @@ from nicstack.db.repos.guest_ranges import GuestRangeRepository
 from nicstack.db.repos.infra import InfraRepository
 from nicstack.db.repos.jobs import JobRepository
 from nicstack.db.repos.load_balancers import LoadBalancerRepository
+from nicstack.db.repos.network_acls import NetworkAclRepository
 from nicstack.db.repos.networks import NetworkRepository
 from nicstack.db.repos.public_ips import PublicIpRepository
 from nicstack.db.repos.rules import RuleRepository
 from nicstack.db.repos.security_groups import SecurityGroupRepository
+from nicstack.db.repos.ssh_keypairs import SshKeyPairRepository
 from nicstack.db.repos.vms import VmRepository
 from nicstack.db.repos.vpcs import VpcRepository
 from nicstack.db.rows import new_uuid
@@ -114,10 +116,12 @@ class SqlUnitOfWork:
     infra = _Repository(InfraRepository)
     jobs = _Repository(JobRepository)
     load_balancers = _Repository(LoadBalancerRepository)
+    network_acls = _Repository(NetworkAclRepository)
     networks = _Repository(NetworkRepository)
     public_ips = _Repository(PublicIpRepository)
     rules = _Repository(RuleRepository)
     security_groups = _Repository(SecurityGroupRepository)
+    ssh_keypairs = _Repository(SshKeyPairRepository)
     vms = _Repository(VmRepository)
     vpcs = _Repository(VpcRepository)
 

@@ -123,6 +123,7 @@ class NetworkOffering:
         return self.guest_type is GuestType.SHARED and "Lb" in self.services
 
 
+@tagged("network")
 @dataclass(frozen=True, slots=True)
 class Network:
     id: int
@@ -149,6 +150,10 @@ class Network:
     domain_path: str
     vpc_uuid: str | None
     created: datetime
+    network_domain: str | None = None
+    # A VPC tier's network ACL list (None: none chosen, the router lets in only what rules open).
+    acl_uuid: str | None = None
+    acl_name: str | None = None
 
     @property
     def netmask(self) -> str | None:
@@ -243,3 +248,5 @@ class Vm:
     nics: tuple[Nic, ...] = ()
     # (uuid, name) of the VM's security groups (VMs in security-group networks only).
     security_groups: tuple[tuple[str, str], ...] = ()
+    # deployVirtualMachine's SSH key pairs, comma-separated names (stored and returned, never used here).
+    keypairs: str | None = None

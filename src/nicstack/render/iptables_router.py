@@ -24,6 +24,8 @@ rule's uuid, the public IP's for static NAT / source NAT / a firewall chain, the
   target, everything arriving on a guest interface (egress and, in a VPC, the default allow ACL),
   then DROP of whatever else arrives on the public interface or leaves on a guest one: the router's
   own traffic behaves as under a DROP policy, other software's forwarding is left alone.
+  `ns-acl-in-<if>` / `ns-acl-out-<if>` (VPC tiers with an ACL list): entered from the top of ns-FORWARD for
+  what enters / leaves the tier, after replies are let through; the list's items in number order.
   `ns-fw-<public ip>` (isolated only): one RETURN per firewall rule and CIDR, then DROP. The chains
   are entered on conntrack's *original* destination and match the *original* (public) ports,
   because in FORWARD the packet has already been rewritten to the guest address. A VPC has no
@@ -41,12 +43,14 @@ from hashlib import sha256
 from ipaddress import IPv4Address, IPv4Network
 from uuid import UUID
 
-from nicstack.domain.vocabulary import PortRange, Protocol
+from nicstack.domain.vocabulary import Direction, PortRange, Protocol
 from nicstack.render.netfilter import PREFIX
-from nicstack.render.router_state import FirewallRule, RouterKind, RouterState
+from nicstack.render.router_state import AclRule, FirewallRule, GuestTier, RouterKind, RouterState, TierAcl
 
 CHAIN_MAX = 28
 FIREWALL_PREFIX = f"{PREFIX}fw-"
+ACL_IN_PREFIX = f"{PREFIX}acl-in-"
+ACL_OUT_PREFIX = f"{PREFIX}acl-out-"
 NAT_CHAINS = ("PREROUTING", "OUTPUT", "POSTROUTING")
 FILTER_CHAINS = ("INPUT", "FORWARD")
 
@@ -150,10 +154,12 @@ def _filter(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
     public_ips = sorted(state.public_ips, key=lambda p: p.address)
     firewalled = public_ips if state.kind is RouterKind.ISOLATED else []
     tiers = sorted(state.tiers, key=lambda t: (t.cidr, t.uuid))
+    acls = _tier_acls(state, tiers)
     established = f" -i {out} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
     inbound, forward = own("INPUT"), own("FORWARD")
     yield "*filter"
-    yield from _head(FILTER_CHAINS, [firewall_chain(ip.address) for ip in firewalled])
+    acl_chains = [c for tier, _ in acls for c in (acl_chain(ACL_IN_PREFIX, tier), acl_chain(ACL_OUT_PREFIX, tier))]
+    yield from _head(FILTER_CHAINS, [firewall_chain(ip.address) for ip in firewalled] + acl_chains)
 
     yield f"-A {inbound}" + established
     for ip in firewalled:
@@ -171,6 +177,7 @@ def _filter(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
     yield f"-A {inbound} -i {out} -j DROP"
 
     yield f"-A {forward}" + established
+    yield from _acl_jumps(forward, acls)
     for ip in firewalled:
         yield (
             f"-A {forward} -i {out} -m conntrack --ctstate DNAT --ctorigdst {ip.address}/32{_comment(ip.uuid)}"
@@ -199,7 +206,70 @@ def _filter(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
                 match = f"{source}{_protocol(rule.protocol)}{_firewall_match(rule)}"
                 yield f"-A {chain}{match}{_comment(rule.uuid)} -j RETURN"
         yield f"-A {chain}{_comment(ip.uuid)} -j DROP"
+    for tier, acl in acls:
+        yield from _acl_chains(tier, acl)
     yield "COMMIT"
+
+
+def acl_chain(prefix: str, tier: GuestTier) -> str:
+    return chain_name(prefix, tier.interface)
+
+
+def _tier_acls(state: RouterState, tiers: list[GuestTier]) -> list[tuple[GuestTier, TierAcl]]:
+    by_tier = {acl.tier: acl for acl in state.tier_acls}
+    return [(tier, by_tier[tier.uuid]) for tier in tiers if tier.uuid in by_tier]
+
+
+def _acl_jumps(forward: str, acls: list[tuple[GuestTier, TierAcl]]) -> Iterator[str]:
+    """Before anything else may accept: replies pass, then what leaves a tier meets its egress items and what
+    enters one its ingress items (so traffic between two tiers meets both)."""
+    if not acls:
+        return
+    yield f"-A {forward} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+    for tier, acl in acls:
+        yield f"-A {forward} -i {tier.interface}{_comment(acl.acl)} -j {acl_chain(ACL_OUT_PREFIX, tier)}"
+    for tier, acl in acls:
+        yield f"-A {forward} -o {tier.interface}{_comment(acl.acl)} -j {acl_chain(ACL_IN_PREFIX, tier)}"
+
+
+def _acl_chains(tier: GuestTier, acl: TierAcl) -> Iterator[str]:
+    """Ingress: allowed items ACCEPT, denied DROP, then DROP. Egress: allowed items RETURN (the destination tier's
+    ingress items still apply), denied DROP, and DROP after them only when there are egress items: CloudStack
+    lets all out of a tier until its list says something about egress."""
+    rules = sorted(acl.rules, key=lambda r: (r.number, r.uuid))
+    inbound = acl_chain(ACL_IN_PREFIX, tier)
+    for rule in (r for r in rules if r.direction is Direction.INGRESS):
+        verdict = "ACCEPT" if rule.allow else "DROP"
+        for cidr in _acl_cidrs(rule, "-s"):
+            yield f"-A {inbound}{cidr}{_acl_match(rule)}{_comment(rule.uuid)} -j {verdict}"
+    yield f"-A {inbound}{_comment(acl.acl)} -j DROP"
+    outbound = acl_chain(ACL_OUT_PREFIX, tier)
+    egress = [r for r in rules if r.direction is Direction.EGRESS]
+    for rule in egress:
+        verdict = "RETURN" if rule.allow else "DROP"
+        for cidr in _acl_cidrs(rule, "-d"):
+            yield f"-A {outbound}{cidr}{_acl_match(rule)}{_comment(rule.uuid)} -j {verdict}"
+    if egress:
+        yield f"-A {outbound}{_comment(acl.acl)} -j DROP"
+
+
+def _acl_cidrs(rule: AclRule, flag: str) -> list[str]:
+    cidrs = sorted(set(rule.cidrs))
+    if not cidrs or any(c.prefixlen == 0 for c in cidrs):
+        return [""]
+    return [f" {flag} {cidr}" for cidr in cidrs]
+
+
+def _acl_match(rule: AclRule) -> str:
+    if rule.protocol == "all":
+        return ""
+    match = f" -p {rule.protocol}"
+    if rule.ports is not None:
+        return f"{match} -m {rule.protocol} --dport {_colon(rule.ports)}"
+    if rule.protocol == "icmp" and rule.icmp_type is not None:
+        code = "" if rule.icmp_code is None else f"/{rule.icmp_code}"
+        return f"{match} -m icmp --icmp-type {rule.icmp_type}{code}"
+    return match
 
 
 def _firewall_key(rule: FirewallRule) -> tuple[str, PortRange, int, int, UUID]:

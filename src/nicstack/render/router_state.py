@@ -19,7 +19,7 @@ from ipaddress import IPv4Address, IPv4Network
 from itertools import pairwise
 from uuid import UUID
 
-from nicstack.domain.vocabulary import MAX_PORT, Algorithm, PortRange, Protocol
+from nicstack.domain.vocabulary import MAX_PORT, Algorithm, Direction, PortRange, Protocol
 from nicstack.render.metadata import Metadata
 
 NO_METADATA = Metadata(())
@@ -181,6 +181,48 @@ class FirewallRule:
 
 
 @dataclass(frozen=True, slots=True)
+class AclRule:
+    """One item of a VPC tier's ACL list. Ingress CIDRs are sources, egress CIDRs destinations; `protocol` is
+    tcp, udp, icmp, all or an IP protocol number; no ports / no ICMP type means all of them."""
+
+    uuid: UUID
+    number: int
+    direction: Direction
+    allow: bool
+    protocol: str
+    ports: PortRange | None = None
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+    cidrs: tuple[IPv4Network, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not (self.protocol in ("tcp", "udp", "icmp", "all") or (self.protocol.isdigit() and
+                                                                    int(self.protocol) <= 255)):
+            raise ValueError(f"ACL item {self.uuid}: protocol {self.protocol!r} is not tcp, udp, icmp, all or 0-255")
+        if self.ports is not None and self.protocol not in ("tcp", "udp"):
+            raise ValueError(f"ACL item {self.uuid}: ports need tcp or udp, not {self.protocol}")
+        icmp = (self.icmp_type, self.icmp_code)
+        if icmp != (None, None) and self.protocol != "icmp":
+            raise ValueError(f"ACL item {self.uuid}: an ICMP type or code needs protocol icmp")
+        if self.icmp_type is None and self.icmp_code is not None:
+            raise ValueError(f"ACL item {self.uuid}: an ICMP code needs an ICMP type")
+        if any(v is not None and not 0 <= v <= 255 for v in icmp):
+            raise ValueError(f"ACL item {self.uuid}: ICMP type/code {icmp} outside 0-255")
+
+
+@dataclass(frozen=True, slots=True)
+class TierAcl:
+    """The ACL list a VPC tier uses, its items in any order (the renderer orders them by number)."""
+
+    tier: UUID
+    acl: UUID
+    rules: tuple[AclRule, ...] = ()
+
+    def __post_init__(self) -> None:
+        _unique((r.number for r in self.rules), f"ACL list {self.acl}: item number")
+
+
+@dataclass(frozen=True, slots=True)
 class RouterState:
     """Everything one router serves. An isolated router has exactly one tier; a VPC router has no firewall rules
     (its tiers use a default allow ACL for the ports the rules open)."""
@@ -197,6 +239,8 @@ class RouterState:
     public_gateway: IPv4Address | None = None
     # What the router's metadata service tells the VMs of its tiers (render.metadata).
     metadata: Metadata = NO_METADATA
+    # VPC tiers with an ACL list; a tier without one lets in only what NAT and port forwarding open.
+    tier_acls: tuple[TierAcl, ...] = ()
 
     def __post_init__(self) -> None:
         _check_interface(self.public_interface)
@@ -209,6 +253,7 @@ class RouterState:
             raise ValueError(f"VPC router {self.uuid} takes no firewall rules (VPC tiers use ACLs)")
         self._check_shared()
         self._check_tiers()
+        self._check_acls()
         self._check_public_ips()
         self._check_rules()
 
@@ -236,6 +281,15 @@ class RouterState:
         for low, high in pairwise(ordered):
             if low.cidr.overlaps(high.cidr):
                 raise ValueError(f"tiers {low.name} ({low.cidr}) and {high.name} ({high.cidr}) overlap")
+
+    def _check_acls(self) -> None:
+        if self.tier_acls and self.kind is not RouterKind.VPC:
+            raise ValueError(f"router {self.uuid}: only VPC tiers have ACL lists")
+        _unique((a.tier for a in self.tier_acls), "ACL list of tier")
+        known = {t.uuid for t in self.tiers}
+        for acl in self.tier_acls:
+            if acl.tier not in known:
+                raise ValueError(f"ACL list {acl.acl} is given to tier {acl.tier}, not one of this router's")
 
     def _check_public_ips(self) -> None:
         _unique((ip.address for ip in self.public_ips), "public IP")

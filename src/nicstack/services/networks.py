@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
@@ -11,14 +12,16 @@ from nicstack.db.repos.networks import NetworkQuery
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller, may_access, may_use_domain, network_audience
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity, Unsupported
+from nicstack.domain.jobs import Started
 from nicstack.domain.kinds import AllocationKind, GuestType, NetworkState, ZoneType
 from nicstack.domain.model import Account, Network
 from nicstack.ipam.addresses import parse_address, parse_network, usable_bounds
-from nicstack.services import lookup, lookup_rules, shared_networks, vpc_tiers
+from nicstack.services import lookup, lookup_rules, network_acls, shared_networks, vpc_tiers
 from nicstack.services.public_ips import ensure_source_nat, forget_network
 from nicstack.services.scope import OwnerFilter, list_scope
 
 DEFAULT_GUEST_CIDR = "10.1.1.0/24"
+_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,9 @@ class NewNetwork:
     end_ipv6: str | None = None
     vlan: str | None = None
     acl_type: str | None = None
+    # A VPC tier's network ACL list (createNetwork aclid).
+    acl_uuid: str | None = None
+    network_domain: str | None = None
 
 
 def owner_account(uow: SqlUnitOfWork, caller: Caller, account: str | None, domain_uuid: str | None) -> Account:
@@ -96,6 +102,8 @@ def _ipv6_layout(spec: NewNetwork) -> tuple[str, str] | tuple[None, None]:
 
 def create_network(uow: SqlUnitOfWork, caller: Caller, spec: NewNetwork) -> Network:
     with uow:
+        if spec.acl_uuid is not None:
+            network_acls.visible_list(uow, caller, spec.acl_uuid)  # an unknown list first, whatever else is wrong
         zone = uow.infra.zone_by(uuid=spec.zone_uuid)
         if zone is None:
             raise UnknownEntity("zoneid", spec.zone_uuid)
@@ -119,6 +127,8 @@ def create_network(uow: SqlUnitOfWork, caller: Caller, spec: NewNetwork) -> Netw
             values |= {"cidr": str(cidr), "gateway": gateway, "ip6_cidr": ip6_cidr, "ip6_gateway": ip6_gateway}
         tier_cidr = IPv4Network(values["cidr"]) if "cidr" in values else None
         values["vpc_id"] = vpc_tiers.tier_vpc_id(uow, caller, spec.vpc_uuid, offering, zone.id, owner.id, tier_cidr)
+        values["network_acl_id"] = _tier_acl_id(uow, caller, spec.acl_uuid, values["vpc_id"])
+        values["network_domain"] = spec.network_domain
         network_id = uow.networks.create(**values)
         if offering.guest_type is GuestType.ISOLATED:
             # The virtual router answers on the gateway address: reserve it like any consumer.
@@ -130,6 +140,59 @@ def create_network(uow: SqlUnitOfWork, caller: Caller, spec: NewNetwork) -> Netw
         created = uow.networks.network_by(id=network_id)
         assert created is not None
         return created
+
+
+def _tier_acl_id(uow: SqlUnitOfWork, caller: Caller, acl_uuid: str | None, vpc_id: int | None) -> int | None:
+    if acl_uuid is None:
+        return None
+    if vpc_id is None:
+        raise ParameterError(f"Invalid value {acl_uuid!r} for aclid: only VPC tiers have ACL lists (give vpcid)")
+    vpc = uow.vpcs.vpc_by(id=vpc_id)
+    assert vpc is not None
+    return network_acls.tier_list(uow, caller, acl_uuid, vpc).id
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkChanges:
+    """updateNetwork: what a user may change without re-implementing the network (None: unchanged)."""
+
+    name: str | None = None
+    display_text: str | None = None
+    network_domain: str | None = None
+
+
+def update_network(uow: SqlUnitOfWork, caller: Caller, uuid: str, changes: NetworkChanges) -> Started[Network]:
+    with uow:
+        net = lookup.network(uow, caller, uuid, "id")
+        shared_networks.ensure_may_manage(caller, net)
+        values: dict[str, Any] = {}
+        for key, value in (("name", changes.name), ("display_text", changes.display_text)):
+            if value is not None:
+                if not value.strip():
+                    raise ParameterError(f"Invalid value {value!r} for {key.replace('_', '')}: it cannot be blank")
+                values[key] = value
+        if changes.network_domain is not None:
+            values["network_domain"] = _domain_name(changes.network_domain)
+        if values:
+            uow.networks.update(net.id, **values)
+            uow.outbox.network(net.id)  # the router's documents name the network
+            uow.events.record(caller, "NETWORK.UPDATE", f"Updated network {net.name}",
+                              account_id=net.account_id, domain_id=net.domain_id)
+        updated = uow.networks.network_by(id=net.id)
+        assert updated is not None
+        job = uow.start_job(caller, "updateNetwork", result=updated, instance=("Network", net.uuid))
+        return Started(job, updated)
+
+
+def _domain_name(text: str) -> str | None:
+    """A DNS domain as CloudStack checks it: labels of letters, digits and hyphens; '' clears it."""
+    name = text.strip().rstrip(".")
+    if not name:
+        return None
+    labels = name.split(".")
+    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        raise ParameterError(f"Invalid value {text!r} for networkdomain: not a DNS domain name")
+    return name
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,12 @@ from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.errors import InternalError
 from nicstack.domain.kinds import ZoneType
 from nicstack.domain.model import Network
+from nicstack.domain.network_acls import AclAction, TrafficType
 from nicstack.domain.rules import Vpc
-from nicstack.domain.vocabulary import PortRange
+from nicstack.domain.vocabulary import Direction, PortRange
 from nicstack.render.router_state import (
     PUBLIC_INTERFACE,
+    AclRule,
     AddressRole,
     FirewallRule,
     GuestTarget,
@@ -32,6 +34,7 @@ from nicstack.render.router_state import (
     PublicIp,
     RouterKind,
     RouterState,
+    TierAcl,
 )
 from nicstack.services.metadata_state import metadata_for
 
@@ -141,7 +144,7 @@ def isolated_state(uow: SqlUnitOfWork, net: Network) -> RouterState:
 def vpc_state(uow: SqlUnitOfWork, vpc: Vpc) -> RouterState:
     n = t.networks
     rows = uow.conn.execute(
-        select(n.c.id, n.c.uuid, n.c.name, n.c.cidr, n.c.gateway)
+        select(n.c.id, n.c.uuid, n.c.name, n.c.cidr, n.c.gateway, n.c.network_acl_id)
         .where(n.c.vpc_id == vpc.id, n.c.removed.is_(None), n.c.cidr.is_not(None))
         .order_by(n.c.id)
     ).all()
@@ -153,8 +156,9 @@ def vpc_state(uow: SqlUnitOfWork, vpc: Vpc) -> RouterState:
     guests = _guests(uow, ids)
     public, gateway = _public(uow, t.public_ips.c.vpc_id == vpc.id, guests)
     pfs, lbs, _ = _rules(uow, ids, guests, firewall=False)
+    lists = {r.uuid: r.network_acl_id for r in rows if r.network_acl_id is not None}
     return RouterState(RouterKind.VPC, UUID(vpc.uuid), tiers, public, pfs, lbs, (), VPC_PUBLIC_INTERFACE, gateway,
-                       metadata_for(uow, ids))
+                       metadata_for(uow, ids), _tier_acls(uow, lists))
 
 
 def _shared_tiers(uow: SqlUnitOfWork, net: Network, holds_gateway: bool) -> tuple[GuestTier, ...]:
@@ -187,3 +191,32 @@ def shared_state(uow: SqlUnitOfWork, net: Network) -> RouterState:
     pfs, lbs, _ = _rules(uow, [net.id], guests, firewall=False)
     return RouterState(RouterKind.ELASTIC, UUID(net.uuid), tiers, public, pfs, lbs, (), public_gateway=gateway,
                        metadata=metadata)
+
+
+def _tier_acls(uow: SqlUnitOfWork, lists: dict[str, int]) -> tuple[TierAcl, ...]:
+    """Each tier's ACL list with its items (-1, CloudStack's "any" ICMP type or code, is no match)."""
+    if not lists:
+        return ()
+    items, _ = uow.network_acls.items([t.network_acl_items.c.acl_id.in_(set(lists.values()))])
+    rules: dict[int, list[AclRule]] = {}
+    uuids: dict[int, str] = {}
+    for item in items:
+        uuids[item.acl.id] = item.acl.uuid
+        match = item.match
+        icmp_type = None if match.icmp_type in (None, -1) else match.icmp_type
+        icmp_code = None if icmp_type is None or match.icmp_code == -1 else match.icmp_code
+        rules.setdefault(item.acl.id, []).append(AclRule(
+            UUID(item.uuid), item.number,
+            Direction.INGRESS if item.traffic_type is TrafficType.INGRESS else Direction.EGRESS,
+            item.action is AclAction.ALLOW, match.protocol, match.ports, icmp_type, icmp_code, match.cidrs,
+        ))
+    acl_uuids = {acl_id: uuids.get(acl_id) or _list_uuid(uow, acl_id) for acl_id in set(lists.values())}
+    return tuple(TierAcl(UUID(tier), UUID(acl_uuids[acl_id]), tuple(rules.get(acl_id, ())))
+                 for tier, acl_id in sorted(lists.items()))
+
+
+def _list_uuid(uow: SqlUnitOfWork, acl_id: int) -> str:
+    found = uow.network_acls.list_by(id=acl_id)
+    if found is None:
+        raise InternalError(f"a tier uses ACL list {acl_id}, which does not exist")
+    return found.uuid

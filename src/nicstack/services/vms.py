@@ -17,7 +17,7 @@ from nicstack.domain.jobs import Started
 from nicstack.domain.kinds import AllocationKind, GuestType, VmState, VmType
 from nicstack.domain.model import Network, Nic, Vm
 from nicstack.ipam.addresses import parse_address
-from nicstack.services import guest_ips, lookup, placement, security_groups
+from nicstack.services import guest_ips, lookup, placement, security_groups, ssh_keypairs
 from nicstack.services.networks import implement, owner_account
 from nicstack.services.rule_targets import forget_vm, rules_targeting
 
@@ -47,6 +47,7 @@ class NewVm:
     security_group_ids: tuple[str, ...] = ()
     security_group_names: tuple[str, ...] = ()
     user_data: str | None = None  # base64, checked at the edge
+    keypairs: tuple[str, ...] = ()
 
 
 def new_mac() -> str:
@@ -112,7 +113,7 @@ def deploy(uow: SqlUnitOfWork, caller: Caller, spec: NewVm) -> Started[Vm]:
             state=str(VmState.RUNNING if spec.start else VmState.STOPPED), zone_id=zone.id, pod_id=host.pod_id,
             host_id=host.id if spec.start else None, last_host_id=host.id, hypervisor=str(host.hypervisor),
             account_id=owner.id, domain_id=owner.domain_id, service_offering_id=offering["id"],
-            template_id=template["id"],
+            template_id=template["id"], keypairs=ssh_keypairs.names_for_vm(uow, owner, spec.keypairs),
         )
         for device_id, (net, request) in enumerate(zip(nets, requests, strict=True)):
             attach_nic(uow, vm_id, net, request, device_id, device_id == 0)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
+from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
+from nicstack.domain.codec import register
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity, Unsupported
 from nicstack.domain.jobs import Started
 from nicstack.domain.kinds import ZoneType
+from nicstack.domain.model import Network
 from nicstack.domain.rules import Vpc
 from nicstack.ipam.addresses import parse_network
 from nicstack.services import lookup, lookup_rules, routers
@@ -87,3 +90,36 @@ def restart_vpc(uow: SqlUnitOfWork, caller: Caller, uuid: str, cleanup: bool) ->
         how = "with cleanup" if cleanup else "without cleanup"
         record(uow, caller, vpc.owner, "VPC.RESTART", f"Restarted VPC {vpc.name} {how}")
         return uow.start_job(caller, "restartVPC", instance=("Vpc", vpc.uuid))
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatedVpc:
+    """updateVPC's answer: the VPC as changed, with its tiers."""
+
+    vpc: Vpc
+    tiers: tuple[Network, ...]
+
+
+register("updated_vpc", UpdatedVpc)
+
+
+def update_vpc(uow: SqlUnitOfWork, caller: Caller, uuid: str, *, name: str | None = None,
+               display_text: str | None = None) -> Started[UpdatedVpc]:
+    """Change a VPC's name and display text (None: unchanged); raises ParameterError for a blank one."""
+    with uow:
+        vpc = lookup_rules.vpc(uow, caller, uuid, "id")
+        values = {}
+        for key, value in (("name", name), ("display_text", display_text)):
+            if value is not None:
+                if not value.strip():
+                    raise ParameterError(f"Invalid value {value!r} for {key.replace('_', '')}: it cannot be blank")
+                values[key] = value
+        if values:
+            uow.vpcs.update(vpc.id, **values)
+            record(uow, caller, vpc.owner, "VPC.UPDATE", f"Updated VPC {vpc.name}")
+            uow.outbox.vpc(vpc.id)
+        updated = uow.vpcs.vpc_by(id=vpc.id)
+        assert updated is not None
+        tiers, _ = uow.networks.listing([t.networks.c.vpc_id == vpc.id], None)
+        answer = UpdatedVpc(updated, tuple(tiers))
+        return Started(uow.start_job(caller, "updateVPC", result=answer, instance=("Vpc", vpc.uuid)), answer)

@@ -3,6 +3,7 @@
 from nicstack.api.commands import (  # noqa: F401
     address_usage,
     agents,
+    catalog,
     events,
     firewall,
     free_ips,
@@ -13,6 +14,7 @@ from nicstack.api.commands import (  # noqa: F401
     load_balancers,
     meta,
     nat,
+    network_acls,
     networks,
     nics,
     offerings,
@@ -21,8 +23,10 @@ from nicstack.api.commands import (  # noqa: F401
     security_groups,
     session,
     settings,
+    ssh_keypairs,
     users,
     vm_updates,
     vms,
+    volumes,
     vpcs,
 )

@@ -1,4 +1,4 @@
-"""Network commands: createNetwork, listNetworks, deleteNetwork."""
+"""Network commands: createNetwork, listNetworks, updateNetwork, deleteNetwork."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from nicstack.api.replies import AsyncReply, ListReply, ObjectReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.views import network_view
 from nicstack.services import networks
-from nicstack.services.networks import NetworkFilter, NewNetwork
+from nicstack.services.networks import NetworkChanges, NetworkFilter, NewNetwork
 
 
 @command(
@@ -36,6 +36,8 @@ from nicstack.services.networks import NetworkFilter, NewNetwork
         str_param("endipv6", "Shared networks: the last IPv6 address of the range (default: startipv6)"),
         str_param("vlan", "Shared networks: the VLAN id, or untagged"),
         str_param("acltype", "Shared networks: Domain (every account of the domain) or Account"),
+        uuid_param("aclid", "VPC tiers: the network ACL list (default: none, only what rules open gets in)"),
+        str_param("networkdomain", "The network's DNS domain"),
     ),
 )
 def create_network(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -46,6 +48,7 @@ def create_network(ctx: Context, args: dict[str, Any]) -> Reply:
         account=args.get("account"), domain_uuid=args.get("domainid"), vpc_uuid=args.get("vpcid"),
         start_ip=args.get("startip"), end_ip=args.get("endip"), start_ipv6=args.get("startipv6"),
         end_ipv6=args.get("endipv6"), vlan=args.get("vlan"), acl_type=args.get("acltype"),
+        acl_uuid=args.get("aclid"), network_domain=args.get("networkdomain"),
     )
     return ObjectReply("network", network_view(networks.create_network(ctx.uow, ctx.caller, spec)))
 
@@ -76,3 +79,21 @@ def list_networks(ctx: Context, args: dict[str, Any]) -> Reply:
          job=success)
 def delete_network(ctx: Context, args: dict[str, Any]) -> Reply:
     return AsyncReply(networks.delete_network(ctx.uow, ctx.caller, args["id"]))
+
+
+@command(
+    "updateNetwork",
+    "Changes a network's name, display text or DNS domain (nothing that would re-implement it).",
+    (
+        uuid_param("id", "The network", required=True),
+        str_param("name", "The new name"),
+        str_param("displaytext", "The new display text"),
+        str_param("networkdomain", "The new DNS domain ('' clears it)"),
+    ),
+    job=lambda _caller, net: {"network": network_view(net)},
+)
+def update_network(ctx: Context, args: dict[str, Any]) -> Reply:
+    changes = NetworkChanges(name=args.get("name"), display_text=args.get("displaytext"),
+                             network_domain=args.get("networkdomain"))
+    started = networks.update_network(ctx.uow, ctx.caller, args["id"], changes)
+    return AsyncReply(started.job, started.value.uuid)

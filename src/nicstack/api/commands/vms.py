@@ -70,6 +70,8 @@ def _nic_requests(args: dict[str, Any]) -> tuple[NicRequest, ...]:
         uuid_list_param("securitygroupids", "Security groups of the VM, by ID (security-group networks)"),
         list_param("securitygroupnames", "Security groups of the VM, by name (security-group networks)"),
         user_data_param("The user data, base64 (the guest reads it decoded at /latest/user-data)"),
+        str_param("keypair", "The SSH key pair of the VM's owner to give the VM (stored and returned)"),
+        list_param("keypairs", "SSH key pairs of the VM's owner, by name (stored and returned)"),
     ),
     job=vm_answer,
 )
@@ -82,6 +84,7 @@ def deploy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
         security_group_ids=tuple(args.get("securitygroupids", ())),
         security_group_names=tuple(args.get("securitygroupnames", ())),
         user_data=user_data(args["userdata"]) if "userdata" in args else None,
+        keypairs=(*((args["keypair"],) if args.get("keypair") else ()), *args.get("keypairs", ())),
     )
     return _vm_job(vms.deploy(ctx.uow, ctx.caller, spec), create=True)
 

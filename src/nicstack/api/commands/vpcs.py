@@ -1,4 +1,4 @@
-"""VPC commands: createVPC, listVPCs, deleteVPC, restartVPC, listVPCOfferings (tiers: createNetwork vpcid)."""
+"""VPC commands: createVPC, listVPCs, updateVPC, deleteVPC, restartVPC, listVPCOfferings (tiers: createNetwork)."""
 
 from __future__ import annotations
 
@@ -128,3 +128,16 @@ def list_vpc_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
     if "keyword" in args:
         found = [f for f in found if args["keyword"].lower() in f.name.lower()]
     return listing("vpcoffering", [vpc_offering_view(f) for f in found], args)
+
+
+@command(
+    "updateVPC",
+    "Changes a VPC's name or display text.",
+    (uuid_param("id", "The VPC", required=True), str_param("name", "The new name"),
+     str_param("displaytext", "The new display text")),
+    job=lambda _caller, answer: {"vpc": vpc_view(answer.vpc, answer.tiers)},
+)
+def update_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
+    started = service.update_vpc(ctx.uow, ctx.caller, args["id"], name=args.get("name"),
+                                 display_text=args.get("displaytext"))
+    return AsyncReply(started.job, started.value.vpc.uuid)

@@ -56,7 +56,8 @@ def _query() -> Any:
             *n.c, *_offering_cols, t.zones.c.uuid.label("zone_uuid"), t.zones.c.name.label("zone_name"),
             t.accounts.c.name.label("account_name"), t.domains.c.uuid.label("domain_uuid"),
             t.domains.c.name.label("domain_name"), t.domains.c.path.label("domain_path"),
-            t.vpcs.c.uuid.label("vpc_uuid"),
+            t.vpcs.c.uuid.label("vpc_uuid"), t.network_acls.c.uuid.label("acl_uuid"),
+            t.network_acls.c.name.label("acl_name"),
         )
         .select_from(
             n.join(t.network_offerings, t.network_offerings.c.id == n.c.network_offering_id)
@@ -64,6 +65,7 @@ def _query() -> Any:
             .join(t.domains, t.domains.c.id == n.c.domain_id)
             .outerjoin(t.accounts, t.accounts.c.id == n.c.account_id)
             .outerjoin(t.vpcs, t.vpcs.c.id == n.c.vpc_id)
+            .outerjoin(t.network_acls, t.network_acls.c.id == n.c.network_acl_id)
         )
         .where(n.c.removed.is_(None))
     )
@@ -75,6 +77,7 @@ def _network(m: Any) -> Network:
         _offering(m), GuestType(m["guest_type"]), m["acl_type"], m["cidr"], m["gateway"], m["ip6_cidr"],
         m["ip6_gateway"], m["vlan"], m["state"], m["account_id"], m["account_name"], m["domain_id"],
         m["domain_uuid"], m["domain_name"], m["domain_path"], m["vpc_uuid"], m["created"],
+        m["network_domain"], m["acl_uuid"], m["acl_name"],
     )
 
 
@@ -159,6 +162,9 @@ class NetworkRepository:
     def mark_removed(self, network_id: int) -> None:
         n = t.networks
         self.conn.execute(n.update().where(n.c.id == network_id).values(removed=now(), state="Destroy"))
+
+    def update(self, network_id: int, **values: Any) -> None:
+        self.conn.execute(t.networks.update().where(t.networks.c.id == network_id).values(**values))
 
     def set_state(self, network_id: int, state: str) -> None:
         self.conn.execute(t.networks.update().where(t.networks.c.id == network_id).values(state=state))

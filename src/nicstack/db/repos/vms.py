@@ -48,7 +48,7 @@ def _vm(m: Any, nics: tuple[Nic, ...], groups: tuple[tuple[str, str], ...] = ())
         m["zone_id"], m["zone_uuid"], m["zone_name"], m["host_id"], m["host_uuid"], m["host_name"],
         Hypervisor(m["hypervisor"]), m["account_id"], m["account_name"], m["domain_id"], m["domain_uuid"],
         m["domain_name"], m["domain_path"], m["so_uuid"], m["so_name"], m["tpl_uuid"], m["tpl_name"],
-        m["created"], nics, groups,
+        m["created"], nics, groups, m["keypairs"],
     )
 
 

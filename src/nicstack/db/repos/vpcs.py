@@ -69,6 +69,9 @@ class VpcRepository:
         assert key is not None
         return int(key[0])
 
+    def update(self, vpc_id: int, **values: Any) -> None:
+        self.conn.execute(v.update().where(v.c.id == vpc_id).values(**values))
+
     def vpc_by(self, **where: Any) -> Vpc | None:
         query = _query()
         for key, value in where.items():
