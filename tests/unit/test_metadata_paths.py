@@ -8,7 +8,16 @@ from ipaddress import IPv4Address
 
 import pytest
 
-from nicstack.render.metadata import Metadata, parse_metadata, render_metadata
+from nicstack.render.metadata import (
+    Metadata,
+    document_of,
+    entry_hash,
+    metadata_digest,
+    parse_metadata,
+    render_metadata,
+    sum_digest,
+    vm_entry,
+)
 from nicstack.render.metadata_paths import answer
 from tests.support.metadata_world import OTHER_NETWORK, nic, vm
 
@@ -107,3 +116,16 @@ def test_the_index_finds_a_vm_by_its_mac_and_any_of_its_addresses_only() -> None
 def test_a_broken_document_is_refused_with_the_reason(broken: str) -> None:
     with pytest.raises(ValueError, match="metadata document is not valid"):
         parse_metadata(broken)
+
+
+def test_the_documents_key_follows_its_entries_so_one_vms_change_rekeys_it_without_the_rest() -> None:
+    web, db = vm(1, nic("02:00:00:00:00:01", "10.1.1.2")), vm(2, nic("02:00:00:00:00:02", "10.1.1.3"))
+    moved = vm(1, nic("02:00:00:00:00:01", "10.1.1.2", "10.1.1.50"))
+    before, after = Metadata((web, db)), Metadata((moved, db))
+    # What the server keeps: the sum of the entries' hashes, updated by the one entry that changed.
+    total = sum(entry_hash(vm_entry(v)) for v in before.vms)
+    total += entry_hash(vm_entry(moved)) - entry_hash(vm_entry(web))
+    assert metadata_digest(render_metadata(after)) == sum_digest(total)
+    assert metadata_digest(render_metadata(before)) != metadata_digest(render_metadata(after))
+    assert render_metadata(after) == document_of(vm_entry(v) for v in after.vms)
+    assert parse_metadata(render_metadata(after)) == after

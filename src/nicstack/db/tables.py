@@ -601,6 +601,16 @@ dataplane_generations = Table(
     Column("documents", Text, nullable=True),
 )
 
+# Each router's metadata document, an entry per VM (render.metadata.vm_entry) as last published: a VM's
+# change rewrites its own rows and re-keys its routers without rendering every other VM.
+router_metadata = Table(
+    "router_metadata",
+    metadata,
+    Column("target", String(80), primary_key=True),
+    Column("vm_uuid", String(36), primary_key=True),
+    Column("entry", Text, nullable=False),
+)
+
 # Incremental change sets published for a host, so an agent at generation G can fetch G+1...
 host_changes = Table(
     "host_changes",

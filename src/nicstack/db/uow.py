@@ -39,6 +39,7 @@ from nicstack.db.repos.load_balancers import LoadBalancerRepository
 from nicstack.db.repos.network_acls import NetworkAclRepository
 from nicstack.db.repos.networks import NetworkRepository
 from nicstack.db.repos.public_ips import PublicIpRepository
+from nicstack.db.repos.router_metadata import RouterMetadataRepository
 from nicstack.db.repos.rules import RuleRepository
 from nicstack.db.repos.security_groups import SecurityGroupRepository
 from nicstack.db.repos.ssh_keypairs import SshKeyPairRepository
@@ -112,6 +113,7 @@ class SqlUnitOfWork:
     client_tokens = _Repository(ClientTokenRepository)
     events = _Repository(EventRepository)
     generations = _Repository(GenerationRepository)
+    router_metadata = _Repository(RouterMetadataRepository)
     guest_ranges = _Repository(GuestRangeRepository)
     infra = _Repository(InfraRepository)
     jobs = _Repository(JobRepository)

@@ -12,8 +12,9 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from hashlib import sha256
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 from uuid import UUID
@@ -105,12 +106,37 @@ def _nic_data(nic: NicMetadata) -> dict[str, Any]:
             "ipv6_subnet": _text(nic.ipv6_subnet), "ipv6_gateway": _text(nic.ipv6_gateway)}
 
 
-def render_metadata(metadata: Metadata) -> str:
-    """The document: sorted JSON, so equal states give equal bytes (and digests)."""
-    vms = [{"uuid": str(vm.uuid), "name": vm.name, "zone": vm.zone, "service_offering": vm.service_offering,
+def vm_entry(vm: VmMetadata) -> str:
+    """One VM's entry: a line of sorted, compact JSON (the server stores it per router and VM)."""
+    data = {"uuid": str(vm.uuid), "name": vm.name, "zone": vm.zone, "service_offering": vm.service_offering,
             "public_ipv4": _text(vm.public_ipv4), "user_data": vm.user_data, "nics": [_nic_data(n) for n in vm.nics]}
-           for vm in metadata.vms]
-    return json.dumps({"vms": vms}, sort_keys=True, indent=1) + "\n"
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def document_of(entries: Iterable[str]) -> str:
+    """The document from its VMs' entries in uuid order: one entry per line, so equal states give equal bytes."""
+    return '{"vms":[\n' + ",\n".join(entries) + "\n]}\n"
+
+
+def render_metadata(metadata: Metadata) -> str:
+    return document_of(vm_entry(vm) for vm in metadata.vms)
+
+
+def entry_hash(entry: str) -> int:
+    return int.from_bytes(sha256(entry.encode()).digest(), "big")
+
+
+def sum_digest(total: int) -> str:
+    """The digest of a set of entries: the sum of their hashes, so one entry's change updates it in O(1)."""
+    return f"{total % 2**256:064x}"
+
+
+def metadata_digest(document: str) -> str:
+    """What `sum_digest` gives for the entries of a document `document_of` wrote (any other text: its hash)."""
+    lines = document.split("\n")
+    if len(lines) < 3 or lines[0] != '{"vms":[' or lines[-2:] != ["]}", ""]:
+        return sha256(document.encode()).hexdigest()
+    return sum_digest(sum(entry_hash(line.removesuffix(",")) for line in lines[1:-2] if line))
 
 
 def _optional(value: Any, parse: Any) -> Any:

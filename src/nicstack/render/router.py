@@ -7,7 +7,7 @@ from hashlib import sha256
 
 from nicstack.render.haproxy import render_haproxy
 from nicstack.render.iptables_router import render_router_iptables
-from nicstack.render.metadata import render_metadata
+from nicstack.render.metadata import metadata_digest, render_metadata
 from nicstack.render.router_addresses import render_addresses
 from nicstack.render.router_state import RouterState
 
@@ -38,8 +38,14 @@ def render_router(state: RouterState) -> RouterDocuments:
 def generation_key(docs: RouterDocuments) -> str:
     """sha256 hex digest of the documents. The service layer bumps its generation number when this changes;
     the agent computes it over what it received and reports it with the generation it applied."""
+    return key_of(docs.iptables, docs.haproxy, docs.addresses, metadata_digest(docs.metadata))
+
+
+def key_of(iptables: str, haproxy: str, addresses: str, metadata_sum: str) -> str:
+    """`generation_key` from the metadata's entry sum: a VM's change re-keys its routers without the document."""
     digest = sha256()
-    for name, text in docs.items():
+    for name, text in (("iptables", iptables), ("haproxy", haproxy), ("addresses", addresses),
+                       ("metadata-sum", metadata_sum)):
         data = text.encode()
         # Length-prefixed, so moving text from one document to the other changes the key.
         digest.update(f"{name}:{len(data)}\n".encode())

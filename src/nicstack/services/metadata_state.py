@@ -59,12 +59,14 @@ def _public_ips(uow: SqlUnitOfWork, vms: Sequence[Vm]) -> dict[int, IPv4Address]
     return found
 
 
-def metadata_for(uow: SqlUnitOfWork, network_ids: Sequence[int]) -> Metadata:
-    """The metadata document of the VMs with a live NIC in `network_ids`."""
+def metadata_for(uow: SqlUnitOfWork, network_ids: Sequence[int], only: Sequence[int] | None = None) -> Metadata:
+    """The metadata document of the VMs with a live NIC in `network_ids` (among the VM ids `only`, if given)."""
     n, v = t.nics, t.vms
-    if not network_ids:
+    if not network_ids or (only is not None and not only):
         return Metadata(())
     served = select(n.c.vm_id).where(n.c.network_id.in_(list(network_ids)), n.c.removed.is_(None))
+    if only is not None:
+        served = served.where(n.c.vm_id.in_(list(only)))
     # A destroyed VM keeps its NICs until it is expunged, but no longer runs: it asks nothing.
     vms, _ = uow.vms.listing([v.c.id.in_(served), v.c.removed.is_(None),
                               v.c.state.in_([VmState.RUNNING, VmState.STOPPED])], None)

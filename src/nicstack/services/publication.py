@@ -9,7 +9,9 @@ published, changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
@@ -25,35 +27,45 @@ from nicstack.services import host_snapshots as snapshots
 from nicstack.services.host_publish import Published, publish
 from nicstack.services.host_state import host_state
 from nicstack.services.router_state import vpc_state
-from nicstack.services.routers import RouterConfig
+from nicstack.services.routers import RouterPublished
 
 
 @dataclass(frozen=True, slots=True)
 class Publications:
     hosts: tuple[Published, ...]
-    routers: tuple[RouterConfig, ...]
+    routers: tuple[RouterPublished, ...]
 
 
 def publish_change(uow: SqlUnitOfWork, change: DataplaneChange) -> Publications:
     """Publish every host and router the change may have touched, inside the caller's transaction."""
     hosts: set[int] = set(change.hosts)
-    networks: set[int] = set(change.networks)
+    # The routers' metadata lists the VMs' addresses: each VM's networks republish its entries.
+    vms_of: dict[int, list[int]] = {}
     for vm_id in sorted(change.vms):
         hosts |= dataplane.hosts_for_vm(uow, vm_id)
-        networks |= dataplane.networks_of_vm(uow, vm_id)  # the routers' metadata lists the VM's addresses
+        for network_id in dataplane.networks_of_vm(uow, vm_id):
+            vms_of.setdefault(network_id, []).append(vm_id)
     for group_id in sorted(change.groups):
         hosts |= dataplane.hosts_of_group(uow, group_id)
     published = tuple(publish(uow, host_id) for host_id in sorted(hosts))
-    configs: dict[str, RouterConfig] = {}
-    for network_id in sorted(networks):
-        config = routers.publish_network(uow, network_id)
-        if config is not None:
-            configs.setdefault(config.target, config)
+    # Each router once, in target order (concurrent jobs lock their targets in one order): whole when the
+    # change named its network or VPC, else only the changed VMs' metadata entries.
+    steps: dict[str, Callable[[], RouterPublished | None]] = {}
+    for network_id in sorted(change.networks):
+        found = routers.target_of(uow, network_id)
+        if found is not None:
+            steps.setdefault(found[0], partial(routers.publish_network, uow, network_id))
     for vpc_id in sorted(change.vpcs):
-        config = routers.publish_vpc(uow, vpc_id)
-        if config is not None:
-            configs.setdefault(config.target, config)
-    return Publications(published, tuple(configs[key] for key in sorted(configs)))
+        steps.setdefault(f"router:{uow.vpcs.uuid_of(vpc_id)}", partial(routers.publish_vpc, uow, vpc_id))
+    entries: dict[str, tuple[int, set[int]]] = {}
+    for network_id, vm_ids in sorted(vms_of.items()):
+        found = routers.target_of(uow, network_id)
+        if found is not None and found[0] not in steps:
+            entries.setdefault(found[0], (network_id, set()))[1].update(vm_ids)
+    for target, (network_id, ids) in entries.items():
+        steps[target] = partial(routers.publish_vms, uow, network_id, sorted(ids))
+    done = [router for _, step in sorted(steps.items()) if (router := step()) is not None]
+    return Publications(published, tuple(done))
 
 
 def drift(uow: SqlUnitOfWork) -> list[str]:

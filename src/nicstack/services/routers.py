@@ -8,18 +8,22 @@ their digest differs from the last one; readers only read what was published.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from nicstack.db.repos.generations import Generation
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import InternalError, ParameterError, UnknownEntity, Unsupported
 from nicstack.domain.kinds import GuestType, NetworkState
 from nicstack.domain.model import Network
 from nicstack.domain.rules import Vpc
-from nicstack.render.router import RouterDocuments, render_router
+from nicstack.render.metadata import document_of, entry_hash, sum_digest, vm_entry
+from nicstack.render.router import RouterDocuments, key_of, render_router
 from nicstack.render.router import generation_key as digest_of
-from nicstack.render.router_state import RouterState
+from nicstack.render.router_state import RouterKind, RouterState
 from nicstack.services import lookup
+from nicstack.services.metadata_state import metadata_for
 from nicstack.services.public_ips import ensure_source_nat
 from nicstack.services.router_state import isolated_state, shared_state, vpc_state
 
@@ -46,20 +50,72 @@ def _render(target: str, state: RouterState) -> RouterDocuments:
         raise InternalError(f"Cannot render the configuration of {target}: {exc}") from None
 
 
-def _publish(uow: SqlUnitOfWork, target: str, state: RouterState) -> RouterConfig:
-    """Store the rendered state as the next generation unless its digest is the one published (idempotent)."""
-    docs = _render(target, state)
-    digest = digest_of(docs)
-    known = uow.generations.lock(target)
+@dataclass(frozen=True, slots=True)
+class RouterPublished:
+    """What a job step's publication of one router did."""
+
+    target: str
+    generation: int
+    digest: str
+    changed: bool  # a new generation was stored
+
+
+def _advance(uow: SqlUnitOfWork, target: str, known: Generation, documents: dict[str, str]) -> RouterPublished:
+    """Store `documents` (the metadata as its entries' sum) as the next generation unless nothing changed."""
+    digest = key_of(documents["iptables"], documents["haproxy"], documents["addresses"], documents["metadata_sum"])
     changed = known.digest != digest
     generation = known.generation + changed
     if changed:
-        uow.generations.advance(target, generation, digest, json.dumps(dict(docs.items())))
-    return RouterConfig(target, str(state.kind), str(state.uuid), generation, digest, docs.iptables, docs.haproxy,
-                        docs.addresses, docs.metadata, changed)
+        uow.generations.advance(target, generation, digest, json.dumps(documents, sort_keys=True))
+    return RouterPublished(target, generation, digest, changed)
 
 
-def publish_vpc(uow: SqlUnitOfWork, vpc_id: int) -> RouterConfig | None:
+def _publish(uow: SqlUnitOfWork, target: str, state: RouterState) -> RouterPublished:
+    """Store the rendered state as the next generation unless its digest is the one published (idempotent)."""
+    docs = _render(target, state)
+    known = uow.generations.lock(target)
+    entries = {str(vm.uuid): vm_entry(vm) for vm in state.metadata.vms}
+    uow.router_metadata.write(target, uow.router_metadata.of(target), entries)
+    total = sum_digest(sum(entry_hash(e) for e in entries.values()))
+    return _advance(uow, target, known, {"iptables": docs.iptables, "haproxy": docs.haproxy,
+                                         "addresses": docs.addresses, "metadata_sum": total})
+
+
+def publish_vms(uow: SqlUnitOfWork, network_id: int, vm_ids: Sequence[int]) -> RouterPublished | None:
+    """A change of these VMs only (their addresses, user data): the metadata entries of the network's router,
+    rewritten for them alone, so the cost does not grow with the VMs of the network. Its other documents stay
+    as published (a change of rules publishes the whole router). None when the network has no router."""
+    found = target_of(uow, network_id)
+    if found is None:
+        return None
+    target, served = found
+    known = uow.generations.lock(target)
+    stored = json.loads(known.documents) if known.documents else {}
+    if "metadata_sum" not in stored:  # never published whole (or before entries were kept): publish it whole
+        return publish_network(uow, network_id)
+    uuids = uow.vms.uuids_of(vm_ids)
+    old = uow.router_metadata.of(target, list(uuids.values()))
+    new = {str(vm.uuid): vm_entry(vm) for vm in metadata_for(uow, served, only=list(uuids)).vms}
+    uow.router_metadata.write(target, old, new)
+    total = (int(stored["metadata_sum"], 16) - sum(entry_hash(e) for e in old.values())
+             + sum(entry_hash(e) for e in new.values()))
+    return _advance(uow, target, known, {**stored, "metadata_sum": sum_digest(total)})
+
+
+def target_of(uow: SqlUnitOfWork, network_id: int) -> tuple[str, list[int]] | None:
+    """The router serving a network and every network it serves (a VPC's tiers), or None."""
+    net = uow.networks.network_by(id=network_id)
+    if net is None or not has_router(net):
+        return None
+    vpc_id = uow.vpcs.vpc_id_of_network(net.id)
+    if vpc_id is None:
+        return f"router:{net.uuid}", [net.id]
+    vpc = uow.vpcs.vpc_by(id=vpc_id)
+    assert vpc is not None
+    return f"router:{vpc.uuid}", [tier for tier, _, _, cidr in uow.vpcs.tiers(vpc.id) if cidr is not None]
+
+
+def publish_vpc(uow: SqlUnitOfWork, vpc_id: int) -> RouterPublished | None:
     vpc = uow.vpcs.vpc_by(id=vpc_id)
     return None if vpc is None else _publish(uow, f"router:{vpc.uuid}", vpc_state(uow, vpc))
 
@@ -69,12 +125,19 @@ def has_router(net: Network) -> bool:
     return net.guest_type in (GuestType.ISOLATED, GuestType.SHARED)
 
 
+def router_kind(net: Network) -> RouterKind:
+    """The kind of a network's own router, as `network_state` renders it."""
+    if net.guest_type is GuestType.ISOLATED:
+        return RouterKind.ISOLATED
+    return RouterKind.ELASTIC if net.offering.elastic_ip or net.offering.elastic_lb else RouterKind.SHARED
+
+
 def network_state(uow: SqlUnitOfWork, net: Network) -> RouterState:
     """The state of a network's own router (not a VPC tier's: its VPC's router serves it)."""
     return isolated_state(uow, net) if net.guest_type is GuestType.ISOLATED else shared_state(uow, net)
 
 
-def publish_network(uow: SqlUnitOfWork, network_id: int) -> RouterConfig | None:
+def publish_network(uow: SqlUnitOfWork, network_id: int) -> RouterPublished | None:
     """Publish the router of a network: its own, or its VPC's for a tier; None when it has no router."""
     net = uow.networks.network_by(id=network_id)
     if net is None or not has_router(net):
@@ -90,17 +153,17 @@ def _router_network(net: Network) -> None:
         raise Unsupported(f"Network {net.name} is a {net.guest_type} network: it has no virtual router")
 
 
-def _read(uow: SqlUnitOfWork, target: str, kind: str, uuid: str, state: RouterState) -> RouterConfig:
+def _read(uow: SqlUnitOfWork, target: str, kind: str, uuid: str, state: Callable[[], RouterState]) -> RouterConfig:
     published = uow.generations.get(target)
     stored = json.loads(published.documents) if published is not None and published.documents else {}
-    if not {"addresses", "metadata"} <= stored.keys():
+    if not {"addresses", "metadata_sum"} <= stored.keys():
         # Not published yet (or stored before routers had every document): what it will be, as generation 0.
-        docs = _render(target, state)
+        docs = _render(target, state())
         return RouterConfig(target, kind, uuid, 0, digest_of(docs), docs.iptables, docs.haproxy, docs.addresses,
                             docs.metadata)
     assert published is not None
     return RouterConfig(target, kind, uuid, published.generation, published.digest, stored["iptables"],
-                        stored["haproxy"], stored["addresses"], stored["metadata"])
+                        stored["haproxy"], stored["addresses"], document_of(uow.router_metadata.entries(target)))
 
 
 def router_config(uow: SqlUnitOfWork, network_uuid: str | None, vpc_uuid: str | None) -> RouterConfig:
@@ -118,15 +181,17 @@ def router_config(uow: SqlUnitOfWork, network_uuid: str | None, vpc_uuid: str | 
             _router_network(net)
             vpc_id = uow.vpcs.vpc_id_of_network(net.id)
             if vpc_id is None:
-                state = network_state(uow, net)
-                return _read(uow, f"router:{net.uuid}", str(state.kind), net.uuid, state)
+                found = net
+                return _read(uow, f"router:{net.uuid}", str(router_kind(net)), net.uuid,
+                             lambda: network_state(uow, found))
             vpc = uow.vpcs.vpc_by(id=vpc_id)
         else:
             vpc = uow.vpcs.vpc_by(uuid=vpc_uuid)
             if vpc is None:
                 raise UnknownEntity("vpcid", vpc_uuid or "")
         assert vpc is not None
-        return _read(uow, f"router:{vpc.uuid}", "vpc", vpc.uuid, vpc_state(uow, vpc))
+        chosen = vpc
+        return _read(uow, f"router:{vpc.uuid}", "vpc", vpc.uuid, lambda: vpc_state(uow, chosen))
 
 
 def restart_network(uow: SqlUnitOfWork, caller: Caller, uuid: str, cleanup: bool) -> str:

@@ -245,6 +245,11 @@ class VmRepository:
     def update_vm(self, vm_id: int, **values: Any) -> None:
         self.conn.execute(v.update().where(v.c.id == vm_id).values(**values))
 
+    def uuids_of(self, vm_ids: Sequence[int]) -> dict[int, str]:
+        """VM id -> uuid, for those of `vm_ids` that exist (expunged ones included)."""
+        rows = self.conn.execute(select(v.c.id, v.c.uuid).where(v.c.id.in_(list(vm_ids))))
+        return {vm_id: uuid for vm_id, uuid in rows.tuples()}
+
     def set_user_data(self, vm_id: int, user_data: str | None) -> None:
         """Replace the VM's user data (None or "": it has none)."""
         ud = t.vm_user_data

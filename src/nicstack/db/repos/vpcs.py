@@ -108,6 +108,10 @@ class VpcRepository:
         )
         return [(row.id, row.uuid, row.name, row.cidr) for row in rows]
 
+    def uuid_of(self, vpc_id: int) -> str | None:
+        found = self.conn.execute(select(v.c.uuid).where(v.c.id == vpc_id)).scalar()
+        return None if found is None else str(found)
+
     def vpc_id_of_network(self, network_id: int) -> int | None:
         found = self.conn.execute(select(t.networks.c.vpc_id).where(t.networks.c.id == network_id)).scalar()
         return int(found) if found is not None else None
