@@ -64,3 +64,13 @@ def test_other_accounts_networks_and_vpcs_answer_as_unknown(p: Place, cloud: Clo
     for command, uuid in (("updateNetwork", p.network["id"]), ("updateVPC", p.vpc["id"])):
         refused = other.client.error(command, id=uuid, name="mine")
         assert refused.code == 431 and UNKNOWN in refused.text
+
+
+def test_update_network_accepts_its_own_offering_and_refuses_another(p: Place, cloud: Cloud) -> None:
+    own = p.network["networkofferingid"]
+    kept = p.user.run("updateNetwork", id=p.network["id"], networkofferingid=own, displaytext="same offering")
+    assert kept["network"]["networkofferingid"] == own and kept["network"]["displaytext"] == "same offering"
+    other = next(o["id"] for o in cloud.admin.items("listNetworkOfferings", "networkoffering") if o["id"] != own)
+    refused = p.user.error("updateNetwork", id=p.network["id"], networkofferingid=other, displaytext="changed")
+    assert refused.code == 432 and "keeps its offering" in refused.text
+    assert p.user.items("listNetworks", "network", id=p.network["id"])[0]["displaytext"] == "same offering"

@@ -267,3 +267,10 @@ def test_a_vpc_tiers_acl_list_lets_in_what_it_allows_and_drops_what_a_deny_item_
         world.applied(db)
         assert world.topology.from_client(f"{public}:8080") == "dropped"
         assert web_vm.connect(f"{target}:8080", web_primary) == f"{target}:8080 from {web_primary}"
+    # Egress: everything leaves until the list says something about egress; a deny item then drops its traffic.
+    with world.topology.serving(world.client_ns, f"{CLIENT}:7000"):
+        assert db_vm.connect(f"{CLIENT}:7000") == f"{CLIENT}:7000 from {public}"
+        world.user.run("createNetworkACL", aclid=acl["id"], protocol="tcp", startport=7000, number=20,
+                       action="deny", traffictype="egress", cidrlist=f"{CLIENT}/32")
+        world.applied(db)
+        assert db_vm.connect(f"{CLIENT}:7000") == "dropped"

@@ -120,7 +120,8 @@ def _cidrs(texts: tuple[str, ...]) -> tuple[IPv4Network, ...]:
             found.append(IPv4Network(text.strip()))
         except ValueError:
             raise ParameterError(f"Invalid value {text!r} for cidrlist: not an IPv4 CIDR") from None
-    return tuple(sorted(set(found)))
+    # In the user's order, as CloudStack keeps it: Ansible compares the joined list with what it asked for.
+    return tuple(dict.fromkeys(found))
 
 
 @tagged("network_acl_item")

@@ -159,12 +159,19 @@ class NetworkChanges:
     name: str | None = None
     display_text: str | None = None
     network_domain: str | None = None
+    # Accepted when it names the network's own offering (Ansible's cs_network always sends it).
+    offering_uuid: str | None = None
 
 
 def update_network(uow: SqlUnitOfWork, caller: Caller, uuid: str, changes: NetworkChanges) -> Started[Network]:
     with uow:
         net = lookup.network(uow, caller, uuid, "id")
         shared_networks.ensure_may_manage(caller, net)
+        if changes.offering_uuid is not None and changes.offering_uuid != net.offering.uuid:
+            if uow.infra.network_offering_by(uuid=changes.offering_uuid) is None:
+                raise UnknownEntity("networkofferingid", changes.offering_uuid)
+            raise Unsupported(f"Network {net.name} keeps its offering {net.offering.name}: changing the offering "
+                              "re-implements the network, which nicstack does not do")
         values: dict[str, Any] = {}
         for key, value in (("name", changes.name), ("display_text", changes.display_text)):
             if value is not None:

@@ -89,11 +89,12 @@ def delete_network(ctx: Context, args: dict[str, Any]) -> Reply:
         str_param("name", "The new name"),
         str_param("displaytext", "The new display text"),
         str_param("networkdomain", "The new DNS domain ('' clears it)"),
+        uuid_param("networkofferingid", "The network's own offering (another one is refused)"),
     ),
     job=lambda _caller, net: {"network": network_view(net)},
 )
 def update_network(ctx: Context, args: dict[str, Any]) -> Reply:
     changes = NetworkChanges(name=args.get("name"), display_text=args.get("displaytext"),
-                             network_domain=args.get("networkdomain"))
+                             network_domain=args.get("networkdomain"), offering_uuid=args.get("networkofferingid"))
     started = networks.update_network(ctx.uow, ctx.caller, args["id"], changes)
     return AsyncReply(started.job, started.value.uuid)
