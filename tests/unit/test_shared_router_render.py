@@ -61,6 +61,8 @@ def test_a_shared_router_holds_only_the_metadata_address_with_a_route_and_forwar
     document = render_router_iptables(shared())
     assert "SNAT" not in document and "DNAT" not in document
     assert "-A ns-FORWARD -i eth0" not in document
+    # It has no public interface: nothing may name the machine's eth2, which is another's.
+    assert values.public() is None and "eth2" not in text and "eth2" not in document
 
 
 @pytest.mark.parametrize("make, reason", [
