@@ -93,7 +93,9 @@ def test_the_demo_world_has_a_public_range_and_a_vpc_with_a_vm_in_each_of_two_ti
         [vm] = cs.listVirtualMachines(name=name)["virtualmachine"]
         assert vm["nic"][0]["vpcid"] == vpc["id"]
     ranges = served.admin.items("listVlanIpRanges", "vlaniprange", forvirtualnetwork=True)
-    assert [(r["startip"], r["endip"]) for r in ranges] == [("203.0.113.10", "203.0.113.99")]
+    # demo-zone's, and the elastic IPs of the Basic zone demo-eip-zone.
+    assert sorted((r["startip"], r["endip"]) for r in ranges) == [("198.51.100.10", "198.51.100.99"),
+                                                                   ("203.0.113.10", "203.0.113.99")]
     listed = json.loads(cs_cli(served, tmp_path, "listPublicIpAddresses", "issourcenat=true").stdout)
     assert listed["count"] == 2  # demo-network's and the VPC's source NAT addresses
     assert "Traceback" not in served.output()

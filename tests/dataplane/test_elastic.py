@@ -37,13 +37,15 @@ def get(vm: Vm, url: str) -> str:
 
 
 def router(served: Served, net: Topology, stack: ExitStack, tmp: Path, network_id: str,
-           guests: dict[str, str]) -> dict[str, str]:
-    """A router namespace for `network_id` with its public device on the client's bridge and one guest device
-    per (tier id -> host bridge), its agent started on its own credentials; returns its target."""
+           guests: dict[str, str], public: bool = True) -> dict[str, str]:
+    """A router namespace for `network_id` with (when `public`) its public device on the client's bridge and
+    one guest device per (tier id -> host bridge), its agent started on its own credentials; returns its target."""
     ns = net.namespace("r")
-    public = net.device("pub")
-    net.plug(ns, public, net.client, net.device("cpub"), master="pub")
-    args = ["--network", network_id, "--netns", ns, "--public-dev", public, "--run-dir", str(tmp / f"run-{ns}")]
+    args = ["--network", network_id, "--netns", ns, "--run-dir", str(tmp / f"run-{ns}")]
+    if public:
+        dev = net.device("pub")
+        net.plug(ns, dev, net.client, net.device("cpub"), master="pub")
+        args += ["--public-dev", dev]
     for tier, bridge in guests.items():
         dev = net.device("gst")
         net.plug(ns, dev, host_ns(net), net.device("rgst"), master=bridge)
@@ -121,12 +123,12 @@ def test_a_shared_network_vm_reads_its_addresses_from_the_metadata_service_of_th
     shared = sc.make_shared_network(admin, zone, sc.SG_OFFERING, gateway="10.62.0.1", netmask="255.255.255.0",
                                     startip="10.62.0.10", endip="10.62.0.50", vlan="62")
     tenant = make_tenant(admin)
-    net.public_side()
     bridge = net.bridge(net.namespace("host"), net.device("br"))
     made = [deploy(admin, zone.id, zone.host_ids[0], tenant, networkids=shared["id"]) for _ in range(2)]
     vms = [net.vm(host_ns(net), unique("vm").replace("-", ""), [(m["nic"][0], bridge)], None, m["id"]) for m in made]
     added = tenant.client.run("addIpToNic", nicid=made[0]["nic"][0]["id"])["nicsecondaryip"]["ipaddress"]
-    target = router(served, net, stack, tmp_path, shared["id"], {shared["id"]: bridge})
+    # A metadata-only router machine has no public side: the agent is given only the guest device.
+    target = router(served, net, stack, tmp_path, shared["id"], {shared["id"]: bridge}, public=False)
     assert admin.call("getRouterConfig", **target)["routerconfig"]["kind"] == "shared"
     for vm in vms:
         # The host route a DHCP server pushes (option 121): the metadata address is on the guest link.

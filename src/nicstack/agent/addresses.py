@@ -32,8 +32,9 @@ class Addresses:
             routed, route_want = self.routes(device), set(wanted.routes_of(interface.name))
             commands += [f"route del {n} dev {device} proto static" for n in sorted(routed - route_want)]
             commands += [f"route add {n} dev {device} proto static" for n in sorted(route_want - routed)]
-        public = names.get(wanted.public().name, wanted.public().name)
-        if wanted.gateway is not None and self.default_route() != (str(wanted.gateway), public):
+        side = wanted.public()
+        public = names.get(side.name, side.name) if side is not None else None
+        if public is not None and wanted.gateway is not None and self.default_route() != (str(wanted.gateway), public):
             commands.append(f"route replace default via {wanted.gateway} dev {public}")
         changed = [c for c in commands if not c.startswith("link set")]
         self.shell.run(["ip", "-batch", "-"], stdin="".join(f"{c}\n" for c in commands))

@@ -33,9 +33,11 @@ AGENT_DESCRIPTION = ("Apply a router's or a host's published documents, atomical
                      + _CREDENTIALS)
 ROUTER_HELP = "a virtual router: interface addresses, NAT and firewall chains, haproxy"
 ROUTER_DESCRIPTION = (
-    "Serve one virtual router (an isolated network's or a VPC's) on this machine: its interfaces hold the public "
-    "addresses and tier gateways, iptables holds its NAT and firewall chains (other rules are left alone), haproxy "
-    "serves its load balancer rules. " + _CREDENTIALS)
+    "Serve one virtual router (an isolated network's, a VPC's, or a shared network's) on this machine: its interfaces "
+    "hold the public addresses and tier gateways, iptables holds its NAT and firewall chains (other rules are left "
+    "alone), haproxy serves its load balancer rules, and a metadata service answers its VMs. A shared network's "
+    "router answers only metadata unless its offering has elastic IPs (a Basic zone's EIP/ELB network: it is the "
+    "pods' gateway, each pod a --guest-dev POD_ID=DEV). " + _CREDENTIALS)
 HOST_HELP = "a KVM or XenServer host: anti-spoofing and security-group chains, ipsets"
 HOST_DESCRIPTION = (
     "Serve one security-group host: ipsets with each NIC's addresses (secondary ones included), iptables/ip6tables "
@@ -44,11 +46,13 @@ HOST_DESCRIPTION = (
 
 def router_options(router: argparse.ArgumentParser) -> None:
     which = router.add_mutually_exclusive_group(required=True)
-    which.add_argument("--network", metavar="ID", help="the uuid of the isolated network")
+    which.add_argument("--network", metavar="ID", help="the uuid of the isolated or shared network (a Basic zone's: "
+                       "elastic IPs)")
     which.add_argument("--vpc", metavar="ID", help="the uuid of the VPC")
     router.add_argument("--public-dev", metavar="DEV", help="the public interface (default: the document's name)")
     router.add_argument("--guest-dev", metavar="NETWORK_ID=DEV", action="append", default=[],
-                        help="the interface of a guest network or VPC tier (repeat; default: the document's name)")
+                        help="the interface of a guest network, VPC tier or Basic-zone pod (repeat; default: the "
+                        "document's name)")
     router.add_argument("--run-dir", type=Path, metavar="DIR",
                         help=f"haproxy's files (default: {RUN_ROOT}/router-<id>)")
     _common(router, "router")

@@ -157,11 +157,14 @@ def _filter(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
     acls = _tier_acls(state, tiers)
     established = f" -i {out} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
     inbound, forward = own("INPUT"), own("FORWARD")
+    # A shared network's router has no public interface: no rule may name one (the machine's eth2 is not ours).
+    public_side = state.kind is not RouterKind.SHARED
     yield "*filter"
     acl_chains = [c for tier, _ in acls for c in (acl_chain(ACL_IN_PREFIX, tier), acl_chain(ACL_OUT_PREFIX, tier))]
     yield from _head(FILTER_CHAINS, [firewall_chain(ip.address) for ip in firewalled] + acl_chains)
 
-    yield f"-A {inbound}" + established
+    if public_side:
+        yield f"-A {inbound}" + established
     for ip in firewalled:
         yield f"-A {inbound} -i {out} -d {ip.address}/32{_comment(ip.uuid)} -j {firewall_chain(ip.address)}"
         # ICMP that the firewall let through (a rule opened it) is answered by the router itself.
@@ -174,9 +177,9 @@ def _filter(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
         for source in _sources(lb.source_cidrs):
             yield f"-A {inbound}{source} {match} -j ACCEPT"
         yield f"-A {inbound} {match} -j DROP"
-    yield f"-A {inbound} -i {out} -j DROP"
-
-    yield f"-A {forward}" + established
+    if public_side:
+        yield f"-A {inbound} -i {out} -j DROP"
+        yield f"-A {forward}" + established
     yield from _acl_jumps(forward, acls)
     for ip in firewalled:
         yield (
@@ -194,7 +197,8 @@ def _filter(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
     # A tier whose gateway is another router (a shared network's) sends nothing through this one.
     for tier in (t for t in tiers if t.holds_gateway):
         yield f"-A {forward} -i {tier.interface}{_comment(tier.uuid)} -j ACCEPT"
-    yield f"-A {forward} -i {out} -j DROP"
+    if public_side:
+        yield f"-A {forward} -i {out} -j DROP"
     for tier in tiers:
         yield f"-A {forward} -o {tier.interface}{_comment(tier.uuid)} -j DROP"
 

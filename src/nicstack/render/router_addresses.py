@@ -11,7 +11,8 @@ gateway on the tier's interface. One line per fact, sorted, so the agent (and a 
     route default via 203.0.113.1 dev eth2
 
 A shared network's router is not its gateway: its guest interface holds only the metadata address,
-with an on-link route to the network (`route 10.3.0.0/24 dev eth0`) for its answers.
+with an on-link route to the network (`route 10.3.0.0/24 dev eth0`) for its answers, and it has no
+public interface (a metadata-only machine need not have one).
 
 `parse` reads it back into values; the agent makes the interfaces hold exactly these IPv4
 addresses (renaming interfaces as `render.devices` does) and replaces the default route.
@@ -24,7 +25,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from uuid import UUID
 
 from nicstack.render.metadata import METADATA_ADDRESS
-from nicstack.render.router_state import RouterState
+from nicstack.render.router_state import RouterKind, RouterState
 
 PUBLIC = "public"
 GUEST = "guest"
@@ -53,8 +54,8 @@ class RouterAddresses:
     def of(self, interface: str) -> list[IPv4Interface]:
         return [address for name, address in self.addresses if name == interface]
 
-    def public(self) -> Interface:
-        return next(i for i in self.interfaces if i.role == PUBLIC)
+    def public(self) -> Interface | None:
+        return next((i for i in self.interfaces if i.role == PUBLIC), None)
 
     def guest_side(self) -> list[IPv4Address]:
         """The addresses of the guest interfaces, each once: where the metadata service listens."""
@@ -65,7 +66,8 @@ class RouterAddresses:
 def addresses_of(state: RouterState) -> RouterAddresses:
     """The addresses document's values for `state`, sorted."""
     out = state.public_interface
-    interfaces = [Interface(out, PUBLIC)] + [Interface(t.interface, GUEST, t.uuid) for t in state.tiers]
+    public = [] if state.kind is RouterKind.SHARED else [Interface(out, PUBLIC)]
+    interfaces = public + [Interface(t.interface, GUEST, t.uuid) for t in state.tiers]
     held = [(out, IPv4Interface(f"{ip.address}/{ip.subnet.prefixlen if ip.subnet else 32}")) for ip in state.public_ips]
     held += [(t.interface, IPv4Interface(f"{t.gateway}/{t.cidr.prefixlen}")) for t in state.tiers if t.holds_gateway]
     # Every tier reaches the metadata service at the well-known link-local address too (cloud-init's EC2 way).
@@ -119,7 +121,9 @@ def parse(document: str) -> RouterAddresses:
                     raise ValueError("unknown statement")
         except ValueError as exc:
             raise ValueError(f"addresses document line {number} {raw!r}: {exc}") from None
-    if sum(i.role == PUBLIC for i in interfaces) != 1:
+    publics = sum(i.role == PUBLIC for i in interfaces)
+    # Only a shared network's router (guest interfaces, no default route) goes without a public interface.
+    if publics > 1 or (publics == 0 and (gateway is not None or not interfaces)):
         raise ValueError("the addresses document names no public interface, or more than one")
     known = {i.name for i in interfaces}
     if unknown := sorted({name for name, _ in [*addresses, *routes]} - known):

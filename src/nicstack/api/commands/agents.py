@@ -14,7 +14,7 @@ from nicstack.services.agents import TargetRef
 
 _TARGET: tuple[Param, ...] = (
     uuid_param("hostid", "A KVM or XenServer host (its security-group agent)"),
-    uuid_param("networkid", "An isolated network (a VPC tier: its VPC's router)"),
+    uuid_param("networkid", "An isolated or shared network (a VPC tier: its VPC's router)"),
     uuid_param("vpcid", "A VPC (its router)"),
 )
 

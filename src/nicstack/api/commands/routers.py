@@ -24,8 +24,8 @@ from nicstack.services.router_list import RouterFilter, RouterInfo, list_routers
     "documents), its generation, which changes exactly when the documents do, and what its agent applied. Give "
     "networkid or vpcid; with sincegeneration the documents come only when newer, and with wait the call "
     "returns as soon as a newer generation is published, or after that many seconds.",
-    (uuid_param("networkid", "An isolated network (a VPC tier: its VPC's router)"), uuid_param("vpcid", "A VPC"),
-     *LONG_POLL),
+    (uuid_param("networkid", "An isolated or shared network (a VPC tier: its VPC's router)"),
+     uuid_param("vpcid", "A VPC"), *LONG_POLL),
     roles=ROOT_OR_AGENT,
 )
 def get_router_config(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -72,7 +72,7 @@ def router_view(r: RouterInfo) -> JsonObject:
 
 @command(
     "listRouters",
-    "Lists the virtual routers (one per isolated network, one per VPC) with their addresses and, per router, "
+    "Lists the virtual routers (one per isolated or shared network, one per VPC) with their addresses and, per router, "
     "the published and applied configuration generations, the last error and the last heartbeat of its agent.",
     (
         uuid_param("id", "The ID of the router"),
