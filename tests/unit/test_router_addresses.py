@@ -26,7 +26,8 @@ def test_public_addresses_sit_on_the_public_interface_with_their_ranges_prefix()
     values = addresses_of(static_nat_to_secondary())
     assert values.of("eth2") == [IPv4Interface("203.0.113.10/24"), IPv4Interface("203.0.113.11/24")]
     assert values.of("eth0") == [IPv4Interface("10.1.1.1/24"), IPv4Interface("169.254.169.254/32")]
-    assert values.public().name == "eth2"
+    public = values.public()
+    assert public is not None and public.name == "eth2"
     assert values.gateway == IPv4Address("203.0.113.1")
     assert [i.network for i in values.interfaces if i.role == GUEST] == [TIER.uuid]
 

@@ -32,8 +32,9 @@ class OsType:
         return "Other" if self.description.startswith("Other") else self.description.split()[0]
 
 
-def list_disk_offerings(uow: SqlUnitOfWork, uuid_: str | None, name: str | None, keyword: str | None
-                        ) -> list[dict[str, Any]]:
+def list_disk_offerings(uow: SqlUnitOfWork, uuid_: str | None, name: str | None, keyword: str | None,
+                        zone_uuid: str | None = None) -> list[dict[str, Any]]:
+    """Every zone has every disk offering; an unknown zone is refused as such."""
     d = t.disk_offerings
     query = select(d).order_by(d.c.id)
     if uuid_ is not None:
@@ -41,6 +42,8 @@ def list_disk_offerings(uow: SqlUnitOfWork, uuid_: str | None, name: str | None,
     if name is not None:
         query = query.where(d.c.name == name)
     with uow.reading():
+        if zone_uuid is not None:
+            lookup.zone(uow, zone_uuid)
         found = [dict(r._mapping) for r in uow.conn.execute(query)]
     if uuid_ is not None and not found:
         raise UnknownEntity("id", uuid_)

@@ -21,7 +21,8 @@ from nicstack.services import catalog
      uuid_param("zoneid", "Offerings of this zone (all are)"), *PAGING),
 )
 def list_disk_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = catalog.list_disk_offerings(ctx.uow, args.get("id"), args.get("name"), args.get("keyword"))
+    found = catalog.list_disk_offerings(ctx.uow, args.get("id"), args.get("name"), args.get("keyword"),
+                                        args.get("zoneid"))
     items = [
         {"id": o["uuid"], "name": o["name"], "displaytext": o["display_text"], "disksize": o["disk_size"],
          "iscustomized": o["is_customized"], "storagetype": o["storage_type"], "provisioningtype": "thin",
