@@ -20,6 +20,7 @@ from nicstack.api.params import (
 from nicstack.api.registry import ADMINS, command, success
 from nicstack.api.replies import AsyncReply, ListReply, ObjectReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
+from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
 from nicstack.api.views import vm_view
 from nicstack.db import tables as t
 from nicstack.domain.jobs import Started
@@ -99,6 +100,7 @@ def deploy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
         uuid_param("zoneid", "The zone"),
         uuid_param("networkid", "VMs with a NIC in this network"),
         uuid_param("hostid", "VMs on this host (admin)"),
+        TAGS_FILTER,
         *OWNER,
         *PAGING,
     ),
@@ -127,8 +129,10 @@ def list_virtual_machines(ctx: Context, args: dict[str, Any]) -> Reply:
             keyword = args["keyword"]
             where.append(t.vms.c.name.contains(keyword, autoescape=True)
                          | t.vms.c.display_name.contains(keyword, autoescape=True))
+        where += tag_filter(uow, args, "UserVm", t.vms.c.uuid)
         found, total = uow.vms.listing(where, page_of(args))
-    return ListReply("virtualmachine", [vm_view(v) for v in found], total)
+        views = with_tags(uow, "UserVm", [vm_view(v) for v in found])
+    return ListReply("virtualmachine", views, total)
 
 
 def _scope_where(scope: Any) -> list[Any]:
