@@ -341,6 +341,8 @@ nic_secondary_ips = Table(
     Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
     _created(),
     Index(None, "nic_id"),
+    # addIpToNic's description (CloudStack's newest API has it), shown with the address.
+    Column("description", String(255), nullable=True),
 )
 
 # Every consumer of a guest address (NIC primary, secondary, router, reserved) holds a row

@@ -171,6 +171,7 @@ class SecondaryIp:
     network_id: int
     address: str
     created: datetime
+    description: str | None = None
 
 
 @tagged("nic_secondary_ip")
@@ -183,6 +184,7 @@ class NicSecondaryIp:
     nic_uuid: str
     network_uuid: str
     vm_uuid: str
+    description: str | None = None
 
 
 @tagged("nic_secondary_ips")

@@ -24,6 +24,7 @@ from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
 from nicstack.api.views import vm_view
 from nicstack.db import tables as t
 from nicstack.domain.jobs import Started
+from nicstack.domain.kinds import Role, VmState
 from nicstack.domain.model import Vm
 from nicstack.domain.values import canonical_uuid, user_data
 from nicstack.services import lookup, vms
@@ -113,6 +114,10 @@ def list_virtual_machines(ctx: Context, args: dict[str, Any]) -> Reply:
             where.append(t.vms.c.id == lookup.vm(uow, ctx.caller, args["id"], "id").id)
         else:
             where += _scope_where(list_scope(uow, ctx.caller, owner_filter(args)))
+        if ctx.caller.role is Role.USER:
+            # CloudStack's allow.user.view.destroyed.vm=false: a user lists no destroyed VM (recovering one by id
+            # still works).
+            where.append(t.vms.c.state.not_in((str(VmState.DESTROYED), str(VmState.EXPUNGING))))
         if "zoneid" in args:
             where.append(t.vms.c.zone_id == lookup.zone(uow, args["zoneid"]).id)
         if "hostid" in args:
