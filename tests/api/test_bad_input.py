@@ -85,7 +85,8 @@ def with_required(
 
 def cases_for(command: Command) -> list[Case]:
     """At most MAX_REQUESTS bad requests that together touch every parameter of the command."""
-    name = command.name.lower()
+    # CloudStack names a command in its texts by its response name less "response" (addIpToNic: addiptovmnic).
+    name = command.response_key.removesuffix("response")
     by_type: dict[ParamType, list[Param]] = {}
     for p in command.params:
         by_type.setdefault(p.type, []).append(p)

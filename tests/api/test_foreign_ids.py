@@ -50,6 +50,8 @@ ID_KINDS = {
                      "updateLoadBalancerRule", "listLoadBalancerRuleInstances", "listLoadBalancerRules"),
                     "loadbalancerrule"),
     **dict.fromkeys(("deleteFirewallRule", "listFirewallRules"), "firewallrule"),
+    **dict.fromkeys(("deleteIpForwardingRule", "listIpForwardingRules"), "ipforwardingrule"),
+    **dict.fromkeys(("deleteEgressFirewallRule", "listEgressFirewallRules"), "egressfirewallrule"),
     **dict.fromkeys(("deleteSecurityGroup", "listSecurityGroups"), "securitygroup"),
     **dict.fromkeys(("deleteVPC", "restartVPC", "listVPCs", "updateVPC"), "vpc"),
     **dict.fromkeys(("deleteNetworkACLList", "listNetworkACLLists"), "networkacl"),
@@ -62,8 +64,9 @@ ID_KINDS = {
 }
 # Uuids inside map parameters: (map, key) -> kind.
 MAP_KINDS = {("vmidipmap", "vmid"): "vm", ("iptonetworklist", "networkid"): "network"}
-# usersecuritygrouplist names groups by account and group name: CloudStack rules may name anyone's.
-MAPS_WITHOUT_UUIDS = frozenset({"usersecuritygrouplist"})
+# usersecuritygrouplist names groups by account and group name: CloudStack rules may name anyone's; tags are
+# key/value pairs.
+MAPS_WITHOUT_UUIDS = frozenset({"usersecuritygrouplist", "tags"})
 # Things no account owns (the same for every caller that may see them).
 SHARED = frozenset({"zoneid", "podid", "hostid", "clusterid", "physicalnetworkid", "serviceofferingid", "templateid",
                     "networkofferingid", "vpcofferingid"})

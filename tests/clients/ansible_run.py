@@ -75,6 +75,8 @@ class Ansible:
             "ANSIBLE_HOME": str(self.directory / "home"),
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            # The module runs in a fed python, not copied to a temp file first: faster on a busy machine.
+            "ANSIBLE_PIPELINING": "1",
         }
         for name in ("CLOUDSTACK_ENDPOINT", "CLOUDSTACK_KEY", "CLOUDSTACK_SECRET", "CLOUDSTACK_REGION"):
             env.pop(name, None)

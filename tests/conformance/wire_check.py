@@ -220,7 +220,7 @@ def _vpcid(w: World) -> None:
 
 @check("errors: missing parameter, malformed and unknown uuid, bad address (section 5)")
 def _errors(w: World) -> None:
-    refused(w.api.get("addIpToNic"), 431, "Unable to execute API command addiptonic due to missing parameter nicid")
+    refused(w.api.get("addIpToNic"), 431, "Unable to execute API command addiptovmnic due to missing parameter nicid")
     refused(w.api.get("addIpToNic", nicid="not-a-uuid"), 431)
     refused(w.api.get("addIpToNic", nicid=w.nic["id"], ipaddress="255.255.255.300"), 431)
     ghost = str(uuid.uuid4())

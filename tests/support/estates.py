@@ -54,6 +54,10 @@ def build_estate(owner: Tenant, zone: Zone, d: dict[str, str], third_octet: int)
     e.ids["rulesip"] = pf  # a public IP without static NAT: it takes more rules
     e.ids["firewallrule"] = c.run("createFirewallRule", ipaddressid=nat, protocol="tcp", startport=22,
                                   endport=22)["firewallrule"]["id"]
+    e.ids["egressfirewallrule"] = c.run("createEgressFirewallRule", networkid=net["id"], protocol="tcp",
+                                        startport=25)["firewallrule"]["id"]
+    e.ids["ipforwardingrule"] = c.run("createIpForwardingRule", ipaddressid=nat, protocol="tcp", startport=8000,
+                                      endport=8001)["ipforwardingrule"]["id"]
     e.ids["portforwardingrule"] = c.run("createPortForwardingRule", ipaddressid=pf, protocol="tcp", publicport=2222,
                                         privateport=22, virtualmachineid=vm["id"])["portforwardingrule"]["id"]
     e.ids["loadbalancerrule"] = c.run("createLoadBalancerRule", publicipid=lb, name=unique("lb"),

@@ -27,9 +27,11 @@ from nicstack.render.router import RouterDocuments, generation_key, render_route
 from nicstack.render.router_state import (
     AclRule,
     AddressRole,
+    EgressRule,
     FirewallRule,
     GuestTarget,
     GuestTier,
+    IpForward,
     LoadBalancer,
     PortForward,
     PublicIp,
@@ -47,7 +49,8 @@ T = TypeVar("T")
 
 
 def u(n: int) -> UUID:
-    """Readable fixed uuids: 1xx tiers, 2xx public IPs, 3xx PF, 4xx LB, 5xx firewall, 6xx VMs, 7xx NICs."""
+    """Readable fixed uuids: 1xx tiers, 2xx public IPs, 3xx PF, 4xx LB, 5xx firewall, 6xx VMs, 7xx NICs,
+    9xx IP forwarding."""
     return UUID(f"00000000-0000-4000-8000-{n:012d}")
 
 
@@ -226,9 +229,43 @@ def vpc_tier_acls() -> RouterState:
         acl(9, 2, Direction.EGRESS, False, "all", None, "0.0.0.0/0"),
     ))
     return replace(vpc_two_tiers(), tier_acls=(web_list, db_list))
+def ip_forwarding_on_static_nat() -> RouterState:
+    """Static NAT to web-1's secondary with two IP forwarding rules and the firewall rules they opened; a second
+    static NAT without any."""
+    return replace(
+        isolated(
+            PublicIp(u(201), ip("203.0.113.11"), static_nat=WEB1_SECONDARY),
+            PublicIp(u(202), ip("203.0.113.12"), static_nat=WEB2_SECONDARY),
+            firewall_rules=(fw(1, "203.0.113.11", Protocol.TCP, (8000, 8010)), fw(2, "203.0.113.11", Protocol.UDP,
+                                                                                   (53, 53))),
+        ),
+        ip_forwards=(
+            IpForward(u(901), ip("203.0.113.11"), Protocol.TCP, PortRange(8000, 8010)),
+            IpForward(u(902), ip("203.0.113.11"), Protocol.UDP, PortRange(53, 53)),
+        ),
+    )
+
+
+def egress_rules(allow: bool) -> Callable[[], RouterState]:
+    """Egress rules of both kinds of match under the default egress policy allow (rules deny) or deny (rules
+    allow)."""
+
+    def build() -> RouterState:
+        return replace(isolated(), egress_default_allow=allow, egress_rules=(
+            EgressRule(u(951), Protocol.TCP, PortRange(25, 25), dest_cidrs=cidrs("0.0.0.0/0")),
+            EgressRule(u(952), Protocol.UDP, PortRange(5000, 5100), source_cidrs=cidrs("10.1.1.0/25", "10.1.1.128/25"),
+                       dest_cidrs=cidrs("198.51.100.0/24")),
+            EgressRule(u(953), Protocol.ICMP, icmp_type=8, icmp_code=0),
+            EgressRule(u(954), Protocol.ALL, dest_cidrs=cidrs("192.0.2.0/24")),
+        ))
+
+    return build
 
 
 SCENARIOS: dict[str, Callable[[], RouterState]] = {
+    "egress_default_allow": egress_rules(allow=True),
+    "egress_default_deny": egress_rules(allow=False),
+    "ip_forwarding": ip_forwarding_on_static_nat,
     "empty_network": empty_network,
     "static_nat_secondary": static_nat_to_secondary,
     "static_nat_and_port_forwarding_secondaries": static_nat_and_port_forwarding_to_secondaries,
@@ -272,6 +309,9 @@ def shuffled(state: RouterState, rnd: random.Random) -> RouterState:
         firewall_rules=mix(tuple(replace(r, source_cidrs=mix(r.source_cidrs)) for r in state.firewall_rules)),
         tier_acls=mix(tuple(replace(a, rules=mix(tuple(replace(r, cidrs=mix(r.cidrs)) for r in a.rules)))
                             for a in state.tier_acls)),
+        ip_forwards=mix(state.ip_forwards),
+        egress_rules=mix(tuple(replace(r, source_cidrs=mix(r.source_cidrs), dest_cidrs=mix(r.dest_cidrs))
+                               for r in state.egress_rules)),
     )
 
 
@@ -390,6 +430,15 @@ def test_the_generation_key_changes_exactly_when_the_content_changes() -> None:
         (lambda: isolated(PublicIp(u(201), ip("203.0.113.11"), static_nat=guest(9, "x", "10.9.9.9"))),
          "in none of the router's tiers"),
         (lambda: fw(1, "203.0.113.11", Protocol.ALL, (1, 2)), "ports need tcp or udp"),
+        (lambda: replace(isolated(PublicIp(u(201), ip("203.0.113.11"))), ip_forwards=(
+            IpForward(u(901), ip("203.0.113.11"), Protocol.TCP, PortRange(80, 80)),)), "with static NAT"),
+        (lambda: replace(isolated(PublicIp(u(201), ip("203.0.113.11"), static_nat=WEB1_PRIMARY)), ip_forwards=(
+            IpForward(u(901), ip("203.0.113.11"), Protocol.TCP, PortRange(80, 90)),
+            IpForward(u(902), ip("203.0.113.11"), Protocol.TCP, PortRange(85, 85)))), "both use tcp ports"),
+        (lambda: IpForward(u(901), ip("203.0.113.11"), Protocol.ICMP, PortRange(1, 1)), "not tcp or udp"),
+        (lambda: RouterState(RouterKind.VPC, u(2), (), egress_rules=(EgressRule(u(951), Protocol.ALL),)),
+         "no egress rules"),
+        (lambda: EgressRule(u(951), Protocol.ICMP, PortRange(1, 2)), "ports need tcp or udp"),
     ],
 )
 def test_an_inconsistent_state_is_refused_with_the_value_named(build: Callable[[], object], message: str) -> None:

@@ -37,6 +37,8 @@ from nicstack.api.observe import PATHS, Observer
 from nicstack.api.replies import WaitReply
 from nicstack.api.runtime import Runtime
 from nicstack.api.wire import Answer, handle, internal_error, resumed
+from nicstack.api.xml_reply import CONTENT_TYPE as XML_CONTENT_TYPE
+from nicstack.api.xml_reply import render_xml, wants_xml
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.services import agents
@@ -78,8 +80,9 @@ def _set_cookie(name: str, value: str | None) -> tuple[bytes, bytes]:
     return b"set-cookie", text.encode("latin-1")
 
 
-async def _reply(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
-    headers = [(b"content-type", CONTENT_TYPE), (b"content-length", str(len(body)).encode()), *extra]
+async def _reply(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]],
+                 content_type: bytes = CONTENT_TYPE) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -109,6 +112,19 @@ async def _parameters(scope: Scope, receive: Receive, limits: EdgeLimits) -> dic
     check_target(scope["path"], scope["method"])
     body = await read_body(scope["headers"], receive, limits) if scope["method"] == "POST" else b""
     return decode_params(scope["query_string"], body)
+
+
+def _description(answer: Answer) -> list[tuple[bytes, bytes]]:
+    """CloudStack's X-Description header on an error answer: its error text (cloudmonkey prints it; without it,
+    "Error 536: None"). Header-safe: one line of latin-1, anything else as '?'."""
+    if answer.status < 400 or len(answer.body) != 1:
+        return []
+    inner = next(iter(answer.body.values()))
+    text = inner.get("errortext") if isinstance(inner, dict) else None
+    if not isinstance(text, str):
+        return []
+    line = " ".join(text.split())
+    return [(b"x-description", line.encode("latin-1", errors="replace"))]
 
 
 def create_app(runtime: Runtime, limits: EdgeLimits | None = None) -> ASGIApp:
@@ -153,12 +169,16 @@ def create_app(runtime: Runtime, limits: EdgeLimits | None = None) -> ASGIApp:
                 answer = internal_error(params.get("command", ""), answer.caller)
         if (waiting := answer.waiting) is not None:
             answer = await _resume(params.get("command", ""), waiting, answer.caller)
-        payload = json.dumps(answer.body, separators=(",", ":"), ensure_ascii=False).encode()
+        # Refusals at the edge (no parameters read) stay JSON; every answer of a read request speaks its form.
+        xml = bool(params) and wants_xml(params)
+        payload = render_xml(answer.body) if xml else json.dumps(answer.body, separators=(",", ":"),
+                                                                  ensure_ascii=False).encode()
         # Logged before the answer leaves: whoever reads the answer finds its line written.
         observer.finish(request, scope["method"], params, answer)
         extra = [request.header, *(_set_cookie(k, v) for k, v in answer.cookies.items())]
         extra += [(k.encode(), v.encode()) for k, v in answer.headers.items()]
-        await _reply(send, answer.status, payload, extra)
+        extra += _description(answer)
+        await _reply(send, answer.status, payload, extra, XML_CONTENT_TYPE if xml else CONTENT_TYPE)
 
     async def _answer(params: dict[str, str], scope: Scope) -> Answer:
         refusal = cross_site.refusal(scope["headers"], params)

@@ -68,8 +68,9 @@ def envelope(refusal: EdgeRefusal) -> bytes:
 
 
 def check_target(path: str, method: str) -> None:
-    """Refuse a path under /client/api other than the endpoint itself, and methods other than GET and POST."""
-    if path != API_PATH:
+    """Refuse a path under /client/api other than the endpoint itself (with or without a trailing slash: py-acs-sdk
+    sends one, and CloudStack's servlet answers on /api/*), and methods other than GET and POST."""
+    if path not in (API_PATH, API_PATH + "/"):
         raise EdgeRefusal(404, f"Unknown path {shown(path)}: the CloudStack API is at {API_PATH}", close=False)
     if method not in ("GET", "POST"):
         raise EdgeRefusal(405, f"Method {method} is not allowed on {API_PATH}: use GET or POST",

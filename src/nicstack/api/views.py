@@ -37,7 +37,9 @@ def nic_view(nic: Nic) -> JsonObject:
         "ip6cidr": nic.ip6_cidr if nic.ip6_address else None,
         "vpcid": nic.vpc_uuid,
         "extradhcpoption": [],
-        "secondaryip": [{"id": s.uuid, "ipaddress": s.address} for s in nic.secondary_ips],
+        "secondaryip": [{"id": s.uuid, "ipaddress": s.address,
+                         **({"description": s.description} if s.description is not None else {})}
+                        for s in nic.secondary_ips],
     }
 
 
@@ -116,4 +118,5 @@ def secondary_ip_view(s: NicSecondaryIp) -> JsonObject:
         "nicid": s.nic_uuid,
         "networkid": s.network_uuid,
         "virtualmachineid": s.vm_uuid,
+        **({"description": s.description} if s.description is not None else {}),
     }

@@ -11,7 +11,9 @@ from nicstack.domain.ip_ranges import GuestRange
 from nicstack.domain.model import Network
 from nicstack.domain.rules import (
     ANYWHERE,
+    EgressRule,
     FirewallRule,
+    IpForwardingRule,
     LoadBalancerRule,
     Owner,
     PortForwardingRule,
@@ -82,6 +84,19 @@ def port_forward_view(r: PortForwardingRule) -> JsonObject:
     }
 
 
+def ip_forward_view(r: IpForwardingRule) -> JsonObject:
+    """CloudStack's IpForwardingRuleResponse (ports as numbers there), with the VM the static NAT maps to."""
+    view: JsonObject = {
+        "id": r.base.uuid, "protocol": r.protocol, "ipaddressid": r.base.ip_uuid, "ipaddress": r.base.ip_address,
+        "startport": r.start_port, "endport": r.end_port, "state": r.base.state, "networkid": r.base.network_uuid,
+        "tags": [],
+    }
+    if r.vm_uuid is not None:
+        view |= {"virtualmachineid": r.vm_uuid, "virtualmachinename": r.vm_name,
+                 "virtualmachinedisplayname": r.vm_display_name, "vmguestip": r.dest_ip}
+    return view
+
+
 def firewall_view(r: FirewallRule) -> JsonObject:
     view: JsonObject = {
         "id": r.base.uuid, "protocol": r.protocol, "startport": r.start_port, "endport": r.end_port,
@@ -92,6 +107,19 @@ def firewall_view(r: FirewallRule) -> JsonObject:
         # "Any" is stored as no value; CloudStack answers -1 for it, and clients read both keys of every ICMP
         # rule: Ansible's cs_firewall compares them (a missing one is a KeyError), Terraform's firewall resource
         # reads 0 for a missing one and so plans a change for `icmp_type = -1` forever.
+        view |= {"icmptype": -1 if r.icmp_type is None else r.icmp_type,
+                 "icmpcode": -1 if r.icmp_code is None else r.icmp_code}
+    return view
+
+
+def egress_view(r: EgressRule) -> JsonObject:
+    """CloudStack's FirewallResponse of an egress rule: the network, source and destination CIDRs, no public IP."""
+    view: JsonObject = {
+        "id": r.uuid, "protocol": r.protocol, "startport": r.start_port, "endport": r.end_port,
+        "networkid": r.network_uuid, "state": r.state, "cidrlist": ",".join(r.cidr_list),
+        "destcidrlist": ",".join(r.dest_cidr_list), "traffictype": "Egress", "fordisplay": True, "tags": [],
+    }
+    if r.protocol is Protocol.ICMP:
         view |= {"icmptype": -1 if r.icmp_type is None else r.icmp_type,
                  "icmpcode": -1 if r.icmp_code is None else r.icmp_code}
     return view

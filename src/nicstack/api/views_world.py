@@ -111,7 +111,7 @@ def network_offering(o: NetworkOffering) -> JsonObject:
         "traffictype": "Guest", "isdefault": o.is_default, "specifyvlan": o.specify_vlan,
         "specifyipranges": o.specify_ip_ranges, "forvpc": o.for_vpc, "state": o.state,
         "availability": "Required" if o.is_default else "Optional", "conservemode": True,
-        "ispersistent": False, "egressdefaultpolicy": False, "internetprotocol": "IPv4",
+        "ispersistent": False, "egressdefaultpolicy": o.egress_default_allow, "internetprotocol": "IPv4",
         "created": wire_date(o.created),
         "service": [_service(o, s) for s in sorted(o.services)],
         # The system offering of the offering's virtual router; libcloud reads the key from every offering.

@@ -50,7 +50,8 @@ class Answer:
 
 def error_body(key: str, exc: CloudError, command: str) -> JsonObject:
     text = exc.text
-    lowered = command.lower()
+    # CloudStack names the command by its response name less "response" (AddIpToVmNicCmd: addiptovmnic).
+    lowered = key.removesuffix("response") if key.endswith("response") else command.lower()
     if isinstance(exc, MissingParameter):
         text = f"Unable to execute API command {lowered} due to missing parameter {exc.param}"
     elif isinstance(exc, UnknownEntity):

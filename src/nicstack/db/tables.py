@@ -167,6 +167,9 @@ network_offerings = Table(
     Column("is_default", Boolean, nullable=False),
     Column("state", String(16), nullable=False),
     _created(),
+    # CloudStack's egressdefaultpolicy: true lets guests out unless an egress rule denies it; false lets out only
+    # what the egress rules allow.
+    Column("egress_default_allow", Boolean, nullable=False, server_default="1"),
 )
 
 service_offerings = Table(
@@ -338,6 +341,8 @@ nic_secondary_ips = Table(
     Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
     _created(),
     Index(None, "nic_id"),
+    # addIpToNic's description (CloudStack's newest API has it), shown with the address.
+    Column("description", String(255), nullable=True),
 )
 
 # Every consumer of a guest address (NIC primary, secondary, router, reserved) holds a row
@@ -545,6 +550,62 @@ firewall_rules = Table(
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
     _created(),
+    # Set when createIpForwardingRule opened it (openfirewall, the default): it goes with that rule.
+    Column("related_ipf_id", Integer, ForeignKey("ip_forwarding_rules.id"), nullable=True),
+)
+# CloudStack's resource tags: key/value pairs on a user's resources, by resource type and uuid.
+resource_tags = Table(
+    "resource_tags",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("key", String(255), nullable=False),
+    Column("value", String(255), nullable=False),
+    Column("resource_type", String(32), nullable=False),
+    Column("resource_uuid", String(40), nullable=False),
+    Column("customer", String(255), nullable=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
+    _created(),
+    UniqueConstraint("resource_type", "resource_uuid", "key"),
+)
+# Egress firewall rules of isolated networks: guest traffic leaving through the router.
+egress_firewall_rules = Table(
+    "egress_firewall_rules",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("network_id", Integer, ForeignKey("networks.id"), nullable=False),
+    Column("protocol", String(16), nullable=False),
+    Column("start_port", Integer, nullable=True),
+    Column("end_port", Integer, nullable=True),
+    Column("icmp_type", Integer, nullable=True),
+    Column("icmp_code", Integer, nullable=True),
+    Column("cidr_list", String(1024), nullable=False),
+    Column("dest_cidr_list", String(1024), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
+    _created(),
+    Index(None, "network_id"),
+)
+# CloudStack's IP forwarding rules ("static NAT rules"): a protocol and port range of a public IP with
+# static NAT, forwarded to the static NAT's guest address.
+ip_forwarding_rules = Table(
+    "ip_forwarding_rules",
+    metadata,
+    _id(),
+    _uuid(),
+    Column("ip_address_id", Integer, ForeignKey("user_ip_address.id"), nullable=False),
+    Column("network_id", Integer, ForeignKey("networks.id"), nullable=False),
+    Column("protocol", String(16), nullable=False),
+    Column("start_port", Integer, nullable=False),
+    Column("end_port", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
+    _created(),
+    Index(None, "ip_address_id"),
 )
 
 security_groups = Table(

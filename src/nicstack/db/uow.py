@@ -43,6 +43,7 @@ from nicstack.db.repos.router_metadata import RouterMetadataRepository
 from nicstack.db.repos.rules import RuleRepository
 from nicstack.db.repos.security_groups import SecurityGroupRepository
 from nicstack.db.repos.ssh_keypairs import SshKeyPairRepository
+from nicstack.db.repos.tags import TagRepository
 from nicstack.db.repos.vms import VmRepository
 from nicstack.db.repos.vpcs import VpcRepository
 from nicstack.db.rows import new_uuid
@@ -124,6 +125,7 @@ class SqlUnitOfWork:
     rules = _Repository(RuleRepository)
     security_groups = _Repository(SecurityGroupRepository)
     ssh_keypairs = _Repository(SshKeyPairRepository)
+    tags = _Repository(TagRepository)
     vms = _Repository(VmRepository)
     vpcs = _Repository(VpcRepository)
 

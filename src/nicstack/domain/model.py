@@ -111,6 +111,7 @@ class NetworkOffering:
     is_default: bool
     state: str
     created: datetime
+    egress_default_allow: bool = True
 
     # A shared offering's static NAT and load balancing are CloudStack's elastic IP and elastic LB: a shared
     # network has no source NAT address to share, so each public address is acquired and mapped on its own.
@@ -170,6 +171,7 @@ class SecondaryIp:
     network_id: int
     address: str
     created: datetime
+    description: str | None = None
 
 
 @tagged("nic_secondary_ip")
@@ -182,6 +184,7 @@ class NicSecondaryIp:
     nic_uuid: str
     network_uuid: str
     vm_uuid: str
+    description: str | None = None
 
 
 @tagged("nic_secondary_ips")

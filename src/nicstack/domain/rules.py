@@ -152,6 +152,44 @@ class FirewallRule:
     icmp_code: int | None
     cidr_list: tuple[str, ...]
     related_pf_id: int | None
+    related_ipf_id: int | None = None
+
+
+@tagged("egress_rule")
+@dataclass(frozen=True, slots=True)
+class EgressRule:
+    """An egress firewall rule of an isolated network: guest sources, destinations, protocol and ports or ICMP."""
+
+    id: int
+    uuid: str
+    network_id: int
+    network_uuid: str
+    protocol: Protocol
+    start_port: int | None
+    end_port: int | None
+    icmp_type: int | None
+    icmp_code: int | None
+    cidr_list: tuple[str, ...]
+    dest_cidr_list: tuple[str, ...]
+    state: str
+    owner: Owner
+    created: datetime
+
+
+@tagged("ip_forwarding_rule")
+@dataclass(frozen=True, slots=True)
+class IpForwardingRule:
+    """CloudStack's IP forwarding ("static NAT") rule: a port range of a static-NAT public IP, forwarded to the
+    static NAT's guest address (vm_* and dest_ip are the IP's static NAT target, None once it is gone)."""
+
+    base: RuleBase
+    protocol: Protocol
+    start_port: int
+    end_port: int
+    vm_uuid: str | None
+    vm_name: str | None
+    vm_display_name: str | None
+    dest_ip: str | None
 
 
 @tagged("load_balancer_rule")

@@ -26,6 +26,10 @@ rule's uuid, the public IP's for static NAT / source NAT / a firewall chain, the
   own traffic behaves as under a DROP policy, other software's forwarding is left alone.
   `ns-acl-in-<if>` / `ns-acl-out-<if>` (VPC tiers with an ACL list): entered from the top of ns-FORWARD for
   what enters / leaves the tier, after replies are let through; the list's items in number order.
+  `ns-egress` (isolated only, when it has egress rules or denies by default): guest traffic leaving on the
+  public interface, before the guest interface's ACCEPT. Under the default egress policy allow each egress
+  rule DROPs what it matches and the rest returns (and is accepted); under deny each rule RETURNs what it
+  matches and the chain ends in DROP. Egress is not NATed on its destination, so plain --dport matches.
   `ns-fw-<public ip>` (isolated only): one RETURN per firewall rule and CIDR, then DROP. The chains
   are entered on conntrack's *original* destination and match the *original* (public) ports,
   because in FORWARD the packet has already been rewritten to the guest address. A VPC has no
@@ -45,12 +49,21 @@ from uuid import UUID
 
 from nicstack.domain.vocabulary import Direction, PortRange, Protocol
 from nicstack.render.netfilter import PREFIX
-from nicstack.render.router_state import AclRule, FirewallRule, GuestTier, RouterKind, RouterState, TierAcl
+from nicstack.render.router_state import (
+    AclRule,
+    EgressRule,
+    FirewallRule,
+    GuestTier,
+    RouterKind,
+    RouterState,
+    TierAcl,
+)
 
 CHAIN_MAX = 28
 FIREWALL_PREFIX = f"{PREFIX}fw-"
 ACL_IN_PREFIX = f"{PREFIX}acl-in-"
 ACL_OUT_PREFIX = f"{PREFIX}acl-out-"
+EGRESS_CHAIN = f"{PREFIX}egress"
 NAT_CHAINS = ("PREROUTING", "OUTPUT", "POSTROUTING")
 FILTER_CHAINS = ("INPUT", "FORWARD")
 
@@ -94,8 +107,10 @@ class _Forward:
     comment: UUID
 
     @property
-    def key(self) -> tuple[IPv4Address, str, PortRange, UUID]:
-        return (self.public_ip, self.protocol or "", self.public_ports or PortRange(1, 1), self.comment)
+    def key(self) -> tuple[IPv4Address, bool, str, PortRange, UUID]:
+        # A static NAT's whole-address line comes after the port rules (IP forwarding) of its address.
+        whole = self.protocol is None
+        return (self.public_ip, whole, self.protocol or "", self.public_ports or PortRange(1, 1), self.comment)
 
 
 def render_router_iptables(state: RouterState) -> str:
@@ -113,6 +128,9 @@ def _forwards(state: RouterState) -> Iterator[_Forward]:
     for ip in state.public_ips:
         if ip.static_nat is not None:
             yield _Forward(ip.address, ip.static_nat.address, None, None, None, (), ip.uuid)
+    nat_guest = {ip.address: ip.static_nat.address for ip in state.public_ips if ip.static_nat is not None}
+    for ipf in state.ip_forwards:
+        yield _Forward(ipf.public_ip, nat_guest[ipf.public_ip], ipf.protocol, ipf.ports, None, (), ipf.uuid)
     for pf in state.port_forwards:
         yield _Forward(
             pf.public_ip, pf.target.address, pf.protocol, pf.public_ports, pf.private_ports,
@@ -159,9 +177,11 @@ def _filter(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
     inbound, forward = own("INPUT"), own("FORWARD")
     # A shared network's router has no public interface: no rule may name one (the machine's eth2 is not ours).
     public_side = state.kind is not RouterKind.SHARED
+    egress = state.kind is RouterKind.ISOLATED and (bool(state.egress_rules) or not state.egress_default_allow)
     yield "*filter"
     acl_chains = [c for tier, _ in acls for c in (acl_chain(ACL_IN_PREFIX, tier), acl_chain(ACL_OUT_PREFIX, tier))]
-    yield from _head(FILTER_CHAINS, [firewall_chain(ip.address) for ip in firewalled] + acl_chains)
+    egress_chain = [EGRESS_CHAIN] if egress else []
+    yield from _head(FILTER_CHAINS, [firewall_chain(ip.address) for ip in firewalled] + acl_chains + egress_chain)
 
     if public_side:
         yield f"-A {inbound}" + established
@@ -196,6 +216,8 @@ def _filter(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
             )
     # A tier whose gateway is another router (a shared network's) sends nothing through this one.
     for tier in (t for t in tiers if t.holds_gateway):
+        if egress:
+            yield f"-A {forward} -i {tier.interface} -o {out}{_comment(tier.uuid)} -j {EGRESS_CHAIN}"
         yield f"-A {forward} -i {tier.interface}{_comment(tier.uuid)} -j ACCEPT"
     if public_side:
         yield f"-A {forward} -i {out} -j DROP"
@@ -212,6 +234,8 @@ def _filter(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
         yield f"-A {chain}{_comment(ip.uuid)} -j DROP"
     for tier, acl in acls:
         yield from _acl_chains(tier, acl)
+    if egress:
+        yield from _egress(state)
     yield "COMMIT"
 
 
@@ -274,6 +298,31 @@ def _acl_match(rule: AclRule) -> str:
         code = "" if rule.icmp_code is None else f"/{rule.icmp_code}"
         return f"{match} -m icmp --icmp-type {rule.icmp_type}{code}"
     return match
+
+
+def _egress(state: RouterState) -> Iterator[str]:
+    verdict = "DROP" if state.egress_default_allow else "RETURN"
+    for rule in sorted(state.egress_rules, key=_egress_key):
+        for source in _sources(c for c in rule.source_cidrs if c.prefixlen):
+            for dest in _sources(c for c in rule.dest_cidrs if c.prefixlen):
+                match = f"{source}{dest.replace(' -s ', ' -d ')}{_protocol(rule.protocol)}{_egress_match(rule)}"
+                yield f"-A {EGRESS_CHAIN}{match}{_comment(rule.uuid)} -j {verdict}"
+    if not state.egress_default_allow:
+        yield f"-A {EGRESS_CHAIN}{_comment(state.uuid)} -j DROP"
+
+
+def _egress_key(rule: EgressRule) -> tuple[str, PortRange, int, int, UUID]:
+    ports = rule.ports or PortRange(1, 65535)
+    icmp_type = -1 if rule.icmp_type is None else rule.icmp_type
+    icmp_code = -1 if rule.icmp_code is None else rule.icmp_code
+    return (rule.protocol, ports, icmp_type, icmp_code, rule.uuid)
+
+
+def _egress_match(rule: EgressRule) -> str:
+    if rule.protocol is Protocol.ICMP and rule.icmp_type is not None:
+        code = "" if rule.icmp_code is None else f"/{rule.icmp_code}"
+        return f" -m icmp --icmp-type {rule.icmp_type}{code}"
+    return _dport(rule.protocol, rule.ports)
 
 
 def _firewall_key(rule: FirewallRule) -> tuple[str, PortRange, int, int, UUID]:

@@ -223,6 +223,41 @@ class TierAcl:
 
 
 @dataclass(frozen=True, slots=True)
+class IpForward:
+    """CloudStack's IP forwarding ("static NAT") rule: a protocol's port range of a public IP with static NAT,
+    forwarded to that static NAT's guest address."""
+
+    uuid: UUID
+    public_ip: IPv4Address
+    protocol: Protocol
+    ports: PortRange
+
+    def __post_init__(self) -> None:
+        if self.protocol not in (Protocol.TCP, Protocol.UDP):
+            raise ValueError(f"IP forwarding rule {self.uuid}: protocol {self.protocol} is not tcp or udp")
+
+
+@dataclass(frozen=True, slots=True)
+class EgressRule:
+    """Guest traffic out of an isolated network: source CIDRs (of the guests), destinations, protocol and ports or
+    ICMP type/code. Under the default egress policy allow it is denied; under deny it is let out."""
+
+    uuid: UUID
+    protocol: Protocol
+    ports: PortRange | None = None
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+    source_cidrs: tuple[IPv4Network, ...] = ()
+    dest_cidrs: tuple[IPv4Network, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.ports is not None and self.protocol not in (Protocol.TCP, Protocol.UDP):
+            raise ValueError(f"egress rule {self.uuid}: ports need tcp or udp, not {self.protocol}")
+        if (self.icmp_type, self.icmp_code) != (None, None) and self.protocol is not Protocol.ICMP:
+            raise ValueError(f"egress rule {self.uuid}: an ICMP type or code needs protocol icmp")
+
+
+@dataclass(frozen=True, slots=True)
 class RouterState:
     """Everything one router serves. An isolated router has exactly one tier; a VPC router has no firewall rules
     (its tiers use a default allow ACL for the ports the rules open)."""
@@ -241,6 +276,11 @@ class RouterState:
     metadata: Metadata = NO_METADATA
     # VPC tiers with an ACL list; a tier without one lets in only what NAT and port forwarding open.
     tier_acls: tuple[TierAcl, ...] = ()
+    ip_forwards: tuple[IpForward, ...] = ()
+    # The isolated network's egress rules and its offering's default egress policy (CloudStack's
+    # egressdefaultpolicy: True lets guests out unless a rule denies it).
+    egress_rules: tuple[EgressRule, ...] = ()
+    egress_default_allow: bool = True
 
     def __post_init__(self) -> None:
         _check_interface(self.public_interface)
@@ -252,6 +292,9 @@ class RouterState:
         if self.kind is RouterKind.VPC and self.firewall_rules:
             raise ValueError(f"VPC router {self.uuid} takes no firewall rules (VPC tiers use ACLs)")
         self._check_shared()
+        if self.kind is not RouterKind.ISOLATED and (self.egress_rules or not self.egress_default_allow):
+            raise ValueError(f"{self.kind} router {self.uuid} takes no egress rules (isolated networks only)")
+        _unique((r.uuid for r in self.egress_rules), "egress rule")
         self._check_tiers()
         self._check_acls()
         self._check_public_ips()
@@ -312,6 +355,17 @@ class RouterState:
                 raise ValueError(f"rule {rule.uuid} names public IP {rule.public_ip}, not one of this router's")
             if public.static_nat is not None and not isinstance(rule, FirewallRule):
                 raise ValueError(f"rule {rule.uuid}: public IP {rule.public_ip} has static NAT")
+        _unique((r.uuid for r in [*rules, *self.ip_forwards]), "rule")
+        for ipf in self.ip_forwards:
+            public = known.get(ipf.public_ip)
+            if public is None or public.static_nat is None:
+                raise ValueError(f"IP forwarding rule {ipf.uuid} names public IP {ipf.public_ip}, which is not one of "
+                                 "this router's with static NAT")
+        by_ip = sorted(self.ip_forwards, key=lambda r: (r.public_ip, r.protocol, r.ports, r.uuid))
+        for low, high in pairwise(by_ip):
+            if (low.public_ip, low.protocol) == (high.public_ip, high.protocol) and low.ports.overlaps(high.ports):
+                raise ValueError(f"IP forwarding rules {low.uuid} and {high.uuid} both use {low.protocol} ports of "
+                                 f"{low.public_ip}")
         for pf in self.port_forwards:
             self._check_guest(pf.target, f"port forwarding rule {pf.uuid}")
         for lb in self.load_balancers:

@@ -66,6 +66,11 @@ def _opening(spec: NewFirewallRule) -> Opening:
     return Opening(protocol, ports, (icmp_type, icmp_code), cidr_list_as_given(spec.cidrs) or (ANYWHERE,))
 
 
+def opening(spec: NewFirewallRule) -> Opening:
+    """What the rule's protocol, ports or ICMP type/code and CIDRs allow, checked (431 naming the bad value)."""
+    return _opening(spec)
+
+
 def _same(rule: FirewallRule, new: Opening) -> bool:
     ports = PortRange(rule.start_port, rule.end_port or rule.start_port) if rule.start_port is not None else None
     overlap = ports == new.ports or (ports is not None and new.ports is not None and ports.overlaps(new.ports))

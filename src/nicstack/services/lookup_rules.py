@@ -6,7 +6,9 @@ from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller, may_access
 from nicstack.domain.errors import ParameterError, UnknownEntity
 from nicstack.domain.rules import (
+    EgressRule,
     FirewallRule,
+    IpForwardingRule,
     LoadBalancerRule,
     Owner,
     PortForwardingRule,
@@ -39,6 +41,20 @@ def vpc(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str = "vpcid") -> 
 
 def port_forward(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str = "id") -> PortForwardingRule:
     found = uow.rules.port_forward_by(uuid=uuid)
+    if found is None or not _visible(caller, found.base.owner):
+        raise UnknownEntity(param, uuid)
+    return found
+
+
+def egress_rule(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str = "id") -> EgressRule:
+    found = uow.rules.egress_rule_by(uuid=uuid)
+    if found is None or not _visible(caller, found.owner):
+        raise UnknownEntity(param, uuid)
+    return found
+
+
+def ip_forward(uow: SqlUnitOfWork, caller: Caller, uuid: str, param: str = "id") -> IpForwardingRule:
+    found = uow.rules.ip_forward_by(uuid=uuid)
     if found is None or not _visible(caller, found.base.owner):
         raise UnknownEntity(param, uuid)
     return found

@@ -213,6 +213,7 @@ class NetworkFilter:
     kind: str | None = None  # Isolated, Shared or L2, in any case
     keyword: str | None = None  # within the name
     page: tuple[int, int] | None = None
+    tags: tuple[tuple[str, str | None], ...] = ()  # every (key, value) pair; a None value: any
 
 
 def list_networks(uow: SqlUnitOfWork, caller: Caller, wanted: NetworkFilter) -> tuple[list[Network], int]:
@@ -227,6 +228,7 @@ def list_networks(uow: SqlUnitOfWork, caller: Caller, wanted: NetworkFilter) -> 
             vpc_id=None if wanted.vpc_uuid is None else lookup_rules.vpc(uow, caller, wanted.vpc_uuid).id,
             guest_type=_guest_type(wanted.kind) if wanted.kind else None,
             keyword=wanted.keyword,
+            tags=wanted.tags,
         )
         return uow.networks.matching(query, wanted.page)
 

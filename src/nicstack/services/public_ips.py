@@ -152,6 +152,7 @@ def ensure_source_nat(uow: SqlUnitOfWork, net: Network) -> None:
 
 def forget_network(uow: SqlUnitOfWork, network_id: int) -> None:
     """A network goes: its addresses lose their rules; its own are released, its VPC's unassigned from it."""
+    uow.rules.delete_egress_rules(t.egress_firewall_rules.c.network_id == network_id)
     for ip in uow.public_ips.ips(ip_c.network_id == network_id):
         drop_ip_rules(uow, ip.id)
         if ip.vpc_id is None:

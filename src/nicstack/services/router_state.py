@@ -26,9 +26,11 @@ from nicstack.render.router_state import (
     PUBLIC_INTERFACE,
     AclRule,
     AddressRole,
+    EgressRule,
     FirewallRule,
     GuestTarget,
     GuestTier,
+    IpForward,
     LoadBalancer,
     PortForward,
     PublicIp,
@@ -110,6 +112,25 @@ def _rules(
     return pfs, lbs, fws
 
 
+def _ip_forwards(uow: SqlUnitOfWork, network_ids: list[int]) -> tuple[IpForward, ...]:
+    return tuple(
+        IpForward(UUID(r.base.uuid), IPv4Address(r.base.ip_address), r.protocol, PortRange(r.start_port, r.end_port))
+        for r in uow.rules.ip_forwards(t.ip_forwarding_rules.c.network_id.in_(network_ids))
+    )
+
+
+def _egress(uow: SqlUnitOfWork, network_id: int) -> tuple[EgressRule, ...]:
+    return tuple(
+        EgressRule(
+            UUID(r.uuid), r.protocol,
+            PortRange(r.start_port, r.end_port or r.start_port) if r.start_port is not None else None,
+            r.icmp_type, r.icmp_code if r.icmp_type is not None else None, _cidrs(r.cidr_list),
+            _cidrs(r.dest_cidr_list),
+        )
+        for r in uow.rules.egress_rules(t.egress_firewall_rules.c.network_id == network_id)
+    )
+
+
 Public = tuple[tuple[PublicIp, ...], IPv4Address | None]
 
 
@@ -138,7 +159,8 @@ def isolated_state(uow: SqlUnitOfWork, net: Network) -> RouterState:
     public, gateway = _public(uow, t.public_ips.c.network_id == net.id, guests)
     pfs, lbs, fws = _rules(uow, [net.id], guests, firewall=True)
     return RouterState(RouterKind.ISOLATED, UUID(net.uuid), (tier,), public, pfs, lbs, fws, public_gateway=gateway,
-                       metadata=metadata_for(uow, [net.id]))
+                       metadata=metadata_for(uow, [net.id]), ip_forwards=_ip_forwards(uow, [net.id]),
+                       egress_rules=_egress(uow, net.id), egress_default_allow=net.offering.egress_default_allow)
 
 
 def vpc_state(uow: SqlUnitOfWork, vpc: Vpc) -> RouterState:
@@ -158,7 +180,7 @@ def vpc_state(uow: SqlUnitOfWork, vpc: Vpc) -> RouterState:
     pfs, lbs, _ = _rules(uow, ids, guests, firewall=False)
     lists = {r.uuid: r.network_acl_id for r in rows if r.network_acl_id is not None}
     return RouterState(RouterKind.VPC, UUID(vpc.uuid), tiers, public, pfs, lbs, (), VPC_PUBLIC_INTERFACE, gateway,
-                       metadata_for(uow, ids), _tier_acls(uow, lists))
+                       metadata_for(uow, ids), _tier_acls(uow, lists), _ip_forwards(uow, ids))
 
 
 def _shared_tiers(uow: SqlUnitOfWork, net: Network, holds_gateway: bool) -> tuple[GuestTier, ...]:

@@ -240,6 +240,7 @@ def release_tier_if_unused(uow: SqlUnitOfWork, ip_id: int) -> None:
 def drop_ip_rules(uow: SqlUnitOfWork, ip_id: int) -> None:
     """Delete every rule on a public IP and its static NAT."""
     uow.rules.delete_port_forwards(t.port_forwarding_rules.c.ip_address_id == ip_id)
+    uow.rules.delete_ip_forwards(t.ip_forwarding_rules.c.ip_address_id == ip_id)
     uow.rules.delete_firewall_rules(t.firewall_rules.c.ip_address_id == ip_id)
     uow.load_balancers.delete(t.load_balancing_rules.c.ip_address_id == ip_id)
     uow.public_ips.update(ip_id, is_static_nat=False, vm_id=None, vm_ip_address=None, allocation_id=None)
@@ -253,6 +254,8 @@ def forget_vm(uow: SqlUnitOfWork, vm: Vm) -> None:
     uow.conn.execute(t.load_balancer_vm_map.delete().where(t.load_balancer_vm_map.c.instance_id == vm.id))
     nat_ips = list(uow.conn.execute(select(t.public_ips.c.id).where(t.public_ips.c.vm_id == vm.id)).scalars())
     for ip_id in nat_ips:
+        # IP forwarding rules forward a static NAT's ports: they go with it.
+        uow.rules.delete_ip_forwards(t.ip_forwarding_rules.c.ip_address_id == ip_id)
         uow.public_ips.update(ip_id, is_static_nat=False, vm_id=None, vm_ip_address=None, allocation_id=None)
         release_tier_if_unused(uow, ip_id)
 

@@ -38,6 +38,7 @@ class AddIp:
     family: int | None = None
     reassign: bool = False
     token: str | None = None
+    description: str | None = None
 
     def __post_init__(self) -> None:
         if self.count is not None and (self.address is not None or self.addresses):
@@ -127,19 +128,19 @@ def _reserve(uow: UnitOfWork, caller: Caller, net: Network, nic: NicOwner, curso
     taken = guest_ips.take_many(uow, net, given, wanted.count(None), request.family, cursors,
                                 AllocationKind.SECONDARY, nic.nic_id, nic.mac_address)
     # `taken` holds the given addresses that did not move, in the order asked, then the free ones.
-    made = iter(_record_secondaries(uow, caller, net, nic, taken))
+    made = iter(_record_secondaries(uow, caller, net, nic, taken, request.description))
     return [moved[a] if a in moved else next(made) for a in wanted]
 
 
 def _record_secondaries(uow: UnitOfWork, caller: Caller, net: Network, nic: NicOwner,
-                        taken: list[tuple[IPAddress, int]]) -> list[NicSecondaryIp]:
+                        taken: list[tuple[IPAddress, int]], description: str | None = None) -> list[NicSecondaryIp]:
     """The secondary IP rows of newly reserved addresses, tied to their allocations, with their events."""
     if not taken:
         return []
     rows = uow.vms.insert_secondaries([
         {"nic_id": nic.nic_id, "vm_id": nic.vm_id, "network_id": net.id, "account_id": nic.account_id,
          "domain_id": nic.domain_id, "ip4_address": str(a) if a.version == 4 else None,
-         "ip6_address": str(a) if a.version == 6 else None} for a, _ in taken])
+         "ip6_address": str(a) if a.version == 6 else None, "description": description} for a, _ in taken])
     uow.allocations.attach_secondaries([(allocation_id, row_id) for (_, allocation_id), (row_id, _) in
                                         zip(taken, rows, strict=True)])
     addresses = [a for a, _ in taken]
@@ -147,7 +148,7 @@ def _record_secondaries(uow: UnitOfWork, caller: Caller, net: Network, nic: NicO
         f"Assigned secondary IP {a} to NIC {nic.nic_uuid} of VM {nic.vm_name}" for a in addresses],
         account_id=nic.account_id, domain_id=nic.domain_id)
     record_usage(uow, caller, net, (nic.vm_name, nic.account_id, nic.domain_id), addresses, "NET.IPASSIGN")
-    return [NicSecondaryIp(uuid, str(a), nic.nic_uuid, net.uuid, nic.vm_uuid)
+    return [NicSecondaryIp(uuid, str(a), nic.nic_uuid, net.uuid, nic.vm_uuid, description)
             for a, (_, uuid) in zip(addresses, rows, strict=True)]
 
 

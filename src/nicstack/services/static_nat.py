@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, RuleConflict
@@ -79,6 +80,8 @@ def disable_static_nat(uow: SqlUnitOfWork, caller: Caller, ip_uuid: str) -> str:
         ip = uow.public_ips.lock(ip.id)
         if not ip.is_static_nat:
             raise ParameterError(f"Public IP {ip.address} has no static NAT to disable")
+        # CloudStack revokes the IP's static NAT (IP forwarding) rules with it.
+        uow.rules.delete_ip_forwards(t.ip_forwarding_rules.c.ip_address_id == ip.id)
         uow.public_ips.update(ip.id, is_static_nat=False, vm_id=None, vm_ip_address=None, allocation_id=None)
         release_tier_if_unused(uow, ip.id)
         record(uow, caller, owner_of_ip(ip), "STATICNAT.DISABLE",

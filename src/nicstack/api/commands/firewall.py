@@ -10,6 +10,7 @@ from nicstack.api.params import int_param, list_param, str_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, Reply
 from nicstack.api.scope import OWNER, PAGING, page_of
+from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
 from nicstack.api.views_rules import firewall_view
 from nicstack.db import tables as t
 from nicstack.services import firewall, lookup_rules
@@ -54,6 +55,7 @@ def delete_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
         uuid_param("id", "The rule"),
         uuid_param("ipaddressid", "Rules of this public IP"),
         uuid_param("networkid", "Rules of this network"),
+        TAGS_FILTER,
         *OWNER,
         *PAGING,
     ),
@@ -62,5 +64,7 @@ def list_firewall_rules(ctx: Context, args: dict[str, Any]) -> Reply:
     fw = t.firewall_rules
     with ctx.uow.reading() as uow:
         where = rule_where(uow, ctx.caller, args, fw, lookup_rules.firewall_rule)
+        where += tag_filter(uow, args, "FirewallRule", fw.c.uuid)
         found, total = uow.rules.firewall_listing(where, page_of(args))
-    return ListReply("firewallrule", [firewall_view(r) for r in found], total)
+        views = with_tags(uow, "FirewallRule", [firewall_view(r) for r in found])
+    return ListReply("firewallrule", views, total)

@@ -10,6 +10,7 @@ from nicstack.api.params import bool_param, list_param, map_param, str_param, uu
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply
 from nicstack.api.scope import OWNER, PAGING, page_of
+from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
 from nicstack.api.views import vm_view
 from nicstack.api.views_rules import load_balancer_view
 from nicstack.api.views_world import listing
@@ -122,6 +123,7 @@ def create_load_balancer_rule_with_members(ctx: Context, args: dict[str, Any]) -
         uuid_param("virtualmachineid", "Rules that map this VM"),
         uuid_param("networkid", "Rules of this network"),
         uuid_param("zoneid", "Rules in this zone"),
+        TAGS_FILTER,
         *OWNER,
         *PAGING,
     ),
@@ -145,8 +147,10 @@ def list_load_balancer_rules(ctx: Context, args: dict[str, Any]) -> Reply:
             where.append(lb.c.name == args["name"])
         if "keyword" in args:
             where.append(lb.c.name.contains(args["keyword"], autoescape=True))
+        where += tag_filter(uow, args, "LoadBalancer", lb.c.uuid)
         found, total = uow.load_balancers.listing(where, page_of(args))
-    return ListReply("loadbalancerrule", [load_balancer_view(r) for r in found], total)
+        views = with_tags(uow, "LoadBalancer", [load_balancer_view(r) for r in found])
+    return ListReply("loadbalancerrule", views, total)
 
 
 @command(

@@ -35,7 +35,9 @@ def list_capabilities(ctx: Context, args: dict[str, Any]) -> Reply:
             "regionsecondaryenabled": False,
             "dynamicrolesenabled": False,
             "allowuserviewdestroyedvm": False,
-            "allowuserexpungerecovervm": False,
+            # Users may destroy with expunge=true and recover their VMs here (spec 03, scenario 20): say so, as
+            # CloudStack does with allow.user.expunge.recover.vm=true.
+            "allowuserexpungerecovervm": True,
             "apilimitinterval": API_LIMIT_INTERVAL,
             "apilimitmax": API_LIMIT_MAX,
         },

@@ -10,6 +10,7 @@ from nicstack.api.params import Param, bool_param, int_param, list_param, str_pa
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply, SuccessReply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
+from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
 from nicstack.api.views_rules import port_forward_view
 from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
@@ -136,6 +137,7 @@ def delete_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
         uuid_param("id", "The rule"),
         uuid_param("ipaddressid", "Rules of this public IP"),
         uuid_param("networkid", "Rules of this network"),
+        TAGS_FILTER,
         *OWNER,
         *PAGING,
     ),
@@ -146,5 +148,7 @@ def list_port_forwarding_rules(ctx: Context, args: dict[str, Any]) -> Reply:
         where = rule_where(uow, ctx.caller, args, pf, lookup_rules.port_forward)
         if "keyword" in args:
             where.append(pf.c.dest_ip_address.contains(args["keyword"], autoescape=True))
+        where += tag_filter(uow, args, "PortForwardingRule", pf.c.uuid)
         found, total = uow.rules.port_forward_listing(where, page_of(args))
-    return ListReply("portforwardingrule", [port_forward_view(r) for r in found], total)
+        views = with_tags(uow, "PortForwardingRule", [port_forward_view(r) for r in found])
+    return ListReply("portforwardingrule", views, total)

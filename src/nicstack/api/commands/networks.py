@@ -9,7 +9,9 @@ from nicstack.api.params import str_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, ObjectReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
+from nicstack.api.tagging import TAGS_FILTER, with_tags
 from nicstack.api.views import network_view
+from nicstack.domain.tags import tag_pairs
 from nicstack.services import networks
 from nicstack.services.networks import NetworkChanges, NetworkFilter, NewNetwork
 
@@ -62,6 +64,7 @@ def create_network(ctx: Context, args: dict[str, Any]) -> Reply:
         str_param("type", "Isolated, Shared or L2"),
         str_param("guestiptype", "Isolated, Shared or L2"),
         uuid_param("vpcid", "Only the tiers of this VPC"),
+        TAGS_FILTER,
         *OWNER,
         *PAGING,
     ),
@@ -70,9 +73,12 @@ def list_networks(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = NetworkFilter(
         owner=owner_filter(args), uuid=args.get("id"), zone_uuid=args.get("zoneid"), vpc_uuid=args.get("vpcid"),
         kind=args.get("type") or args.get("guestiptype"), keyword=args.get("keyword"), page=page_of(args),
+        tags=tuple(tag_pairs(args.get("tags", []), values_required=False)),
     )
     found, total = networks.list_networks(ctx.uow, ctx.caller, wanted)
-    return ListReply("network", [network_view(x) for x in found], total)
+    with ctx.uow.reading() as uow:
+        views = with_tags(uow, "Network", [network_view(x) for x in found])
+    return ListReply("network", views, total)
 
 
 @command("deleteNetwork", "Deletes a network without NICs.", (uuid_param("id", "The network", required=True),),

@@ -42,13 +42,15 @@ def vm_answer(_caller: Caller | None, value: Vm) -> JsonObject:
                                         "caller may manage moves to this NIC with its rules"),
         str_param("clienttoken", "nicstack: a retry with the same token answers the same job and addresses "
                                  "instead of reserving more", length=64),
+        str_param("description", "A description of the address, stored and shown with it", length=255),
     ),
     response_key="addiptovmnicresponse",
     job=_reserved,
 )
 def add_ip_to_nic(ctx: Context, args: dict[str, Any]) -> Reply:
     request = AddIp(args["nicid"], args.get("ipaddress"), tuple(args.get("ipaddresses", ())), args.get("count"),
-                    args.get("ipversion"), bool(args.get("allowreassignment")), args.get("clienttoken") or None)
+                    args.get("ipversion"), bool(args.get("allowreassignment")), args.get("clienttoken") or None,
+                    args.get("description") or None)
     started = secondary_ips.add_ip_to_nic(ctx.uow, ctx.caller, request)
     return AsyncReply(started.job, started.value.items[0].uuid)
 

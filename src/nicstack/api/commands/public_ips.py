@@ -12,6 +12,7 @@ from nicstack.api.params import bool_param, str_param, uuid_param
 from nicstack.api.registry import ADMINS, ROOT, command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, ObjectReply, Reply, SuccessReply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
+from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
 from nicstack.api.views_rules import guest_range_view, public_ip_view, vlan_range_view
 from nicstack.api.views_world import listing
 from nicstack.db import tables as t
@@ -138,6 +139,7 @@ def disassociate_ip_address(ctx: Context, args: dict[str, Any]) -> Reply:
         bool_param("allocatedonly", "Only acquired addresses (default true)"),
         bool_param("forvirtualnetwork", "Public addresses of virtual networks (all of nicstack's)"),
         uuid_param("networkid", "With forvirtualnetwork=false: the addresses of this shared network's ranges"),
+        TAGS_FILTER,
         *OWNER,
         *PAGING,
     ),
@@ -146,9 +148,10 @@ def list_public_ip_addresses(ctx: Context, args: dict[str, Any]) -> Reply:
     if args.get("forvirtualnetwork") is False or "networkid" in args:
         return guest_addresses(ctx, args)
     with ctx.uow.reading() as uow:
-        where = _filters(ctx, uow, args)
+        where = _filters(ctx, uow, args) + tag_filter(uow, args, "PublicIpAddress", t.public_ips.c.uuid)
         found, total = uow.public_ips.listing(where, page_of(args))
-    return ListReply("publicipaddress", [public_ip_view(ip, ctx.caller.is_root_admin) for ip in found], total)
+        views = with_tags(uow, "PublicIpAddress", [public_ip_view(ip, ctx.caller.is_root_admin) for ip in found])
+    return ListReply("publicipaddress", views, total)
 
 
 def _filters(ctx: Context, uow: SqlUnitOfWork, args: dict[str, Any]) -> list[Any]:

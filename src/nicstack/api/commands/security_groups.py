@@ -9,6 +9,7 @@ from nicstack.api.params import int_param, list_param, map_param, str_param, uui
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ObjectReply, Reply, SuccessReply
 from nicstack.api.scope import OWNER, PAGING, owner_filter
+from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
 from nicstack.api.views_guest import security_group_view
 from nicstack.api.views_world import listing
 from nicstack.db import tables as t
@@ -53,7 +54,7 @@ def delete_security_group(ctx: Context, args: dict[str, Any]) -> Reply:
     "listSecurityGroups",
     "Lists security groups with their rules and member VMs.",
     (uuid_param("id", "The ID of the security group"), str_param("securitygroupname", "The name of the group"),
-     uuid_param("virtualmachineid", "Groups of this VM"), *OWNER, *PAGING),
+     uuid_param("virtualmachineid", "Groups of this VM"), TAGS_FILTER, *OWNER, *PAGING),
 )
 def list_security_groups(ctx: Context, args: dict[str, Any]) -> Reply:
     g = t.security_groups
@@ -64,8 +65,12 @@ def list_security_groups(ctx: Context, args: dict[str, Any]) -> Reply:
         where.append(g.c.account_id == scope.account_id)
     if scope.domain_path is not None:
         where.append(t.domains.c.path.startswith(scope.domain_path))
+    with ctx.uow.reading() as uow:
+        where += tag_filter(uow, args, "SecurityGroup", g.c.uuid)
     found = security_groups.list_security_groups(ctx.uow, ctx.caller, args, where)
-    return listing("securitygroup", [security_group_view(x) for x in found], args)
+    with ctx.uow.reading() as uow:
+        views = with_tags(uow, "SecurityGroup", [security_group_view(x) for x in found])
+    return listing("securitygroup", views, args)
 
 
 _RULE = (

@@ -20,9 +20,11 @@ from nicstack.api.params import (
 from nicstack.api.registry import ADMINS, command, success
 from nicstack.api.replies import AsyncReply, ListReply, ObjectReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
+from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
 from nicstack.api.views import vm_view
 from nicstack.db import tables as t
 from nicstack.domain.jobs import Started
+from nicstack.domain.kinds import Role, VmState
 from nicstack.domain.model import Vm
 from nicstack.domain.values import canonical_uuid, user_data
 from nicstack.services import lookup, vms
@@ -99,6 +101,7 @@ def deploy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
         uuid_param("zoneid", "The zone"),
         uuid_param("networkid", "VMs with a NIC in this network"),
         uuid_param("hostid", "VMs on this host (admin)"),
+        TAGS_FILTER,
         *OWNER,
         *PAGING,
     ),
@@ -111,6 +114,10 @@ def list_virtual_machines(ctx: Context, args: dict[str, Any]) -> Reply:
             where.append(t.vms.c.id == lookup.vm(uow, ctx.caller, args["id"], "id").id)
         else:
             where += _scope_where(list_scope(uow, ctx.caller, owner_filter(args)))
+        if ctx.caller.role is Role.USER:
+            # CloudStack's allow.user.view.destroyed.vm=false: a user lists no destroyed VM (recovering one by id
+            # still works).
+            where.append(t.vms.c.state.not_in((str(VmState.DESTROYED), str(VmState.EXPUNGING))))
         if "zoneid" in args:
             where.append(t.vms.c.zone_id == lookup.zone(uow, args["zoneid"]).id)
         if "hostid" in args:
@@ -127,8 +134,10 @@ def list_virtual_machines(ctx: Context, args: dict[str, Any]) -> Reply:
             keyword = args["keyword"]
             where.append(t.vms.c.name.contains(keyword, autoescape=True)
                          | t.vms.c.display_name.contains(keyword, autoescape=True))
+        where += tag_filter(uow, args, "UserVm", t.vms.c.uuid)
         found, total = uow.vms.listing(where, page_of(args))
-    return ListReply("virtualmachine", [vm_view(v) for v in found], total)
+        views = with_tags(uow, "UserVm", [vm_view(v) for v in found])
+    return ListReply("virtualmachine", views, total)
 
 
 def _scope_where(scope: Any) -> list[Any]:

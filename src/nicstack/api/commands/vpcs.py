@@ -10,6 +10,7 @@ from nicstack.api.params import bool_param, str_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, Reply
 from nicstack.api.scope import OWNER, PAGING, page_of
+from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
 from nicstack.api.views_rules import vpc_offering_view, vpc_view
 from nicstack.api.views_world import listing
 from nicstack.db import tables as t
@@ -63,6 +64,7 @@ def create_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
         str_param("cidr", "VPCs of this CIDR"),
         uuid_param("vpcofferingid", "VPCs of this offering"),
         str_param("state", "VPCs in this state"),
+        TAGS_FILTER,
         *OWNER,
         *PAGING,
     ),
@@ -85,8 +87,9 @@ def list_vpcs(ctx: Context, args: dict[str, Any]) -> Reply:
                 where.append(v.c[key] == args[key])
         if "keyword" in args:
             where.append(v.c.name.contains(args["keyword"], autoescape=True))
+        where += tag_filter(uow, args, "Vpc", v.c.uuid)
         found, total = uow.vpcs.listing(where, page_of(args))
-        items = [_view(uow, vpc) for vpc in found]
+        items = with_tags(uow, "Vpc", [_view(uow, vpc) for vpc in found])
     return ListReply("vpc", items, total)
 
 

@@ -90,7 +90,7 @@ def _network_offering(m: Any) -> NetworkOffering:
     return NetworkOffering(
         m["id"], m["uuid"], m["name"], m["display_text"], GuestType(m["guest_type"]), services,
         bool(m["specify_vlan"]), bool(m["specify_ip_ranges"]), bool(m["for_vpc"]), bool(m["is_default"]),
-        m["state"], m["created"],
+        m["state"], m["created"], bool(m["egress_default_allow"]),
     )
 
 

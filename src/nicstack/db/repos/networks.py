@@ -12,6 +12,7 @@ from sqlalchemy import Connection, bindparam, func, select
 from nicstack.db import prepared
 from nicstack.db import tables as t
 from nicstack.db.repos.audience import seen_by
+from nicstack.db.repos.tags import TagRepository
 from nicstack.db.rows import lookup_params, lookup_statement, new_uuid, now
 from nicstack.domain.access import NetworkAudience
 from nicstack.domain.kinds import GuestType
@@ -45,7 +46,7 @@ def _offering(m: Any) -> NetworkOffering:
     return NetworkOffering(
         m["o_id"], m["o_uuid"], m["o_name"], m["o_display_text"], GuestType(m["o_guest_type"]),
         tuple(s for s in m["o_services"].split(",") if s), m["o_specify_vlan"], m["o_specify_ip_ranges"],
-        m["o_for_vpc"], m["o_is_default"], m["o_state"], m["o_created"],
+        m["o_for_vpc"], m["o_is_default"], m["o_state"], m["o_created"], bool(m["o_egress_default_allow"]),
     )
 
 
@@ -105,6 +106,7 @@ class NetworkQuery:
     vpc_id: int | None = None
     guest_type: str | None = None
     keyword: str | None = None  # within the name
+    tags: tuple[tuple[str, str | None], ...] = ()  # resource tags it must have (a None value: any)
 
     def where(self) -> list[Any]:
         n = t.networks.c
@@ -115,6 +117,7 @@ class NetworkQuery:
                 where.append(column == value)
         if self.keyword is not None:
             where.append(n.name.contains(self.keyword, autoescape=True))
+        where += TagRepository.matching("Network", n.uuid, list(self.tags))
         return where
 
 

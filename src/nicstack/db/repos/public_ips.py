@@ -187,6 +187,11 @@ class PublicIpRepository:
                 allocated=None,
             )
         )
+        # A released address is no one's: its tags go (the next owner must not inherit them).
+        tags = t.resource_tags
+        self.conn.execute(tags.delete().where(
+            tags.c.resource_type == "PublicIpAddress",
+            tags.c.resource_uuid == select(p.c.uuid).where(p.c.id == ip_id).scalar_subquery()))
 
     def update(self, ip_id: int, **values: Any) -> None:
         self.conn.execute(p.update().where(p.c.id == ip_id).values(**values))

@@ -11,12 +11,21 @@ from nicstack.db import prepared
 from nicstack.db import tables as t
 from nicstack.db.repos.public_ips import owner_of
 from nicstack.db.rows import new_uuid, now
-from nicstack.domain.rules import FirewallRule, PortForwardingRule, RuleBase, split_cidrs
+from nicstack.domain.rules import (
+    EgressRule,
+    FirewallRule,
+    IpForwardingRule,
+    PortForwardingRule,
+    RuleBase,
+    split_cidrs,
+)
 from nicstack.domain.vocabulary import Protocol
 from nicstack.ipam.addresses import int_to_key
 
 pf = t.port_forwarding_rules
 fw = t.firewall_rules
+ipf = t.ip_forwarding_rules
+eg = t.egress_firewall_rules
 
 
 def base_columns(table: Table) -> list[Any]:
@@ -76,7 +85,51 @@ def _fw_query() -> Select[Any]:
 def _fw(m: Any) -> FirewallRule:
     return FirewallRule(
         base_of(m), Protocol(m["protocol"]), m["start_port"], m["end_port"], m["icmp_type"], m["icmp_code"],
-        split_cidrs(m["cidr_list"]), m["related_pf_id"],
+        split_cidrs(m["cidr_list"]), m["related_pf_id"], m["related_ipf_id"],
+    )
+
+
+# -- egress ----------------------------------------------------------------------------
+
+
+def _eg_query() -> Select[Any]:
+    return select(
+        *eg.c, t.networks.c.uuid.label("network_uuid"), t.accounts.c.name.label("account_name"),
+        t.domains.c.uuid.label("domain_uuid"), t.domains.c.name.label("domain_name"),
+        t.domains.c.path.label("domain_path"),
+    ).select_from(
+        eg.join(t.networks, t.networks.c.id == eg.c.network_id)
+        .join(t.accounts, t.accounts.c.id == eg.c.account_id)
+        .join(t.domains, t.domains.c.id == eg.c.domain_id)
+    )
+
+
+def _eg(m: Any) -> EgressRule:
+    owner = owner_of(m)
+    assert owner is not None
+    return EgressRule(
+        m["id"], m["uuid"], m["network_id"], m["network_uuid"], Protocol(m["protocol"]), m["start_port"],
+        m["end_port"], m["icmp_type"], m["icmp_code"], split_cidrs(m["cidr_list"]), split_cidrs(m["dest_cidr_list"]),
+        m["state"], owner, m["created"],
+    )
+
+
+# -- IP forwarding ---------------------------------------------------------------------
+
+
+def _ipf_query() -> Select[Any]:
+    vm, pub = t.vms, t.public_ips
+    # The target is the public IP's static NAT, joined by its VM (outer: an IP loses it with its rules).
+    return select(
+        *ipf.c, *base_columns(ipf), vm.c.uuid.label("vm_uuid"), vm.c.name.label("vm_name"),
+        vm.c.display_name.label("vm_display_name"), pub.c.vm_ip_address.label("dest_ip"),
+    ).select_from(base_join(ipf).outerjoin(vm, vm.c.id == pub.c.vm_id))
+
+
+def _ipf(m: Any) -> IpForwardingRule:
+    return IpForwardingRule(
+        base_of(m), Protocol(m["protocol"]), m["start_port"], m["end_port"], m["vm_uuid"], m["vm_name"],
+        m["vm_display_name"], m["dest_ip"],
     )
 
 
@@ -132,6 +185,38 @@ class RuleRepository:
         ids = select(pf.c.id).where(*where)
         self.conn.execute(fw.delete().where(fw.c.related_pf_id.in_(ids)))
         self.conn.execute(pf.delete().where(*where))
+
+    def ip_forwards(self, *where: Any) -> list[IpForwardingRule]:
+        return [_ipf(row._mapping) for row in self.conn.execute(_ipf_query().where(*where).order_by(ipf.c.id))]
+
+    def ip_forward_by(self, **where: Any) -> IpForwardingRule | None:
+        found = self.ip_forwards(*(ipf.c[key] == value for key, value in where.items()))
+        return found[0] if found else None
+
+    def ip_forward_listing(self, where: list[Any], page: tuple[int, int] | None
+    ) -> tuple[list[IpForwardingRule], int]:
+        rows, total = page_query(self.conn, _ipf_query().where(*where), ipf.c.id, page)
+        return [_ipf(m) for m in rows], total
+
+    def delete_ip_forwards(self, *where: Any) -> None:
+        """Delete matching IP forwarding rules and the firewall rules opened with them."""
+        ids = select(ipf.c.id).where(*where)
+        self.conn.execute(fw.delete().where(fw.c.related_ipf_id.in_(ids)))
+        self.conn.execute(ipf.delete().where(*where))
+
+    def egress_rules(self, *where: Any) -> list[EgressRule]:
+        return [_eg(row._mapping) for row in self.conn.execute(_eg_query().where(*where).order_by(eg.c.id))]
+
+    def egress_rule_by(self, **where: Any) -> EgressRule | None:
+        found = self.egress_rules(*(eg.c[key] == value for key, value in where.items()))
+        return found[0] if found else None
+
+    def egress_listing(self, where: list[Any], page: tuple[int, int] | None) -> tuple[list[EgressRule], int]:
+        rows, total = page_query(self.conn, _eg_query().where(*where), eg.c.id, page)
+        return [_eg(m) for m in rows], total
+
+    def delete_egress_rules(self, *where: Any) -> None:
+        self.conn.execute(eg.delete().where(*where))
 
     def firewall_rules(self, *where: Any) -> list[FirewallRule]:
         return [_fw(row._mapping) for row in self.conn.execute(_fw_query().where(*where).order_by(fw.c.id))]

@@ -180,7 +180,8 @@ class VmRepository:
             address = r.ip4_address or r.ip6_address
             if keyword and keyword not in address:
                 continue
-            found[r.nic_id].append(SecondaryIp(r.id, r.uuid, r.nic_id, r.network_id, address, r.created))
+            found[r.nic_id].append(SecondaryIp(r.id, r.uuid, r.nic_id, r.network_id, address, r.created,
+                                               r.description))
         return found
 
     def nics_of(self, vm_ids: list[int], with_secondary: bool = True, keyword: str | None = None

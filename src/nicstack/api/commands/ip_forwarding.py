@@ -1,0 +1,66 @@
+"""IP forwarding rule commands: CloudStack's static NAT rules, port ranges of a public IP with static NAT."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicstack.api.commands.nat import port, rule_where
+from nicstack.api.context import Context
+from nicstack.api.params import bool_param, list_param, str_param, uuid_param
+from nicstack.api.registry import command, success
+from nicstack.api.replies import AsyncReply, ListReply, Reply
+from nicstack.api.scope import OWNER, PAGING, page_of
+from nicstack.api.views_rules import ip_forward_view
+from nicstack.db import tables as t
+from nicstack.services import ip_forwarding, lookup, lookup_rules
+from nicstack.services.ip_forwarding import NewIpForward
+
+
+@command(
+    "createIpForwardingRule",
+    "Forwards a protocol's port range of a public IP with static NAT to its guest address; opens the firewall "
+    "for it on an isolated network unless openfirewall=false.",
+    (
+        uuid_param("ipaddressid", "The public IP, with static NAT enabled", required=True),
+        str_param("protocol", "tcp or udp", required=True),
+        port("startport", "The first port", required=True),
+        port("endport", "The last port (default: startport)"),
+        bool_param("openfirewall", "Open the firewall for the ports (default true; not in a VPC)"),
+        list_param("cidrlist", "Deprecated in CloudStack and refused: use createFirewallRule"),
+    ),
+    job=lambda _caller, rule: {"ipforwardingrule": ip_forward_view(rule)},
+)
+def create_ip_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
+    spec = NewIpForward(
+        ip_uuid=args["ipaddressid"], protocol=args["protocol"], start_port=args["startport"],
+        end_port=args.get("endport"), open_firewall=args.get("openfirewall"), cidrs_given="cidrlist" in args,
+    )
+    started = ip_forwarding.create_ip_forwarding_rule(ctx.uow, ctx.caller, spec)
+    return AsyncReply(started.job, started.value.base.uuid)
+
+
+@command("deleteIpForwardingRule", "Deletes an IP forwarding rule (and the firewall rule opened with it).",
+         (uuid_param("id", "The rule", required=True),), job=success)
+def delete_ip_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
+    return AsyncReply(ip_forwarding.delete_ip_forwarding_rule(ctx.uow, ctx.caller, args["id"]))
+
+
+@command(
+    "listIpForwardingRules",
+    "Lists IP forwarding rules.",
+    (
+        uuid_param("id", "The rule"),
+        uuid_param("ipaddressid", "Rules of this public IP"),
+        uuid_param("virtualmachineid", "Rules forwarding to this VM"),
+        *OWNER,
+        *PAGING,
+    ),
+)
+def list_ip_forwarding_rules(ctx: Context, args: dict[str, Any]) -> Reply:
+    ipf = t.ip_forwarding_rules
+    with ctx.uow.reading() as uow:
+        where = rule_where(uow, ctx.caller, args, ipf, lookup_rules.ip_forward)
+        if "virtualmachineid" in args:
+            where.append(t.public_ips.c.vm_id == lookup.vm(uow, ctx.caller, args["virtualmachineid"]).id)
+        found, total = uow.rules.ip_forward_listing(where, page_of(args))
+    return ListReply("ipforwardingrule", [ip_forward_view(r) for r in found], total)

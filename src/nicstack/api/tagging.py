@@ -1,0 +1,37 @@
+"""Tags on the wire: `tags` in the responses of taggable resources and the `tags[n].key/value` list filter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from nicstack.api.params import Param, map_param
+from nicstack.api.replies import JsonObject
+from nicstack.db.uow import SqlUnitOfWork
+from nicstack.domain.tags import ResourceTag, tag_pairs
+
+TAGS_FILTER: Param = map_param("tags", "Only resources with all these tags: tags[0].key=<key>&tags[0].value=<value>")
+
+
+def tag_view(tag: ResourceTag) -> JsonObject:
+    """CloudStack's ResourceTagResponse."""
+    view: JsonObject = {
+        "key": tag.key, "value": tag.value, "resourcetype": tag.resource_type, "resourceid": tag.resource_uuid,
+        "account": tag.account_name, "domainid": tag.domain_uuid, "domain": tag.domain_name,
+    }
+    if tag.customer is not None:
+        view["customer"] = tag.customer
+    return view
+
+
+def tag_filter(uow: SqlUnitOfWork, args: dict[str, Any], resource_type: str, uuid_column: Any) -> list[Any]:
+    """The listing conditions of a `tags` filter (none without one)."""
+    if "tags" not in args:
+        return []
+    return uow.tags.matching(resource_type, uuid_column, tag_pairs(args["tags"], values_required=False))
+
+
+def with_tags(uow: SqlUnitOfWork, resource_type: str, views: Sequence[JsonObject]) -> list[JsonObject]:
+    """The views with their `tags` filled from the store (each view's `id` is the resource's uuid)."""
+    found = uow.tags.of(resource_type, [str(v["id"]) for v in views])
+    return [{**v, "tags": [tag_view(tag) for tag in found.get(str(v["id"]), [])]} for v in views]
