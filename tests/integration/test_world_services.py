@@ -28,10 +28,10 @@ from nicstack.domain.credentials import check_password
 from nicstack.domain.errors import AuthenticationFailed, ParameterError, PermissionDenied, UnknownEntity
 from nicstack.domain.kinds import Hypervisor, Role
 from nicstack.domain.policy import MAX_SECONDARY_IPS_KEY
-from nicstack.services import catalogue, identity, infrastructure, logins, settings
-from nicstack.services.catalogue import NetworkOfferingFilter
+from nicstack.services import identity, infrastructure, logins, offerings, settings
 from nicstack.services.identity import AccountFilter, DomainFilter, NewAccount, UserFilter
 from nicstack.services.infrastructure import HostFilter, NewHost, NewPod, NewZone
+from nicstack.services.offerings import NetworkOfferingFilter
 from nicstack.services.scope import OwnerFilter
 from nicstack.services.settings import EventFilter
 
@@ -106,9 +106,9 @@ def test_seeding_again_changes_nothing(uow: SqlUnitOfWork) -> None:
     assert before["network_offerings"] == 6  # with the Basic zone's elastic IP and LB offering
     assert before["service_offerings"] == 2
     assert before["templates"] == 2
-    offerings = catalogue.list_network_offerings(uow, NetworkOfferingFilter(is_default=True))
-    assert [o.name for o in offerings] == ["DefaultIsolatedNetworkOfferingWithSourceNatService"]
-    assert "SourceNat" in offerings[0].services
+    defaults = offerings.list_network_offerings(uow, NetworkOfferingFilter(is_default=True))
+    assert [o.name for o in defaults] == ["DefaultIsolatedNetworkOfferingWithSourceNatService"]
+    assert "SourceNat" in defaults[0].services
 
 
 def test_bootstrap_takes_the_admin_credentials_from_the_environment(

@@ -1,4 +1,4 @@
-"""Use cases of the cloud's physical side: zones, pods, hosts (the catalogue: catalogue.py)."""
+"""Use cases of the cloud's physical side: zones, pods, hosts (offerings and templates: offerings.py)."""
 
 from __future__ import annotations
 

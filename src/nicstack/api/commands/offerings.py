@@ -11,8 +11,8 @@ from nicstack.api.registry import command
 from nicstack.api.replies import Reply
 from nicstack.api.scope import PAGING
 from nicstack.domain.model import Zone
-from nicstack.services import catalogue
-from nicstack.services.catalogue import NetworkOfferingFilter, ServiceOfferingFilter, TemplateFilter
+from nicstack.services import offerings
+from nicstack.services.offerings import NetworkOfferingFilter, ServiceOfferingFilter, TemplateFilter
 
 
 @command(
@@ -35,7 +35,7 @@ def list_network_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
         for_vpc=args.get("forvpc"), is_default=args.get("isdefault"), state=args.get("state"),
         keyword=args.get("keyword"),
     )
-    found = catalogue.list_network_offerings(ctx.uow, wanted)
+    found = offerings.list_network_offerings(ctx.uow, wanted)
     return views.listing("networkoffering", [views.network_offering(o) for o in found], args)
 
 
@@ -50,7 +50,7 @@ def list_network_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
 )
 def list_service_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = ServiceOfferingFilter(uuid=args.get("id"), name=args.get("name"), keyword=args.get("keyword"))
-    found = catalogue.list_service_offerings(ctx.uow, wanted)
+    found = offerings.list_service_offerings(ctx.uow, wanted)
     return views.listing("serviceoffering", [views.service_offering(o) for o in found], args)
 
 
@@ -75,7 +75,7 @@ def list_templates(ctx: Context, args: dict[str, Any]) -> Reply:
         which=args["templatefilter"], uuid=args.get("id"), zone_uuid=args.get("zoneid"), name=args.get("name"),
         keyword=args.get("keyword"),
     )
-    found = catalogue.list_templates(ctx.uow, ctx.caller, wanted)
+    found = offerings.list_templates(ctx.uow, ctx.caller, wanted)
     # Cross-zone templates are listed once per zone, as CloudStack does.
     places: list[Zone | None] = [*found.zones] or [None]
     items = [views.template(tpl, z, found.owner) for tpl in found.templates for z in places]

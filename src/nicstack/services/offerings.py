@@ -1,4 +1,4 @@
-"""Use cases of the catalogue: listing network offerings, service offerings and templates, by typed filters."""
+"""Listing what clients deploy with: network offerings, service offerings and templates, by typed filters."""
 
 from __future__ import annotations
 
