@@ -28,9 +28,12 @@ from nicstack.domain.credentials import check_password
 from nicstack.domain.errors import AuthenticationFailed, ParameterError, PermissionDenied, UnknownEntity
 from nicstack.domain.kinds import Hypervisor, Role
 from nicstack.domain.policy import MAX_SECONDARY_IPS_KEY
-from nicstack.services import identity, infrastructure, logins, settings
-from nicstack.services.identity import NewAccount
-from nicstack.services.infrastructure import NewHost, NewPod, NewZone
+from nicstack.services import identity, infrastructure, logins, offerings, settings
+from nicstack.services.identity import AccountFilter, DomainFilter, NewAccount, UserFilter
+from nicstack.services.infrastructure import HostFilter, NewHost, NewPod, NewZone
+from nicstack.services.offerings import NetworkOfferingFilter
+from nicstack.services.scope import OwnerFilter
+from nicstack.services.settings import EventFilter
 
 pytestmark = pytest.mark.integration
 
@@ -103,9 +106,9 @@ def test_seeding_again_changes_nothing(uow: SqlUnitOfWork) -> None:
     assert before["network_offerings"] == 6  # with the Basic zone's elastic IP and LB offering
     assert before["service_offerings"] == 2
     assert before["templates"] == 2
-    offerings = infrastructure.list_network_offerings(uow, {"isdefault": True})
-    assert [o.name for o in offerings] == ["DefaultIsolatedNetworkOfferingWithSourceNatService"]
-    assert "SourceNat" in offerings[0].services
+    defaults = offerings.list_network_offerings(uow, NetworkOfferingFilter(is_default=True))
+    assert [o.name for o in defaults] == ["DefaultIsolatedNetworkOfferingWithSourceNatService"]
+    assert "SourceNat" in defaults[0].services
 
 
 def test_bootstrap_takes_the_admin_credentials_from_the_environment(
@@ -154,11 +157,11 @@ def test_the_admin_cannot_log_in_before_bootstrap(uow: SqlUnitOfWork) -> None:
 
 def test_domain_admin_lists_only_the_accounts_of_its_subtree(uow: SqlUnitOfWork, tree: dict[str, Any]) -> None:
     a_admin: Caller = tree["a_admin"]
-    names = {a.name for a, _ in identity.list_accounts(uow, a_admin, {"listall": True})}
+    names = {a.name for a, _ in identity.list_accounts(uow, a_admin, AccountFilter(list_all=True))}
     assert names == {"a-admin", "b-user"}
-    everything = {a.name for a, _ in identity.list_accounts(uow, admin(uow), {"listall": True})}
+    everything = {a.name for a, _ in identity.list_accounts(uow, admin(uow), AccountFilter(list_all=True))}
     assert everything == {"admin", "system", "a-admin", "b-user", "c-user"}
-    own = identity.list_accounts(uow, a_admin, {})
+    own = identity.list_accounts(uow, a_admin, AccountFilter())
     assert [a.name for a, _ in own] == ["a-admin"]
     assert [u.username for u in own[0][1]] == ["a-admin"]
 
@@ -169,10 +172,10 @@ def test_domain_admin_gets_the_unknown_answer_for_anything_outside_its_subtree(
     a_admin: Caller = tree["a_admin"]
     c_user: Caller = tree["c_user"]
     with pytest.raises(UnknownEntity) as bad_account:
-        identity.list_accounts(uow, a_admin, {"id": c_user.account_uuid})
+        identity.list_accounts(uow, a_admin, AccountFilter(uuid=c_user.account_uuid))
     assert bad_account.value.param == "id"
     with pytest.raises(UnknownEntity):
-        identity.list_accounts(uow, a_admin, {"domainid": tree["c"].uuid})
+        identity.list_accounts(uow, a_admin, AccountFilter(domain_uuid=tree["c"].uuid))
     with pytest.raises(UnknownEntity):
         identity.create_domain(uow, a_admin, "elsewhere", tree["c"].uuid)
     with pytest.raises(UnknownEntity):
@@ -187,7 +190,7 @@ def test_domain_admin_creates_domains_and_accounts_inside_its_subtree(uow: SqlUn
     assert member.domain_path == "/a/team/"
     with pytest.raises(PermissionDenied):
         new_account(uow, a_admin, "wannabe-root", Role.ROOT_ADMIN)
-    listed = identity.list_domains(uow, a_admin, {"listall": True})
+    listed = identity.list_domains(uow, a_admin, DomainFilter(subtree=True))
     assert {d.domain.path: d.has_child for d in listed} == {"/a/": True, "/a/b/": False, "/a/team/": False}
 
 
@@ -231,11 +234,12 @@ def test_a_domain_admin_in_root_may_not_take_over_the_root_admins_keys(uow: SqlU
 
 
 def test_listing_users_follows_the_account_scope(uow: SqlUnitOfWork, tree: dict[str, Any]) -> None:
-    assert [u.username for u in identity.list_users(uow, tree["b_user"], {"listall": True})] == ["b-user"]
-    names = {u.username for u in identity.list_users(uow, tree["a_admin"], {"listall": True})}
+    everyone = UserFilter(OwnerFilter(list_all=True))
+    assert [u.username for u in identity.list_users(uow, tree["b_user"], everyone)] == ["b-user"]
+    names = {u.username for u in identity.list_users(uow, tree["a_admin"], everyone)}
     assert names == {"a-admin", "b-user"}
     with pytest.raises(UnknownEntity):
-        identity.list_users(uow, tree["b_user"], {"id": tree["c_user"].user_uuid})
+        identity.list_users(uow, tree["b_user"], UserFilter(uuid=tree["c_user"].user_uuid))
 
 
 # -- sessions --------------------------------------------------------------------------
@@ -286,7 +290,8 @@ def test_zones_pods_and_hosts_are_validated_and_canonical(uow: SqlUnitOfWork) ->
         infrastructure.add_host(uow, root, NewHost(basic.uuid, pod.uuid, "VMware", "192.168.0.21"))
     with pytest.raises(ParameterError, match="'hyperv'"):
         infrastructure.add_host(uow, root, NewHost(zone.uuid, pod.uuid, "hyperv", "192.168.0.22"))
-    assert [h.uuid for h in infrastructure.list_hosts(uow, {"zoneid": zone.uuid, "hypervisor": "KVM"})] == [host.uuid]
+    kvm = HostFilter(zone_uuid=zone.uuid, hypervisor="KVM")
+    assert [h.uuid for h in infrastructure.list_hosts(uow, kvm)] == [host.uuid]
 
 
 # -- settings, events, listApis --------------------------------------------------------
@@ -307,7 +312,7 @@ def test_update_configuration_stores_the_value_and_records_an_event(uow: SqlUnit
     settings.update_configuration(uow, admin(uow), MAX_SECONDARY_IPS_KEY, " 10 ")
     listed = dict((s.name, v) for s, v in settings.list_configurations(uow, "secondary", None))
     assert listed == {MAX_SECONDARY_IPS_KEY: "10"}
-    rows, total = settings.list_events(uow, admin(uow), {"type": "CONFIGURATION.VALUE.EDIT"}, None)
+    rows, total = settings.list_events(uow, admin(uow), EventFilter(type="CONFIGURATION.VALUE.EDIT"))
     assert total == 1 and "from 256 to 10" in rows[0]["description"]
 
 

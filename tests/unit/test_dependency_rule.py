@@ -2,8 +2,8 @@
 
 A module may import its own package and the packages below it, never one above or beside it
 (db and render are peers: neither imports the other). The pure packages (domain, ipam, render)
-import nothing that does I/O; the API's command handlers hand typed values to services and
-import no SQLAlchemy; the agents reach the server only over the API.
+import nothing that does I/O; the API's command handlers hand typed values to services and build
+no SQL (no SQLAlchemy, tables or repositories); the agents reach the server only over the API.
 """
 
 from __future__ import annotations
@@ -84,6 +84,11 @@ def test_the_rule_catches_an_import_against_the_order() -> None:
     assert layer_violations("render", {"nicstack.logs"}) == ["nicstack.logs"]
 
 
+def test_imports_name_what_is_imported() -> None:
+    source = ROOT / "api" / "commands" / "networks.py"
+    assert "nicstack.services.networks" in imports_of(source)
+
+
 @pytest.mark.parametrize("path", modules_of(*BELOW), ids=lambda p: str(p.relative_to(ROOT)))
 def test_a_module_imports_only_its_layer_and_the_layers_below(path: Path) -> None:
     layer = path.relative_to(ROOT).parts[0]
@@ -95,6 +100,15 @@ def test_a_module_imports_only_its_layer_and_the_layers_below(path: Path) -> Non
 def test_a_pure_module_imports_no_io(path: Path) -> None:
     bad = sorted(name for name in imports_of(path) if _under(name, IO))
     assert bad == [], f"{path.relative_to(ROOT)} imports {bad}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "api" / "commands").rglob("*.py")), ids=lambda p: p.name)
+def test_a_command_handler_builds_no_sql(path: Path) -> None:
+    # Handlers map wire parameters to typed requests and filters; the queries live below the API.
+    # (The unit of work, nicstack.db.uow, is what handlers hand to services: that one they may name.)
+    bad = sorted(name for name in imports_of(path) if _under(name, ("sqlalchemy", "nicstack.db.tables",
+                                                                   "nicstack.db.repos")))
+    assert bad == [], f"api/commands/{path.name} imports {bad}"
 
 
 # The agents run on routers and hosts without the server: they reach it only over the API.

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from nicstack.api.params import Param, map_param
 from nicstack.api.replies import JsonObject
 from nicstack.db.uow import SqlUnitOfWork
-from nicstack.domain.tags import ResourceTag, tag_pairs
+from nicstack.domain.tags import ResourceTag
 
 TAGS_FILTER: Param = map_param("tags", "Only resources with all these tags: tags[0].key=<key>&tags[0].value=<value>")
 
@@ -22,13 +21,6 @@ def tag_view(tag: ResourceTag) -> JsonObject:
     if tag.customer is not None:
         view["customer"] = tag.customer
     return view
-
-
-def tag_filter(uow: SqlUnitOfWork, args: dict[str, Any], resource_type: str, uuid_column: Any) -> list[Any]:
-    """The listing conditions of a `tags` filter (none without one)."""
-    if "tags" not in args:
-        return []
-    return uow.tags.matching(resource_type, uuid_column, tag_pairs(args["tags"], values_required=False))
 
 
 def with_tags(uow: SqlUnitOfWork, resource_type: str, views: Sequence[JsonObject]) -> list[JsonObject]:

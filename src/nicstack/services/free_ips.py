@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid as uuidlib
 from dataclasses import dataclass
 from ipaddress import IPv4Address
-from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
@@ -120,28 +119,34 @@ def _pool_page(spans: list[tuple[int, int]], page: tuple[int, int]) -> list[int]
     return picked
 
 
-def range_addresses(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any], page: tuple[int, int] | None) -> tuple[
-        list[RangeAddress], int]:
-    """listPublicIpAddresses forvirtualnetwork=false: a shared network's IPv4 range addresses, Free or Allocated."""
-    if "networkid" not in args:
+def range_addresses(
+    uow: SqlUnitOfWork, caller: Caller, *, network_uuid: str | None, address: str | None = None,
+    allocated_only: bool = True, page: tuple[int, int] | None = None,
+) -> tuple[list[RangeAddress], int]:
+    """listPublicIpAddresses forvirtualnetwork=false: a shared network's IPv4 range addresses, Free or Allocated.
+
+    `address` is text: it is parsed (ParameterError naming ipaddress) once the network is known, so an
+    unknown network is reported first, as before.
+    """
+    if network_uuid is None:
         return [], 0
     window = page or (0, DEFAULT_PAGE)
     with uow.reading():
-        net = lookup.network(uow, caller, args["networkid"])
+        net = lookup.network(uow, caller, network_uuid)
         if net.guest_type is not GuestType.SHARED:
             return [], 0
         ranges = [r for r in uow.guest_ranges.of_network(net.id) if r.span(4)]
         spans = guest_ips.pool_of(net, 4, ranges).ranges if ranges else ()
-        if "ipaddress" in args:
-            wanted = int(parse_ipv4(args["ipaddress"], "ipaddress"))
+        if address is not None:
+            wanted = int(parse_ipv4(address, "ipaddress"))
             values = [wanted] if any(lo <= wanted <= hi for lo, hi in spans) else []
             total = len(values)
-        elif args.get("allocatedonly", True):
+        elif allocated_only:
             values, total = _held_page(uow, net, list(spans), window)
         else:
             values, total = _pool_page(list(spans), window), sum(hi - lo + 1 for lo, hi in spans)
         held = uow.guest_ranges.held(net.id, 4, values)
-    if "ipaddress" in args and args.get("allocatedonly", True):
+    if address is not None and allocated_only:
         values = [x for x in values if x in held]
         total = len(values)
     found = [RangeAddress(str(IPv4Address(x)), x in held, next(r for r in ranges if r.contains(IPv4Address(x))))

@@ -48,9 +48,20 @@ class NewGuestRange:
     pod_uuid: str | None = None
 
 
-def is_guest_request(args: dict[str, Any]) -> bool:
+@dataclass(frozen=True, slots=True)
+class RangeFilter:
+    """listVlanIpRanges: the one range `uuid`, or the ranges matching the rest (None: any)."""
+
+    uuid: str | None = None
+    zone_uuid: str | None = None
+    network_uuid: str | None = None
+    pod_uuid: str | None = None
+    for_virtual_network: bool | None = None  # True: public ranges only; False: guest ranges only
+
+
+def is_guest_request(*, network_uuid: str | None, pod_uuid: str | None, for_virtual_network: bool | None) -> bool:
     """True when a range command is about guest ranges: it names a network or a pod, or forvirtualnetwork=false."""
-    return "networkid" in args or "podid" in args or args.get("forvirtualnetwork") is False
+    return network_uuid is not None or pod_uuid is not None or for_virtual_network is False
 
 
 def vlan_of(text: str | None, default: str | None) -> str:
@@ -207,26 +218,26 @@ def delete_guest_range(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> GuestRa
         return found
 
 
-def list_guest_ranges(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any]) -> tuple[list[GuestRange], bool]:
+def list_guest_ranges(uow: SqlUnitOfWork, caller: Caller, wanted: RangeFilter) -> tuple[list[GuestRange], bool]:
     """The guest ranges a listVlanIpRanges request asks for, and whether public ranges belong in the answer."""
-    if args.get("forvirtualnetwork") is True:
+    if wanted.for_virtual_network is True:
         return [], True
     with uow.reading():
         where: list[Any] = []
-        if "id" in args:
-            one = uow.guest_ranges.by_uuid(args["id"])
+        if wanted.uuid is not None:
+            one = uow.guest_ranges.by_uuid(wanted.uuid)
             if one is None:
                 return [], True
             where.append(r.c.id == one.id)
-        if "zoneid" in args:
-            where.append(r.c.zone_id == lookup.zone(uow, args["zoneid"]).id)
-        if "networkid" in args:
-            where.append(r.c.network_id == lookup.network(uow, caller, args["networkid"]).id)
-        if "podid" in args:
-            pod = uow.infra.pod_by(uuid=args["podid"])
+        if wanted.zone_uuid is not None:
+            where.append(r.c.zone_id == lookup.zone(uow, wanted.zone_uuid).id)
+        if wanted.network_uuid is not None:
+            where.append(r.c.network_id == lookup.network(uow, caller, wanted.network_uuid).id)
+        if wanted.pod_uuid is not None:
+            pod = uow.infra.pod_by(uuid=wanted.pod_uuid)
             if pod is None:
-                raise UnknownEntity("podid", args["podid"])
+                raise UnknownEntity("podid", wanted.pod_uuid)
             where.append(r.c.pod_id == pod.id)
-        public_too = not (where and ("id" in args or "networkid" in args or "podid" in args))
-        return uow.guest_ranges.ranges(*where), public_too and "forvirtualnetwork" not in args
-
+        named = wanted.uuid is not None or wanted.network_uuid is not None or wanted.pod_uuid is not None
+        public_too = not (where and named)
+        return uow.guest_ranges.ranges(*where), public_too and wanted.for_virtual_network is None

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
 
@@ -36,6 +35,58 @@ class NewAccount:
     lastname: str
     account: str | None = None
     domain_uuid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DomainFilter:
+    """listDomains: the caller's domain (or the one `uuid`), its subtree with `subtree`, narrowed by the rest."""
+
+    uuid: str | None = None
+    subtree: bool = False  # listall or isrecursive
+    name: str | None = None  # the whole name, in any case
+    level: int | None = None
+    keyword: str | None = None  # within the name, in any case; empty: any
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFilter:
+    """listAccounts: the one account `uuid`, or those of the listing scope, narrowed by the rest (None: any)."""
+
+    uuid: str | None = None
+    domain_uuid: str | None = None
+    list_all: bool = False
+    name: str | None = None  # the whole name, in any case
+    account_type: int | None = None
+    state: str | None = None
+    keyword: str | None = None  # within the name, in any case; empty: any
+
+    def matches(self, a: Account) -> bool:
+        return (
+            (self.name is None or a.name.lower() == self.name.lower())
+            and (self.account_type is None or int(a.role) == self.account_type)
+            and (self.state is None or a.state.lower() == self.state.lower())
+            and (not self.keyword or self.keyword.lower() in a.name.lower())
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UserFilter:
+    """listUsers: the one user `uuid`, or those of `owner`'s listing scope, narrowed by the rest (None: any)."""
+
+    owner: OwnerFilter = field(default_factory=OwnerFilter)
+    uuid: str | None = None
+    username: str | None = None
+    account_type: int | None = None
+    state: str | None = None
+    keyword: str | None = None  # within the user name, in any case; empty: any
+
+    def matches(self, u: User) -> bool:
+        return (
+            (self.username is None or u.username == self.username)
+            and (self.account_type is None or int(u.account.role) == self.account_type)
+            and (self.state is None or u.state.lower() == self.state.lower())
+            and (not self.keyword or self.keyword.lower() in u.username.lower())
+        )
 
 
 def shown_path(path: str) -> str:
@@ -91,27 +142,28 @@ def create_domain(uow: SqlUnitOfWork, caller: Caller, name: str, parent_uuid: st
         return DomainInfo(created, parent.name, False)
 
 
-def list_domains(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any]) -> list[DomainInfo]:
+def list_domains(uow: SqlUnitOfWork, caller: Caller, wanted: DomainFilter) -> list[DomainInfo]:
     """Without id: the caller's domain, or with listall/isrecursive its whole subtree."""
     with uow.reading():
         everything = uow.accounts.domains()
         names = {d.uuid: d.name for d in everything}
         parents = {d.parent_uuid for d in everything}
-        if "id" in args:
-            base = visible_domain(uow, caller, args["id"], "id")
+        if wanted.uuid is not None:
+            base = visible_domain(uow, caller, wanted.uuid, "id")
             chosen = [base]
-            if args.get("listall") or args.get("isrecursive"):
+            if wanted.subtree:
                 chosen = [d for d in everything if d.path.startswith(base.path)]
-        elif caller.is_admin and (args.get("listall") or args.get("isrecursive")):
+        elif caller.is_admin and wanted.subtree:
             chosen = [d for d in everything if d.path.startswith(caller.domain_path)]
         else:
             chosen = [d for d in everything if d.path == caller.domain_path]
-    if "name" in args:
-        chosen = [d for d in chosen if d.name.lower() == args["name"].lower()]
-    if "level" in args:
-        chosen = [d for d in chosen if d.level == args["level"]]
-    if args.get("keyword"):
-        chosen = [d for d in chosen if args["keyword"].lower() in d.name.lower()]
+    if wanted.name is not None:
+        chosen = [d for d in chosen if d.name.lower() == wanted.name.lower()]
+    if wanted.level is not None:
+        chosen = [d for d in chosen if d.level == wanted.level]
+    if wanted.keyword:
+        keyword = wanted.keyword.lower()
+        chosen = [d for d in chosen if keyword in d.name.lower()]
     return [DomainInfo(d, names.get(d.parent_uuid or ""), d.uuid in parents) for d in chosen]
 
 
@@ -162,52 +214,35 @@ def create_account(uow: SqlUnitOfWork, caller: Caller, spec: NewAccount) -> tupl
         return created, uow.accounts.users_by(account_id=account_id)
 
 
-def list_accounts(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any]) -> list[tuple[Account, list[User]]]:
+def list_accounts(uow: SqlUnitOfWork, caller: Caller, wanted: AccountFilter) -> list[tuple[Account, list[User]]]:
     """The accounts the listing scope covers, each with its users (CloudStack's scoping rules)."""
     with uow.reading():
-        if "id" in args:
-            one = uow.accounts.account_by(uuid=args["id"])
+        if wanted.uuid is not None:
+            one = uow.accounts.account_by(uuid=wanted.uuid)
             if one is None or not may_access(caller, one.id, one.domain_path):
-                raise UnknownEntity("id", args["id"])
+                raise UnknownEntity("id", wanted.uuid)
             found = [one]
         else:
-            scope = list_scope(uow, caller, OwnerFilter(None, args.get("domainid"), bool(args.get("listall"))))
+            scope = list_scope(uow, caller, OwnerFilter(None, wanted.domain_uuid, wanted.list_all))
             found = uow.accounts.accounts(scope.domain_path, scope.account_id, None)
-        found = [a for a in found if _account_matches(a, args)]
-        return [(a, uow.accounts.users_by(account_id=a.id)) for a in found]
+        return [(a, uow.accounts.users_by(account_id=a.id)) for a in found if wanted.matches(a)]
 
 
-def _account_matches(a: Account, args: dict[str, Any]) -> bool:
-    return (
-        ("name" not in args or a.name.lower() == args["name"].lower())
-        and ("accounttype" not in args or int(a.role) == args["accounttype"])
-        and ("state" not in args or a.state.lower() == args["state"].lower())
-        and (not args.get("keyword") or args["keyword"].lower() in a.name.lower())
-    )
-
-
-def list_users(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any]) -> list[User]:
+def list_users(uow: SqlUnitOfWork, caller: Caller, wanted: UserFilter) -> list[User]:
     with uow.reading():
-        if "id" in args:
-            found = uow.accounts.users_by(uuid=args["id"])
+        if wanted.uuid is not None:
+            found = uow.accounts.users_by(uuid=wanted.uuid)
             if not found or not may_access(caller, found[0].account.id, found[0].account.domain_path):
-                raise UnknownEntity("id", args["id"])
+                raise UnknownEntity("id", wanted.uuid)
         else:
-            scope = list_scope(uow, caller, OwnerFilter(args.get("account") or None, args.get("domainid"),
-                                                        bool(args.get("listall"))))
+            scope = list_scope(uow, caller, wanted.owner)
             if scope.account_id is not None:
                 found = uow.accounts.users_by(account_id=scope.account_id)
             elif scope.domain_path is not None:
                 found = uow.accounts.users_by(domain_path_prefix=scope.domain_path)
             else:
                 found = uow.accounts.users_by()
-    return [
-        u for u in found
-        if ("username" not in args or u.username == args["username"])
-        and ("accounttype" not in args or int(u.account.role) == args["accounttype"])
-        and ("state" not in args or u.state.lower() == args["state"].lower())
-        and (not args.get("keyword") or args["keyword"].lower() in u.username.lower())
-    ]
+    return [u for u in found if wanted.matches(u)]
 
 
 def register_user_keys(uow: SqlUnitOfWork, caller: Caller, user_uuid: str) -> tuple[str, str]:

@@ -1,21 +1,19 @@
-"""Use cases of the cloud's physical side and catalogue: zones, pods, hosts, offerings, templates."""
+"""Use cases of the cloud's physical side: zones, pods, hosts (offerings and templates: offerings.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from ipaddress import IPv4Network
-from typing import Any
 
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import ParameterError, UnknownEntity
-from nicstack.domain.kinds import GuestType, Hypervisor, ZoneType
-from nicstack.domain.model import Host, NetworkOffering, Pod, Zone
+from nicstack.domain.kinds import Hypervisor, ZoneType
+from nicstack.domain.model import Host, Pod, Zone
 from nicstack.ipam.addresses import network_from_gateway, parse_address, parse_ipv4, parse_network
 from nicstack.services import guest_ranges
 
 ENABLED = "Enabled"
-TEMPLATE_FILTERS = ("featured", "self", "selfexecutable", "sharedexecutable", "executable", "community", "all")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +42,41 @@ class NewHost:
     pod_uuid: str
     hypervisor: str
     url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneFilter:
+    """listZones: the zones (or the one zone `uuid`) matching the rest (None: any)."""
+
+    uuid: str | None = None
+    network_type: str | None = None  # Basic or Advanced, in any case
+    available: bool = False  # only zones open for deployment (the root admin sees the others too)
+    name: str | None = None  # the whole name, in any case
+    keyword: str | None = None  # within the name, in any case; empty: any
+
+
+@dataclass(frozen=True, slots=True)
+class PodFilter:
+    """listPods: the pods (or the one pod `uuid`) matching the rest (None: any)."""
+
+    uuid: str | None = None
+    zone_uuid: str | None = None
+    name: str | None = None  # the whole name, in any case
+    keyword: str | None = None  # within the name, in any case; empty: any
+
+
+@dataclass(frozen=True, slots=True)
+class HostFilter:
+    """listHosts: the hosts (or the one host `uuid`) matching the rest (None: any)."""
+
+    uuid: str | None = None
+    zone_uuid: str | None = None
+    pod_uuid: str | None = None
+    hypervisor: str | None = None  # in any case
+    type: str = "Routing"  # every host is a hypervisor: another type lists nothing
+    name: str | None = None
+    state: str | None = None  # in any case
+    keyword: str | None = None  # within the name, in any case; empty: any
 
 
 def _name(text: str, what: str) -> str:
@@ -104,18 +137,18 @@ def create_zone(uow: SqlUnitOfWork, caller: Caller, spec: NewZone) -> Zone:
         return created
 
 
-def list_zones(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any]) -> list[Zone]:
+def list_zones(uow: SqlUnitOfWork, caller: Caller, wanted: ZoneFilter) -> list[Zone]:
     with uow.reading():
-        found = [_zone(uow, args["id"], "id")] if "id" in args else uow.infra.zones()
-    kind = _zone_type(args["networktype"]) if "networktype" in args else None
+        found = [_zone(uow, wanted.uuid, "id")] if wanted.uuid is not None else uow.infra.zones()
+    kind = _zone_type(wanted.network_type) if wanted.network_type is not None else None
     # Only the root admin sees zones that are not open for deployment.
-    show_all = caller.is_root_admin and not args.get("available")
+    show_all = caller.is_root_admin and not wanted.available
     return [
         z for z in found
         if (show_all or z.allocation_state == ENABLED)
         and (kind is None or z.network_type is kind)
-        and ("name" not in args or z.name.lower() == args["name"].lower())
-        and (not args.get("keyword") or args["keyword"].lower() in z.name.lower())
+        and (wanted.name is None or z.name.lower() == wanted.name.lower())
+        and (not wanted.keyword or wanted.keyword.lower() in z.name.lower())
     ]
 
 
@@ -162,16 +195,16 @@ def create_pod(uow: SqlUnitOfWork, caller: Caller, spec: NewPod) -> Pod:
         return created
 
 
-def list_pods(uow: SqlUnitOfWork, args: dict[str, Any]) -> list[Pod]:
+def list_pods(uow: SqlUnitOfWork, wanted: PodFilter) -> list[Pod]:
     with uow.reading():
-        zone_id = _zone(uow, args["zoneid"]).id if "zoneid" in args else None
-        found = uow.infra.pods(uuid=args.get("id"), zone_id=zone_id)
-        if "id" in args and not found:
-            raise UnknownEntity("id", args["id"])
+        zone_id = _zone(uow, wanted.zone_uuid).id if wanted.zone_uuid is not None else None
+        found = uow.infra.pods(uuid=wanted.uuid, zone_id=zone_id)
+        if wanted.uuid is not None and not found:
+            raise UnknownEntity("id", wanted.uuid)
     return [
         p for p in found
-        if ("name" not in args or p.name.lower() == args["name"].lower())
-        and (not args.get("keyword") or args["keyword"].lower() in p.name.lower())
+        if (wanted.name is None or p.name.lower() == wanted.name.lower())
+        and (not wanted.keyword or wanted.keyword.lower() in p.name.lower())
     ]
 
 
@@ -211,101 +244,27 @@ def add_host(uow: SqlUnitOfWork, caller: Caller, spec: NewHost) -> Host:
         return created
 
 
-def list_hosts(uow: SqlUnitOfWork, args: dict[str, Any]) -> list[Host]:
-    kind = hypervisor_of(args["hypervisor"]) if "hypervisor" in args else None
+def list_hosts(uow: SqlUnitOfWork, wanted: HostFilter) -> list[Host]:
+    kind = hypervisor_of(wanted.hypervisor) if wanted.hypervisor is not None else None
     with uow.reading():
-        zone_id = _zone(uow, args["zoneid"]).id if "zoneid" in args else None
+        zone_id = _zone(uow, wanted.zone_uuid).id if wanted.zone_uuid is not None else None
         pod_id = None
-        if "podid" in args:
-            pod = uow.infra.pod_by(uuid=args["podid"])
+        if wanted.pod_uuid is not None:
+            pod = uow.infra.pod_by(uuid=wanted.pod_uuid)
             if pod is None:
-                raise UnknownEntity("podid", args["podid"])
+                raise UnknownEntity("podid", wanted.pod_uuid)
             pod_id = pod.id
         found = uow.infra.hosts(
-            uuid=args.get("id"), zone_id=zone_id, pod_id=pod_id, hypervisor=str(kind) if kind else None
+            uuid=wanted.uuid, zone_id=zone_id, pod_id=pod_id, hypervisor=str(kind) if kind else None
         )
-        if "id" in args and not found:
-            raise UnknownEntity("id", args["id"])
+        if wanted.uuid is not None and not found:
+            raise UnknownEntity("id", wanted.uuid)
     # Every host here is a hypervisor ("Routing"); CloudStack's other types do not exist.
-    if args.get("type", "Routing").lower() != "routing":
+    if wanted.type.lower() != "routing":
         return []
     return [
         h for h in found
-        if ("name" not in args or h.name == args["name"])
-        and ("state" not in args or h.state.lower() == args["state"].lower())
-        and (not args.get("keyword") or args["keyword"].lower() in h.name.lower())
+        if (wanted.name is None or h.name == wanted.name)
+        and (wanted.state is None or h.state.lower() == wanted.state.lower())
+        and (not wanted.keyword or wanted.keyword.lower() in h.name.lower())
     ]
-
-
-# -- catalogue -------------------------------------------------------------------------
-
-
-def list_network_offerings(uow: SqlUnitOfWork, args: dict[str, Any]) -> list[NetworkOffering]:
-    with uow.reading():
-        if "zoneid" in args:
-            _zone(uow, args["zoneid"])
-        found = uow.infra.network_offerings(uuid=args.get("id"))
-        if "id" in args and not found:
-            raise UnknownEntity("id", args["id"])
-    guest = args.get("guestiptype", "").lower()
-    if guest and guest not in {g.value.lower() for g in GuestType}:
-        raise ParameterError(f"Invalid value {args['guestiptype']!r} for guestiptype: use Isolated, Shared or L2")
-    return [
-        o for o in found
-        if ("name" not in args or o.name.lower() == args["name"].lower())
-        and (not guest or o.guest_type.value.lower() == guest)
-        and ("forvpc" not in args or o.for_vpc == args["forvpc"])
-        and ("isdefault" not in args or o.is_default == args["isdefault"])
-        and ("state" not in args or args["state"].lower() in ("all", o.state.lower()))
-        and (not args.get("keyword") or args["keyword"].lower() in o.name.lower())
-    ]
-
-
-def list_service_offerings(uow: SqlUnitOfWork, args: dict[str, Any]) -> list[dict[str, Any]]:
-    with uow.reading():
-        found = uow.infra.service_offerings(uuid=args.get("id"))
-    if "id" in args and not found:
-        raise UnknownEntity("id", args["id"])
-    return [
-        o for o in found
-        if ("name" not in args or o["name"].lower() == args["name"].lower())
-        and (not args.get("keyword") or args["keyword"].lower() in o["name"].lower())
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class TemplateListing:
-    """Templates with the zones each is listed in; every template is cross-zone."""
-
-    templates: list[dict[str, Any]]
-    zones: list[Zone]
-    owner: tuple[str, str] | None
-
-
-def _kept_by(which: str, tpl: dict[str, Any]) -> bool:
-    featured, public = bool(tpl["is_featured"]), bool(tpl["is_public"])
-    # Every template belongs to the system account: nobody's "self" filters match one.
-    return {"featured": featured, "community": public and not featured, "executable": public or featured,
-            "all": True}.get(which, False)
-
-
-def list_templates(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any]) -> TemplateListing:
-    which = args["templatefilter"].strip().lower()
-    if which not in TEMPLATE_FILTERS:
-        raise ParameterError(f"Invalid value {args['templatefilter']!r} for templatefilter: use one of "
-                             + ", ".join(TEMPLATE_FILTERS))
-    if which == "all" and not caller.is_admin:
-        raise ParameterError("templatefilter all is for administrators; use executable or featured")
-    with uow.reading():
-        zones = [_zone(uow, args["zoneid"])] if "zoneid" in args else uow.infra.zones()
-        found = uow.infra.templates(uuid=args.get("id"))
-        if "id" in args and not found:
-            raise UnknownEntity("id", args["id"])
-        root = uow.accounts.domain_by(path="/")
-    chosen = [
-        tpl for tpl in found
-        if _kept_by(which, tpl)
-        and ("name" not in args or tpl["name"] == args["name"])
-        and (not args.get("keyword") or args["keyword"].lower() in tpl["name"].lower())
-    ]
-    return TemplateListing(chosen, zones, (root.uuid, root.name) if root else None)

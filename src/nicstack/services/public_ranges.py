@@ -104,15 +104,16 @@ def delete_vlan_range(uow: SqlUnitOfWork, caller: Caller, uuid: str) -> VlanRang
         return found
 
 
-def list_vlan_ranges(uow: SqlUnitOfWork, args: dict[str, Any]) -> list[VlanRange]:
+def list_vlan_ranges(uow: SqlUnitOfWork, *, uuid: str | None = None, zone_uuid: str | None = None) -> list[VlanRange]:
+    """The zones' public ranges: the one range `uuid` (UnknownEntity when there is none), or those of a zone."""
     r = t.vlan_ip_ranges
     with uow.reading():
         where: list[Any] = []
-        if "id" in args:
-            found = uow.public_ips.range_by(args["id"])
+        if uuid is not None:
+            found = uow.public_ips.range_by(uuid)
             if found is None:
-                raise UnknownEntity("id", args["id"])
+                raise UnknownEntity("id", uuid)
             where.append(r.c.id == found.id)
-        if "zoneid" in args:
-            where.append(r.c.zone_id == lookup.zone(uow, args["zoneid"]).id)
+        if zone_uuid is not None:
+            where.append(r.c.zone_id == lookup.zone(uow, zone_uuid).id)
         return uow.public_ips.ranges(*where)

@@ -9,12 +9,12 @@ groups joins it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 
 from nicstack.db import tables as t
+from nicstack.db.repos.audience import owned_by
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller, may_access, may_use_domain
 from nicstack.domain.errors import ParameterError, ResourceInUse, UnknownEntity
@@ -31,6 +31,7 @@ from nicstack.domain.security_groups import (
 from nicstack.domain.vocabulary import Direction
 from nicstack.services import lookup
 from nicstack.services.networks import owner_account
+from nicstack.services.scope import OwnerFilter, list_scope
 from nicstack.services.shared_networks import uses_security_groups
 
 g = t.security_groups
@@ -130,20 +131,34 @@ def delete_security_group(uow: SqlUnitOfWork, caller: Caller, ref: GroupRef) -> 
         return found
 
 
-def list_security_groups(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any], scope_where: list[Any]) -> list[
-        SecurityGroup]:
+@dataclass(frozen=True, slots=True)
+class SecurityGroupFilter:
+    """listSecurityGroups: `owner`'s groups (or the one group `uuid`, wherever the caller sees it) matching the rest."""
+
+    owner: OwnerFilter = field(default_factory=OwnerFilter)
+    uuid: str | None = None
+    name: str | None = None
+    keyword: str | None = None  # within the name; empty: any
+    vm_uuid: str | None = None  # the groups of this VM
+    tags: tuple[tuple[str, str | None], ...] = ()  # every (key, value) pair; a None value: any
+
+
+def list_security_groups(uow: SqlUnitOfWork, caller: Caller, wanted: SecurityGroupFilter) -> list[SecurityGroup]:
+    """Raises UnknownEntity for an owner, group or VM the caller may not see (in that order)."""
     with uow.reading():
-        where = list(scope_where)
-        if "id" in args:
-            where.append(g.c.id == _visible(uow, caller, args["id"], "id").id)
-        if "securitygroupname" in args:
-            where.append(g.c.name == args["securitygroupname"])
-        if args.get("keyword"):
-            where.append(g.c.name.contains(args["keyword"], autoescape=True))
-        if "virtualmachineid" in args:
-            vm = lookup.vm(uow, caller, args["virtualmachineid"])
+        owner = replace(wanted.owner, list_all=True) if wanted.uuid is not None else wanted.owner
+        where = owned_by(list_scope(uow, caller, owner), g.c.account_id)
+        if wanted.uuid is not None:
+            where.append(g.c.id == _visible(uow, caller, wanted.uuid, "id").id)
+        if wanted.name is not None:
+            where.append(g.c.name == wanted.name)
+        if wanted.keyword:
+            where.append(g.c.name.contains(wanted.keyword, autoescape=True))
+        if wanted.vm_uuid is not None:
+            vm = lookup.vm(uow, caller, wanted.vm_uuid)
             members = t.security_group_vm_map
             where.append(g.c.id.in_(select(members.c.security_group_id).where(members.c.vm_id == vm.id)))
+        where += uow.tags.matching("SecurityGroup", g.c.uuid, list(wanted.tags))
         return uow.security_groups.groups(*where)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,35 +89,47 @@ def parse_date(text: str, param: str, *, end: bool = False) -> datetime:
     raise ParameterError(f"Invalid value {text!r} for {param}: use yyyy-MM-dd or yyyy-MM-dd HH:mm:ss")
 
 
-def list_events(
-    uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any], page: tuple[int, int] | None
-) -> tuple[list[dict[str, Any]], int]:
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """listEvents: the events of `owner`'s listing scope (or the one event `uuid`) matching the rest (None: any)."""
+
+    owner: OwnerFilter = field(default_factory=OwnerFilter)
+    uuid: str | None = None
+    type: str | None = None  # in any case
+    level: str | None = None  # in any case
+    start: datetime | None = None  # parse_date(startdate)
+    end: datetime | None = None  # parse_date(enddate, end=True)
+    keyword: str | None = None  # within the description or the type; empty: any
+    page: tuple[int, int] | None = None
+
+
+def list_events(uow: SqlUnitOfWork, caller: Caller, wanted: EventFilter) -> tuple[list[dict[str, Any]], int]:
     """Events the listing scope covers, newest first, with the total across pages."""
     e = t.events.c
     where: list[ColumnElement[bool]] = []
-    if "type" in args:
-        where.append(e.type == args["type"].upper())
-    if "level" in args:
-        where.append(e.level == args["level"].upper())
-    if "startdate" in args:
-        where.append(e.created >= parse_date(args["startdate"], "startdate"))
-    if "enddate" in args:
-        where.append(e.created <= parse_date(args["enddate"], "enddate", end=True))
-    if args.get("keyword"):
-        pattern = f"%{args['keyword']}%"
+    if wanted.type is not None:
+        where.append(e.type == wanted.type.upper())
+    if wanted.level is not None:
+        where.append(e.level == wanted.level.upper())
+    if wanted.start is not None:
+        where.append(e.created >= wanted.start)
+    if wanted.end is not None:
+        where.append(e.created <= wanted.end)
+    if wanted.keyword:
+        pattern = f"%{wanted.keyword}%"
         where.append(or_(e.description.like(pattern), e.type.like(pattern)))
     with uow.reading():
-        if "id" in args:
-            where.append(e.uuid == args["id"])
+        if wanted.uuid is not None:
+            where.append(e.uuid == wanted.uuid)
         # One event by id: look in everything the caller may see, not only its own account.
-        scope = list_scope(uow, caller, _owner(args, list_all="id" in args))
+        scope = list_scope(uow, caller, OwnerFilter(list_all=True) if wanted.uuid is not None else wanted.owner)
         if scope.account_id is not None:
             where.append(e.account_id == scope.account_id)
         elif scope.domain_path is not None:
             where.append(t.domains.c.path.startswith(scope.domain_path))
-        rows, total = uow.events.query(where, page)
-    if "id" in args and not rows:
-        raise UnknownEntity("id", args["id"])
+        rows, total = uow.events.query(where, wanted.page)
+    if wanted.uuid is not None and not rows:
+        raise UnknownEntity("id", wanted.uuid)
     return rows, total
 
 
@@ -137,19 +150,13 @@ def query_job(uow: SqlUnitOfWork, caller: Caller, job_uuid: str) -> Job:
 
 
 def list_jobs(
-    uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any], page: tuple[int, int] | None
+    uow: SqlUnitOfWork, caller: Caller, owner: OwnerFilter, page: tuple[int, int] | None
 ) -> tuple[list[Job], int]:
     with uow.reading():
-        scope = list_scope(uow, caller, _owner(args))
+        scope = list_scope(uow, caller, owner)
         account_ids: list[int] | None = None
         if scope.account_id is not None:
             account_ids = [scope.account_id]
         elif scope.domain_path is not None:
             account_ids = [a.id for a in uow.accounts.accounts(scope.domain_path, None, None)]
         return uow.jobs.listing(account_ids, page)
-
-
-def _owner(args: dict[str, Any], *, list_all: bool = False) -> OwnerFilter:
-    if list_all:
-        return OwnerFilter(list_all=True)
-    return OwnerFilter(args.get("account") or None, args.get("domainid"), bool(args.get("listall")))

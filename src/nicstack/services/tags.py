@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from nicstack.db.repos.audience import owned_by
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller, may_access
 from nicstack.domain.errors import ParameterError, UnknownEntity
 from nicstack.domain.kinds import Role
-from nicstack.domain.tags import resource_type_of
+from nicstack.domain.tags import ResourceTag, resource_type_of
+from nicstack.services.scope import OwnerFilter, list_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +76,32 @@ def delete_tags(uow: SqlUnitOfWork, caller: Caller, change: TagChange) -> str:
         uow.tags.delete(kind, uuids, change.pairs)
         uow.events.record(caller, "DELETE_TAGS", f"Deleted tags of {kind} {', '.join(uuids)}")
         return uow.start_job(caller, "deleteTags")
+
+
+@dataclass(frozen=True, slots=True)
+class TagFilter:
+    """listTags: the tags of `owner`'s resources matching the rest (None: any)."""
+
+    owner: OwnerFilter = field(default_factory=OwnerFilter)
+    resource_type: str | None = None  # any case, as CloudStack's clients send it
+    resource_uuid: str | None = None
+    key: str | None = None
+    value: str | None = None
+    customer: str | None = None
+    keyword: str | None = None  # within the key
+    page: tuple[int, int] | None = None
+
+
+def list_tags(uow: SqlUnitOfWork, caller: Caller, wanted: TagFilter) -> tuple[list[ResourceTag], int]:
+    with uow.reading():
+        c = uow.tags.columns()
+        where = owned_by(list_scope(uow, caller, wanted.owner), c.account_id)
+        if wanted.resource_type is not None:
+            where.append(c.resource_type == resource_type_of(wanted.resource_type))
+        for column, value in ((c.resource_uuid, wanted.resource_uuid), (c.key, wanted.key), (c.value, wanted.value),
+                              (c.customer, wanted.customer)):
+            if value is not None:
+                where.append(column == value)
+        if wanted.keyword is not None:
+            where.append(c.key.contains(wanted.keyword, autoescape=True))
+        return uow.tags.listing(where, wanted.page)

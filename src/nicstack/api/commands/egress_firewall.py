@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from nicstack.api.commands.nat import port, scope_where
+from nicstack.api.commands.nat import port, rule_filter
 from nicstack.api.context import Context
 from nicstack.api.params import int_param, list_param, str_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, Reply
-from nicstack.api.scope import OWNER, PAGING, page_of
-from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
+from nicstack.api.scope import OWNER, PAGING
+from nicstack.api.tagging import TAGS_FILTER, with_tags
 from nicstack.api.views_rules import egress_view
-from nicstack.db import tables as t
-from nicstack.services import egress_firewall, lookup, lookup_rules
+from nicstack.services import egress_firewall, rule_lists
 from nicstack.services.egress_firewall import NewEgressRule
 
 
@@ -62,14 +61,7 @@ def delete_egress_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_egress_firewall_rules(ctx: Context, args: dict[str, Any]) -> Reply:
-    eg = t.egress_firewall_rules
+    found, total = rule_lists.list_egress_rules(ctx.uow, ctx.caller, rule_filter(args))
     with ctx.uow.reading() as uow:
-        where = scope_where(uow, ctx.caller, args, eg)
-        if "id" in args:
-            where.append(eg.c.id == lookup_rules.egress_rule(uow, ctx.caller, args["id"]).id)
-        if "networkid" in args:
-            where.append(eg.c.network_id == lookup.network(uow, ctx.caller, args["networkid"]).id)
-        where += tag_filter(uow, args, "FirewallRule", eg.c.uuid)
-        found, total = uow.rules.egress_listing(where, page_of(args))
         views = with_tags(uow, "FirewallRule", [egress_view(r) for r in found])
     return ListReply("firewallrule", views, total)

@@ -9,8 +9,9 @@ from nicstack.api.context import Context
 from nicstack.api.params import str_param, uuid_param
 from nicstack.api.registry import command
 from nicstack.api.replies import ListReply, Reply
-from nicstack.api.scope import OWNER, PAGING, page_of
+from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.services import settings
+from nicstack.services.settings import EventFilter
 
 
 @command(
@@ -27,5 +28,12 @@ from nicstack.services import settings
     ),
 )
 def list_events(ctx: Context, args: dict[str, Any]) -> Reply:
-    rows, total = settings.list_events(ctx.uow, ctx.caller, args, page_of(args))
+    start, end = args.get("startdate"), args.get("enddate")
+    wanted = EventFilter(
+        owner=owner_filter(args), uuid=args.get("id"), type=args.get("type"), level=args.get("level"),
+        start=None if start is None else settings.parse_date(start, "startdate"),
+        end=None if end is None else settings.parse_date(end, "enddate", end=True),
+        keyword=args.get("keyword"), page=page_of(args),
+    )
+    rows, total = settings.list_events(ctx.uow, ctx.caller, wanted)
     return ListReply("event", [views.event(r) for r in rows], total)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from nicstack.api.commands.nat import port, rule_where
+from nicstack.api.commands.nat import port, rule_filter
 from nicstack.api.context import Context
 from nicstack.api.params import int_param, list_param, str_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, Reply
-from nicstack.api.scope import OWNER, PAGING, page_of
-from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
+from nicstack.api.scope import OWNER, PAGING
+from nicstack.api.tagging import TAGS_FILTER, with_tags
 from nicstack.api.views_rules import firewall_view
-from nicstack.db import tables as t
-from nicstack.services import firewall, lookup_rules
+from nicstack.services import firewall, rule_lists
 from nicstack.services.firewall import NewFirewallRule
 
 
@@ -61,10 +60,7 @@ def delete_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_firewall_rules(ctx: Context, args: dict[str, Any]) -> Reply:
-    fw = t.firewall_rules
+    found, total = rule_lists.list_firewall_rules(ctx.uow, ctx.caller, rule_filter(args))
     with ctx.uow.reading() as uow:
-        where = rule_where(uow, ctx.caller, args, fw, lookup_rules.firewall_rule)
-        where += tag_filter(uow, args, "FirewallRule", fw.c.uuid)
-        found, total = uow.rules.firewall_listing(where, page_of(args))
         views = with_tags(uow, "FirewallRule", [firewall_view(r) for r in found])
     return ListReply("firewallrule", views, total)

@@ -34,7 +34,10 @@ def list_free_ip_addresses(ctx: Context, args: dict[str, Any]) -> Reply:
 
 def guest_addresses(ctx: Context, args: dict[str, Any]) -> Reply:
     """listPublicIpAddresses forvirtualnetwork=false: a shared network's range addresses, Free or Allocated."""
-    found, total = free_ips.range_addresses(ctx.uow, ctx.caller, args, page_of(args))
+    found, total = free_ips.range_addresses(
+        ctx.uow, ctx.caller, network_uuid=args.get("networkid"), address=args.get("ipaddress"),
+        allocated_only=args.get("allocatedonly", True), page=page_of(args),
+    )
     if not found:
         return ListReply("publicipaddress", [], total)
     with ctx.uow.reading() as uow:

@@ -9,11 +9,11 @@ from nicstack.api.context import Context
 from nicstack.api.params import bool_param, int_param, str_param, uuid_param
 from nicstack.api.registry import ADMINS, command
 from nicstack.api.replies import ObjectReply, Reply
-from nicstack.api.scope import OWNER, PAGING
+from nicstack.api.scope import OWNER, PAGING, owner_filter
 from nicstack.domain.errors import ParameterError
 from nicstack.domain.kinds import Role
 from nicstack.services import identity
-from nicstack.services.identity import NewAccount
+from nicstack.services.identity import AccountFilter, DomainFilter, NewAccount, UserFilter
 
 _ROLE_TYPES = {"admin": Role.ROOT_ADMIN, "domainadmin": Role.DOMAIN_ADMIN, "user": Role.USER}
 _NO_ACCOUNT = tuple(p for p in OWNER if p.name != "account")
@@ -58,7 +58,11 @@ def create_domain(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_domains(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = identity.list_domains(ctx.uow, ctx.caller, args)
+    wanted = DomainFilter(
+        uuid=args.get("id"), subtree=bool(args.get("listall") or args.get("isrecursive")), name=args.get("name"),
+        level=args.get("level"), keyword=args.get("keyword"),
+    )
+    found = identity.list_domains(ctx.uow, ctx.caller, wanted)
     return views.listing("domain", [views.domain(i.domain, i.parent_name, i.has_child) for i in found], args)
 
 
@@ -103,7 +107,12 @@ def create_account(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_accounts(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = identity.list_accounts(ctx.uow, ctx.caller, args)
+    wanted = AccountFilter(
+        uuid=args.get("id"), domain_uuid=args.get("domainid"), list_all=bool(args.get("listall")),
+        name=args.get("name"), account_type=args.get("accounttype"), state=args.get("state"),
+        keyword=args.get("keyword"),
+    )
+    found = identity.list_accounts(ctx.uow, ctx.caller, wanted)
     return views.listing("account", [views.account(a, users) for a, users in found], args)
 
 
@@ -120,7 +129,11 @@ def list_accounts(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_users(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = identity.list_users(ctx.uow, ctx.caller, args)
+    wanted = UserFilter(
+        owner=owner_filter(args), uuid=args.get("id"), username=args.get("username"),
+        account_type=args.get("accounttype"), state=args.get("state"), keyword=args.get("keyword"),
+    )
+    found = identity.list_users(ctx.uow, ctx.caller, wanted)
     return views.listing("user", [views.user(u) for u in found], args)
 
 

@@ -12,7 +12,7 @@ from nicstack.api.replies import ListReply, ObjectReply, Reply
 from nicstack.api.scope import PAGING
 from nicstack.api.views_dataplane import dataplane_view
 from nicstack.services import agents, infrastructure
-from nicstack.services.infrastructure import NewHost, NewPod, NewZone
+from nicstack.services.infrastructure import HostFilter, NewHost, NewPod, NewZone, PodFilter, ZoneFilter
 
 
 @command(
@@ -51,7 +51,11 @@ def create_zone(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_zones(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = infrastructure.list_zones(ctx.uow, ctx.caller, args)
+    wanted = ZoneFilter(
+        uuid=args.get("id"), network_type=args.get("networktype"), available=bool(args.get("available")),
+        name=args.get("name"), keyword=args.get("keyword"),
+    )
+    found = infrastructure.list_zones(ctx.uow, ctx.caller, wanted)
     return views.listing("zone", [views.zone(z) for z in found], args)
 
 
@@ -88,7 +92,9 @@ def create_pod(ctx: Context, args: dict[str, Any]) -> Reply:
     roles=ADMINS,
 )
 def list_pods(ctx: Context, args: dict[str, Any]) -> Reply:
-    return views.listing("pod", [views.pod(p) for p in infrastructure.list_pods(ctx.uow, args)], args)
+    wanted = PodFilter(uuid=args.get("id"), zone_uuid=args.get("zoneid"), name=args.get("name"),
+                       keyword=args.get("keyword"))
+    return views.listing("pod", [views.pod(p) for p in infrastructure.list_pods(ctx.uow, wanted)], args)
 
 
 @command(
@@ -129,7 +135,12 @@ def add_host(ctx: Context, args: dict[str, Any]) -> Reply:
     roles=ADMINS,
 )
 def list_hosts(ctx: Context, args: dict[str, Any]) -> Reply:
-    hosts = infrastructure.list_hosts(ctx.uow, args)
+    wanted = HostFilter(
+        uuid=args.get("id"), zone_uuid=args.get("zoneid"), pod_uuid=args.get("podid"),
+        hypervisor=args.get("hypervisor"), type=args.get("type", "Routing"), name=args.get("name"),
+        state=args.get("state"), keyword=args.get("keyword"),
+    )
+    hosts = infrastructure.list_hosts(ctx.uow, wanted)
     # What each host's security-group agent applied (nicstack's fields; VMware hosts have none).
     states = agents.states(ctx.uow, [f"host:{h.uuid}" for h in hosts])
     return views.listing("host", [{**views.host(h), **dataplane_view(states.get(f"host:{h.uuid}"))} for h in hosts],

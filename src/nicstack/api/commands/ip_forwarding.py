@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from nicstack.api.commands.nat import port, rule_where
+from nicstack.api.commands.nat import port, rule_filter
 from nicstack.api.context import Context
 from nicstack.api.params import bool_param, list_param, str_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, Reply
-from nicstack.api.scope import OWNER, PAGING, page_of
+from nicstack.api.scope import OWNER, PAGING
 from nicstack.api.views_rules import ip_forward_view
-from nicstack.db import tables as t
-from nicstack.services import ip_forwarding, lookup, lookup_rules
+from nicstack.services import ip_forwarding, rule_lists
 from nicstack.services.ip_forwarding import NewIpForward
 
 
@@ -57,10 +56,6 @@ def delete_ip_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_ip_forwarding_rules(ctx: Context, args: dict[str, Any]) -> Reply:
-    ipf = t.ip_forwarding_rules
-    with ctx.uow.reading() as uow:
-        where = rule_where(uow, ctx.caller, args, ipf, lookup_rules.ip_forward)
-        if "virtualmachineid" in args:
-            where.append(t.public_ips.c.vm_id == lookup.vm(uow, ctx.caller, args["virtualmachineid"]).id)
-        found, total = uow.rules.ip_forward_listing(where, page_of(args))
+    found, total = rule_lists.list_ip_forwarding_rules(ctx.uow, ctx.caller, rule_filter(args),
+                                                       args.get("virtualmachineid"))
     return ListReply("ipforwardingrule", [ip_forward_view(r) for r in found], total)

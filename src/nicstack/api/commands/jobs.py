@@ -9,7 +9,7 @@ from nicstack.api.context import Context
 from nicstack.api.params import str_param, uuid_param
 from nicstack.api.registry import command
 from nicstack.api.replies import ListReply, RawReply, Reply
-from nicstack.api.scope import OWNER, PAGING, page_of
+from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.services import settings
 
 
@@ -29,5 +29,5 @@ def query_async_job_result(ctx: Context, args: dict[str, Any]) -> Reply:
     (str_param("startdate", "The start date of the async job (ignored)"), *OWNER, *PAGING),
 )
 def list_async_jobs(ctx: Context, args: dict[str, Any]) -> Reply:
-    found, total = settings.list_jobs(ctx.uow, ctx.caller, args, page_of(args))
+    found, total = settings.list_jobs(ctx.uow, ctx.caller, owner_filter(args), page_of(args))
     return ListReply("asyncjobs", [views.asyncjob(j) for j in found], total)

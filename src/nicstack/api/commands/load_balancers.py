@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from nicstack.api.commands.nat import port, scope_where
+from nicstack.api.commands.nat import port
 from nicstack.api.context import Context
 from nicstack.api.params import bool_param, list_param, map_param, str_param, uuid_list_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply
-from nicstack.api.scope import OWNER, PAGING, page_of
-from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
+from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
+from nicstack.api.tagging import TAGS_FILTER, with_tags
 from nicstack.api.views import vm_view
 from nicstack.api.views_rules import load_balancer_view
 from nicstack.api.views_world import listing
-from nicstack.db import tables as t
-from nicstack.db.repos.load_balancers import rules_with_member
 from nicstack.domain.access import Caller
 from nicstack.domain.rules import LoadBalancerRule
-from nicstack.services import load_balancers, lookup, lookup_rules
+from nicstack.domain.tags import tag_pairs
+from nicstack.services import load_balancers, rule_lists
 from nicstack.services.load_balancers import DESCRIPTION_LENGTH, LoadBalancerChange, NewLoadBalancer, mappings
+from nicstack.services.rule_lists import LoadBalancerFilter
 
 
 def _load_balancer(_caller: Caller | None, rule: LoadBalancerRule) -> JsonObject:
@@ -129,26 +129,14 @@ def create_load_balancer_rule_with_members(ctx: Context, args: dict[str, Any]) -
     ),
 )
 def list_load_balancer_rules(ctx: Context, args: dict[str, Any]) -> Reply:
-    lb = t.load_balancing_rules
+    wanted = LoadBalancerFilter(
+        owner=owner_filter(args), uuid=args.get("id"), ip_uuid=args.get("publicipid"),
+        vm_uuid=args.get("virtualmachineid"), network_uuid=args.get("networkid"), zone_uuid=args.get("zoneid"),
+        name=args.get("name"), keyword=args.get("keyword"), page=page_of(args),
+        tags=tuple(tag_pairs(args.get("tags", []), values_required=False)),
+    )
+    found, total = rule_lists.list_load_balancer_rules(ctx.uow, ctx.caller, wanted)
     with ctx.uow.reading() as uow:
-        where = scope_where(uow, ctx.caller, args, lb)
-        if "id" in args:
-            where.append(lb.c.id == lookup_rules.load_balancer(uow, ctx.caller, args["id"]).base.id)
-        if "publicipid" in args:
-            where.append(lb.c.ip_address_id == lookup_rules.public_ip(uow, ctx.caller, args["publicipid"],
-                                                                       "publicipid").id)
-        if "virtualmachineid" in args:
-            where.append(lb.c.id.in_(rules_with_member(lookup.vm(uow, ctx.caller, args["virtualmachineid"]).id)))
-        if "networkid" in args:
-            where.append(lb.c.network_id == lookup.network(uow, ctx.caller, args["networkid"]).id)
-        if "zoneid" in args:
-            where.append(t.networks.c.zone_id == lookup.zone(uow, args["zoneid"]).id)
-        if "name" in args:
-            where.append(lb.c.name == args["name"])
-        if "keyword" in args:
-            where.append(lb.c.name.contains(args["keyword"], autoescape=True))
-        where += tag_filter(uow, args, "LoadBalancer", lb.c.uuid)
-        found, total = uow.load_balancers.listing(where, page_of(args))
         views = with_tags(uow, "LoadBalancer", [load_balancer_view(r) for r in found])
     return ListReply("loadbalancerrule", views, total)
 

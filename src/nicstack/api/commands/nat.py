@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from nicstack.api.context import Context
@@ -10,15 +9,14 @@ from nicstack.api.params import Param, bool_param, int_param, list_param, str_pa
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply, SuccessReply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
-from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
+from nicstack.api.tagging import TAGS_FILTER, with_tags
 from nicstack.api.views_rules import port_forward_view
-from nicstack.db import tables as t
-from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.access import Caller
 from nicstack.domain.rules import PortForwardingRule
-from nicstack.services import lookup, lookup_rules, port_forwarding, static_nat
+from nicstack.domain.tags import tag_pairs
+from nicstack.services import port_forwarding, rule_lists, static_nat
 from nicstack.services.port_forwarding import NewPortForward, PortForwardChange
-from nicstack.services.scope import list_scope
+from nicstack.services.rule_lists import RuleFilter
 from nicstack.services.static_nat import NewStaticNat
 
 
@@ -26,29 +24,11 @@ def port(name: str, description: str, required: bool = False) -> Param:
     return int_param(name, description, required, minimum=1, maximum=65535)
 
 
-def scope_where(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any], table: Any) -> list[Any]:
-    """A rule listing's owner scope, as CloudStack scopes lists (own account unless widened)."""
-    scope = list_scope(uow, caller, owner_filter(args, list_all=bool(args.get("listall")) or "id" in args))
-    where = []
-    if scope.account_id is not None:
-        where.append(table.c.account_id == scope.account_id)
-    if scope.domain_path is not None:
-        where.append(t.domains.c.path.startswith(scope.domain_path))
-    return where
-
-
-def rule_where(uow: SqlUnitOfWork, caller: Caller, args: dict[str, Any], table: Any,
-               rule: Callable[[SqlUnitOfWork, Caller, str], Any]) -> list[Any]:
-    """A firewall or port forwarding rule listing's filters: owner scope, then id (found by `rule`), ipaddressid
-    and networkid."""
-    where = scope_where(uow, caller, args, table)
-    if "id" in args:
-        where.append(table.c.id == rule(uow, caller, args["id"]).base.id)
-    if "ipaddressid" in args:
-        where.append(table.c.ip_address_id == lookup_rules.public_ip(uow, caller, args["ipaddressid"]).id)
-    if "networkid" in args:
-        where.append(table.c.network_id == lookup.network(uow, caller, args["networkid"]).id)
-    return where
+def rule_filter(args: dict[str, Any]) -> RuleFilter:
+    """The filter of listPortForwardingRules and listFirewallRules."""
+    return RuleFilter(owner=owner_filter(args), uuid=args.get("id"), ip_uuid=args.get("ipaddressid"),
+                      network_uuid=args.get("networkid"), keyword=args.get("keyword"), page=page_of(args),
+                      tags=tuple(tag_pairs(args.get("tags", []), values_required=False)))
 
 
 @command(
@@ -143,12 +123,7 @@ def delete_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_port_forwarding_rules(ctx: Context, args: dict[str, Any]) -> Reply:
-    pf = t.port_forwarding_rules
+    found, total = rule_lists.list_port_forwarding_rules(ctx.uow, ctx.caller, rule_filter(args))
     with ctx.uow.reading() as uow:
-        where = rule_where(uow, ctx.caller, args, pf, lookup_rules.port_forward)
-        if "keyword" in args:
-            where.append(pf.c.dest_ip_address.contains(args["keyword"], autoescape=True))
-        where += tag_filter(uow, args, "PortForwardingRule", pf.c.uuid)
-        found, total = uow.rules.port_forward_listing(where, page_of(args))
         views = with_tags(uow, "PortForwardingRule", [port_forward_view(r) for r in found])
     return ListReply("portforwardingrule", views, total)

@@ -11,7 +11,8 @@ from nicstack.api.registry import command
 from nicstack.api.replies import Reply
 from nicstack.api.scope import PAGING
 from nicstack.domain.model import Zone
-from nicstack.services import infrastructure
+from nicstack.services import offerings
+from nicstack.services.offerings import NetworkOfferingFilter, ServiceOfferingFilter, TemplateFilter
 
 
 @command(
@@ -29,7 +30,12 @@ from nicstack.services import infrastructure
     ),
 )
 def list_network_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = infrastructure.list_network_offerings(ctx.uow, args)
+    wanted = NetworkOfferingFilter(
+        uuid=args.get("id"), zone_uuid=args.get("zoneid"), name=args.get("name"), guest_type=args.get("guestiptype"),
+        for_vpc=args.get("forvpc"), is_default=args.get("isdefault"), state=args.get("state"),
+        keyword=args.get("keyword"),
+    )
+    found = offerings.list_network_offerings(ctx.uow, wanted)
     return views.listing("networkoffering", [views.network_offering(o) for o in found], args)
 
 
@@ -43,7 +49,8 @@ def list_network_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_service_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = infrastructure.list_service_offerings(ctx.uow, args)
+    wanted = ServiceOfferingFilter(uuid=args.get("id"), name=args.get("name"), keyword=args.get("keyword"))
+    found = offerings.list_service_offerings(ctx.uow, wanted)
     return views.listing("serviceoffering", [views.service_offering(o) for o in found], args)
 
 
@@ -64,7 +71,11 @@ def list_service_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_templates(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = infrastructure.list_templates(ctx.uow, ctx.caller, args)
+    wanted = TemplateFilter(
+        which=args["templatefilter"], uuid=args.get("id"), zone_uuid=args.get("zoneid"), name=args.get("name"),
+        keyword=args.get("keyword"),
+    )
+    found = offerings.list_templates(ctx.uow, ctx.caller, wanted)
     # Cross-zone templates are listed once per zone, as CloudStack does.
     places: list[Zone | None] = [*found.zones] or [None]
     items = [views.template(tpl, z, found.owner) for tpl in found.templates for z in places]

@@ -4,27 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, or_
-
 from nicstack.api.commands.free_ips import guest_addresses
 from nicstack.api.context import Context
 from nicstack.api.params import bool_param, str_param, uuid_param
 from nicstack.api.registry import ADMINS, ROOT, command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, ObjectReply, Reply, SuccessReply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
-from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
+from nicstack.api.tagging import TAGS_FILTER, with_tags
 from nicstack.api.views_rules import guest_range_view, public_ip_view, vlan_range_view
 from nicstack.api.views_world import listing
-from nicstack.db import tables as t
-from nicstack.db.uow import SqlUnitOfWork
-from nicstack.domain.access import Caller, may_access
-from nicstack.domain.errors import MissingParameter, UnknownEntity, Unsupported
-from nicstack.domain.rules import PublicIp, PublicIpState
-from nicstack.services import guest_ranges, lookup, lookup_rules, public_ips, public_ranges
-from nicstack.services.guest_ranges import NewGuestRange, RangeSpec
+from nicstack.domain.access import Caller
+from nicstack.domain.errors import MissingParameter, Unsupported
+from nicstack.domain.rules import PublicIp
+from nicstack.domain.tags import tag_pairs
+from nicstack.services import guest_ranges, public_ip_list, public_ips, public_ranges
+from nicstack.services.guest_ranges import NewGuestRange, RangeFilter, RangeSpec
+from nicstack.services.public_ip_list import PublicIpFilter
 from nicstack.services.public_ips import Acquire
 from nicstack.services.public_ranges import NewRange
-from nicstack.services.scope import list_scope
 
 
 def _acquired(caller: Caller | None, ip: PublicIp) -> JsonObject:
@@ -54,7 +51,8 @@ def _acquired(caller: Caller | None, ip: PublicIp) -> JsonObject:
     roles=ROOT,
 )
 def create_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
-    if guest_ranges.is_guest_request(args):
+    if guest_ranges.is_guest_request(network_uuid=args.get("networkid"), pod_uuid=args.get("podid"),
+                                     for_virtual_network=args.get("forvirtualnetwork")):
         spec = RangeSpec(args.get("startip"), args.get("endip"), args.get("gateway"), args.get("netmask"),
                          args.get("vlan"), args.get("startipv6"), args.get("endipv6"), args.get("ip6gateway"),
                          args.get("ip6cidr"))
@@ -80,10 +78,13 @@ def create_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
     roles=ADMINS,
 )
 def list_vlan_ip_ranges(ctx: Context, args: dict[str, Any]) -> Reply:
-    guests, public_too = guest_ranges.list_guest_ranges(ctx.uow, ctx.caller, args)
+    wanted = RangeFilter(uuid=args.get("id"), zone_uuid=args.get("zoneid"), network_uuid=args.get("networkid"),
+                         pod_uuid=args.get("podid"), for_virtual_network=args.get("forvirtualnetwork"))
+    guests, public_too = guest_ranges.list_guest_ranges(ctx.uow, ctx.caller, wanted)
     items = [guest_range_view(g) for g in guests]
     if public_too:
-        items += [vlan_range_view(r) for r in public_ranges.list_vlan_ranges(ctx.uow, args)]
+        found = public_ranges.list_vlan_ranges(ctx.uow, uuid=wanted.uuid, zone_uuid=wanted.zone_uuid)
+        items += [vlan_range_view(r) for r in found]
     return listing("vlaniprange", items, args)
 
 
@@ -147,40 +148,15 @@ def disassociate_ip_address(ctx: Context, args: dict[str, Any]) -> Reply:
 def list_public_ip_addresses(ctx: Context, args: dict[str, Any]) -> Reply:
     if args.get("forvirtualnetwork") is False or "networkid" in args:
         return guest_addresses(ctx, args)
+    address = args.get("ipaddress")
+    wanted = PublicIpFilter(
+        owner=owner_filter(args), uuid=args.get("id"), address=None if address is None else address.strip(),
+        zone_uuid=args.get("zoneid"), network_uuid=args.get("associatednetworkid"), vpc_uuid=args.get("vpcid"),
+        is_static_nat=args.get("isstaticnat"), is_source_nat=args.get("issourcenat"),
+        allocated_only=args.get("allocatedonly", True), keyword=args.get("keyword"), page=page_of(args),
+        tags=tuple(tag_pairs(args.get("tags", []), values_required=False)),
+    )
+    found, total = public_ip_list.list_public_ips(ctx.uow, ctx.caller, wanted)
     with ctx.uow.reading() as uow:
-        where = _filters(ctx, uow, args) + tag_filter(uow, args, "PublicIpAddress", t.public_ips.c.uuid)
-        found, total = uow.public_ips.listing(where, page_of(args))
         views = with_tags(uow, "PublicIpAddress", [public_ip_view(ip, ctx.caller.is_root_admin) for ip in found])
     return ListReply("publicipaddress", views, total)
-
-
-def _filters(ctx: Context, uow: SqlUnitOfWork, args: dict[str, Any]) -> list[Any]:
-    c = t.public_ips.c
-    scope = list_scope(uow, ctx.caller, owner_filter(args, list_all=bool(args.get("listall")) or "id" in args))
-    owned = []
-    if scope.account_id is not None:
-        owned.append(c.account_id == scope.account_id)
-    if scope.domain_path is not None:
-        owned.append(t.domains.c.path.startswith(scope.domain_path))
-    mine = and_(c.state == str(PublicIpState.ALLOCATED), *owned) if owned else c.state == str(PublicIpState.ALLOCATED)
-    where: list[Any] = [mine if args.get("allocatedonly", True) else or_(mine, c.state == str(PublicIpState.FREE))]
-    if "id" in args:
-        ip = uow.public_ips.ip_by(uuid=args["id"])
-        if ip is None or (ip.owner and not may_access(ctx.caller, ip.owner.account_id, ip.owner.domain_path)):
-            raise UnknownEntity("id", args["id"])
-        where.append(c.id == ip.id)
-    if "associatednetworkid" in args:
-        where.append(c.network_id == lookup.network(uow, ctx.caller, args["associatednetworkid"],
-                                                    "associatednetworkid").id)
-    if "vpcid" in args:
-        where.append(c.vpc_id == lookup_rules.vpc(uow, ctx.caller, args["vpcid"]).id)
-    if "zoneid" in args:
-        where.append(c.zone_id == lookup.zone(uow, args["zoneid"]).id)
-    if "ipaddress" in args:
-        where.append(c.public_ip_address == args["ipaddress"].strip())
-    for key, column in (("isstaticnat", c.is_static_nat), ("issourcenat", c.is_source_nat)):
-        if key in args:
-            where.append(column == args[key])
-    if "keyword" in args:
-        where.append(c.public_ip_address.contains(args["keyword"], autoescape=True))
-    return where

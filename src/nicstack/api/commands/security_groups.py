@@ -9,16 +9,15 @@ from nicstack.api.params import int_param, list_param, map_param, str_param, uui
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ObjectReply, Reply, SuccessReply
 from nicstack.api.scope import OWNER, PAGING, owner_filter
-from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
+from nicstack.api.tagging import TAGS_FILTER, with_tags
 from nicstack.api.views_guest import security_group_view
 from nicstack.api.views_world import listing
-from nicstack.db import tables as t
 from nicstack.domain.access import Caller
 from nicstack.domain.security_groups import Authorized, rule_shape
+from nicstack.domain.tags import tag_pairs
 from nicstack.domain.vocabulary import Direction
 from nicstack.services import security_groups
-from nicstack.services.scope import list_scope
-from nicstack.services.security_groups import GroupRef, NewRules
+from nicstack.services.security_groups import GroupRef, NewRules, SecurityGroupFilter
 
 _OWNER_OF_GROUP = (
     str_param("account", "The account of the group (admin), with domainid"),
@@ -57,17 +56,10 @@ def delete_security_group(ctx: Context, args: dict[str, Any]) -> Reply:
      uuid_param("virtualmachineid", "Groups of this VM"), TAGS_FILTER, *OWNER, *PAGING),
 )
 def list_security_groups(ctx: Context, args: dict[str, Any]) -> Reply:
-    g = t.security_groups
-    with ctx.uow.reading() as uow:
-        scope = list_scope(uow, ctx.caller, owner_filter(args, list_all=bool(args.get("listall")) or "id" in args))
-    where: list[Any] = []
-    if scope.account_id is not None:
-        where.append(g.c.account_id == scope.account_id)
-    if scope.domain_path is not None:
-        where.append(t.domains.c.path.startswith(scope.domain_path))
-    with ctx.uow.reading() as uow:
-        where += tag_filter(uow, args, "SecurityGroup", g.c.uuid)
-    found = security_groups.list_security_groups(ctx.uow, ctx.caller, args, where)
+    wanted = SecurityGroupFilter(owner=owner_filter(args), uuid=args.get("id"), name=args.get("securitygroupname"),
+                                 keyword=args.get("keyword"), vm_uuid=args.get("virtualmachineid"),
+                                 tags=tuple(tag_pairs(args.get("tags", []), values_required=False)))
+    found = security_groups.list_security_groups(ctx.uow, ctx.caller, wanted)
     with ctx.uow.reading() as uow:
         views = with_tags(uow, "SecurityGroup", [security_group_view(x) for x in found])
     return listing("securitygroup", views, args)

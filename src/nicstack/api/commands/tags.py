@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from nicstack.api.commands.nat import scope_where
 from nicstack.api.context import Context
 from nicstack.api.params import list_param, map_param, str_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, Reply
-from nicstack.api.scope import OWNER, PAGING, page_of
+from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.tagging import tag_view
-from nicstack.domain.tags import resource_type_of, tag_pairs
+from nicstack.domain.tags import tag_pairs
 from nicstack.services import tags
-from nicstack.services.tags import TagChange
+from nicstack.services.tags import TagChange, TagFilter
 
 _RESOURCES = (
     list_param("resourceids", "The resources' uuids", required=True),
@@ -61,16 +60,10 @@ def delete_tags(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_tags(ctx: Context, args: dict[str, Any]) -> Reply:
-    with ctx.uow.reading() as uow:
-        c = uow.tags.columns()
-        where = scope_where(uow, ctx.caller, args, uow.tags.table())
-        if "resourcetype" in args:
-            where.append(c.resource_type == resource_type_of(args["resourcetype"]))
-        for param, column in (("resourceid", c.resource_uuid), ("key", c.key), ("value", c.value),
-                              ("customer", c.customer)):
-            if param in args:
-                where.append(column == args[param])
-        if "keyword" in args:
-            where.append(c.key.contains(args["keyword"], autoescape=True))
-        found, total = uow.tags.listing(where, page_of(args))
+    wanted = TagFilter(
+        owner=owner_filter(args), resource_type=args.get("resourcetype"), resource_uuid=args.get("resourceid"),
+        key=args.get("key"), value=args.get("value"), customer=args.get("customer"), keyword=args.get("keyword"),
+        page=page_of(args),
+    )
+    found, total = tags.list_tags(ctx.uow, ctx.caller, wanted)
     return ListReply("tag", [tag_view(tag) for tag in found], total)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from nicstack.api.commands.nics import vm_answer
 from nicstack.api.context import Context
 from nicstack.api.params import (
@@ -20,15 +18,14 @@ from nicstack.api.params import (
 from nicstack.api.registry import ADMINS, command, success
 from nicstack.api.replies import AsyncReply, ListReply, ObjectReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
-from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
+from nicstack.api.tagging import TAGS_FILTER, with_tags
 from nicstack.api.views import vm_view
-from nicstack.db import tables as t
 from nicstack.domain.jobs import Started
-from nicstack.domain.kinds import Role, VmState
 from nicstack.domain.model import Vm
+from nicstack.domain.tags import tag_pairs
 from nicstack.domain.values import canonical_uuid, user_data
-from nicstack.services import lookup, vms
-from nicstack.services.scope import list_scope
+from nicstack.services import vm_list, vms
+from nicstack.services.vm_list import VmFilter
 from nicstack.services.vms import NewVm, NicRequest
 
 
@@ -107,46 +104,16 @@ def deploy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_virtual_machines(ctx: Context, args: dict[str, Any]) -> Reply:
+    wanted = VmFilter(
+        owner=owner_filter(args), uuid=args.get("id"), zone_uuid=args.get("zoneid"), host_uuid=args.get("hostid"),
+        network_uuid=args.get("networkid"), name=args.get("name"), state=args.get("state"),
+        keyword=args.get("keyword"), page=page_of(args),
+        tags=tuple(tag_pairs(args.get("tags", []), values_required=False)),
+    )
+    found, total = vm_list.list_virtual_machines(ctx.uow, ctx.caller, wanted)
     with ctx.uow.reading() as uow:
-        where: list[Any] = [t.vms.c.vm_type == "User"]
-        if "id" in args:
-            # An unknown or foreign id is CloudStack's unknown-uuid error: Terraform reads it as "gone".
-            where.append(t.vms.c.id == lookup.vm(uow, ctx.caller, args["id"], "id").id)
-        else:
-            where += _scope_where(list_scope(uow, ctx.caller, owner_filter(args)))
-        if ctx.caller.role is Role.USER:
-            # CloudStack's allow.user.view.destroyed.vm=false: a user lists no destroyed VM (recovering one by id
-            # still works).
-            where.append(t.vms.c.state.not_in((str(VmState.DESTROYED), str(VmState.EXPUNGING))))
-        if "zoneid" in args:
-            where.append(t.vms.c.zone_id == lookup.zone(uow, args["zoneid"]).id)
-        if "hostid" in args:
-            where.append(t.vms.c.host_id == lookup.host(uow, args["hostid"]).id)
-        if "networkid" in args:
-            net = lookup.network(uow, ctx.caller, args["networkid"])
-            in_network = select(t.nics.c.vm_id).where(t.nics.c.network_id == net.id, t.nics.c.removed.is_(None))
-            where.append(t.vms.c.id.in_(in_network))
-        if "name" in args:
-            where.append(t.vms.c.name == args["name"])
-        if "state" in args:
-            where.append(t.vms.c.state == args["state"])
-        if "keyword" in args:
-            keyword = args["keyword"]
-            where.append(t.vms.c.name.contains(keyword, autoescape=True)
-                         | t.vms.c.display_name.contains(keyword, autoescape=True))
-        where += tag_filter(uow, args, "UserVm", t.vms.c.uuid)
-        found, total = uow.vms.listing(where, page_of(args))
         views = with_tags(uow, "UserVm", [vm_view(v) for v in found])
     return ListReply("virtualmachine", views, total)
-
-
-def _scope_where(scope: Any) -> list[Any]:
-    where = []
-    if scope.account_id is not None:
-        where.append(t.vms.c.account_id == scope.account_id)
-    if scope.domain_path is not None:
-        where.append(t.domains.c.path.startswith(scope.domain_path))
-    return where
 
 
 _ID = (uuid_param("id", "The ID of the VM", required=True),)

@@ -4,27 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from nicstack.api.commands.nat import scope_where
 from nicstack.api.context import Context
 from nicstack.api.params import bool_param, str_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, Reply
-from nicstack.api.scope import OWNER, PAGING, page_of
-from nicstack.api.tagging import TAGS_FILTER, tag_filter, with_tags
+from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
+from nicstack.api.tagging import TAGS_FILTER, with_tags
 from nicstack.api.views_rules import vpc_offering_view, vpc_view
 from nicstack.api.views_world import listing
-from nicstack.db import tables as t
-from nicstack.db.uow import SqlUnitOfWork
-from nicstack.domain.errors import UnknownEntity
-from nicstack.domain.rules import Vpc
-from nicstack.services import lookup, lookup_rules
+from nicstack.domain.tags import tag_pairs
+from nicstack.services import vpc_list
 from nicstack.services import vpcs as service
+from nicstack.services.vpc_list import VpcFilter, VpcOfferingFilter
 from nicstack.services.vpcs import NewVpc
-
-
-def _view(uow: SqlUnitOfWork, vpc: Vpc) -> dict[str, Any]:
-    tiers, _ = uow.networks.listing([t.networks.c.vpc_id == vpc.id], None)
-    return vpc_view(vpc, tiers)
 
 
 @command(
@@ -70,27 +62,16 @@ def create_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
     ),
 )
 def list_vpcs(ctx: Context, args: dict[str, Any]) -> Reply:
-    v = t.vpcs
+    wanted = VpcFilter(
+        owner=owner_filter(args), uuid=args.get("id"), zone_uuid=args.get("zoneid"),
+        offering_uuid=args.get("vpcofferingid"), name=args.get("name"), cidr=args.get("cidr"),
+        state=args.get("state"), keyword=args.get("keyword"), page=page_of(args),
+        tags=tuple(tag_pairs(args.get("tags", []), values_required=False)),
+    )
+    found, total = vpc_list.list_vpcs(ctx.uow, ctx.caller, wanted)
     with ctx.uow.reading() as uow:
-        where = scope_where(uow, ctx.caller, args, v)
-        if "id" in args:
-            where.append(v.c.id == lookup_rules.vpc(uow, ctx.caller, args["id"], "id").id)
-        if "zoneid" in args:
-            where.append(v.c.zone_id == lookup.zone(uow, args["zoneid"]).id)
-        if "vpcofferingid" in args:
-            offering = uow.vpcs.offering_by(uuid=args["vpcofferingid"])
-            if offering is None:
-                raise UnknownEntity("vpcofferingid", args["vpcofferingid"])
-            where.append(v.c.vpc_offering_id == offering.id)
-        for key in ("name", "cidr", "state"):
-            if key in args:
-                where.append(v.c[key] == args[key])
-        if "keyword" in args:
-            where.append(v.c.name.contains(args["keyword"], autoescape=True))
-        where += tag_filter(uow, args, "Vpc", v.c.uuid)
-        found, total = uow.vpcs.listing(where, page_of(args))
-        items = with_tags(uow, "Vpc", [_view(uow, vpc) for vpc in found])
-    return ListReply("vpc", items, total)
+        views = with_tags(uow, "Vpc", [vpc_view(vpc, tiers) for vpc, tiers in found])
+    return ListReply("vpc", views, total)
 
 
 @command("deleteVPC", "Deletes a VPC without tiers, releasing its public IPs.",
@@ -116,20 +97,9 @@ def restart_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
      bool_param("isdefault", "Only the default offering"), *PAGING),
 )
 def list_vpc_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
-    o = t.vpc_offerings
-    where = []
-    if "name" in args:
-        where.append(o.c.name == args["name"])
-    if "isdefault" in args:
-        where.append(o.c.is_default == args["isdefault"])
-    with ctx.uow.reading() as uow:
-        if "id" in args:
-            if uow.vpcs.offering_by(uuid=args["id"]) is None:
-                raise UnknownEntity("id", args["id"])
-            where.append(o.c.uuid == args["id"])
-        found = uow.vpcs.offerings(*where)
-    if "keyword" in args:
-        found = [f for f in found if args["keyword"].lower() in f.name.lower()]
+    wanted = VpcOfferingFilter(uuid=args.get("id"), name=args.get("name"), is_default=args.get("isdefault"),
+                               keyword=args.get("keyword"))
+    found = vpc_list.list_vpc_offerings(ctx.uow, wanted)
     return listing("vpcoffering", [vpc_offering_view(f) for f in found], args)
 
 

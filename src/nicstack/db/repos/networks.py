@@ -12,7 +12,7 @@ from sqlalchemy import Connection, bindparam, func, select
 from nicstack.db import prepared
 from nicstack.db import tables as t
 from nicstack.db.repos.audience import seen_by
-from nicstack.db.repos.tags import TagRepository
+from nicstack.db.repos.tag_match import tagged
 from nicstack.db.rows import lookup_params, lookup_statement, new_uuid, now
 from nicstack.domain.access import NetworkAudience
 from nicstack.domain.kinds import GuestType
@@ -117,7 +117,7 @@ class NetworkQuery:
                 where.append(column == value)
         if self.keyword is not None:
             where.append(n.name.contains(self.keyword, autoescape=True))
-        where += TagRepository.matching("Network", n.uuid, list(self.tags))
+        where += tagged("Network", n.uuid, list(self.tags))
         return where
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from nicstack.db import tables as t
+from nicstack.db.repos.audience import owned_by
+from nicstack.db.repos.tag_match import tagged
 from nicstack.db.rows import new_uuid, now
+from nicstack.domain.access import Scope
 from nicstack.domain.errors import ParameterError
 from nicstack.domain.rules import Owner, PublicIp, PublicIpState, VlanRange
 
@@ -46,6 +50,38 @@ def _ranges_query() -> Select[Any]:
 
 
 # -- addresses -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PublicIpQuery:
+    """A public IP listing, its references resolved to row ids: the addresses `owners` acquired (with the
+    zones' free ones unless `allocated_only`) matching the rest."""
+
+    owners: Scope
+    allocated_only: bool = True
+    ip_id: int | None = None
+    network_id: int | None = None
+    vpc_id: int | None = None
+    zone_id: int | None = None
+    address: str | None = None
+    is_static_nat: bool | None = None
+    is_source_nat: bool | None = None
+    keyword: str | None = None  # within the address
+    tags: tuple[tuple[str, str | None], ...] = ()  # every (key, value) pair; a None value: any
+
+    def where(self) -> list[Any]:
+        c = p.c
+        mine = and_(c.state == str(PublicIpState.ALLOCATED), *owned_by(self.owners, c.account_id))
+        where: list[Any] = [mine if self.allocated_only else or_(mine, c.state == str(PublicIpState.FREE))]
+        where += tagged("PublicIpAddress", c.uuid, list(self.tags))
+        for column, value in ((c.id, self.ip_id), (c.network_id, self.network_id), (c.vpc_id, self.vpc_id),
+                              (c.zone_id, self.zone_id), (c.public_ip_address, self.address),
+                              (c.is_static_nat, self.is_static_nat), (c.is_source_nat, self.is_source_nat)):
+            if value is not None:
+                where.append(column == value)
+        if self.keyword is not None:
+            where.append(c.public_ip_address.contains(self.keyword, autoescape=True))
+        return where
 
 
 def _ip_query() -> Select[Any]:
@@ -135,6 +171,9 @@ class PublicIpRepository:
 
     def ips(self, *where: Any) -> list[PublicIp]:
         return [_ip(row._mapping) for row in self.conn.execute(_ip_query().where(*where).order_by(p.c.id))]
+
+    def matching(self, query: PublicIpQuery, page: tuple[int, int] | None) -> tuple[list[PublicIp], int]:
+        return self.listing(query.where(), page)
 
     def listing(self, where: list[Any], page: tuple[int, int] | None) -> tuple[list[PublicIp], int]:
         query = _ip_query().where(*where)

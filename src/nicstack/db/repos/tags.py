@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, exists, or_, select
+from sqlalchemy import Connection, Table, and_, or_, select
 
 from nicstack.db import tables as t
 from nicstack.db.repos.rules import page_query
+from nicstack.db.repos.tag_match import tagged
 from nicstack.db.rows import new_uuid, now
 from nicstack.domain.tags import ResourceTag
 
@@ -90,13 +91,7 @@ class TagRepository:
 
     @staticmethod
     def matching(resource_type: str, uuid_column: Any, pairs: list[tuple[str, str | None]]) -> list[Any]:
-        """Conditions on a listing: its row (by `uuid_column`) has every tag of `pairs` (CloudStack's tags[n]
-        filter: the key, and the value where given)."""
-        return [
-            exists().where(rt.c.resource_type == resource_type, rt.c.resource_uuid == uuid_column, rt.c.key == k,
-                           *([rt.c.value == v] if v is not None else []))
-            for k, v in pairs
-        ]
+        return tagged(resource_type, uuid_column, pairs)
 
     @staticmethod
     def columns() -> Any:

@@ -13,7 +13,10 @@ from sqlalchemy.orm import aliased
 from nicstack.db import prepared
 from nicstack.db import tables as t
 from nicstack.db.repos import security_groups
+from nicstack.db.repos.audience import owned_by
+from nicstack.db.repos.tag_match import tagged
 from nicstack.db.rows import lookup_params, lookup_statement, new_uuid, now
+from nicstack.domain.access import Scope
 from nicstack.domain.kinds import GuestType, Hypervisor, VmState, VmType
 from nicstack.domain.model import Nic, SecondaryIp, Vm
 
@@ -93,6 +96,41 @@ _VM_OF_NIC = _vm_query().where(
     v.c.id == select(t.nics.c.vm_id).where(t.nics.c.uuid == bindparam("nic_uuid"), t.nics.c.removed.is_(None))
     .scalar_subquery()
 )
+
+
+@dataclass(frozen=True, slots=True)
+class VmQuery:
+    """A VM listing, its references resolved to row ids: the VMs of `owners` of `vm_type` matching the rest."""
+
+    owners: Scope
+    vm_type: VmType = VmType.USER
+    vm_id: int | None = None
+    zone_id: int | None = None
+    host_id: int | None = None
+    network_id: int | None = None  # VMs with a live NIC in it
+    name: str | None = None
+    state: str | None = None
+    keyword: str | None = None  # within the name or the display name
+    tags: tuple[tuple[str, str | None], ...] = ()  # every (key, value) pair; a None value: any
+    # CloudStack's allow.user.view.destroyed.vm=false: a user lists no destroyed VM (recovering one by id works).
+    hide_destroyed: bool = False
+
+    def where(self) -> list[Any]:
+        where: list[Any] = [v.c.vm_type == str(self.vm_type), *owned_by(self.owners, v.c.account_id)]
+        where += tagged("UserVm", v.c.uuid, list(self.tags))
+        if self.hide_destroyed:
+            where.append(v.c.state.not_in((str(VmState.DESTROYED), str(VmState.EXPUNGING))))
+        for column, value in ((v.c.id, self.vm_id), (v.c.zone_id, self.zone_id), (v.c.host_id, self.host_id),
+                              (v.c.name, self.name), (v.c.state, self.state)):
+            if value is not None:
+                where.append(column == value)
+        if self.network_id is not None:
+            n = t.nics.c
+            where.append(v.c.id.in_(select(n.vm_id).where(n.network_id == self.network_id, n.removed.is_(None))))
+        if self.keyword is not None:
+            where.append(v.c.name.contains(self.keyword, autoescape=True)
+                         | v.c.display_name.contains(self.keyword, autoescape=True))
+        return where
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +258,9 @@ class VmRepository:
         if row is None:
             return None
         return NicOwner(**{**row, "secondary_ip": bool(row["secondary_ip"]), "vm_type": VmType(row["vm_type"])})
+
+    def matching(self, query: VmQuery, page: tuple[int, int] | None) -> tuple[list[Vm], int]:
+        return self.listing(query.where(), page)
 
     def listing(self, where: list[Any], page: tuple[int, int] | None, keyword: str | None = None
     ) -> tuple[list[Vm], int]:
