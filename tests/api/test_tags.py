@@ -81,8 +81,8 @@ def test_bad_tags_are_refused_naming_the_reason_and_change_nothing(cloud: Cloud,
     ip = place.acquire()
     user.run("createTags", resourceids=ip["id"], resourcetype="PublicIpAddress", **tag_map(("a", "1")))
     for params, text in (
-        (dict(resourcetype="Nic", resourceids=place.vm["nic"][0]["id"], **tag_map(("b", "2"))),
-         "Nic doesn't support resource tags"),
+        (dict(resourcetype="Zone", resourceids=place.zone.id, **tag_map(("b", "2"))),
+         "Zone doesn't support resource tags"),
         (dict(resourcetype="Bogus", resourceids=ip["id"], **tag_map(("b", "2"))), "Invalid resource type"),
         (dict(resourcetype="PublicIpAddress", resourceids=ip["id"], **{"tags[0].key": "b"}), "null or empty"),
         (dict(resourcetype="PublicIpAddress", resourceids=ip["id"], **tag_map(("b", "2"), ("a", "3"))),
@@ -105,3 +105,16 @@ def test_a_released_public_ip_loses_its_tags(place: Place) -> None:
     place.user.run("createTags", resourceids=ip["id"], resourcetype="PublicIpAddress", **tag_map(("gone", "soon")))
     place.user.run("disassociateIpAddress", id=ip["id"])
     assert place.user.call("listTags", **{"key": "gone"}).get("tag", []) == []
+
+
+def test_a_nic_is_tagged_shown_with_its_tags_and_listed_by_them(cloud: Cloud, place: Place) -> None:
+    nic = place.vm["nic"][0]["id"]
+    place.user.run("createTags", resourceids=nic, resourcetype="Nic", **tag_map(("purpose", "vip")))
+    (listed,) = place.user.items("listNics", "nic", virtualmachineid=place.vm["id"])
+    assert keys(listed) == {"purpose": "vip"}
+    found = place.user.items("listNics", "nic", virtualmachineid=place.vm["id"], **tag_map(("purpose", "vip")))
+    assert [n["id"] for n in found] == [nic]
+    assert place.user.items("listNics", "nic", virtualmachineid=place.vm["id"], **tag_map(("purpose", "db"))) == []
+    theirs = make_tenant(cloud.admin).client.error("createTags", resourceids=nic, resourcetype="Nic",
+                                                   **tag_map(("x", "y")))
+    assert theirs.code == 431 and UNKNOWN in theirs.text

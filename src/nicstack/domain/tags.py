@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 from nicstack.domain.errors import ParameterError
 
-# CloudStack's ResourceObjectType names of the resources nicstack has that CloudStack lets users tag.
+# CloudStack's ResourceObjectType names of the resources users tag here. CloudStack keeps only metadata on a
+# Nic; nicstack takes tags on it too, as a NIC's addresses are what its users organise.
 TAGGABLE = ("UserVm", "Network", "Vpc", "PublicIpAddress", "PortForwardingRule", "LoadBalancer", "FirewallRule",
-            "SecurityGroup")
+            "SecurityGroup", "Nic")
 # Types CloudStack knows but takes no tags on (resourceTagsSupport=false: metadata only).
-UNTAGGABLE = ("Nic", "Zone", "ServiceOffering", "NetworkACLList", "DiskOffering")
+UNTAGGABLE = ("Zone", "ServiceOffering", "NetworkACLList", "DiskOffering")
 MAX_TEXT = 255
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nicstack.db.repos.client_tokens import TokenTaken
@@ -13,6 +14,7 @@ from nicstack.domain.jobs import Configured, Started
 from nicstack.domain.kinds import AllocationKind, VmType
 from nicstack.domain.model import Network, Nic, NicSecondaryIp, ReservedAddresses, Vm
 from nicstack.domain.policy import MAX_SECONDARY_IPS_KEY, ensure_secondary_ips_supported
+from nicstack.domain.tags import ResourceTag
 from nicstack.ipam.addresses import IPAddress
 from nicstack.services import address_moves, client_tokens, guest_ips, lookup
 from nicstack.services.ports import UnitOfWork
@@ -73,6 +75,7 @@ class NicFilter:
     nic_uuid: str | None = None
     network_uuid: str | None = None
     keyword: str | None = None
+    tags: tuple[tuple[str, str | None], ...] = ()  # every (key, value) pair; a None value: any
 
 
 def add_ip_to_nic(uow: UnitOfWork, caller: Caller, request: AddIp) -> Started[ReservedAddresses]:
@@ -223,7 +226,14 @@ def list_nics(uow: SqlUnitOfWork, caller: Caller, query: NicFilter) -> list[Nic]
         if query.network_uuid is not None:
             lookup.network(uow, caller, query.network_uuid)
             nics = [n for n in nics if n.network_uuid == query.network_uuid]
+        if query.tags:
+            held = uow.tags.of("Nic", [n.uuid for n in nics])
+            nics = [n for n in nics if _has_tags(held.get(n.uuid, []), query.tags)]
         return nics
+
+
+def _has_tags(held: Sequence[ResourceTag], wanted: Sequence[tuple[str, str | None]]) -> bool:
+    return all(any(tag.key == key and value in (None, tag.value) for tag in held) for key, value in wanted)
 
 
 def update_vm_nic_ip(uow: SqlUnitOfWork, caller: Caller, request: AddIp) -> Started[Vm]:

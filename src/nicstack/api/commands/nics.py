@@ -9,9 +9,11 @@ from nicstack.api.params import bool_param, int_param, ip_list_param, ip_param, 
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply
 from nicstack.api.scope import PAGING, page_of
+from nicstack.api.tagging import TAGS_FILTER, with_tags
 from nicstack.api.views import nic_view, secondary_ip_view, vm_view
 from nicstack.domain.access import Caller
 from nicstack.domain.model import ReservedAddresses, Vm
+from nicstack.domain.tags import tag_pairs
 from nicstack.services import liveness, secondary_ips
 from nicstack.services.secondary_ips import MAX_AT_ONCE, AddIp, NicFilter
 
@@ -72,17 +74,20 @@ def remove_ip_from_nic(ctx: Context, args: dict[str, Any]) -> Reply:
         uuid_param("virtualmachineid", "The ID of the VM", required=True),
         uuid_param("nicid", "The ID of one NIC"),
         uuid_param("networkid", "Only the NIC in this network"),
+        TAGS_FILTER,
         *PAGING,
     ),
 )
 def list_nics(ctx: Context, args: dict[str, Any]) -> Reply:
-    query = NicFilter(args["virtualmachineid"], args.get("nicid"), args.get("networkid"), args.get("keyword"))
+    query = NicFilter(args["virtualmachineid"], args.get("nicid"), args.get("networkid"), args.get("keyword"),
+                      tuple(tag_pairs(args.get("tags", []), values_required=False)))
     nics = secondary_ips.list_nics(ctx.uow, ctx.caller, query)
     page = page_of(args)
     shown = nics[page[0] : page[0] + page[1]] if page else nics
     # nicstack's field: whether every data-plane agent concerned has applied each secondary IP.
     live = liveness.applied(ctx.uow, shown)
-    views = [nic_view(n) for n in shown]
+    with ctx.uow.reading() as uow:
+        views = with_tags(uow, "Nic", [nic_view(n) for n in shown])
     for view in views:
         view["secondaryip"] = [{**s, "applied": live.get(s["id"], False)} for s in view["secondaryip"]]
     return ListReply("nic", views, len(nics))

@@ -48,6 +48,12 @@ class TagRepository:
     def owners(self, resource_type: str, uuids: list[str]) -> dict[str, tuple[int | None, int, str]]:
         """uuid -> (account id, domain id, domain path) of each existing resource of the type."""
         found: dict[str, tuple[int | None, int, str]] = {}
+        if resource_type == "Nic":  # a NIC is its VM's
+            n, v = t.nics, t.vms
+            query = (select(n.c.uuid, v.c.account_id, v.c.domain_id, t.domains.c.path)
+                     .select_from(n.join(v, v.c.id == n.c.vm_id).join(t.domains, t.domains.c.id == v.c.domain_id))
+                     .where(n.c.uuid.in_(uuids), n.c.removed.is_(None), v.c.removed.is_(None)))
+            return {r.uuid: (r.account_id, r.domain_id, r.path) for r in self.conn.execute(query)}
         for table, alive in _resources()[resource_type]:
             query = (select(table.c.uuid, table.c.account_id, table.c.domain_id, t.domains.c.path)
                      .select_from(table.join(t.domains, t.domains.c.id == table.c.domain_id))
