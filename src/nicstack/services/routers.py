@@ -2,7 +2,9 @@
 
 Each router (an isolated network, a VPC, or a shared network) is one data-plane target, "router:<uuid>". A job step
 renders the router from the committed state and stores the documents as generation + 1 when
-their digest differs from the last one; readers only read what was published.
+their digest differs from the last one; readers only read what was published. The metadata
+document is kept as one row per VM (router_metadata) and enters the digest as the sum of its
+entries' hashes, so a change of VMs alone rewrites their rows without rendering the router.
 """
 
 from __future__ import annotations
@@ -39,8 +41,6 @@ class RouterConfig:
     haproxy: str
     addresses: str
     metadata: str
-    # Published: this call stored a new generation (a job step's publication, not a read).
-    changed: bool = False
 
 
 def _render(target: str, state: RouterState) -> RouterDocuments:
