@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
@@ -59,21 +60,30 @@ def _public_ips(uow: SqlUnitOfWork, vms: Sequence[Vm]) -> dict[int, IPv4Address]
     return found
 
 
-def metadata_for(uow: SqlUnitOfWork, network_ids: Sequence[int], only: Sequence[int] | None = None) -> Metadata:
-    """The metadata document of the VMs with a live NIC in `network_ids` (among the VM ids `only`, if given)."""
+def metadata_for(uow: SqlUnitOfWork, network_ids: Sequence[int]) -> Metadata:
+    """The metadata document of the VMs with a live NIC in `network_ids`."""
     n, v = t.nics, t.vms
-    if not network_ids or (only is not None and not only):
+    if not network_ids:
         return Metadata(())
     served = select(n.c.vm_id).where(n.c.network_id.in_(list(network_ids)), n.c.removed.is_(None))
-    if only is not None:
-        served = served.where(n.c.vm_id.in_(list(only)))
+    return Metadata(tuple(vm for vm, _ in _entries(uow, [v.c.id.in_(served)])))
+
+
+def metadata_of_vms(uow: SqlUnitOfWork, vm_ids: Sequence[int]) -> dict[int, tuple[VmMetadata, set[int]]]:
+    """Per VM id (those that still run or are stopped): its metadata and the networks of its live NICs."""
+    if not vm_ids:
+        return {}
+    return {vm.id: (meta, {nic.network_id for nic in vm.nics})
+            for meta, vm in _entries(uow, [t.vms.c.id.in_(list(vm_ids))])}
+
+
+def _entries(uow: SqlUnitOfWork, where: list[Any]) -> list[tuple[VmMetadata, Vm]]:
+    v = t.vms
     # A destroyed VM keeps its NICs until it is expunged, but no longer runs: it asks nothing.
-    vms, _ = uow.vms.listing([v.c.id.in_(served), v.c.removed.is_(None),
-                              v.c.state.in_([VmState.RUNNING, VmState.STOPPED])], None)
+    vms = uow.vms.loaded([*where, v.c.removed.is_(None), v.c.state.in_([VmState.RUNNING, VmState.STOPPED])])
     public = _public_ips(uow, vms)
     user_data = uow.vms.user_data([vm.id for vm in vms])
-    return Metadata(tuple(
-        VmMetadata(uuid=UUID(vm.uuid), name=vm.name, zone=vm.zone_name,
-                   service_offering=vm.service_offering_name or "", nics=tuple(_nic(nic) for nic in vm.nics),
-                   public_ipv4=public.get(vm.id), user_data=user_data.get(vm.id))
-        for vm in vms))
+    return [(VmMetadata(uuid=UUID(vm.uuid), name=vm.name, zone=vm.zone_name,
+                        service_offering=vm.service_offering_name or "", nics=tuple(_nic(nic) for nic in vm.nics),
+                        public_ipv4=public.get(vm.id), user_data=user_data.get(vm.id)), vm)
+            for vm in vms]

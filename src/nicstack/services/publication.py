@@ -62,8 +62,10 @@ def publish_change(uow: SqlUnitOfWork, change: DataplaneChange) -> Publications:
         found = routers.target_of(uow, network_id)
         if found is not None and found[0] not in steps:
             entries.setdefault(found[0], (network_id, set()))[1].update(vm_ids)
-    for target, (network_id, ids) in entries.items():
-        steps[target] = partial(routers.publish_vms, uow, network_id, sorted(ids))
+    if entries:
+        rendered = routers.VmEntries.of(uow, sorted(set().union(*(ids for _, ids in entries.values()))))
+        for target, (network_id, _) in entries.items():
+            steps[target] = partial(routers.publish_vms, uow, network_id, rendered)
     done = [router for _, step in sorted(steps.items()) if (router := step()) is not None]
     return Publications(published, tuple(done))
 

@@ -25,7 +25,7 @@ from nicstack.render.router import RouterDocuments, key_of, render_router
 from nicstack.render.router import generation_key as digest_of
 from nicstack.render.router_state import RouterKind, RouterState
 from nicstack.services import lookup
-from nicstack.services.metadata_state import metadata_for
+from nicstack.services.metadata_state import metadata_of_vms
 from nicstack.services.public_ips import ensure_source_nat
 from nicstack.services.router_state import isolated_state, shared_state, vpc_state
 
@@ -81,7 +81,20 @@ def _publish(uow: SqlUnitOfWork, target: str, state: RouterState) -> RouterPubli
                                          "addresses": docs.addresses, "metadata_sum": total})
 
 
-def publish_vms(uow: SqlUnitOfWork, network_id: int, vm_ids: Sequence[int]) -> RouterPublished | None:
+@dataclass(frozen=True, slots=True)
+class VmEntries:
+    """The changed VMs' metadata entries, rendered once for all their routers."""
+
+    uuids: dict[int, str]  # every changed VM, gone ones included
+    entries: dict[int, tuple[str, set[int]]]  # VMs that run or are stopped: entry, networks of live NICs
+
+    @classmethod
+    def of(cls, uow: SqlUnitOfWork, vm_ids: Sequence[int]) -> VmEntries:
+        found = metadata_of_vms(uow, vm_ids)
+        return cls(uow.vms.uuids_of(vm_ids), {vm_id: (vm_entry(meta), nets) for vm_id, (meta, nets) in found.items()})
+
+
+def publish_vms(uow: SqlUnitOfWork, network_id: int, vms: VmEntries) -> RouterPublished | None:
     """A change of these VMs only (their addresses, user data): the metadata entries of the network's router,
     rewritten for them alone, so the cost does not grow with the VMs of the network. Its other documents stay
     as published (a change of rules publishes the whole router). None when the network has no router."""
@@ -93,9 +106,8 @@ def publish_vms(uow: SqlUnitOfWork, network_id: int, vm_ids: Sequence[int]) -> R
     stored = json.loads(known.documents) if known.documents else {}
     if "metadata_sum" not in stored:  # never published whole (or before entries were kept): publish it whole
         return publish_network(uow, network_id)
-    uuids = uow.vms.uuids_of(vm_ids)
-    old = uow.router_metadata.of(target, list(uuids.values()))
-    new = {str(vm.uuid): vm_entry(vm) for vm in metadata_for(uow, served, only=list(uuids)).vms}
+    old = uow.router_metadata.of(target, list(vms.uuids.values()))
+    new = {vms.uuids[vm_id]: entry for vm_id, (entry, nets) in vms.entries.items() if nets.intersection(served)}
     uow.router_metadata.write(target, old, new)
     total = (int(stored["metadata_sum"], 16) - sum(entry_hash(e) for e in old.values())
              + sum(entry_hash(e) for e in new.values()))
@@ -103,16 +115,14 @@ def publish_vms(uow: SqlUnitOfWork, network_id: int, vm_ids: Sequence[int]) -> R
 
 
 def target_of(uow: SqlUnitOfWork, network_id: int) -> tuple[str, list[int]] | None:
-    """The router serving a network and every network it serves (a VPC's tiers), or None."""
-    net = uow.networks.network_by(id=network_id)
-    if net is None or not has_router(net):
+    """The router serving a network and every network it serves (a VPC's tiers), or None; one narrow read, as
+    every VM change asks it for each of the VM's networks."""
+    found = uow.networks.router_of(network_id)
+    if found is None or found.guest_type not in (GuestType.ISOLATED, GuestType.SHARED):
         return None
-    vpc_id = uow.vpcs.vpc_id_of_network(net.id)
-    if vpc_id is None:
-        return f"router:{net.uuid}", [net.id]
-    vpc = uow.vpcs.vpc_by(id=vpc_id)
-    assert vpc is not None
-    return f"router:{vpc.uuid}", [tier for tier, _, _, cidr in uow.vpcs.tiers(vpc.id) if cidr is not None]
+    if found.vpc_uuid is None:
+        return f"router:{found.uuid}", [network_id]
+    return f"router:{found.vpc_uuid}", found.tiers
 
 
 def publish_vpc(uow: SqlUnitOfWork, vpc_id: int) -> RouterPublished | None:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from nicstack.db import prepared
 from nicstack.db import tables as t
 from nicstack.db.rows import now
 
 g = t.dataplane_generations
+_ADVANCE = g.update().where(g.c.target == bindparam("t")).values(
+    generation=bindparam("n"), digest=bindparam("d"), documents=bindparam("docs"), updated=bindparam("at"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +54,8 @@ class GenerationRepository:
         return Generation(row[0], int(row[1]), row[2], row[3])
 
     def advance(self, target: str, generation: int, digest: str, documents: str | None = None) -> None:
-        self.conn.execute(g.update().where(g.c.target == target)
-                          .values(generation=generation, digest=digest, documents=documents, updated=now()))
+        prepared.execute(self.conn, _ADVANCE, {"t": target, "n": generation, "d": digest, "docs": documents,
+                                               "at": now()})
 
     def all(self) -> list[Generation]:
         rows = self.conn.execute(select(g.c.target, g.c.generation, g.c.digest, g.c.documents).order_by(g.c.target))

@@ -121,11 +121,38 @@ class NetworkQuery:
         return where
 
 
+@dataclass(frozen=True, slots=True)
+class RouterOf:
+    """What picks a network's router: its kind, its uuid, and its VPC's uuid and live tiers (with a subnet)."""
+
+    guest_type: GuestType
+    uuid: str
+    vpc_uuid: str | None
+    tiers: list[int]
+
+
+_ROUTER_OF = (
+    select(t.networks.c.guest_type, t.networks.c.uuid, t.networks.c.vpc_id, t.vpcs.c.uuid.label("vpc_uuid"))
+    .select_from(t.networks.outerjoin(t.vpcs, t.vpcs.c.id == t.networks.c.vpc_id))
+    .where(t.networks.c.id == bindparam("network_id"), t.networks.c.removed.is_(None))
+)
+_TIERS = (select(t.networks.c.id).where(t.networks.c.vpc_id == bindparam("vpc_id"), t.networks.c.removed.is_(None),
+                                         t.networks.c.cidr.is_not(None)).order_by(t.networks.c.id))
+
+
 class NetworkRepository:
     """Guest networks and the per-network lock that serialises address allocation."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def router_of(self, network_id: int) -> RouterOf | None:
+        row = prepared.first(self.conn, _ROUTER_OF, {"network_id": network_id})
+        if row is None:
+            return None
+        tiers = ([r["id"] for r in prepared.rows(self.conn, _TIERS, {"vpc_id": row["vpc_id"]})]
+                 if row["vpc_id"] is not None else [])
+        return RouterOf(GuestType(row["guest_type"]), row["uuid"], row["vpc_uuid"], tiers)
 
     def network_by(self, **where: Any) -> Network | None:
         row = prepared.first(self.conn, lookup_statement(_query, t.networks, tuple(where)), lookup_params(where))

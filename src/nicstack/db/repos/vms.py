@@ -266,13 +266,17 @@ class VmRepository:
     ) -> tuple[list[Vm], int]:
         query = _vm_query().where(*where)
         total = self.conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        query = query.order_by(v.c.id)
+        return self.loaded(where, page), total
+
+    def loaded(self, where: list[Any], page: tuple[int, int] | None = None) -> list[Vm]:
+        """The VMs matching `where` with their NICs and groups, without counting them."""
+        query = _vm_query().where(*where).order_by(v.c.id)
         if page:
             query = query.limit(page[1]).offset(page[0])
         rows = [r._mapping for r in self.conn.execute(query)]
         nics = self.nics_of([m["id"] for m in rows])
         groups = self._groups([m["id"] for m in rows])
-        return [_vm(m, tuple(nics.get(m["id"], ())), groups.get(m["id"], ())) for m in rows], total
+        return [_vm(m, tuple(nics.get(m["id"], ())), groups.get(m["id"], ())) for m in rows]
 
     def _groups(self, vm_ids: list[int]) -> dict[int, tuple[tuple[str, str], ...]]:
         """Per VM: (uuid, name) of its security groups."""
