@@ -226,7 +226,7 @@ def _filter(state: RouterState, forwards: list[_Forward]) -> Iterator[str]:
 
     for ip in firewalled:
         chain = firewall_chain(ip.address)
-        rules = sorted((r for r in state.firewall_rules if r.public_ip == ip.address), key=_firewall_key)
+        rules = sorted((r for r in state.firewall_rules if r.public_ip == ip.address), key=_rule_key)
         for rule in rules:
             for source in _sources(rule.source_cidrs):
                 match = f"{source}{_protocol(rule.protocol)}{_firewall_match(rule)}"
@@ -302,20 +302,13 @@ def _acl_match(rule: AclRule) -> str:
 
 def _egress(state: RouterState) -> Iterator[str]:
     verdict = "DROP" if state.egress_default_allow else "RETURN"
-    for rule in sorted(state.egress_rules, key=_egress_key):
+    for rule in sorted(state.egress_rules, key=_rule_key):
         for source in _sources(c for c in rule.source_cidrs if c.prefixlen):
             for dest in _sources(c for c in rule.dest_cidrs if c.prefixlen):
                 match = f"{source}{dest.replace(' -s ', ' -d ')}{_protocol(rule.protocol)}{_egress_match(rule)}"
                 yield f"-A {EGRESS_CHAIN}{match}{_comment(rule.uuid)} -j {verdict}"
     if not state.egress_default_allow:
         yield f"-A {EGRESS_CHAIN}{_comment(state.uuid)} -j DROP"
-
-
-def _egress_key(rule: EgressRule) -> tuple[str, PortRange, int, int, UUID]:
-    ports = rule.ports or PortRange(1, 65535)
-    icmp_type = -1 if rule.icmp_type is None else rule.icmp_type
-    icmp_code = -1 if rule.icmp_code is None else rule.icmp_code
-    return (rule.protocol, ports, icmp_type, icmp_code, rule.uuid)
 
 
 def _egress_match(rule: EgressRule) -> str:
@@ -325,7 +318,8 @@ def _egress_match(rule: EgressRule) -> str:
     return _dport(rule.protocol, rule.ports)
 
 
-def _firewall_key(rule: FirewallRule) -> tuple[str, PortRange, int, int, UUID]:
+def _rule_key(rule: FirewallRule | EgressRule) -> tuple[str, PortRange, int, int, UUID]:
+    """The order rules are written in: protocol, ports, ICMP type and code, then uuid (stable documents)."""
     ports = rule.ports or PortRange(1, 65535)
     icmp_type = -1 if rule.icmp_type is None else rule.icmp_type
     icmp_code = -1 if rule.icmp_code is None else rule.icmp_code
