@@ -252,9 +252,12 @@ def check(db: Database, servers: list[Server], tallies: list[Tally], nics: list[
         with db.read() as conn:
             pending = conn.execute(select(func.count()).select_from(t.async_jobs)
                                    .where(t.async_jobs.c.status == int(JobStatus.PENDING))).scalar_one()
-        if pending == 0:
+            # The routers' metadata of the jobs' VMs, queued by the jobs and published by any server's next pass.
+            queued = conn.execute(select(func.count()).select_from(t.metadata_queue)).scalar_one()
+        if pending == queued == 0:
             break
-        assert time.monotonic() < deadline, f"{pending} job(s) still pending {LEASE + 15} s after the load stopped"
+        assert time.monotonic() < deadline, \
+            f"{pending} job(s) still pending, {queued} VM(s) queued {LEASE + 15} s after the load stopped"
         time.sleep(0.1)
     with db.read() as conn:
         jobs = conn.execute(select(t.async_jobs.c.status, t.async_jobs.c.created_by, t.async_jobs.c.claimed_by,

@@ -45,12 +45,17 @@ class _Plan:
 # (statement id, dialect, insert column keys) -> (statement, plan); the statement is kept so
 # its id cannot be reused by another object. Statements are module constants: this stays small.
 _plans: dict[tuple[int, str, tuple[str, ...]], tuple[ClauseElement, _Plan]] = {}
+# Far more plans than the module constants make: a statement built per call (`table.insert()` in a
+# function) would be compiled every time and kept forever. Refused, so the suite finds it.
+_MAX_PLANS = 2000
 
 
 def _prepare(stmt: ClauseElement, dialect: Dialect, column_keys: tuple[str, ...]) -> _Plan:
     found = _plans.get((id(stmt), dialect.name, column_keys))
     if found is not None and found[0] is stmt:
         return found[1]
+    if len(_plans) >= _MAX_PLANS:
+        raise NotPreparable(f"{_MAX_PLANS} statements prepared: build statements once, as module constants")
     compiled = stmt.compile(dialect=dialect, column_keys=list(column_keys) or None)
     assert isinstance(compiled, SQLCompiler)
     binds = compiled.binds

@@ -672,6 +672,16 @@ router_metadata = Table(
     Column("entry", Text, nullable=False),
 )
 
+# VMs whose routers' metadata entries are due: a job queues its VMs with its change, and a worker
+# publishes every queued VM in one pass, so a burst of changes renders each router's entries once.
+# A row per change, never merged: a VM queued again while a pass runs is published by the next one.
+metadata_queue = Table(
+    "metadata_queue",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("vm_id", Integer, nullable=False),
+)
+
 # Incremental change sets published for a host, so an agent at generation G can fetch G+1...
 host_changes = Table(
     "host_changes",

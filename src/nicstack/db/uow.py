@@ -8,9 +8,9 @@ transaction, so use cases compose (a bulk add, a move) without a second commit. 
 
 The outbox: a use case names what its change touched (`uow.outbox.vm(id)`, `.network(id)`...)
 and may start its command's job (`uow.start_job(...)`). Just before the commit the unit of
-work writes one job row carrying both; a change that touched the data plane without a job of
-its own (a synchronous command) gets a publication job. After the commit `on_commit` hears of
-every job written, so the server can run them at once.
+work writes one job row carrying both, and queues the changed VMs' router metadata; a change
+that touched the data plane without a job of its own (a synchronous command) gets a publication
+job. After the commit `on_commit` hears of every job written, so the server can run them at once.
 """
 
 from __future__ import annotations
@@ -203,6 +203,9 @@ class SqlUnitOfWork:
                 return []
             job = _JobRequest(new_uuid(), None, PUBLISH, None, Success(), None)
         plan = encode(JobPlan(change, job.configured, job.result))
+        # The routers' metadata of the changed VMs: queued with the change, published by a worker's pass
+        # before it runs the job, so a job that has ended has its VMs' metadata published.
+        self.router_metadata.queue(sorted(change.vms))
         caller = job.caller
         job_id = self.jobs.create(
             job.uuid, caller.user_id if caller else None, caller.account_id if caller else None, job.cmd,

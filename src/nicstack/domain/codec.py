@@ -92,10 +92,17 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+# Each dataclass's fields with their resolved types, found once: resolving the annotations costs more
+# than decoding the whole payload of an addIpToNic job.
+_HINTS: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
 def _build(cls: type[T], data: dict[str, Any]) -> T:
-    hints = get_type_hints(cls)
-    kwargs = {f.name: _typed(hints[f.name], data[f.name]) for f in dataclasses.fields(cls) if f.name in data}  # type: ignore[arg-type]
-    return cls(**kwargs)
+    fields = _HINTS.get(cls)
+    if fields is None:
+        hints = get_type_hints(cls)
+        fields = _HINTS[cls] = tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    return cls(**{name: _typed(hint, data[name]) for name, hint in fields if name in data})
 
 
 def _typed(hint: Any, data: Any) -> Any:

@@ -2,7 +2,9 @@
 
 A job's step and its outcome commit together, so a job that published is never recorded as
 failed, and a server that dies mid-job loses nothing: its lease expires, another server
-claims the job and runs the (idempotent) step again. A step that keeps failing is retried
+claims the job and runs the (idempotent) step again. Before each batch the worker publishes the
+routers' metadata of the VMs that committed changes queued (the queue is in the database, beside
+the jobs: any server's next pass takes it). A step that keeps failing is retried
 with a doubling backoff and ends failed, with a text that says so, after `max_attempts`.
 """
 
@@ -30,7 +32,8 @@ from nicstack.domain.codec import decode
 from nicstack.domain.errors import CloudError, InternalError
 from nicstack.domain.jobs import JobPlan
 from nicstack.domain.kinds import JobStatus
-from nicstack.services.publication import Publications, run_job
+from nicstack.services.publication import Publications, publish_queued, run_job
+from nicstack.services.routers import RouterPublished
 
 log = logging.getLogger("nicstack.jobs")
 
@@ -47,6 +50,7 @@ class QueueSettings:
     backoff: float = 0.5  # seconds before the first retry; doubles each time, up to backoff_cap
     backoff_cap: float = 30.0
     gather: float = 0.005  # inline: wait this long after a wake-up, so one claim takes many jobs
+    metadata_batch: int = 256  # queued VMs whose routers' metadata one pass publishes
 
 
 class _LeaseLost(Exception):
@@ -65,11 +69,14 @@ class Worker:
         self._wake_thread = threading.Event()
 
     def run_due(self) -> int:
-        """Claim one batch of due jobs and run them; returns how many were claimed."""
+        """Claim one batch of due jobs, publish the metadata queued, run the jobs; returns how many were claimed."""
         lease = self.settings.lease
         uow = SqlUnitOfWork(self.db)
         with uow:
             claimed = uow.jobs.claim(self.name, now() + lease, self.settings.batch)
+        # The claimed jobs' changes queued their VMs' metadata when they committed: published first, so
+        # a job that has ended has its metadata out, and one pass serves the whole batch.
+        self.publish_metadata()
         renewed = time.monotonic()
         for index, job in enumerate(claimed):
             if time.monotonic() - renewed > lease.total_seconds() / 2:
@@ -78,6 +85,18 @@ class Worker:
                 renewed = time.monotonic()
             self._run(job)
         return len(claimed)
+
+    def publish_metadata(self) -> None:
+        """The routers' metadata of every VM queued, by these jobs or any server's (one that died included).
+
+        Once per batch, not in each job: the batch's jobs on the VMs of one network cost the router one
+        rendering of each VM and one generation. A pass that fails leaves its VMs queued for the next one.
+        """
+        while True:
+            taken, done = publish_queued(SqlUnitOfWork(self.db), self.settings.metadata_batch)
+            _log_routers(done)
+            if taken < self.settings.metadata_batch:
+                return
 
     def _run(self, job: ClaimedJob) -> None:
         uow = SqlUnitOfWork(self.db)
@@ -167,6 +186,10 @@ def _log_publications(done: Publications) -> None:
         if host.changes is not None:
             size = "full" if host.changes.full else len(host.changes.changes)
             logs.published(f"host:{host.host.uuid}", host.generation, host.digest, {"changes": size})
-    for router in done.routers:
+    _log_routers(done.routers)
+
+
+def _log_routers(done: tuple[RouterPublished, ...]) -> None:
+    for router in done:
         if router.changed:
             logs.published(router.target, router.generation, router.digest)

@@ -64,7 +64,9 @@ def hosts_for_vm(uow: SqlUnitOfWork, vm_id: int) -> set[int]:
     return {h for h in (row["host_id"], row["last_host_id"]) if h is not None} | hosts_referencing(uow, groups)
 
 
+_NETWORKS_OF_VM = select(t.nics.c.network_id).where(t.nics.c.vm_id == bindparam("vm_id"))
+
+
 def networks_of_vm(uow: SqlUnitOfWork, vm_id: int) -> set[int]:
     """Every network the VM has or had a NIC in: their routers' metadata lists it (or must forget it)."""
-    n = t.nics
-    return {network_id for (network_id,) in uow.conn.execute(select(n.c.network_id).where(n.c.vm_id == vm_id))}
+    return {row["network_id"] for row in prepared.rows(uow.conn, _NETWORKS_OF_VM, {"vm_id": vm_id})}

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from nicstack.db import tables as t
 from nicstack.db.uow import SqlUnitOfWork
@@ -22,8 +21,8 @@ from nicstack.domain.model import Nic, Vm
 from nicstack.render.metadata import Metadata, NicMetadata, VmMetadata
 
 
-def _nic(nic: Nic) -> NicMetadata:
-    secondaries = [ip_address(s.address) for s in nic.secondary_ips]
+def _nic(nic: Nic, addresses: list[str]) -> NicMetadata:
+    secondaries = [ip_address(a) for a in addresses]
     ipv4 = ([IPv4Address(nic.ip4_address)] if nic.ip4_address else []) + [
         a for a in secondaries if isinstance(a, IPv4Address)]
     ipv6 = ([IPv6Address(nic.ip6_address)] if nic.ip6_address else []) + [
@@ -39,17 +38,21 @@ def _nic(nic: Nic) -> NicMetadata:
     )
 
 
+_ip = t.public_ips
+# Built once: a statement made per call costs SQLAlchemy more to key than the database to run.
+_STATIC_NAT = (select(_ip.c.vm_id, _ip.c.vm_ip_address, _ip.c.public_ip_address)
+               .where(_ip.c.vm_id.in_(bindparam("vm_ids", expanding=True)), _ip.c.is_static_nat.is_(True)))
+_SOURCE_NAT = (select(_ip.c.network_id, _ip.c.public_ip_address)
+               .where(_ip.c.network_id.in_(bindparam("network_ids", expanding=True)), _ip.c.is_source_nat.is_(True)))
+
+
 def _public_ips(uow: SqlUnitOfWork, vms: Sequence[Vm]) -> dict[int, IPv4Address]:
     """Per VM id: its default NIC's static NAT address, else its network's source NAT address."""
-    ip = t.public_ips
     defaults = {vm.id: next((n for n in vm.nics if n.is_default), None) for vm in vms}
-    static = {(r.vm_id, r.vm_ip_address): r.public_ip_address for r in uow.conn.execute(
-        select(ip.c.vm_id, ip.c.vm_ip_address, ip.c.public_ip_address)
-        .where(ip.c.vm_id.in_(list(defaults)), ip.c.is_static_nat.is_(True)))}
-    networks = {n.network_id for n in defaults.values() if n is not None}
-    source = {r.network_id: r.public_ip_address for r in uow.conn.execute(
-        select(ip.c.network_id, ip.c.public_ip_address)
-        .where(ip.c.network_id.in_(networks), ip.c.is_source_nat.is_(True)))}
+    static = {(r.vm_id, r.vm_ip_address): r.public_ip_address
+              for r in uow.conn.execute(_STATIC_NAT, {"vm_ids": list(defaults)})}
+    networks = sorted({n.network_id for n in defaults.values() if n is not None})
+    source = {r.network_id: r.public_ip_address for r in uow.conn.execute(_SOURCE_NAT, {"network_ids": networks})}
     found: dict[int, IPv4Address] = {}
     for vm_id, nic in defaults.items():
         if nic is None:
@@ -66,7 +69,11 @@ def metadata_for(uow: SqlUnitOfWork, network_ids: Sequence[int]) -> Metadata:
     if not network_ids:
         return Metadata(())
     served = select(n.c.vm_id).where(n.c.network_id.in_(list(network_ids)), n.c.removed.is_(None))
-    return Metadata(tuple(vm for vm, _ in _entries(uow, [v.c.id.in_(served)])))
+    # A destroyed VM keeps its NICs until it is expunged, but no longer runs: it asks nothing.
+    vms = uow.vms.loaded([v.c.id.in_(served), v.c.removed.is_(None),
+                          v.c.state.in_([VmState.RUNNING, VmState.STOPPED])])
+    return Metadata(tuple(meta for meta, _ in _entries(uow, [
+        (vm, {nic.id: [s.address for s in nic.secondary_ips] for nic in vm.nics}) for vm in vms])))
 
 
 def metadata_of_vms(uow: SqlUnitOfWork, vm_ids: Sequence[int]) -> dict[int, tuple[VmMetadata, set[int]]]:
@@ -74,16 +81,16 @@ def metadata_of_vms(uow: SqlUnitOfWork, vm_ids: Sequence[int]) -> dict[int, tupl
     if not vm_ids:
         return {}
     return {vm.id: (meta, {nic.network_id for nic in vm.nics})
-            for meta, vm in _entries(uow, [t.vms.c.id.in_(list(vm_ids))])}
+            for meta, vm in _entries(uow, uow.vms.live(vm_ids))}
 
 
-def _entries(uow: SqlUnitOfWork, where: list[Any]) -> list[tuple[VmMetadata, Vm]]:
-    v = t.vms
-    # A destroyed VM keeps its NICs until it is expunged, but no longer runs: it asks nothing.
-    vms = uow.vms.loaded([*where, v.c.removed.is_(None), v.c.state.in_([VmState.RUNNING, VmState.STOPPED])])
+def _entries(uow: SqlUnitOfWork, found: list[tuple[Vm, dict[int, list[str]]]]) -> list[tuple[VmMetadata, Vm]]:
+    """Each VM's metadata, given the VM and its NICs' secondary addresses (by NIC id)."""
+    vms = [vm for vm, _ in found]
     public = _public_ips(uow, vms)
     user_data = uow.vms.user_data([vm.id for vm in vms])
     return [(VmMetadata(uuid=UUID(vm.uuid), name=vm.name, zone=vm.zone_name,
-                        service_offering=vm.service_offering_name or "", nics=tuple(_nic(nic) for nic in vm.nics),
+                        service_offering=vm.service_offering_name or "",
+                        nics=tuple(_nic(nic, addresses.get(nic.id, [])) for nic in vm.nics),
                         public_ipv4=public.get(vm.id), user_data=user_data.get(vm.id)), vm)
-            for vm in vms]
+            for vm, addresses in found]

@@ -37,19 +37,18 @@ class Publications:
 
 
 def publish_change(uow: SqlUnitOfWork, change: DataplaneChange) -> Publications:
-    """Publish every host and router the change may have touched, inside the caller's transaction."""
+    """Publish every host and router the change may have touched, inside the caller's transaction.
+
+    The routers' metadata lists the VMs' addresses: the change queued its VMs when it committed, and
+    a worker's pass (`publish_queued`) rewrites their entries for many jobs at once.
+    """
     hosts: set[int] = set(change.hosts)
-    # The routers' metadata lists the VMs' addresses: each VM's networks republish its entries.
-    vms_of: dict[int, list[int]] = {}
     for vm_id in sorted(change.vms):
         hosts |= dataplane.hosts_for_vm(uow, vm_id)
-        for network_id in dataplane.networks_of_vm(uow, vm_id):
-            vms_of.setdefault(network_id, []).append(vm_id)
     for group_id in sorted(change.groups):
         hosts |= dataplane.hosts_of_group(uow, group_id)
     published = tuple(publish(uow, host_id) for host_id in sorted(hosts))
-    # Each router once, in target order (concurrent jobs lock their targets in one order): whole when the
-    # change named its network or VPC, else only the changed VMs' metadata entries.
+    # Each router once, in target order (concurrent jobs lock their targets in one order).
     steps: dict[str, Callable[[], RouterPublished | None]] = {}
     for network_id in sorted(change.networks):
         found = routers.target_of(uow, network_id)
@@ -57,17 +56,31 @@ def publish_change(uow: SqlUnitOfWork, change: DataplaneChange) -> Publications:
             steps.setdefault(found[0], partial(routers.publish_network, uow, network_id))
     for vpc_id in sorted(change.vpcs):
         steps.setdefault(f"router:{uow.vpcs.uuid_of(vpc_id)}", partial(routers.publish_vpc, uow, vpc_id))
-    entries: dict[str, tuple[int, set[int]]] = {}
-    for network_id, vm_ids in sorted(vms_of.items()):
-        found = routers.target_of(uow, network_id)
-        if found is not None and found[0] not in steps:
-            entries.setdefault(found[0], (network_id, set()))[1].update(vm_ids)
-    if entries:
-        rendered = routers.VmEntries.of(uow, sorted(set().union(*(ids for _, ids in entries.values()))))
-        for target, (network_id, _) in entries.items():
-            steps[target] = partial(routers.publish_vms, uow, network_id, rendered)
-    done = [router for _, step in sorted(steps.items()) if (router := step()) is not None]
-    return Publications(published, tuple(done))
+    done = tuple(router for _, step in sorted(steps.items()) if (router := step()) is not None)
+    return Publications(published, done)
+
+
+def publish_queued(uow: SqlUnitOfWork, limit: int) -> tuple[int, tuple[RouterPublished, ...]]:
+    """One pass over the metadata queue: up to `limit` queued VMs' entries on each of their routers.
+
+    Returns how many queue rows it took and what it published. A burst of changes to the VMs of
+    one network renders each VM once and advances the router's generation once, whatever the
+    number of jobs; the pass commits with the rows it took, so a failure leaves them queued.
+    """
+    with uow:
+        vm_ids = sorted(set((taken := uow.router_metadata.take_queued(limit)).values()))
+        on_router: dict[str, tuple[int, set[int]]] = {}  # target -> a network it serves, the VMs it lists
+        for vm_id in vm_ids:
+            for network_id in sorted(dataplane.networks_of_vm(uow, vm_id)):
+                found = routers.target_of(uow, network_id)
+                if found is not None:
+                    on_router.setdefault(found[0], (network_id, set()))[1].add(vm_id)
+        if not on_router:
+            return len(taken), ()
+        rendered = routers.VmEntries.of(uow, vm_ids)
+        done = (routers.publish_vms(uow, network_id, rendered, sorted(ids))
+                for _, (network_id, ids) in sorted(on_router.items()))
+        return len(taken), tuple(router for router in done if router is not None)
 
 
 def drift(uow: SqlUnitOfWork) -> list[str]:

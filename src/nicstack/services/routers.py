@@ -94,10 +94,10 @@ class VmEntries:
         return cls(uow.vms.uuids_of(vm_ids), {vm_id: (vm_entry(meta), nets) for vm_id, (meta, nets) in found.items()})
 
 
-def publish_vms(uow: SqlUnitOfWork, network_id: int, vms: VmEntries) -> RouterPublished | None:
-    """A change of these VMs only (their addresses, user data): the metadata entries of the network's router,
-    rewritten for them alone, so the cost does not grow with the VMs of the network. Its other documents stay
-    as published (a change of rules publishes the whole router). None when the network has no router."""
+def publish_vms(uow: SqlUnitOfWork, network_id: int, vms: VmEntries, vm_ids: Sequence[int]) -> RouterPublished | None:
+    """A change of the VMs `vm_ids` (of `vms`) only: their addresses, user data. The metadata entries of the
+    network's router, rewritten for them alone, so the cost does not grow with the VMs of the network. Its other
+    documents stay as published (a change of rules publishes the whole router). None when it has no router."""
     found = target_of(uow, network_id)
     if found is None:
         return None
@@ -106,8 +106,9 @@ def publish_vms(uow: SqlUnitOfWork, network_id: int, vms: VmEntries) -> RouterPu
     stored = json.loads(known.documents) if known.documents else {}
     if "metadata_sum" not in stored:  # never published whole (or before entries were kept): publish it whole
         return publish_network(uow, network_id)
-    old = uow.router_metadata.of(target, list(vms.uuids.values()))
-    new = {vms.uuids[vm_id]: entry for vm_id, (entry, nets) in vms.entries.items() if nets.intersection(served)}
+    old = uow.router_metadata.of(target, [vms.uuids[vm_id] for vm_id in vm_ids])
+    live = ((vm_id, vms.entries.get(vm_id)) for vm_id in vm_ids)
+    new = {vms.uuids[vm_id]: found[0] for vm_id, found in live if found is not None and found[1].intersection(served)}
     uow.router_metadata.write(target, old, new)
     total = (int(stored["metadata_sum"], 16) - sum(entry_hash(e) for e in old.values())
              + sum(entry_hash(e) for e in new.values()))

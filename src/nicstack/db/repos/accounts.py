@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Row, select
 from sqlalchemy.orm import aliased
 
+from nicstack.db import prepared
 from nicstack.db import tables as t
 from nicstack.db.rows import lookup_params, lookup_statement
 from nicstack.domain.access import Caller
@@ -76,8 +78,7 @@ def _users_query() -> Any:
     )
 
 
-def _user(row: Row[Any]) -> User:
-    m = row._mapping
+def _user(m: Mapping[Any, Any]) -> User:
     account = _account(m)
     return User(
         m["u_id"], m["u_uuid"], m["username"], m["firstname"], m["lastname"], m["email"], m["api_key"],
@@ -122,11 +123,12 @@ class AccountRepository:
         return [_account(r._mapping) for r in self.conn.execute(query)]
 
     def user_by_api_key(self, api_key: str) -> User | None:
-        row = self.conn.execute(lookup_statement(_users_query, t.users, ("api_key",)), {"w_api_key": api_key}).first()
+        # Every signed request and every job asks: the prepared path.
+        row = prepared.first(self.conn, lookup_statement(_users_query, t.users, ("api_key",)), {"w_api_key": api_key})
         return _user(row) if row else None
 
     def user_by_id(self, user_id: int) -> User | None:
-        row = self.conn.execute(lookup_statement(_users_query, t.users, ("id",)), {"w_id": user_id}).first()
+        row = prepared.first(self.conn, lookup_statement(_users_query, t.users, ("id",)), {"w_id": user_id})
         return _user(row) if row else None
 
     def users_by(self, **where: Any) -> list[User]:
@@ -139,4 +141,4 @@ class AccountRepository:
                 query = query.where(t.users.c[key] == value)
             else:
                 query = query.where(t.accounts.c[key] == value)
-        return [_user(r) for r in self.conn.execute(query)]
+        return [_user(r._mapping) for r in self.conn.execute(query)]

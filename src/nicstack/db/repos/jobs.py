@@ -75,6 +75,9 @@ _DUE = (
     .order_by(j.c.id)
     .limit(bindparam("limit"))
 )
+_DUE_SKIP_LOCKED = _DUE.with_for_update(skip_locked=True)
+_TAKE = (j.update().where(j.c.id.in_(bindparam("ids", expanding=True)))
+         .values(claimed_by=bindparam("me"), lease_until=bindparam("until"), attempts=j.c.attempts + 1))
 _CLAIMED = select(j.c.id, j.c.uuid, j.c.cmd, j.c.params, j.c.user_id, j.c.attempts, j.c.created_by).where(
     j.c.id.in_(bindparam("ids", expanding=True))
 ).order_by(j.c.id)
@@ -127,14 +130,11 @@ class JobRepository:
         different jobs. SQLite has one writer: the select and the update cannot interleave.
         """
         stamp = now()
-        due = _DUE.with_for_update(skip_locked=True) if self.conn.dialect.name == "postgresql" else _DUE
+        due = _DUE_SKIP_LOCKED if self.conn.dialect.name == "postgresql" else _DUE
         ids = [row[0] for row in self.conn.execute(due, {"now": stamp, "limit": limit})]
         if not ids:
             return []
-        self.conn.execute(
-            j.update().where(j.c.id.in_(ids))
-            .values(claimed_by=me, lease_until=lease_until, attempts=j.c.attempts + 1)
-        )
+        self.conn.execute(_TAKE, {"ids": ids, "me": me, "until": lease_until})
         return [ClaimedJob(*row) for row in self.conn.execute(_CLAIMED, {"ids": ids})]
 
     def renew(self, me: str, ids: list[int], lease_until: datetime) -> None:

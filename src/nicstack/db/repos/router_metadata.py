@@ -1,4 +1,4 @@
-"""The published metadata entries of each router, one row per (router, VM)."""
+"""Each router's published metadata entries, a row per (router, VM), and the queue of VMs whose entries are due."""
 
 from __future__ import annotations
 
@@ -9,10 +9,14 @@ from sqlalchemy import Connection, bindparam, select
 from nicstack.db import prepared
 from nicstack.db import tables as t
 
-m = t.router_metadata
+m, q = t.router_metadata, t.metadata_queue
 # A VM's change runs these once per router of the VM (the hot path of every addIpToNic job).
 _ONE = select(m.c.entry).where(m.c.target == bindparam("target"), m.c.vm_uuid == bindparam("vm_uuid"))
 _DROP_ONE = m.delete().where(m.c.target == bindparam("target"), m.c.vm_uuid == bindparam("vm_uuid"))
+_INSERT, _QUEUE = m.insert(), q.insert()
+_QUEUED = select(q.c.id, q.c.vm_id).order_by(q.c.id).limit(bindparam("limit"))
+_QUEUED_SKIP_LOCKED = _QUEUED.with_for_update(skip_locked=True)
+_UNQUEUE = q.delete().where(q.c.id.in_(bindparam("ids", expanding=True)))
 
 
 class RouterMetadataRepository:
@@ -39,4 +43,21 @@ class RouterMetadataRepository:
                 prepared.execute(self.conn, _DROP_ONE, {"target": target, "vm_uuid": uuid})
         added = [{"target": target, "vm_uuid": uuid, "entry": entry} for uuid, entry in new.items()
                  if old.get(uuid) != entry]
-        prepared.execute_many(self.conn, m.insert(), added)
+        prepared.execute_many(self.conn, _INSERT, added)
+
+    def queue(self, vm_ids: Sequence[int]) -> None:
+        """The VMs' entries are due: a worker's next pass publishes them on every router of theirs."""
+        prepared.execute_many(self.conn, _QUEUE, [{"vm_id": vm_id} for vm_id in vm_ids])
+
+    def take_queued(self, limit: int) -> dict[int, int]:
+        """Up to `limit` queued rows, oldest first, removed from the queue (row id -> VM id).
+
+        PostgreSQL: the rows are locked with SKIP LOCKED, so workers taking at once take
+        different rows, and a VM queued while this transaction runs has a row of its own that
+        the next pass takes. SQLite has one writer: nothing interleaves.
+        """
+        due = _QUEUED_SKIP_LOCKED if self.conn.dialect.name == "postgresql" else _QUEUED
+        taken = dict(self.conn.execute(due, {"limit": limit}).tuples().all())
+        if taken:
+            self.conn.execute(_UNQUEUE, {"ids": list(taken)})
+        return taken

@@ -85,6 +85,17 @@ def _nic(m: Any, secondary: tuple[SecondaryIp, ...]) -> Nic:
 
 _NICS_OF_VMS = _nic_query().where(t.nics.c.vm_id.in_(bindparam("vm_ids", expanding=True)))
 _NICS_OF_VM = _nic_query().where(t.nics.c.vm_id == bindparam("vm_id"))
+_s = t.nic_secondary_ips
+_SECONDARIES = select(_s).where(_s.c.nic_id.in_(bindparam("nic_ids", expanding=True))).order_by(_s.c.id)
+# The metadata pass: a VM, and its NICs' secondary addresses, by narrow prepared reads.
+_VM_BY_ID = _vm_query().where(v.c.id == bindparam("vm_id"), v.c.removed.is_(None))
+_ADDRESSES_OF_VM = (select(_s.c.nic_id, _s.c.ip4_address, _s.c.ip6_address)
+                    .select_from(_s.join(t.nics, t.nics.c.id == _s.c.nic_id))
+                    .where(t.nics.c.vm_id == bindparam("vm_id")).order_by(_s.c.id))
+_SERVING = (VmState.RUNNING, VmState.STOPPED)
+_UUIDS = select(v.c.id, v.c.uuid).where(v.c.id.in_(bindparam("vm_ids", expanding=True)))
+_USER_DATA = (select(t.vm_user_data.c.vm_id, t.vm_user_data.c.user_data)
+              .where(t.vm_user_data.c.vm_id.in_(bindparam("vm_ids", expanding=True))))
 
 
 def _nic_order(nic: Nic) -> tuple[bool, int]:
@@ -211,10 +222,8 @@ class VmRepository:
         self.conn = conn
 
     def secondary_ips(self, nic_ids: list[int], keyword: str | None = None) -> dict[int, list[SecondaryIp]]:
-        s = t.nic_secondary_ips
-        query = select(s).where(s.c.nic_id.in_(nic_ids)).order_by(s.c.id)
         found: dict[int, list[SecondaryIp]] = defaultdict(list)
-        for r in self.conn.execute(query):
+        for r in self.conn.execute(_SECONDARIES, {"nic_ids": nic_ids}):
             address = r.ip4_address or r.ip6_address
             if keyword and keyword not in address:
                 continue
@@ -278,6 +287,26 @@ class VmRepository:
         groups = self._groups([m["id"] for m in rows])
         return [_vm(m, tuple(nics.get(m["id"], ())), groups.get(m["id"], ())) for m in rows]
 
+    def live(self, vm_ids: Sequence[int]) -> list[tuple[Vm, dict[int, list[str]]]]:
+        """Those of the VMs that run or are stopped (a destroyed VM keeps its NICs until it is expunged, but asks
+        nothing), with their NICs, and per NIC id its secondary addresses in the order they were added.
+
+        The metadata pass renders these for every VM a burst of jobs changed: three narrow prepared reads per
+        VM, without the secondary IPs' other columns or the VM's groups.
+        """
+        found: list[tuple[Vm, dict[int, list[str]]]] = []
+        for vm_id in sorted(vm_ids):
+            row = prepared.first(self.conn, _VM_BY_ID, {"vm_id": vm_id})
+            if row is None or row["state"] not in _SERVING:
+                continue
+            nics = sorted((_nic(m, ()) for m in prepared.rows(self.conn, _NICS_OF_VM, {"vm_id": vm_id})),
+                          key=_nic_order)
+            addresses: dict[int, list[str]] = defaultdict(list)
+            for a in prepared.rows(self.conn, _ADDRESSES_OF_VM, {"vm_id": vm_id}):
+                addresses[a["nic_id"]].append(a["ip4_address"] or a["ip6_address"])
+            found.append((_vm(row, tuple(nics), ()), addresses))
+        return found
+
     def _groups(self, vm_ids: list[int]) -> dict[int, tuple[tuple[str, str], ...]]:
         """Per VM: (uuid, name) of its security groups."""
         found = security_groups.SecurityGroupRepository(self.conn).groups_of_vms(vm_ids)
@@ -293,8 +322,7 @@ class VmRepository:
 
     def uuids_of(self, vm_ids: Sequence[int]) -> dict[int, str]:
         """VM id -> uuid, for those of `vm_ids` that exist (expunged ones included)."""
-        rows = self.conn.execute(select(v.c.id, v.c.uuid).where(v.c.id.in_(list(vm_ids))))
-        return {vm_id: uuid for vm_id, uuid in rows.tuples()}
+        return dict(self.conn.execute(_UUIDS, {"vm_ids": list(vm_ids)}).tuples().all())
 
     def set_user_data(self, vm_id: int, user_data: str | None) -> None:
         """Replace the VM's user data (None or "": it has none)."""
@@ -305,9 +333,7 @@ class VmRepository:
 
     def user_data(self, vm_ids: Sequence[int]) -> dict[int, str]:
         """Per VM id, its user data (base64); VMs without any are absent."""
-        ud = t.vm_user_data
-        rows = self.conn.execute(select(ud.c.vm_id, ud.c.user_data).where(ud.c.vm_id.in_(list(vm_ids))))
-        return {vm_id: text for vm_id, text in rows.tuples()}
+        return dict(self.conn.execute(_USER_DATA, {"vm_ids": list(vm_ids)}).tuples().all())
 
     def create_nic(self, **values: Any) -> int:
         key = self.conn.execute(
