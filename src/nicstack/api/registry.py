@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from nicstack.api.params import Param
 from nicstack.api.replies import JsonObject, Reply
+from nicstack.api.schema import SUCCESS, Kind
 from nicstack.domain.access import Caller
 from nicstack.domain.kinds import Role
 
@@ -37,6 +38,8 @@ class Command:
     is_async: bool = False
     job: JobAnswer | None = None
     response_name: str | None = None
+    # What it answers (an async command: what its job answers), as listApis describes it.
+    answers: Kind | None = None
 
 
 COMMANDS: dict[str, Command] = {}
@@ -56,6 +59,7 @@ def command(
     response_key: str | None = None,
     job: JobAnswer | None = None,
     response_name: str | None = None,
+    answers: Kind | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register a handler under a CloudStack command name (case-sensitive)."""
 
@@ -72,6 +76,7 @@ def command(
             is_async=job is not None,
             job=job,
             response_name=response_name,
+            answers=answers if answers is not None or job is not success else SUCCESS,
         )
         return handler
 

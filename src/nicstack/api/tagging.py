@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from nicstack.api.params import Param, map_param
 from nicstack.api.replies import JsonObject
+from nicstack.api.schema import kind
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.tags import ResourceTag
 
@@ -27,3 +28,17 @@ def with_tags(uow: SqlUnitOfWork, resource_type: str, views: Sequence[JsonObject
     """The views with their `tags` filled from the store (each view's `id` is the resource's uuid)."""
     found = uow.tags.of(resource_type, [str(v["id"]) for v in views])
     return [{**v, "tags": [tag_view(tag) for tag in found.get(str(v["id"]), [])]} for v in views]
+
+
+TAG = kind("tag", {
+    "key": "string",
+    "value": "string",
+    "resourcetype": "string",
+    "resourceid": "string",
+    "account": "string",
+    "domainid": "string",
+    "domain": "string",
+    "customer": "string",
+})
+# The `tags` of a taggable resource.
+TAGS = ("list", TAG.fields)

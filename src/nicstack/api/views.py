@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from nicstack.api.replies import JsonObject
+from nicstack.api.schema import fields, kind
+from nicstack.api.tagging import TAGS
 from nicstack.domain.model import Network, Nic, NicSecondaryIp, Vm
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S+0000"
@@ -120,3 +122,130 @@ def secondary_ip_view(s: NicSecondaryIp) -> JsonObject:
         "virtualmachineid": s.vm_uuid,
         **({"description": s.description} if s.description is not None else {}),
     }
+
+
+NETWORK = kind("network", {
+    "id": "string",
+    "name": "string",
+    "displaytext": "string",
+    "zoneid": "string",
+    "zonename": "string",
+    "type": "string",
+    "cidr": "string",
+    "gateway": "string",
+    "netmask": "string",
+    "state": "string",
+    "account": "string",
+    "domainid": "string",
+    "domain": "string",
+    "acltype": "string",
+    "networkofferingid": "string",
+    "networkofferingname": "string",
+    "networkofferingdisplaytext": "string",
+    "traffictype": "string",
+    "issystem": "boolean",
+    "isdefault": "boolean",
+    "specifyipranges": "boolean",
+    "restartrequired": "boolean",
+    "created": "date",
+    "service": ("list", fields({
+        "name": "string",
+    })),
+    "tags": TAGS,
+    "vpcid": "string",
+    "ip6cidr": "string",
+    "ip6gateway": "string",
+    "vlan": "string",
+    "aclid": "string",
+    "aclname": "string",
+    "networkdomain": "string",
+})
+
+
+NIC = kind("nic", {
+    "id": "string",
+    "networkid": "string",
+    "networkname": "string",
+    "virtualmachineid": "string",
+    "ipaddress": "string",
+    "netmask": "string",
+    "gateway": "string",
+    "macaddress": "string",
+    "isdefault": "boolean",
+    "deviceid": "string",
+    "traffictype": "string",
+    "type": "string",
+    "extradhcpoption": "list",
+    "secondaryip": ("list", fields({
+        "id": "string",
+        "ipaddress": "string",
+        "description": "string",
+        "applied": "boolean",
+    })),
+    "tags": TAGS,
+})
+
+
+VIRTUAL_MACHINE = kind("virtualmachine", {
+    "id": "string",
+    "name": "string",
+    "displayname": "string",
+    "state": "string",
+    "zoneid": "string",
+    "zonename": "string",
+    "account": "string",
+    "domainid": "string",
+    "domain": "string",
+    "hypervisor": "string",
+    "hostid": "string",
+    "hostname": "string",
+    "serviceofferingid": "string",
+    "serviceofferingname": "string",
+    "templateid": "string",
+    "templatename": "string",
+    "created": "date",
+    "haenable": "boolean",
+    "nic": ("list", fields({
+        "id": "string",
+        "networkid": "string",
+        "networkname": "string",
+        "virtualmachineid": "string",
+        "ipaddress": "string",
+        "netmask": "string",
+        "gateway": "string",
+        "macaddress": "string",
+        "isdefault": "boolean",
+        "deviceid": "string",
+        "traffictype": "string",
+        "type": "string",
+        "extradhcpoption": "list",
+        "secondaryip": ("list", fields({
+            "id": "string",
+            "ipaddress": "string",
+            "description": "string",
+        })),
+        "vpcid": "string",
+        "broadcasturi": "string",
+        "isolationuri": "string",
+        "ip6address": "string",
+        "ip6gateway": "string",
+        "ip6cidr": "string",
+    })),
+    "tags": TAGS,
+    "securitygroup": ("list", fields({
+        "id": "string",
+        "name": "string",
+    })),
+    "keypairs": "string",
+    "keypair": "string",
+})
+
+
+NIC_SECONDARY_IP = kind("nicsecondaryip", {
+    "id": "string",
+    "ipaddress": "string",
+    "nicid": "string",
+    "networkid": "string",
+    "virtualmachineid": "string",
+    "description": "string",
+}, also=('nicsecondaryips',))

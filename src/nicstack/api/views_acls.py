@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from nicstack.api.replies import JsonObject
+from nicstack.api.schema import kind
+from nicstack.api.tagging import TAGS
 from nicstack.domain.network_acls import NetworkAcl, NetworkAclItem
 
 
@@ -28,3 +30,33 @@ def acl_item_view(item: NetworkAclItem) -> JsonObject:
     if item.reason is not None:
         view["reason"] = item.reason
     return view
+
+
+NETWORK_ACL_LIST = kind("networkacllist", {
+    "id": "string",
+    "name": "string",
+    "description": "string",
+    "fordisplay": "boolean",
+    "vpcid": "string",
+    "vpcname": "string",
+})
+
+
+NETWORK_ACL = kind("networkacl", {
+    "id": "string",
+    "protocol": "string",
+    "traffictype": "string",
+    "state": "string",
+    "cidrlist": "string",
+    "aclid": "string",
+    "aclname": "string",
+    "number": "integer",
+    "action": "string",
+    "fordisplay": "boolean",
+    "tags": TAGS,
+    "icmptype": "integer",
+    "icmpcode": "integer",
+    "startport": "string",
+    "endport": "string",
+    "reason": "string",
+})

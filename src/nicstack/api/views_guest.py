@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from nicstack.api.replies import JsonObject
+from nicstack.api.schema import fields, kind
+from nicstack.api.tagging import TAGS
 from nicstack.domain.model import Network
 from nicstack.domain.security_groups import SecurityGroup, SgRule
 from nicstack.domain.vocabulary import Direction
@@ -73,3 +75,64 @@ def host_config_view(config: HostConfig) -> JsonObject:
                            "ebtableslines": config.changes.lines(Tool.EBTABLES)}
     return view
 
+
+SECURITY_GROUP = kind("securitygroup", {
+    "id": "string",
+    "name": "string",
+    "description": "string",
+    "account": "string",
+    "domainid": "string",
+    "domain": "string",
+    "ingressrule": ("list", fields({
+        "ruleid": "string",
+        "protocol": "string",
+        "securitygroupname": "string",
+        "account": "string",
+        "tags": TAGS,
+        "startport": "integer",
+        "endport": "integer",
+        "cidr": "string",
+    })),
+    "egressrule": ("list", fields({
+        "ruleid": "string",
+        "protocol": "string",
+        "icmptype": "integer",
+        "icmpcode": "integer",
+        "cidr": "string",
+        "tags": TAGS,
+    })),
+    "virtualmachinecount": "integer",
+    "virtualmachineids": "list",
+    "tags": TAGS,
+})
+
+
+FREE_IP_ADDRESS = kind("freeipaddress", {
+    "networkid": "string",
+    "networkname": "string",
+    "zoneid": "string",
+    "ipv4": ("object", fields({
+        "total": "integer",
+        "used": "integer",
+        "free": "integer",
+        "truncated": "boolean",
+        "ranges": ("list", fields({
+            "start": "string",
+            "end": "string",
+            "count": "integer",
+        })),
+    })),
+})
+
+
+HOST_CONFIG = kind("hostconfig", {
+    "hostid": "string",
+    "hostname": "string",
+    "hypervisor": "string",
+    "generation": "integer",
+    "full": "boolean",
+    "documents": "map",
+    "publishedgeneration": "integer",
+    "dataplanestate": "string",
+    "sincegeneration": "integer",
+})

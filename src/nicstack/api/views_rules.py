@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from ipaddress import IPv4Network
 
 from nicstack.api.replies import JsonObject
+from nicstack.api.schema import fields, kind
+from nicstack.api.tagging import TAGS
 from nicstack.api.views import network_view, wire_date
 from nicstack.domain.ip_ranges import GuestRange
 from nicstack.domain.model import Network
@@ -165,3 +167,231 @@ def router_config_view(c: RouterConfig, since: int | None = None) -> JsonObject:
     if since != c.generation:
         view.update({"iptables": c.iptables, "haproxy": c.haproxy, "addresses": c.addresses, "metadata": c.metadata})
     return view
+
+
+VPC_OFFERING = kind("vpcoffering", {
+    "id": "string",
+    "name": "string",
+    "displaytext": "string",
+    "isdefault": "boolean",
+    "state": "string",
+    "created": "date",
+    "service": ("list", fields({
+        "name": "string",
+    })),
+    "distributedvpcrouter": "boolean",
+    "supportsregionLevelvpc": "boolean",
+    "fordisplay": "boolean",
+})
+
+
+VPC = kind("vpc", {
+    "id": "string",
+    "name": "string",
+    "displaytext": "string",
+    "state": "string",
+    "zoneid": "string",
+    "zonename": "string",
+    "cidr": "string",
+    "vpcofferingid": "string",
+    "vpcofferingname": "string",
+    "created": "date",
+    "restartrequired": "boolean",
+    "redundantvpcrouter": "boolean",
+    "regionlevelvpc": "boolean",
+    "distributedvpcrouter": "boolean",
+    "fordisplay": "boolean",
+    "service": ("list", fields({
+        "name": "string",
+    })),
+    "network": ("list", fields({
+        "id": "string",
+        "name": "string",
+        "displaytext": "string",
+        "zoneid": "string",
+        "zonename": "string",
+        "type": "string",
+        "cidr": "string",
+        "gateway": "string",
+        "netmask": "string",
+        "state": "string",
+        "account": "string",
+        "domainid": "string",
+        "domain": "string",
+        "acltype": "string",
+        "networkofferingid": "string",
+        "networkofferingname": "string",
+        "networkofferingdisplaytext": "string",
+        "traffictype": "string",
+        "issystem": "boolean",
+        "isdefault": "boolean",
+        "specifyipranges": "boolean",
+        "restartrequired": "boolean",
+        "created": "date",
+        "service": ("list", fields({
+            "name": "string",
+        })),
+        "vpcid": "string",
+        "aclid": "string",
+        "aclname": "string",
+    })),
+    "tags": TAGS,
+    "account": "string",
+    "domainid": "string",
+    "domain": "string",
+    "networkdomain": "string",
+})
+
+
+FIREWALL_RULE = kind("firewallrule", {
+    "id": "string",
+    "protocol": "string",
+    "startport": "integer",
+    "endport": "integer",
+    "ipaddressid": "string",
+    "ipaddress": "string",
+    "networkid": "string",
+    "state": "string",
+    "cidrlist": "string",
+    "fordisplay": "boolean",
+    "tags": TAGS,
+    "destcidrlist": "string",
+    "traffictype": "string",
+})
+
+
+PORT_FORWARDING_RULE = kind("portforwardingrule", {
+    "id": "string",
+    "ipaddressid": "string",
+    "ipaddress": "string",
+    "protocol": "string",
+    "publicport": "string",
+    "publicendport": "string",
+    "privateport": "string",
+    "privateendport": "string",
+    "virtualmachineid": "string",
+    "virtualmachinename": "string",
+    "virtualmachinedisplayname": "string",
+    "vmguestip": "string",
+    "networkid": "string",
+    "state": "string",
+    "cidrlist": "string",
+    "fordisplay": "boolean",
+    "tags": TAGS,
+})
+
+
+IP_FORWARDING_RULE = kind("ipforwardingrule", {
+    "id": "string",
+    "protocol": "string",
+    "ipaddressid": "string",
+    "ipaddress": "string",
+    "startport": "integer",
+    "endport": "integer",
+    "state": "string",
+    "networkid": "string",
+    "tags": TAGS,
+    "virtualmachineid": "string",
+    "virtualmachinename": "string",
+    "virtualmachinedisplayname": "string",
+    "vmguestip": "string",
+})
+
+
+LOAD_BALANCER_RULE = kind("loadbalancerrule", {
+    "id": "string",
+    "name": "string",
+    "description": "string",
+    "publicipid": "string",
+    "publicip": "string",
+    "publicport": "string",
+    "privateport": "string",
+    "algorithm": "string",
+    "networkid": "string",
+    "state": "string",
+    "zoneid": "string",
+    "zonename": "string",
+    "protocol": "string",
+    "cidrlist": "string",
+    "fordisplay": "boolean",
+    "tags": TAGS,
+    "account": "string",
+    "domainid": "string",
+    "domain": "string",
+}, also=('loadbalancer',))
+
+
+VLAN_IP_RANGE = kind("vlaniprange", {
+    "id": "string",
+    "forvirtualnetwork": "boolean",
+    "zoneid": "string",
+    "vlan": "string",
+    "networkid": "string",
+    "gateway": "string",
+    "netmask": "string",
+    "startip": "string",
+    "endip": "string",
+    "ip6gateway": "string",
+    "ip6cidr": "string",
+    "startipv6": "string",
+    "endipv6": "string",
+    "domainid": "string",
+    "domain": "string",
+    "fordisplay": "boolean",
+    "description": "string",
+    "podid": "string",
+    "podname": "string",
+    "cidr": "string",
+}, also=('vlan',))
+
+
+PUBLIC_IP_ADDRESS = kind("publicipaddress", {
+    "id": "string",
+    "ipaddress": "string",
+    "allocated": "date",
+    "zoneid": "string",
+    "zonename": "string",
+    "issourcenat": "boolean",
+    "isstaticnat": "boolean",
+    "issystem": "boolean",
+    "forvirtualnetwork": "boolean",
+    "state": "string",
+    "associatednetworkid": "string",
+    "associatednetworkname": "string",
+    "vlanname": "string",
+    "isportable": "boolean",
+    "fordisplay": "boolean",
+    "tags": TAGS,
+    "account": "string",
+    "domainid": "string",
+    "domain": "string",
+    "vlanid": "string",
+    "vpcid": "string",
+    "vpcname": "string",
+    "virtualmachineid": "string",
+    "virtualmachinename": "string",
+    "virtualmachinedisplayname": "string",
+    "vmipaddress": "string",
+}, also=('ipaddress',))
+
+
+ROUTER_CONFIG = kind("routerconfig", {
+    "target": "string",
+    "kind": "string",
+    "networkid": "string",
+    "generation": "integer",
+    "digest": "string",
+    "full": "boolean",
+    "iptables": "string",
+    "haproxy": "string",
+    "addresses": "string",
+    "metadata": "string",
+    "publishedgeneration": "integer",
+    "dataplanestate": "string",
+    "appliedgeneration": "integer",
+    "agentname": "string",
+    "lastheartbeat": "date",
+    "lastapplied": "date",
+    "lasterror": "string",
+    "lasterrortime": "date",
+})

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from nicstack.api.params import Param, ParamType
 from nicstack.api.registry import Command
 from nicstack.api.replies import ListReply
+from nicstack.api.schema import SUCCESS, Kind, described, fields, kind
 from nicstack.api.scope import page_of
 from nicstack.db.repos.jobs import Job
 from nicstack.domain.kinds import JobStatus, Role
@@ -183,16 +185,316 @@ def asyncjob(j: Job) -> JsonObject:
     return body
 
 
-def api(c: Command) -> JsonObject:
-    """One command as listApis describes it."""
+def related(commands: Iterable[Command]) -> dict[str, list[str]]:
+    """The commands answering each kind, by its name, as CloudStack relates them: by response class, commands
+    that only report success not related to anything."""
+    found: dict[str, list[str]] = {}
+    for c in sorted(commands, key=lambda c: c.name):
+        if c.answers is not None and c.answers is not SUCCESS:
+            found.setdefault(c.answers.name, []).append(c.name)
+    return found
+
+
+# What a uuid parameter of each name refers to: the kind whose listing commands are the parameter's `related`.
+# `id` refers to the kind the command answers.
+PARAM_KINDS = {
+    "nicid": "nic", "virtualmachineid": "virtualmachine", "networkid": "network", "zoneid": "zone", "podid": "pod",
+    "hostid": "host", "domainid": "domain", "vpcid": "vpc", "aclid": "networkacllist", "ipaddressid": "publicipaddress",
+    "publicipid": "publicipaddress", "securitygroupid": "securitygroup", "networkofferingid": "networkoffering",
+    "serviceofferingid": "serviceoffering", "templateid": "template", "vpcofferingid": "vpcoffering",
+    "parentdomainid": "domain", "associatednetworkid": "network",
+}
+
+
+def api(c: Command, relations: Mapping[str, list[str]]) -> JsonObject:
+    """One command as listApis describes it: `related` names the other commands answering the same kind;
+    a parameter's, the commands answering the kind it refers to."""
+    answers = c.answers
+    own = answers.name if answers is not None and answers is not SUCCESS else None
+
+    def refers(p: Param) -> str | None:
+        if p.type is not ParamType.UUID:
+            return None
+        target = own if p.name == "id" else PARAM_KINDS.get(p.name)
+        return ",".join(relations.get(target, [])) or None if target else None
+
     return {
-        "name": c.name, "description": c.description, "isasync": c.is_async, "since": SINCE, "related": "",
+        "name": c.name, "description": c.description, "isasync": c.is_async, "since": SINCE,
+        "related": ",".join(n for n in relations.get(own, []) if n != c.name) or None if own else None,
         "params": [
             {
                 "name": p.name, "description": p.description, "type": str(p.type), "length": p.length,
-                "required": p.required, "since": SINCE, "related": "",
+                "required": p.required, "since": SINCE, "related": refers(p),
             }
             for p in c.params
         ],
-        "response": [],
+        "response": [described(f) for f in answers.fields] if answers is not None else [],
     }
+
+
+# A response field as listApis describes it, and the fields of its nested objects (two levels: a VM's NIC's
+# secondary addresses).
+_FIELD = {"name": "string", "description": "string", "type": "string"}
+_FIELD_ABOUT = {"name": "the name of the response field", "description": "the description of the response field",
+                "type": "the type of the response field", "response": "the fields of its nested objects"}
+RESPONSE_FIELDS = fields({**_FIELD, "response": ("list", fields({**_FIELD, "response": ("list", fields(
+    _FIELD, _FIELD_ABOUT))}, _FIELD_ABOUT))}, _FIELD_ABOUT)
+
+API = kind("api", {
+    "name": "string",
+    "description": "string",
+    "isasync": "boolean",
+    "since": "string",
+    "related": "string",
+    "params": ("list", fields({
+        "name": "string",
+        "description": "string",
+        "type": "string",
+        "length": "integer",
+        "required": "boolean",
+        "since": "string",
+        "related": "string",
+    })),
+    "response": ("list", RESPONSE_FIELDS),
+}, about={"description": "the description of the API", "name": "the name of the API"})
+
+
+ZONE = kind("zone", {
+    "id": "string",
+    "name": "string",
+    "networktype": "string",
+    "securitygroupsenabled": "boolean",
+    "allocationstate": "string",
+    "dns1": "string",
+    "internaldns1": "string",
+    "dhcpprovider": "string",
+    "localstorageenabled": "boolean",
+    "type": "string",
+})
+
+
+POD = kind("pod", {
+    "id": "string",
+    "name": "string",
+    "zoneid": "string",
+    "zonename": "string",
+    "gateway": "string",
+    "netmask": "string",
+    "allocationstate": "string",
+    "ipranges": ("list", fields({
+        "startip": "string",
+        "endip": "string",
+    })),
+    "startip": "list",
+    "endip": "list",
+})
+
+
+HOST = kind("host", {
+    "id": "string",
+    "name": "string",
+    "type": "string",
+    "state": "string",
+    "resourcestate": "string",
+    "ipaddress": "string",
+    "hypervisor": "string",
+    "zoneid": "string",
+    "zonename": "string",
+    "podid": "string",
+    "podname": "string",
+    "created": "date",
+    "version": "string",
+    "publishedgeneration": "integer",
+    "dataplanestate": "string",
+})
+
+
+DOMAIN = kind("domain", {
+    "id": "string",
+    "name": "string",
+    "level": "integer",
+    "haschild": "boolean",
+    "path": "string",
+    "state": "string",
+    "created": "date",
+    "parentdomainid": "string",
+    "parentdomainname": "string",
+})
+
+
+ACCOUNT = kind("account", {
+    "id": "string",
+    "name": "string",
+    "accounttype": "integer",
+    "roletype": "string",
+    "rolename": "string",
+    "domainid": "string",
+    "domain": "string",
+    "domainpath": "string",
+    "state": "string",
+    "created": "date",
+    "isdefault": "boolean",
+    "iscleanuprequired": "boolean",
+    "user": ("list", fields({
+        "id": "string",
+        "username": "string",
+        "firstname": "string",
+        "lastname": "string",
+        "created": "date",
+        "state": "string",
+        "account": "string",
+        "accountid": "string",
+        "accounttype": "integer",
+        "roletype": "string",
+        "rolename": "string",
+        "domainid": "string",
+        "domain": "string",
+        "apikey": "string",
+        "isdefault": "boolean",
+        "usersource": "string",
+        "is2faenabled": "boolean",
+        "email": "string",
+    })),
+})
+
+
+USER = kind("user", {
+    "id": "string",
+    "username": "string",
+    "firstname": "string",
+    "lastname": "string",
+    "created": "date",
+    "state": "string",
+    "account": "string",
+    "accountid": "string",
+    "accounttype": "integer",
+    "roletype": "string",
+    "rolename": "string",
+    "domainid": "string",
+    "domain": "string",
+    "apikey": "string",
+    "isdefault": "boolean",
+    "usersource": "string",
+    "is2faenabled": "boolean",
+    "email": "string",
+})
+
+
+NETWORK_OFFERING = kind("networkoffering", {
+    "id": "string",
+    "name": "string",
+    "displaytext": "string",
+    "guestiptype": "string",
+    "traffictype": "string",
+    "isdefault": "boolean",
+    "specifyvlan": "boolean",
+    "specifyipranges": "boolean",
+    "forvpc": "boolean",
+    "state": "string",
+    "availability": "string",
+    "conservemode": "boolean",
+    "ispersistent": "boolean",
+    "egressdefaultpolicy": "boolean",
+    "internetprotocol": "string",
+    "created": "date",
+    "service": ("list", fields({
+        "name": "string",
+        "provider": ("list", fields({
+            "name": "string",
+        })),
+        "capability": ("list", fields({
+            "name": "string",
+            "value": "string",
+            "canchooseservicecapability": "boolean",
+        })),
+    })),
+    "serviceofferingid": "string",
+})
+
+
+SERVICE_OFFERING = kind("serviceoffering", {
+    "id": "string",
+    "name": "string",
+    "displaytext": "string",
+    "cpunumber": "integer",
+    "cpuspeed": "integer",
+    "memory": "integer",
+    "created": "date",
+    "storagetype": "string",
+    "offerha": "boolean",
+    "limitcpuuse": "boolean",
+    "issystem": "boolean",
+    "defaultuse": "boolean",
+    "iscustomized": "boolean",
+})
+
+
+TEMPLATE = kind("template", {
+    "id": "string",
+    "name": "string",
+    "displaytext": "string",
+    "ispublic": "boolean",
+    "isfeatured": "boolean",
+    "isready": "boolean",
+    "format": "string",
+    "ostypename": "string",
+    "created": "date",
+    "hypervisor": "string",
+    "templatetype": "string",
+    "status": "string",
+    "passwordenabled": "boolean",
+    "isextractable": "boolean",
+    "crossZones": "boolean",
+    "sshkeyenabled": "boolean",
+    "isdynamicallyscalable": "boolean",
+    "zoneid": "string",
+    "zonename": "string",
+    "account": "string",
+    "domainid": "string",
+    "domain": "string",
+})
+
+
+CONFIGURATION = kind("configuration", {
+    "name": "string",
+    "value": "string",
+    "category": "string",
+    "description": "string",
+    "isdynamic": "boolean",
+    "defaultvalue": "string",
+    "type": "string",
+    "component": "string",
+})
+
+
+EVENT = kind("event", {
+    "id": "string",
+    "type": "string",
+    "level": "string",
+    "description": "string",
+    "account": "string",
+    "domainid": "string",
+    "domain": "string",
+    "created": "date",
+    "state": "string",
+    "username": "string",
+})
+
+
+ASYNC_JOB = kind("asyncjobs", {
+    "jobid": "string",
+    "jobstatus": "integer",
+    "jobresultcode": "integer",
+    "jobprocstatus": "integer",
+    "jobinstancetype": "string",
+    "jobinstanceid": "string",
+    "cmd": "string",
+    "userid": "string",
+    "accountid": "string",
+    "created": "date",
+    "completed": "date",
+    "jobresulttype": "string",
+    "jobresult": "map",
+}, flat=True)
+
+ASYNC_JOBS = Kind("asyncjobs", ASYNC_JOB.fields)

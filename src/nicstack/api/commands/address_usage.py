@@ -13,6 +13,7 @@ from nicstack.api.context import Context
 from nicstack.api.params import int_param, uuid_param
 from nicstack.api.registry import command
 from nicstack.api.replies import JsonObject, ObjectReply, Reply
+from nicstack.api.schema import fields, kind
 from nicstack.ipam.addresses import make_address
 from nicstack.ipam.usage import FREE, Usage
 from nicstack.services import address_usage
@@ -41,6 +42,43 @@ def usage_view(families: list[FamilyUsage]) -> JsonObject:
     return {f"ipv{f.family}": _family(f.family, f.usage) for f in families}
 
 
+NETWORK_ADDRESS_USAGE = kind("networkaddressusage", {
+    "networkid": "string",
+    "networkname": "string",
+    "type": "string",
+    "ipv4": ("object", fields({
+        "total": "string",
+        "used": "string",
+        "free": "string",
+        "counts": "map",
+        "firstfree": "string",
+        "runs": ("list", fields({
+            "start": "string",
+            "end": "string",
+            "count": "string",
+            "kind": "string",
+        })),
+        "truncated": "boolean",
+        "cells": ("list", fields({
+            "start": "string",
+            "end": "string",
+            "size": "string",
+            "free": "string",
+            "held": "map",
+        })),
+    })),
+})
+
+
+SECONDARY_IP_LIMIT = kind("secondaryiplimit", {
+    "nicid": "string",
+    "limit": "integer",
+    "used": "integer",
+    "available": "integer",
+})
+
+
+
 @command(
     "listNetworkAddressUsage",
     "nicstack extension: a network's addresses by use, per family: counts per kind, runs of consecutive "
@@ -51,6 +89,7 @@ def usage_view(families: list[FamilyUsage]) -> JsonObject:
         int_param("runs", f"At most this many runs per family (default {DEFAULT_RUNS})", maximum=100000),
         int_param("cells", f"At most this many cells per family (default {DEFAULT_CELLS})", minimum=1, maximum=4096),
     ),
+    answers=NETWORK_ADDRESS_USAGE,
 )
 def list_network_address_usage(ctx: Context, args: dict[str, Any]) -> Reply:
     net, families = address_usage.address_usage(ctx.uow, ctx.caller, args["networkid"],
@@ -64,6 +103,7 @@ def list_network_address_usage(ctx: Context, args: dict[str, Any]) -> Reply:
     "nicstack extension: how many secondary IPs a NIC holds and may hold "
     "(vm.network.nic.max.secondary.ipaddresses), readable by the NIC's owner.",
     (uuid_param("nicid", "The NIC", required=True),),
+    answers=SECONDARY_IP_LIMIT,
 )
 def get_secondary_ip_limit(ctx: Context, args: dict[str, Any]) -> Reply:
     found = address_usage.secondary_ip_limit(ctx.uow, ctx.caller, args["nicid"])

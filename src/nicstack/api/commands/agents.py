@@ -8,6 +8,7 @@ from nicstack.api.context import Context
 from nicstack.api.params import Param, int_param, str_param, uuid_param
 from nicstack.api.registry import ROOT, ROOT_OR_AGENT, command
 from nicstack.api.replies import ObjectReply, Reply, SuccessReply
+from nicstack.api.schema import SUCCESS, kind
 from nicstack.api.views_dataplane import dataplane_view
 from nicstack.services import agents
 from nicstack.services.agents import TargetRef
@@ -23,6 +24,32 @@ def _ref(args: dict[str, Any]) -> TargetRef:
     return TargetRef(args.get("hostid"), args.get("networkid"), args.get("vpcid"))
 
 
+AGENT = kind("agent", {
+    "id": "string",
+    "username": "string",
+    "target": "string",
+    "targettype": "string",
+    "targetid": "string",
+    "apikey": "string",
+    "secretkey": "string",
+})
+
+
+DATAPLANE_STATUS = kind("dataplanestatus", {
+    "target": "string",
+    "publishedgeneration": "integer",
+    "dataplanestate": "string",
+    "appliedgeneration": "integer",
+    "applieddigest": "string",
+    "agentname": "string",
+    "lastheartbeat": "date",
+    "lastapplied": "date",
+    "lasterror": "string",
+    "lasterrortime": "date",
+})
+
+
+
 @command(
     "createAgent",
     "Issues API credentials for the data-plane agent of one router or host: they may read that target's "
@@ -30,6 +57,7 @@ def _ref(args: dict[str, Any]) -> TargetRef:
     "ones stop working). Give exactly one of hostid, networkid or vpcid.",
     _TARGET,
     roles=ROOT,
+    answers=AGENT,
 )
 def create_agent(ctx: Context, args: dict[str, Any]) -> Reply:
     keys = agents.create_agent(ctx.uow, ctx.caller, _ref(args))
@@ -46,6 +74,7 @@ def create_agent(ctx: Context, args: dict[str, Any]) -> Reply:
     "or vpcid.",
     _TARGET,
     roles=ROOT,
+    answers=SUCCESS,
 )
 def delete_agent(ctx: Context, args: dict[str, Any]) -> Reply:
     target = agents.delete_agent(ctx.uow, ctx.caller, _ref(args))
@@ -65,6 +94,7 @@ def delete_agent(ctx: Context, args: dict[str, Any]) -> Reply:
         str_param("error", "Why the last apply failed (absent: it succeeded)", length=4096),
     ),
     roles=ROOT_OR_AGENT,
+    answers=DATAPLANE_STATUS,
 )
 def report_applied_config(ctx: Context, args: dict[str, Any]) -> Reply:
     state = agents.report(ctx.uow, ctx.caller, _ref(args), args["generation"], args.get("digest") or "",

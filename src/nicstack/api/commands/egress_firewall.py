@@ -11,7 +11,7 @@ from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, Reply
 from nicstack.api.scope import OWNER, PAGING
 from nicstack.api.tagging import TAGS_FILTER, with_tags
-from nicstack.api.views_rules import egress_view
+from nicstack.api.views_rules import FIREWALL_RULE, egress_view
 from nicstack.services import egress_firewall, rule_lists
 from nicstack.services.egress_firewall import NewEgressRule
 
@@ -32,6 +32,7 @@ from nicstack.services.egress_firewall import NewEgressRule
         str_param("type", "user (the only kind here)"),
     ),
     job=lambda _caller, rule: {"firewallrule": egress_view(rule)},
+    answers=FIREWALL_RULE,
 )
 def create_egress_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     spec = NewEgressRule(
@@ -59,6 +60,7 @@ def delete_egress_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
         *OWNER,
         *PAGING,
     ),
+    answers=FIREWALL_RULE,
 )
 def list_egress_firewall_rules(ctx: Context, args: dict[str, Any]) -> Reply:
     found, total = rule_lists.list_egress_rules(ctx.uow, ctx.caller, rule_filter(args))

@@ -10,6 +10,7 @@ from nicstack.api.params import str_param, uuid_param
 from nicstack.api.registry import command
 from nicstack.api.replies import ListReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
+from nicstack.api.views_world import EVENT
 from nicstack.services import settings
 from nicstack.services.settings import EventFilter
 
@@ -26,6 +27,7 @@ from nicstack.services.settings import EventFilter
         *OWNER,
         *PAGING,
     ),
+    answers=EVENT,
 )
 def list_events(ctx: Context, args: dict[str, Any]) -> Reply:
     start, end = args.get("startdate"), args.get("enddate")

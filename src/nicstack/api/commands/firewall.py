@@ -11,7 +11,7 @@ from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, Reply
 from nicstack.api.scope import OWNER, PAGING
 from nicstack.api.tagging import TAGS_FILTER, with_tags
-from nicstack.api.views_rules import firewall_view
+from nicstack.api.views_rules import FIREWALL_RULE, firewall_view
 from nicstack.services import firewall, rule_lists
 from nicstack.services.firewall import NewFirewallRule
 
@@ -30,6 +30,7 @@ from nicstack.services.firewall import NewFirewallRule
         str_param("type", "user (the only kind here)"),
     ),
     job=lambda _caller, rule: {"firewallrule": firewall_view(rule)},
+    answers=FIREWALL_RULE,
 )
 def create_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     spec = NewFirewallRule(
@@ -58,6 +59,7 @@ def delete_firewall_rule(ctx: Context, args: dict[str, Any]) -> Reply:
         *OWNER,
         *PAGING,
     ),
+    answers=FIREWALL_RULE,
 )
 def list_firewall_rules(ctx: Context, args: dict[str, Any]) -> Reply:
     found, total = rule_lists.list_firewall_rules(ctx.uow, ctx.caller, rule_filter(args))

@@ -9,7 +9,7 @@ from nicstack.api.params import int_param, uuid_param
 from nicstack.api.registry import command
 from nicstack.api.replies import ListReply, ObjectReply, Reply
 from nicstack.api.scope import page_of
-from nicstack.api.views_guest import free_view, range_address_view
+from nicstack.api.views_guest import FREE_IP_ADDRESS, free_view, range_address_view
 from nicstack.services import free_ips, lookup
 
 DEFAULT_LIMIT = 100
@@ -25,6 +25,7 @@ DEFAULT_LIMIT = 100
         int_param("limit", f"At most this many free ranges per family (default {DEFAULT_LIMIT})", maximum=10000),
     ),
     response_key="freeipaddressesresponse",
+    answers=FREE_IP_ADDRESS,
 )
 def list_free_ip_addresses(ctx: Context, args: dict[str, Any]) -> Reply:
     net, families = free_ips.free_addresses(ctx.uow, ctx.caller, args["networkid"], args.get("limit", DEFAULT_LIMIT),

@@ -10,8 +10,9 @@ from nicstack.api.longpoll_params import LONG_POLL, waiting
 from nicstack.api.params import uuid_param
 from nicstack.api.registry import ROOT, ROOT_OR_AGENT, command
 from nicstack.api.replies import AsyncReply, ObjectReply, Reply
+from nicstack.api.views import VIRTUAL_MACHINE
 from nicstack.api.views_dataplane import dataplane_view
-from nicstack.api.views_guest import host_config_view
+from nicstack.api.views_guest import HOST_CONFIG, host_config_view
 from nicstack.services import agents, host_publish, vm_updates
 from nicstack.services.agents import TargetRef
 
@@ -23,6 +24,7 @@ from nicstack.services.agents import TargetRef
      uuid_param("hostid", "The destination host (default: the least loaded one the VM may use)")),
     roles=ROOT,
     job=vm_answer,
+    answers=VIRTUAL_MACHINE,
 )
 def migrate_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     started = vm_updates.migrate_virtual_machine(ctx.uow, ctx.caller, args["virtualmachineid"], args.get("hostid"))
@@ -37,6 +39,7 @@ def migrate_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     "what the host's agent applied.",
     (uuid_param("hostid", "The host", required=True), *LONG_POLL),
     roles=ROOT_OR_AGENT,
+    answers=HOST_CONFIG,
 )
 def get_host_config(ctx: Context, args: dict[str, Any]) -> Reply:
     target = agents.authorized(ctx.uow, ctx.caller, TargetRef(host=args["hostid"]))

@@ -9,7 +9,9 @@ from nicstack.api.context import Context
 from nicstack.api.params import bool_param, int_param, str_param, uuid_param
 from nicstack.api.registry import ADMINS, command
 from nicstack.api.replies import ObjectReply, Reply
+from nicstack.api.schema import kind
 from nicstack.api.scope import OWNER, PAGING, owner_filter
+from nicstack.api.views_world import ACCOUNT, DOMAIN, USER
 from nicstack.domain.errors import ParameterError
 from nicstack.domain.kinds import Role
 from nicstack.services import identity
@@ -30,6 +32,13 @@ def _role(args: dict[str, Any]) -> Role:
     raise ParameterError("Either accounttype or roletype must be given")
 
 
+USER_KEYS = kind("userkeys", {
+    "apikey": "string",
+    "secretkey": "string",
+})
+
+
+
 @command(
     "createDomain",
     "Creates a domain",
@@ -39,6 +48,7 @@ def _role(args: dict[str, Any]) -> Role:
         str_param("networkdomain", "Network domain for the domain's networks (ignored)"),
     ),
     roles=ADMINS,
+    answers=DOMAIN,
 )
 def create_domain(ctx: Context, args: dict[str, Any]) -> Reply:
     info = identity.create_domain(ctx.uow, ctx.caller, args["name"], args.get("parentdomainid"))
@@ -56,6 +66,7 @@ def create_domain(ctx: Context, args: dict[str, Any]) -> Reply:
         bool_param("isrecursive", "With id, list the domain's subdomains too"),
         *PAGING,
     ),
+    answers=DOMAIN,
 )
 def list_domains(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = DomainFilter(
@@ -83,6 +94,7 @@ def list_domains(ctx: Context, args: dict[str, Any]) -> Reply:
         str_param("networkdomain", "Network domain for the account's networks (ignored)"),
     ),
     roles=ADMINS,
+    answers=ACCOUNT,
 )
 def create_account(ctx: Context, args: dict[str, Any]) -> Reply:
     spec = NewAccount(
@@ -105,6 +117,7 @@ def create_account(ctx: Context, args: dict[str, Any]) -> Reply:
         *_NO_ACCOUNT,
         *PAGING,
     ),
+    answers=ACCOUNT,
 )
 def list_accounts(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = AccountFilter(
@@ -127,6 +140,7 @@ def list_accounts(ctx: Context, args: dict[str, Any]) -> Reply:
         *OWNER,
         *PAGING,
     ),
+    answers=USER,
 )
 def list_users(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = UserFilter(
@@ -141,6 +155,7 @@ def list_users(ctx: Context, args: dict[str, Any]) -> Reply:
     "registerUserKeys",
     "Generates a new API key and secret key for a user (the old ones stop working)",
     (uuid_param("id", "The user ID", required=True),),
+    answers=USER_KEYS,
 )
 def register_user_keys(ctx: Context, args: dict[str, Any]) -> Reply:
     api_key, secret_key = identity.register_user_keys(ctx.uow, ctx.caller, args["id"])

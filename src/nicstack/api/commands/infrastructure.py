@@ -11,6 +11,7 @@ from nicstack.api.registry import ADMINS, ROOT, command
 from nicstack.api.replies import ListReply, ObjectReply, Reply
 from nicstack.api.scope import PAGING
 from nicstack.api.views_dataplane import dataplane_view
+from nicstack.api.views_world import HOST, POD, ZONE
 from nicstack.services import agents, infrastructure
 from nicstack.services.infrastructure import HostFilter, NewHost, NewPod, NewZone, PodFilter, ZoneFilter
 
@@ -29,6 +30,7 @@ from nicstack.services.infrastructure import HostFilter, NewHost, NewPod, NewZon
         str_param("internaldns2", "The second internal DNS server (ignored)"),
     ),
     roles=ROOT,
+    answers=ZONE,
 )
 def create_zone(ctx: Context, args: dict[str, Any]) -> Reply:
     spec = NewZone(
@@ -49,6 +51,7 @@ def create_zone(ctx: Context, args: dict[str, Any]) -> Reply:
         bool_param("showcapacities", "Show capacities (ignored)"),
         *PAGING,
     ),
+    answers=ZONE,
 )
 def list_zones(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = ZoneFilter(
@@ -71,6 +74,7 @@ def list_zones(ctx: Context, args: dict[str, Any]) -> Reply:
         str_param("endip", "The ending IP address for the Pod"),
     ),
     roles=ROOT,
+    answers=POD,
 )
 def create_pod(ctx: Context, args: dict[str, Any]) -> Reply:
     spec = NewPod(
@@ -90,6 +94,7 @@ def create_pod(ctx: Context, args: dict[str, Any]) -> Reply:
         *PAGING,
     ),
     roles=ADMINS,
+    answers=POD,
 )
 def list_pods(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = PodFilter(uuid=args.get("id"), zone_uuid=args.get("zoneid"), name=args.get("name"),
@@ -111,6 +116,7 @@ def list_pods(ctx: Context, args: dict[str, Any]) -> Reply:
         str_param("clustername", "The cluster name for the host (ignored)"),
     ),
     roles=ROOT,
+    answers=HOST,
 )
 def add_host(ctx: Context, args: dict[str, Any]) -> Reply:
     # The credentials are required for compatibility and never stored: nicstack's agent
@@ -133,6 +139,7 @@ def add_host(ctx: Context, args: dict[str, Any]) -> Reply:
         *PAGING,
     ),
     roles=ADMINS,
+    answers=HOST,
 )
 def list_hosts(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = HostFilter(

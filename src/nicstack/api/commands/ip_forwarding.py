@@ -10,7 +10,7 @@ from nicstack.api.params import bool_param, list_param, str_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, Reply
 from nicstack.api.scope import OWNER, PAGING
-from nicstack.api.views_rules import ip_forward_view
+from nicstack.api.views_rules import IP_FORWARDING_RULE, ip_forward_view
 from nicstack.services import ip_forwarding, rule_lists
 from nicstack.services.ip_forwarding import NewIpForward
 
@@ -28,6 +28,7 @@ from nicstack.services.ip_forwarding import NewIpForward
         list_param("cidrlist", "Deprecated in CloudStack and refused: use createFirewallRule"),
     ),
     job=lambda _caller, rule: {"ipforwardingrule": ip_forward_view(rule)},
+    answers=IP_FORWARDING_RULE,
 )
 def create_ip_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     spec = NewIpForward(
@@ -54,6 +55,7 @@ def delete_ip_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
         *OWNER,
         *PAGING,
     ),
+    answers=IP_FORWARDING_RULE,
 )
 def list_ip_forwarding_rules(ctx: Context, args: dict[str, Any]) -> Reply:
     found, total = rule_lists.list_ip_forwarding_rules(ctx.uow, ctx.caller, rule_filter(args),

@@ -11,8 +11,8 @@ from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.tagging import TAGS_FILTER, with_tags
-from nicstack.api.views import vm_view
-from nicstack.api.views_rules import load_balancer_view
+from nicstack.api.views import VIRTUAL_MACHINE, vm_view
+from nicstack.api.views_rules import LOAD_BALANCER_RULE, load_balancer_view
 from nicstack.api.views_world import listing
 from nicstack.domain.access import Caller
 from nicstack.domain.rules import LoadBalancerRule
@@ -49,7 +49,7 @@ def _spec(args: dict[str, Any]) -> NewLoadBalancer:
 
 
 @command("createLoadBalancerRule", "Creates a load balancer rule on a public IP (TCP; haproxy frontend on publicport).",
-         _CREATE, job=_load_balancer)
+         _CREATE, job=_load_balancer, answers=LOAD_BALANCER_RULE)
 def create_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     started = load_balancers.create_load_balancer_rule(ctx.uow, ctx.caller, _spec(args))
     return AsyncReply(started.job, started.value.base.uuid)
@@ -66,6 +66,7 @@ def create_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
         list_param("cidrlist", "The source IPv4 CIDRs allowed from now on, comma separated (0.0.0.0/0: all)"),
     ),
     job=_load_balancer,
+    answers=LOAD_BALANCER_RULE,
 )
 def update_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     change = LoadBalancerChange(algorithm=args.get("algorithm") or None, name=args.get("name"),
@@ -106,6 +107,7 @@ def remove_from_load_balancer_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     "in one transaction, so that a refused member leaves no rule behind.",
     (*_CREATE, *_MEMBERS[1:]),
     job=_load_balancer,
+    answers=LOAD_BALANCER_RULE,
 )
 def create_load_balancer_rule_with_members(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = mappings(args.get("virtualmachineids", []), args.get("vmidipmap", []))
@@ -127,6 +129,7 @@ def create_load_balancer_rule_with_members(ctx: Context, args: dict[str, Any]) -
         *OWNER,
         *PAGING,
     ),
+    answers=LOAD_BALANCER_RULE,
 )
 def list_load_balancer_rules(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = LoadBalancerFilter(
@@ -150,6 +153,7 @@ def list_load_balancer_rules(ctx: Context, args: dict[str, Any]) -> Reply:
         bool_param("applied", "True: the members (nicstack has no unapplied ones)"),
         *PAGING,
     ),
+    answers=VIRTUAL_MACHINE.named("loadbalancerruleinstance"),
 )
 def list_load_balancer_rule_instances(ctx: Context, args: dict[str, Any]) -> Reply:
     found = load_balancers.rule_instances(ctx.uow, ctx.caller, args["id"])

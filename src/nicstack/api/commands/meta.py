@@ -9,6 +9,8 @@ from nicstack.api.context import Context
 from nicstack.api.params import str_param
 from nicstack.api.registry import COMMANDS, command
 from nicstack.api.replies import ObjectReply, Reply
+from nicstack.api.schema import kind
+from nicstack.api.views_world import API
 from nicstack.domain.errors import ParameterError
 from nicstack.services import infrastructure
 
@@ -17,7 +19,27 @@ API_LIMIT_INTERVAL = 1
 API_LIMIT_MAX = 25
 
 
-@command("listCapabilities", "Lists capabilities")
+CAPABILITY = kind("capability", {
+    "cloudstackversion": "string",
+    "securitygroupsenabled": "boolean",
+    "userpublictemplateenabled": "boolean",
+    "supportELB": "string",
+    "projectinviterequired": "boolean",
+    "allowusercreateprojects": "boolean",
+    "customdiskofferingminsize": "integer",
+    "customdiskofferingmaxsize": "integer",
+    "kvmsnapshotenabled": "boolean",
+    "regionsecondaryenabled": "boolean",
+    "dynamicrolesenabled": "boolean",
+    "allowuserviewdestroyedvm": "boolean",
+    "allowuserexpungerecovervm": "boolean",
+    "apilimitinterval": "integer",
+    "apilimitmax": "integer",
+})
+
+
+
+@command("listCapabilities", "Lists capabilities", answers=CAPABILITY)
 def list_capabilities(ctx: Context, args: dict[str, Any]) -> Reply:
     return ObjectReply(
         "capability",
@@ -44,11 +66,12 @@ def list_capabilities(ctx: Context, args: dict[str, Any]) -> Reply:
     )
 
 
-@command("listApis", "Lists all available APIs and their parameters", (str_param("name", "API name"),))
+@command("listApis", "Lists all available APIs and their parameters", (str_param("name", "API name"),), answers=API)
 def list_apis(ctx: Context, args: dict[str, Any]) -> Reply:
     visible = sorted((c for c in COMMANDS.values() if ctx.caller.role in c.roles), key=lambda c: c.name)
     if "name" in args:
         visible = [c for c in visible if c.name == args["name"]]
         if not visible:
             raise ParameterError(f"No API named {args['name']!r} is available to the caller")
-    return views.listing("api", [views.api(c) for c in visible], {})
+    relations = views.related(COMMANDS.values())
+    return views.listing("api", [views.api(c, relations) for c in visible], {})

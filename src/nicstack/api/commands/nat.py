@@ -8,9 +8,10 @@ from nicstack.api.context import Context
 from nicstack.api.params import Param, bool_param, int_param, list_param, str_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply, SuccessReply
+from nicstack.api.schema import SUCCESS
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.tagging import TAGS_FILTER, with_tags
-from nicstack.api.views_rules import port_forward_view
+from nicstack.api.views_rules import PORT_FORWARDING_RULE, port_forward_view
 from nicstack.domain.access import Caller
 from nicstack.domain.rules import PortForwardingRule
 from nicstack.domain.tags import tag_pairs
@@ -40,6 +41,7 @@ def rule_filter(args: dict[str, Any]) -> RuleFilter:
         uuid_param("networkid", "The VM's tier (VPC addresses not yet serving a tier)"),
         str_param("vmguestip", "The VM's guest IP (primary or secondary) to map to; default the primary"),
     ),
+    answers=SUCCESS,
 )
 def enable_static_nat(ctx: Context, args: dict[str, Any]) -> Reply:
     spec = NewStaticNat(args["ipaddressid"], args["virtualmachineid"], args.get("vmguestip"), args.get("networkid"))
@@ -74,6 +76,7 @@ def _port_forward(_caller: Caller | None, rule: PortForwardingRule) -> JsonObjec
         list_param("cidrlist", "Source CIDRs allowed (default: all)"),
     ),
     job=_port_forward,
+    answers=PORT_FORWARDING_RULE,
 )
 def create_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     spec = NewPortForward(
@@ -97,6 +100,7 @@ def create_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
         str_param("vmguestip", "The new guest IP (primary or secondary of the VM's NIC)"),
     ),
     job=_port_forward,
+    answers=PORT_FORWARDING_RULE,
 )
 def update_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
     change = PortForwardChange(args["id"], args.get("privateport"), args.get("privateendport"),
@@ -121,6 +125,7 @@ def delete_port_forwarding_rule(ctx: Context, args: dict[str, Any]) -> Reply:
         *OWNER,
         *PAGING,
     ),
+    answers=PORT_FORWARDING_RULE,
 )
 def list_port_forwarding_rules(ctx: Context, args: dict[str, Any]) -> Reply:
     found, total = rule_lists.list_port_forwarding_rules(ctx.uow, ctx.caller, rule_filter(args))

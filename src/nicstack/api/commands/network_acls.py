@@ -10,7 +10,7 @@ from nicstack.api.params import int_param, list_param, str_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
-from nicstack.api.views_acls import acl_item_view, acl_list_view
+from nicstack.api.views_acls import NETWORK_ACL, NETWORK_ACL_LIST, acl_item_view, acl_list_view
 from nicstack.services import network_acl_items as items
 from nicstack.services import network_acls as lists
 from nicstack.services.network_acl_items import AclItemFields, AclItemFilter
@@ -48,6 +48,7 @@ def _fields(args: dict[str, Any]) -> AclItemFields:
         uuid_param("vpcid", "The VPC", required=True),
     ),
     job=lambda _caller, acl: {"networkacllist": acl_list_view(acl)},
+    answers=NETWORK_ACL_LIST,
 )
 def create_network_acl_list(ctx: Context, args: dict[str, Any]) -> Reply:
     started = lists.create_network_acl_list(ctx.uow, ctx.caller, name=args["name"],
@@ -72,6 +73,7 @@ def delete_network_acl_list(ctx: Context, args: dict[str, Any]) -> Reply:
         *OWNER,
         *PAGING,
     ),
+    answers=NETWORK_ACL_LIST,
 )
 def list_network_acl_lists(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = AclListFilter(
@@ -104,6 +106,7 @@ def replace_network_acl_list(ctx: Context, args: dict[str, Any]) -> Reply:
         *_ITEM_FIELDS,
     ),
     job=lambda _caller, item: {"networkacl": acl_item_view(item)},
+    answers=NETWORK_ACL,
 )
 def create_network_acl(ctx: Context, args: dict[str, Any]) -> Reply:
     started = items.create_network_acl(ctx.uow, ctx.caller, _fields(args), acl_uuid=args.get("aclid"),
@@ -117,6 +120,7 @@ def create_network_acl(ctx: Context, args: dict[str, Any]) -> Reply:
     (uuid_param("id", "The item", required=True), str_param("protocol", "tcp, udp, icmp, all, or a number"),
      *_ITEM_FIELDS),
     job=lambda _caller, item: {"networkacl": acl_item_view(item)},
+    answers=NETWORK_ACL,
 )
 def update_network_acl_item(ctx: Context, args: dict[str, Any]) -> Reply:
     started = items.update_network_acl_item(ctx.uow, ctx.caller, args["id"], _fields(args))
@@ -141,6 +145,7 @@ def delete_network_acl(ctx: Context, args: dict[str, Any]) -> Reply:
         *OWNER,
         *PAGING,
     ),
+    answers=NETWORK_ACL,
 )
 def list_network_acls(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = AclItemFilter(

@@ -10,7 +10,7 @@ from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, ObjectReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.tagging import TAGS_FILTER, with_tags
-from nicstack.api.views import network_view
+from nicstack.api.views import NETWORK, network_view
 from nicstack.domain.tags import tag_pairs
 from nicstack.services import networks
 from nicstack.services.networks import NetworkChanges, NetworkFilter, NewNetwork
@@ -41,6 +41,7 @@ from nicstack.services.networks import NetworkChanges, NetworkFilter, NewNetwork
         uuid_param("aclid", "VPC tiers: the network ACL list (default: none, only what rules open gets in)"),
         str_param("networkdomain", "The network's DNS domain"),
     ),
+    answers=NETWORK,
 )
 def create_network(ctx: Context, args: dict[str, Any]) -> Reply:
     spec = NewNetwork(
@@ -68,6 +69,7 @@ def create_network(ctx: Context, args: dict[str, Any]) -> Reply:
         *OWNER,
         *PAGING,
     ),
+    answers=NETWORK,
 )
 def list_networks(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = NetworkFilter(
@@ -98,6 +100,7 @@ def delete_network(ctx: Context, args: dict[str, Any]) -> Reply:
         uuid_param("networkofferingid", "The network's own offering (another one is refused)"),
     ),
     job=lambda _caller, net: {"network": network_view(net)},
+    answers=NETWORK,
 )
 def update_network(ctx: Context, args: dict[str, Any]) -> Reply:
     changes = NetworkChanges(name=args.get("name"), display_text=args.get("displaytext"),

@@ -10,7 +10,7 @@ from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, Reply
 from nicstack.api.scope import PAGING, page_of
 from nicstack.api.tagging import TAGS_FILTER, with_tags
-from nicstack.api.views import nic_view, secondary_ip_view, vm_view
+from nicstack.api.views import NIC, NIC_SECONDARY_IP, VIRTUAL_MACHINE, nic_view, secondary_ip_view, vm_view
 from nicstack.domain.access import Caller
 from nicstack.domain.model import ReservedAddresses, Vm
 from nicstack.domain.tags import tag_pairs
@@ -48,6 +48,7 @@ def vm_answer(_caller: Caller | None, value: Vm) -> JsonObject:
     ),
     response_key="addiptovmnicresponse",
     job=_reserved,
+    answers=NIC_SECONDARY_IP,
 )
 def add_ip_to_nic(ctx: Context, args: dict[str, Any]) -> Reply:
     request = AddIp(args["nicid"], args.get("ipaddress"), tuple(args.get("ipaddresses", ())), args.get("count"),
@@ -77,6 +78,7 @@ def remove_ip_from_nic(ctx: Context, args: dict[str, Any]) -> Reply:
         TAGS_FILTER,
         *PAGING,
     ),
+    answers=NIC,
 )
 def list_nics(ctx: Context, args: dict[str, Any]) -> Reply:
     query = NicFilter(args["virtualmachineid"], args.get("nicid"), args.get("networkid"), args.get("keyword"),
@@ -101,6 +103,7 @@ def list_nics(ctx: Context, args: dict[str, Any]) -> Reply:
         ip_param("ipaddress", "The new primary address; any free one if absent"),
     ),
     job=vm_answer,
+    answers=VIRTUAL_MACHINE,
 )
 def update_vm_nic_ip(ctx: Context, args: dict[str, Any]) -> Reply:
     started = secondary_ips.update_vm_nic_ip(ctx.uow, ctx.caller, AddIp(args["nicid"], args.get("ipaddress")))

@@ -10,6 +10,7 @@ from nicstack.api.params import bool_param, str_param, uuid_param
 from nicstack.api.registry import command
 from nicstack.api.replies import Reply
 from nicstack.api.scope import PAGING
+from nicstack.api.views_world import NETWORK_OFFERING, SERVICE_OFFERING, TEMPLATE
 from nicstack.domain.model import Zone
 from nicstack.services import offerings
 from nicstack.services.offerings import NetworkOfferingFilter, ServiceOfferingFilter, TemplateFilter
@@ -28,6 +29,7 @@ from nicstack.services.offerings import NetworkOfferingFilter, ServiceOfferingFi
         bool_param("isdefault", "True to list only default offerings"),
         *PAGING,
     ),
+    answers=NETWORK_OFFERING,
 )
 def list_network_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = NetworkOfferingFilter(
@@ -47,6 +49,7 @@ def list_network_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
         str_param("name", "Name of the service offering"),
         *PAGING,
     ),
+    answers=SERVICE_OFFERING,
 )
 def list_service_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = ServiceOfferingFilter(uuid=args.get("id"), name=args.get("name"), keyword=args.get("keyword"))
@@ -69,6 +72,7 @@ def list_service_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
         str_param("hypervisor", "The hypervisor for which to restrict the search (ignored)"),
         *PAGING,
     ),
+    answers=TEMPLATE,
 )
 def list_templates(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = TemplateFilter(

@@ -9,9 +9,10 @@ from nicstack.api.context import Context
 from nicstack.api.params import bool_param, str_param, uuid_param
 from nicstack.api.registry import ADMINS, ROOT, command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ListReply, ObjectReply, Reply, SuccessReply
+from nicstack.api.schema import SUCCESS
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.tagging import TAGS_FILTER, with_tags
-from nicstack.api.views_rules import guest_range_view, public_ip_view, vlan_range_view
+from nicstack.api.views_rules import PUBLIC_IP_ADDRESS, VLAN_IP_RANGE, guest_range_view, public_ip_view, vlan_range_view
 from nicstack.api.views_world import listing
 from nicstack.domain.access import Caller
 from nicstack.domain.errors import MissingParameter, Unsupported
@@ -49,6 +50,7 @@ def _acquired(caller: Caller | None, ip: PublicIp) -> JsonObject:
         uuid_param("physicalnetworkid", "The physical network (ignored)"),
     ),
     roles=ROOT,
+    answers=VLAN_IP_RANGE,
 )
 def create_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
     if guest_ranges.is_guest_request(network_uuid=args.get("networkid"), pod_uuid=args.get("podid"),
@@ -76,6 +78,7 @@ def create_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
      uuid_param("networkid", "Guest ranges of this network"), uuid_param("podid", "Guest ranges of this pod"),
      *PAGING),
     roles=ADMINS,
+    answers=VLAN_IP_RANGE,
 )
 def list_vlan_ip_ranges(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = RangeFilter(uuid=args.get("id"), zone_uuid=args.get("zoneid"), network_uuid=args.get("networkid"),
@@ -89,7 +92,7 @@ def list_vlan_ip_ranges(ctx: Context, args: dict[str, Any]) -> Reply:
 
 
 @command("deleteVlanIpRange", "Deletes an IP range none of whose addresses is in use.",
-         (uuid_param("id", "The range", required=True),), roles=ROOT)
+         (uuid_param("id", "The range", required=True),), roles=ROOT, answers=SUCCESS)
 def delete_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
     if guest_ranges.delete_guest_range(ctx.uow, ctx.caller, args["id"]) is None:
         public_ranges.delete_vlan_range(ctx.uow, ctx.caller, args["id"])
@@ -108,6 +111,7 @@ def delete_vlan_ip_range(ctx: Context, args: dict[str, Any]) -> Reply:
         bool_param("isportable", "Portable (region-wide) address: not supported, only false is accepted"),
     ),
     job=_acquired,
+    answers=PUBLIC_IP_ADDRESS,
 )
 def associate_ip_address(ctx: Context, args: dict[str, Any]) -> Reply:
     if args.get("isportable"):
@@ -144,6 +148,7 @@ def disassociate_ip_address(ctx: Context, args: dict[str, Any]) -> Reply:
         *OWNER,
         *PAGING,
     ),
+    answers=PUBLIC_IP_ADDRESS,
 )
 def list_public_ip_addresses(ctx: Context, args: dict[str, Any]) -> Reply:
     if args.get("forvirtualnetwork") is False or "networkid" in args:

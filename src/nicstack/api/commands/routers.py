@@ -9,13 +9,57 @@ from nicstack.api.longpoll_params import LONG_POLL, waiting
 from nicstack.api.params import bool_param, str_param, uuid_param
 from nicstack.api.registry import ROOT, ROOT_OR_AGENT, command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ObjectReply, Reply
+from nicstack.api.schema import fields, kind
 from nicstack.api.scope import PAGING
 from nicstack.api.views_dataplane import dataplane_view
-from nicstack.api.views_rules import router_config_view
+from nicstack.api.views_rules import ROUTER_CONFIG, router_config_view
 from nicstack.api.views_world import listing, wire_date
 from nicstack.services import agents, routers
 from nicstack.services.agents import TargetRef
 from nicstack.services.router_list import RouterFilter, RouterInfo, list_routers
+
+ROUTER = kind("router", {
+    "id": "string",
+    "name": "string",
+    "state": "string",
+    "role": "string",
+    "zoneid": "string",
+    "zonename": "string",
+    "account": "string",
+    "domainid": "string",
+    "domain": "string",
+    "publicip": "string",
+    "publicnetmask": "string",
+    "gateway": "string",
+    "guestipaddress": "string",
+    "guestnetmask": "string",
+    "guestnetworkid": "string",
+    "guestnetworkname": "string",
+    "isredundantrouter": "boolean",
+    "redundantstate": "string",
+    "requiresupgrade": "boolean",
+    "created": "date",
+    "nic": ("list", fields({
+        "ipaddress": "string",
+        "netmask": "string",
+        "gateway": "string",
+        "traffictype": "string",
+        "isdefault": "boolean",
+        "networkid": "string",
+        "networkname": "string",
+    })),
+    "publishedgeneration": "integer",
+    "dataplanestate": "string",
+    "vpcid": "string",
+    "vpcname": "string",
+    "appliedgeneration": "integer",
+    "agentname": "string",
+    "lastheartbeat": "date",
+    "lastapplied": "date",
+    "lasterror": "string",
+    "lasterrortime": "date",
+})
+
 
 
 @command(
@@ -27,6 +71,7 @@ from nicstack.services.router_list import RouterFilter, RouterInfo, list_routers
     (uuid_param("networkid", "An isolated or shared network (a VPC tier: its VPC's router)"),
      uuid_param("vpcid", "A VPC"), *LONG_POLL),
     roles=ROOT_OR_AGENT,
+    answers=ROUTER_CONFIG,
 )
 def get_router_config(ctx: Context, args: dict[str, Any]) -> Reply:
     target = agents.authorized(ctx.uow, ctx.caller, TargetRef(network=args.get("networkid"), vpc=args.get("vpcid")))
@@ -84,6 +129,7 @@ def router_view(r: RouterInfo) -> JsonObject:
         *PAGING,
     ),
     roles=ROOT,
+    answers=ROUTER,
 )
 def list_routers_command(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = RouterFilter(args.get("id"), args.get("name"), args.get("zoneid"), args.get("networkid"),

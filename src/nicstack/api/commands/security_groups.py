@@ -8,9 +8,10 @@ from nicstack.api.context import Context
 from nicstack.api.params import int_param, list_param, map_param, str_param, uuid_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ObjectReply, Reply, SuccessReply
+from nicstack.api.schema import SUCCESS
 from nicstack.api.scope import OWNER, PAGING, owner_filter
 from nicstack.api.tagging import TAGS_FILTER, with_tags
-from nicstack.api.views_guest import security_group_view
+from nicstack.api.views_guest import SECURITY_GROUP, security_group_view
 from nicstack.api.views_world import listing
 from nicstack.domain.access import Caller
 from nicstack.domain.security_groups import Authorized, rule_shape
@@ -30,6 +31,7 @@ _OWNER_OF_GROUP = (
     "Creates a security group.",
     (str_param("name", "The name of the security group", required=True),
      str_param("description", "The description of the security group"), *_OWNER_OF_GROUP),
+    answers=SECURITY_GROUP,
 )
 def create_security_group(ctx: Context, args: dict[str, Any]) -> Reply:
     group = security_groups.create_security_group(ctx.uow, ctx.caller, args["name"], args.get("description"),
@@ -42,6 +44,7 @@ def create_security_group(ctx: Context, args: dict[str, Any]) -> Reply:
     "Deletes a security group no VM is in and no other group's rule names (not `default`).",
     (uuid_param("id", "The ID of the security group"), str_param("name", "The name of the security group"),
      *_OWNER_OF_GROUP),
+    answers=SUCCESS,
 )
 def delete_security_group(ctx: Context, args: dict[str, Any]) -> Reply:
     ref = GroupRef(args.get("id"), args.get("name"), args.get("account"), args.get("domainid"))
@@ -54,6 +57,7 @@ def delete_security_group(ctx: Context, args: dict[str, Any]) -> Reply:
     "Lists security groups with their rules and member VMs.",
     (uuid_param("id", "The ID of the security group"), str_param("securitygroupname", "The name of the group"),
      uuid_param("virtualmachineid", "Groups of this VM"), TAGS_FILTER, *OWNER, *PAGING),
+    answers=SECURITY_GROUP,
 )
 def list_security_groups(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = SecurityGroupFilter(owner=owner_filter(args), uuid=args.get("id"), name=args.get("securitygroupname"),
@@ -95,12 +99,13 @@ def _authorize(ctx: Context, args: dict[str, Any], direction: Direction) -> Repl
 
 
 @command("authorizeSecurityGroupIngress", "Authorizes ingress rules for a security group.", _RULE,
-         job=_authorized)
+         job=_authorized, answers=SECURITY_GROUP)
 def authorize_ingress(ctx: Context, args: dict[str, Any]) -> Reply:
     return _authorize(ctx, args, Direction.INGRESS)
 
 
-@command("authorizeSecurityGroupEgress", "Authorizes egress rules for a security group.", _RULE, job=_authorized)
+@command("authorizeSecurityGroupEgress", "Authorizes egress rules for a security group.", _RULE, job=_authorized,
+         answers=SECURITY_GROUP)
 def authorize_egress(ctx: Context, args: dict[str, Any]) -> Reply:
     return _authorize(ctx, args, Direction.EGRESS)
 

@@ -10,6 +10,7 @@ from nicstack.api.params import str_param
 from nicstack.api.registry import ROOT, command
 from nicstack.api.replies import ObjectReply, Reply
 from nicstack.api.scope import PAGING
+from nicstack.api.views_world import CONFIGURATION
 from nicstack.services import settings
 
 
@@ -22,6 +23,7 @@ from nicstack.services import settings
         *PAGING,
     ),
     roles=ROOT,
+    answers=CONFIGURATION,
 )
 def list_configurations(ctx: Context, args: dict[str, Any]) -> Reply:
     found = settings.list_configurations(ctx.uow, args.get("name"), args.get("category"))
@@ -36,6 +38,7 @@ def list_configurations(ctx: Context, args: dict[str, Any]) -> Reply:
         str_param("value", "The value of the configuration", required=True, length=4096),
     ),
     roles=ROOT,
+    answers=CONFIGURATION,
 )
 def update_configuration(ctx: Context, args: dict[str, Any]) -> Reply:
     setting, value = settings.update_configuration(ctx.uow, ctx.caller, args["name"], args["value"])

@@ -9,7 +9,7 @@ from nicstack.api.params import list_param, map_param, str_param
 from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
-from nicstack.api.tagging import tag_view
+from nicstack.api.tagging import TAG, tag_view
 from nicstack.domain.tags import tag_pairs
 from nicstack.services import tags
 from nicstack.services.tags import TagChange, TagFilter
@@ -58,6 +58,7 @@ def delete_tags(ctx: Context, args: dict[str, Any]) -> Reply:
         *OWNER,
         *PAGING,
     ),
+    answers=TAG,
 )
 def list_tags(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = TagFilter(

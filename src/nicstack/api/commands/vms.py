@@ -19,7 +19,7 @@ from nicstack.api.registry import ADMINS, command, success
 from nicstack.api.replies import AsyncReply, ListReply, ObjectReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.tagging import TAGS_FILTER, with_tags
-from nicstack.api.views import vm_view
+from nicstack.api.views import VIRTUAL_MACHINE, vm_view
 from nicstack.domain.jobs import Started
 from nicstack.domain.model import Vm
 from nicstack.domain.tags import tag_pairs
@@ -73,6 +73,7 @@ def _nic_requests(args: dict[str, Any]) -> tuple[NicRequest, ...]:
         list_param("keypairs", "SSH key pairs of the VM's owner, by name (stored and returned)"),
     ),
     job=vm_answer,
+    answers=VIRTUAL_MACHINE,
 )
 def deploy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     spec = NewVm(
@@ -102,6 +103,7 @@ def deploy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
         *OWNER,
         *PAGING,
     ),
+    answers=VIRTUAL_MACHINE,
 )
 def list_virtual_machines(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = VmFilter(
@@ -120,18 +122,19 @@ _ID = (uuid_param("id", "The ID of the VM", required=True),)
 
 
 @command("startVirtualMachine", "Starts a stopped VM.", (*_ID, uuid_param("hostid", "Start on this host (admin)")),
-         job=vm_answer)
+         job=vm_answer, answers=VIRTUAL_MACHINE)
 def start_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     host = args.get("hostid") if ctx.caller.is_admin else None
     return _vm_job(vms.power(ctx.uow, ctx.caller, args["id"], "start", host))
 
 
-@command("stopVirtualMachine", "Stops a running VM.", (*_ID, bool_param("forced", "Force stop")), job=vm_answer)
+@command("stopVirtualMachine", "Stops a running VM.", (*_ID, bool_param("forced", "Force stop")), job=vm_answer,
+         answers=VIRTUAL_MACHINE)
 def stop_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     return _vm_job(vms.power(ctx.uow, ctx.caller, args["id"], "stop"))
 
 
-@command("rebootVirtualMachine", "Reboots a running VM.", _ID, job=vm_answer)
+@command("rebootVirtualMachine", "Reboots a running VM.", _ID, job=vm_answer, answers=VIRTUAL_MACHINE)
 def reboot_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     return _vm_job(vms.power(ctx.uow, ctx.caller, args["id"], "reboot"))
 
@@ -141,12 +144,13 @@ def reboot_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     "Destroys a VM; with expunge=true its addresses and rules are released at once.",
     (*_ID, bool_param("expunge", "Expunge immediately")),
     job=vm_answer,
+    answers=VIRTUAL_MACHINE,
 )
 def destroy_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     return _vm_job(vms.destroy(ctx.uow, ctx.caller, args["id"], args.get("expunge", False)))
 
 
-@command("recoverVirtualMachine", "Recovers a destroyed (not expunged) VM, stopped.", _ID)
+@command("recoverVirtualMachine", "Recovers a destroyed (not expunged) VM, stopped.", _ID, answers=VIRTUAL_MACHINE)
 def recover_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     return ObjectReply("virtualmachine", vm_view(vms.recover(ctx.uow, ctx.caller, args["id"])))
 
@@ -166,6 +170,7 @@ _VM = uuid_param("virtualmachineid", "The ID of the VM", required=True)
     (_VM, uuid_param("networkid", "The network", required=True), str_param("ipaddress", "Its primary IPv4"),
      str_param("macaddress", "Its MAC address")),
     job=vm_answer,
+    answers=VIRTUAL_MACHINE,
 )
 def add_nic_to_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     request = NicRequest(args["networkid"], args.get("ipaddress"), None, args.get("macaddress"))
@@ -173,13 +178,13 @@ def add_nic_to_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
 
 
 @command("removeNicFromVirtualMachine", "Removes a non-default NIC from a VM, releasing its addresses.",
-         (_VM, uuid_param("nicid", "The NIC", required=True)), job=vm_answer)
+         (_VM, uuid_param("nicid", "The NIC", required=True)), job=vm_answer, answers=VIRTUAL_MACHINE)
 def remove_nic_from_virtual_machine(ctx: Context, args: dict[str, Any]) -> Reply:
     return _vm_job(vms.remove_nic(ctx.uow, ctx.caller, args["virtualmachineid"], args["nicid"]))
 
 
 @command("updateDefaultNicForVirtualMachine", "Makes a NIC the VM's default NIC.",
-         (_VM, uuid_param("nicid", "The NIC", required=True)), job=vm_answer)
+         (_VM, uuid_param("nicid", "The NIC", required=True)), job=vm_answer, answers=VIRTUAL_MACHINE)
 def update_default_nic(ctx: Context, args: dict[str, Any]) -> Reply:
     return _vm_job(vms.update_default_nic(ctx.uow, ctx.caller, args["virtualmachineid"], args["nicid"]))
 

@@ -8,7 +8,9 @@ from nicstack.api.context import Context
 from nicstack.api.params import str_param, uuid_param
 from nicstack.api.registry import command
 from nicstack.api.replies import JsonObject, Reply
+from nicstack.api.schema import kind
 from nicstack.api.scope import OWNER, PAGING, owner_filter
+from nicstack.api.tagging import TAGS
 from nicstack.api.views import wire_date
 from nicstack.api.views_world import listing
 from nicstack.services import volumes
@@ -29,6 +31,39 @@ def volume_view(vol: RootVolume) -> JsonObject:
     }
 
 
+VOLUME = kind("volume", {
+    "id": "string",
+    "name": "string",
+    "type": "string",
+    "deviceid": "integer",
+    "size": "integer",
+    "state": "string",
+    "zoneid": "string",
+    "zonename": "string",
+    "virtualmachineid": "string",
+    "vmname": "string",
+    "vmdisplayname": "string",
+    "vmstate": "string",
+    "hypervisor": "string",
+    "serviceofferingid": "string",
+    "serviceofferingname": "string",
+    "templateid": "string",
+    "templatename": "string",
+    "storagetype": "string",
+    "provisioningtype": "string",
+    "created": "date",
+    "attached": "date",
+    "destroyed": "boolean",
+    "isextractable": "boolean",
+    "displayvolume": "boolean",
+    "account": "string",
+    "domainid": "string",
+    "domain": "string",
+    "tags": TAGS,
+})
+
+
+
 @command(
     "listVolumes",
     "Lists volumes: here each VM's ROOT volume, from its template and service offering.",
@@ -41,6 +76,7 @@ def volume_view(vol: RootVolume) -> JsonObject:
         *OWNER,
         *PAGING,
     ),
+    answers=VOLUME,
 )
 def list_volumes(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = VolumeFilter(

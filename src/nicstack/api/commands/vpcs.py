@@ -10,7 +10,7 @@ from nicstack.api.registry import command, success
 from nicstack.api.replies import AsyncReply, ListReply, Reply
 from nicstack.api.scope import OWNER, PAGING, owner_filter, page_of
 from nicstack.api.tagging import TAGS_FILTER, with_tags
-from nicstack.api.views_rules import vpc_offering_view, vpc_view
+from nicstack.api.views_rules import VPC, VPC_OFFERING, vpc_offering_view, vpc_view
 from nicstack.api.views_world import listing
 from nicstack.domain.tags import tag_pairs
 from nicstack.services import vpc_list
@@ -35,6 +35,7 @@ from nicstack.services.vpcs import NewVpc
     ),
     # A new VPC has no tiers yet.
     job=lambda _caller, vpc: {"vpc": vpc_view(vpc, [])},
+    answers=VPC,
 )
 def create_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
     spec = NewVpc(
@@ -60,6 +61,7 @@ def create_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
         *OWNER,
         *PAGING,
     ),
+    answers=VPC,
 )
 def list_vpcs(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = VpcFilter(
@@ -95,6 +97,7 @@ def restart_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
     "Lists VPC offerings.",
     (uuid_param("id", "The offering"), str_param("name", "The offering's name"),
      bool_param("isdefault", "Only the default offering"), *PAGING),
+    answers=VPC_OFFERING,
 )
 def list_vpc_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
     wanted = VpcOfferingFilter(uuid=args.get("id"), name=args.get("name"), is_default=args.get("isdefault"),
@@ -109,6 +112,7 @@ def list_vpc_offerings(ctx: Context, args: dict[str, Any]) -> Reply:
     (uuid_param("id", "The VPC", required=True), str_param("name", "The new name"),
      str_param("displaytext", "The new display text")),
     job=lambda _caller, answer: {"vpc": vpc_view(answer.vpc, answer.tiers)},
+    answers=VPC,
 )
 def update_vpc(ctx: Context, args: dict[str, Any]) -> Reply:
     started = service.update_vpc(ctx.uow, ctx.caller, args["id"], name=args.get("name"),
