@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from nicstack.api.replies import JsonObject
-from nicstack.api.schema import fields, kind
+from nicstack.api.schema import Spec, fields, kind
 from nicstack.api.tagging import TAGS
 from nicstack.domain.model import Network, Nic, NicSecondaryIp, Vm
 
@@ -124,7 +124,7 @@ def secondary_ip_view(s: NicSecondaryIp) -> JsonObject:
     }
 
 
-NETWORK = kind("network", {
+NETWORK_SPEC: Spec = {
     "id": "string",
     "name": "string",
     "displaytext": "string",
@@ -159,7 +159,8 @@ NETWORK = kind("network", {
     "aclid": "string",
     "aclname": "string",
     "networkdomain": "string",
-})
+}
+NETWORK = kind("network", NETWORK_SPEC)
 
 
 NIC = kind("nic", {

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 from nicstack.api.replies import JsonObject
+from nicstack.api.schema import Spec
 from nicstack.api.views_world import wire_date
 from nicstack.domain.dataplane import TargetState
 from nicstack.services.agents import summary
+
+# The fields dataplane_view adds, as listApis declares them on each kind that carries them.
+DATAPLANE: Spec = {
+    "publishedgeneration": "integer",
+    "dataplanestate": "string",
+    "appliedgeneration": "integer",
+    "agentname": "string",
+    "lastheartbeat": "date",
+    "lastapplied": "date",
+    "lasterror": "string",
+    "lasterrortime": "date",
+}
 
 
 def dataplane_view(state: TargetState | None) -> JsonObject:

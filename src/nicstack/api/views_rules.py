@@ -8,7 +8,8 @@ from ipaddress import IPv4Network
 from nicstack.api.replies import JsonObject
 from nicstack.api.schema import fields, kind
 from nicstack.api.tagging import TAGS
-from nicstack.api.views import network_view, wire_date
+from nicstack.api.views import NETWORK_SPEC, network_view, wire_date
+from nicstack.api.views_dataplane import DATAPLANE
 from nicstack.domain.ip_ranges import GuestRange
 from nicstack.domain.model import Network
 from nicstack.domain.rules import (
@@ -204,37 +205,9 @@ VPC = kind("vpc", {
     "service": ("list", fields({
         "name": "string",
     })),
-    "network": ("list", fields({
-        "id": "string",
-        "name": "string",
-        "displaytext": "string",
-        "zoneid": "string",
-        "zonename": "string",
-        "type": "string",
-        "cidr": "string",
-        "gateway": "string",
-        "netmask": "string",
-        "state": "string",
-        "account": "string",
-        "domainid": "string",
-        "domain": "string",
-        "acltype": "string",
-        "networkofferingid": "string",
-        "networkofferingname": "string",
-        "networkofferingdisplaytext": "string",
-        "traffictype": "string",
-        "issystem": "boolean",
-        "isdefault": "boolean",
-        "specifyipranges": "boolean",
-        "restartrequired": "boolean",
-        "created": "date",
-        "service": ("list", fields({
-            "name": "string",
-        })),
-        "vpcid": "string",
-        "aclid": "string",
-        "aclname": "string",
-    })),
+    # A VPC's tiers, as network_view shows them without what a tier never has (tags, IPv6, VLAN, domain).
+    "network": ("list", fields({name: entry for name, entry in NETWORK_SPEC.items()
+                                if name not in {"tags", "ip6cidr", "ip6gateway", "vlan", "networkdomain"}})),
     "tags": TAGS,
     "account": "string",
     "domainid": "string",
@@ -386,12 +359,5 @@ ROUTER_CONFIG = kind("routerconfig", {
     "haproxy": "string",
     "addresses": "string",
     "metadata": "string",
-    "publishedgeneration": "integer",
-    "dataplanestate": "string",
-    "appliedgeneration": "integer",
-    "agentname": "string",
-    "lastheartbeat": "date",
-    "lastapplied": "date",
-    "lasterror": "string",
-    "lasterrortime": "date",
+    **DATAPLANE,
 })

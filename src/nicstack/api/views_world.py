@@ -10,7 +10,7 @@ from typing import Any
 from nicstack.api.params import Param, ParamType
 from nicstack.api.registry import Command
 from nicstack.api.replies import ListReply
-from nicstack.api.schema import SUCCESS, Kind, described, fields, kind
+from nicstack.api.schema import SUCCESS, Kind, Spec, described, fields, kind
 from nicstack.api.scope import page_of
 from nicstack.db.repos.jobs import Job
 from nicstack.domain.kinds import JobStatus, Role
@@ -322,43 +322,7 @@ DOMAIN = kind("domain", {
 })
 
 
-ACCOUNT = kind("account", {
-    "id": "string",
-    "name": "string",
-    "accounttype": "integer",
-    "roletype": "string",
-    "rolename": "string",
-    "domainid": "string",
-    "domain": "string",
-    "domainpath": "string",
-    "state": "string",
-    "created": "date",
-    "isdefault": "boolean",
-    "iscleanuprequired": "boolean",
-    "user": ("list", fields({
-        "id": "string",
-        "username": "string",
-        "firstname": "string",
-        "lastname": "string",
-        "created": "date",
-        "state": "string",
-        "account": "string",
-        "accountid": "string",
-        "accounttype": "integer",
-        "roletype": "string",
-        "rolename": "string",
-        "domainid": "string",
-        "domain": "string",
-        "apikey": "string",
-        "isdefault": "boolean",
-        "usersource": "string",
-        "is2faenabled": "boolean",
-        "email": "string",
-    })),
-})
-
-
-USER = kind("user", {
+USER_SPEC: Spec = {
     "id": "string",
     "username": "string",
     "firstname": "string",
@@ -377,7 +341,27 @@ USER = kind("user", {
     "usersource": "string",
     "is2faenabled": "boolean",
     "email": "string",
+}
+
+
+ACCOUNT = kind("account", {
+    "id": "string",
+    "name": "string",
+    "accounttype": "integer",
+    "roletype": "string",
+    "rolename": "string",
+    "domainid": "string",
+    "domain": "string",
+    "domainpath": "string",
+    "state": "string",
+    "created": "date",
+    "isdefault": "boolean",
+    "iscleanuprequired": "boolean",
+    "user": ("list", fields(USER_SPEC)),
 })
+
+
+USER = kind("user", USER_SPEC)
 
 
 NETWORK_OFFERING = kind("networkoffering", {

@@ -9,7 +9,7 @@ from nicstack.api.params import Param, int_param, str_param, uuid_param
 from nicstack.api.registry import ROOT, ROOT_OR_AGENT, command
 from nicstack.api.replies import ObjectReply, Reply, SuccessReply
 from nicstack.api.schema import SUCCESS, kind
-from nicstack.api.views_dataplane import dataplane_view
+from nicstack.api.views_dataplane import DATAPLANE, dataplane_view
 from nicstack.services import agents
 from nicstack.services.agents import TargetRef
 
@@ -37,15 +37,8 @@ AGENT = kind("agent", {
 
 DATAPLANE_STATUS = kind("dataplanestatus", {
     "target": "string",
-    "publishedgeneration": "integer",
-    "dataplanestate": "string",
-    "appliedgeneration": "integer",
+    **DATAPLANE,
     "applieddigest": "string",
-    "agentname": "string",
-    "lastheartbeat": "date",
-    "lastapplied": "date",
-    "lasterror": "string",
-    "lasterrortime": "date",
 })
 
 

@@ -11,7 +11,7 @@ from nicstack.api.registry import ROOT, ROOT_OR_AGENT, command, success
 from nicstack.api.replies import AsyncReply, JsonObject, ObjectReply, Reply
 from nicstack.api.schema import fields, kind
 from nicstack.api.scope import PAGING
-from nicstack.api.views_dataplane import dataplane_view
+from nicstack.api.views_dataplane import DATAPLANE, dataplane_view
 from nicstack.api.views_rules import ROUTER_CONFIG, router_config_view
 from nicstack.api.views_world import listing, wire_date
 from nicstack.services import agents, routers
@@ -48,16 +48,9 @@ ROUTER = kind("router", {
         "networkid": "string",
         "networkname": "string",
     })),
-    "publishedgeneration": "integer",
-    "dataplanestate": "string",
     "vpcid": "string",
     "vpcname": "string",
-    "appliedgeneration": "integer",
-    "agentname": "string",
-    "lastheartbeat": "date",
-    "lastapplied": "date",
-    "lasterror": "string",
-    "lasterrortime": "date",
+    **DATAPLANE,
 })
 
 
