@@ -70,9 +70,12 @@ def publish_queued(uow: SqlUnitOfWork, limit: int) -> tuple[int, tuple[RouterPub
     with uow:
         vm_ids = sorted(set((taken := uow.router_metadata.take_queued(limit)).values()))
         on_router: dict[str, tuple[int, set[int]]] = {}  # target -> a network it serves, the VMs it lists
+        targets: dict[int, tuple[str, list[int]] | None] = {}  # the VMs of a batch share their networks
         for vm_id in vm_ids:
             for network_id in sorted(dataplane.networks_of_vm(uow, vm_id)):
-                found = routers.target_of(uow, network_id)
+                if network_id not in targets:
+                    targets[network_id] = routers.target_of(uow, network_id)
+                found = targets[network_id]
                 if found is not None:
                     on_router.setdefault(found[0], (network_id, set()))[1].add(vm_id)
         if not on_router:
