@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
 
+from nicstack.db.uow import SqlUnitOfWork
+from nicstack.render.metadata import vm_entry
+from nicstack.services.metadata_state import entries_of_vms, metadata_for
+from nicstack.services.publication import drift
 from tests.conftest import Cloud
 from tests.support import scenarios as sc
 from tests.support.client import UNKNOWN
@@ -179,3 +184,30 @@ def test_only_administrators_create_shared_networks_and_an_account_network_is_th
                                    netmask="255.255.255.0", startip="10.32.0.10", endip="10.32.0.20")
     assert w.user.error("deleteNetwork", id=empty["id"]).code == 531
     assert w.cloud.admin.run("deleteNetwork", id=empty["id"]) == {"success": True}
+
+
+def test_the_metadata_pass_writes_each_vms_entry_as_the_whole_routers_rendering_does(w: sc.World) -> None:
+    """The pass renders a changed VM from its rows' texts; the whole router's publication (and `drift`) from typed
+    values. Both must write the same bytes, IPv6 and user data included, or every VM change would look drifted."""
+    sc.add(w.user, w.nic["id"], "10.20.1.90")
+    sc.add(w.user, w.nic["id"], "fd00:20:0:1::19a")
+    w.user.call("updateVirtualMachine", id=w.vm["id"], userdata="aGVsbG8=")
+    uow = SqlUnitOfWork(w.cloud.db)
+    deadline = time.monotonic() + 10
+    while True:  # updateVirtualMachine answers at once; the worker's next pass publishes its user data
+        with uow.reading():
+            vm = uow.vms.vm_by(with_secondary=False, uuid=w.vm["id"])
+            net = uow.networks.network_by(uuid=w.network["id"])
+            assert vm is not None and net is not None
+            [entry] = [vm_entry(meta) for meta in metadata_for(uow, [net.id]).vms if str(meta.uuid) == vm.uuid]
+            published = uow.router_metadata.entries(f"router:{net.uuid}")
+            rendered, networks = entries_of_vms(uow, [vm.id])[vm.id]
+        if entry in published or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert rendered == entry and networks == {net.id}
+    assert entry in published, "the router publishes the entry the pass rendered"
+    data = json.loads(entry)
+    assert data["user_data"] == "aGVsbG8="
+    assert {"10.20.1.90", "fd00:20:0:1::19a"} <= {a for nic in data["nics"] for a in nic["ipv4"] + nic["ipv6"]}
+    assert "router:" + net.uuid not in drift(SqlUnitOfWork(w.cloud.db))

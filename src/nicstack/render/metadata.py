@@ -98,19 +98,35 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _nic_data(nic: NicMetadata) -> dict[str, Any]:
-    return {"mac": nic.mac, "device": nic.device, "uuid": str(nic.uuid), "network": str(nic.network),
-            "default": nic.default,
-            "ipv4": [str(a) for a in nic.ipv4], "ipv4_subnet": _text(nic.ipv4_subnet),
-            "ipv4_gateway": _text(nic.ipv4_gateway), "ipv6": [str(a) for a in nic.ipv6],
-            "ipv6_subnet": _text(nic.ipv6_subnet), "ipv6_gateway": _text(nic.ipv6_gateway)}
+def nic_data(*, mac: str, device: int, uuid: str, network: str, default: bool, ipv4: list[str],
+             ipv4_subnet: str | None, ipv4_gateway: str | None, ipv6: list[str], ipv6_subnet: str | None,
+             ipv6_gateway: str | None) -> dict[str, Any]:
+    """One NIC of an entry, from the texts it writes: what `entry_of` takes, the only place its keys are named."""
+    return {"mac": mac, "device": device, "uuid": uuid, "network": network, "default": default, "ipv4": ipv4,
+            "ipv4_subnet": ipv4_subnet, "ipv4_gateway": ipv4_gateway, "ipv6": ipv6, "ipv6_subnet": ipv6_subnet,
+            "ipv6_gateway": ipv6_gateway}
+
+
+def entry_of(*, uuid: str, name: str, zone: str, service_offering: str, public_ipv4: str | None,
+             user_data: str | None, nics: list[dict[str, Any]]) -> str:
+    """One VM's entry, from the texts it writes (NICs by device): a line of sorted, compact JSON.
+
+    The metadata pass renders a changed VM's entry from its rows' texts with this, without building
+    typed values first (a VM may hold hundreds of addresses); `vm_entry` gives the same line from them.
+    """
+    data = {"uuid": uuid, "name": name, "zone": zone, "service_offering": service_offering,
+            "public_ipv4": public_ipv4, "user_data": user_data, "nics": nics}
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 def vm_entry(vm: VmMetadata) -> str:
     """One VM's entry: a line of sorted, compact JSON (the server stores it per router and VM)."""
-    data = {"uuid": str(vm.uuid), "name": vm.name, "zone": vm.zone, "service_offering": vm.service_offering,
-            "public_ipv4": _text(vm.public_ipv4), "user_data": vm.user_data, "nics": [_nic_data(n) for n in vm.nics]}
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+    nics = [nic_data(mac=n.mac, device=n.device, uuid=str(n.uuid), network=str(n.network), default=n.default,
+                     ipv4=[str(a) for a in n.ipv4], ipv4_subnet=_text(n.ipv4_subnet),
+                     ipv4_gateway=_text(n.ipv4_gateway), ipv6=[str(a) for a in n.ipv6],
+                     ipv6_subnet=_text(n.ipv6_subnet), ipv6_gateway=_text(n.ipv6_gateway)) for n in vm.nics]
+    return entry_of(uuid=str(vm.uuid), name=vm.name, zone=vm.zone, service_offering=vm.service_offering,
+                    public_ipv4=_text(vm.public_ipv4), user_data=vm.user_data, nics=nics)
 
 
 def document_of(entries: Iterable[str]) -> str:

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import bindparam, select
 
 from nicstack.db import tables as t
+from nicstack.db.repos.vms import NicRow
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.kinds import VmState
 from nicstack.domain.model import Nic, Vm
-from nicstack.render.metadata import Metadata, NicMetadata, VmMetadata
+from nicstack.render.metadata import Metadata, NicMetadata, VmMetadata, entry_of, nic_data
 
 
 def _nic(nic: Nic, addresses: list[str]) -> NicMetadata:
@@ -46,20 +48,22 @@ _SOURCE_NAT = (select(_ip.c.network_id, _ip.c.public_ip_address)
                .where(_ip.c.network_id.in_(bindparam("network_ids", expanding=True)), _ip.c.is_source_nat.is_(True)))
 
 
-def _public_ips(uow: SqlUnitOfWork, vms: Sequence[Vm]) -> dict[int, IPv4Address]:
-    """Per VM id: its default NIC's static NAT address, else its network's source NAT address."""
-    defaults = {vm.id: next((n for n in vm.nics if n.is_default), None) for vm in vms}
+def _public_ips(uow: SqlUnitOfWork, defaults: dict[int, tuple[int, str | None] | None]) -> dict[int, str]:
+    """Per VM id: its default NIC's static NAT address, else its network's source NAT address.
+
+    `defaults` gives, per VM id, its default NIC's network id and primary IPv4 address (None: no default NIC).
+    """
     static = {(r.vm_id, r.vm_ip_address): r.public_ip_address
               for r in uow.conn.execute(_STATIC_NAT, {"vm_ids": list(defaults)})}
-    networks = sorted({n.network_id for n in defaults.values() if n is not None})
+    networks = sorted({nic[0] for nic in defaults.values() if nic is not None})
     source = {r.network_id: r.public_ip_address for r in uow.conn.execute(_SOURCE_NAT, {"network_ids": networks})}
-    found: dict[int, IPv4Address] = {}
+    found: dict[int, str] = {}
     for vm_id, nic in defaults.items():
         if nic is None:
             continue
-        public = static.get((vm_id, nic.ip4_address)) or source.get(nic.network_id)
+        public = static.get((vm_id, nic[1])) or source.get(nic[0])
         if public is not None:
-            found[vm_id] = IPv4Address(public)
+            found[vm_id] = public
     return found
 
 
@@ -76,21 +80,51 @@ def metadata_for(uow: SqlUnitOfWork, network_ids: Sequence[int]) -> Metadata:
         (vm, {nic.id: [s.address for s in nic.secondary_ips] for nic in vm.nics}) for vm in vms])))
 
 
-def metadata_of_vms(uow: SqlUnitOfWork, vm_ids: Sequence[int]) -> dict[int, tuple[VmMetadata, set[int]]]:
-    """Per VM id (those that still run or are stopped): its metadata and the networks of its live NICs."""
+def entries_of_vms(uow: SqlUnitOfWork, vm_ids: Sequence[int]) -> dict[int, tuple[str, set[int]]]:
+    """Per VM id (those that still run or are stopped): its metadata entry and the networks of its live NICs.
+
+    Rendered from the rows' texts (what `vm_entry` of the typed values would write, byte for byte): the
+    metadata pass renders every VM a burst of jobs changed, each with all its addresses.
+    """
     if not vm_ids:
         return {}
-    return {vm.id: (meta, {nic.network_id for nic in vm.nics})
-            for meta, vm in _entries(uow, uow.vms.live(vm_ids))}
+    found = uow.vms.metadata_rows(vm_ids)
+    public = _public_ips(uow, {vm.id: next(((n.network_id, n.ip4_address) for n in vm.nics if n.is_default), None)
+                               for vm in found})
+    user_data = uow.vms.user_data([vm.id for vm in found])
+    return {vm.id: (entry_of(uuid=vm.uuid, name=vm.name, zone=vm.zone, service_offering=vm.service_offering,
+                             public_ipv4=public.get(vm.id), user_data=user_data.get(vm.id),
+                             nics=[_nic_data(nic, vm.secondaries[nic.id]) for nic in vm.nics]),
+                    {nic.network_id for nic in vm.nics})
+            for vm in found}
+
+
+def _nic_data(nic: NicRow, secondaries: tuple[list[str], list[str]]) -> dict[str, Any]:
+    """A NIC of an entry from its texts; only its own (few) addresses are parsed, to write subnets canonically."""
+    ip4, ip6 = nic.ip4_address, nic.ip6_address
+    return nic_data(
+        mac=nic.mac_address.lower(), device=nic.device_id, uuid=nic.uuid, network=nic.network_uuid,
+        default=nic.is_default, ipv4=[ip4, *secondaries[0]] if ip4 else secondaries[0],
+        ipv4_subnet=str(IPv4Network(f"{ip4}/{nic.netmask}", strict=False)) if ip4 and nic.netmask else None,
+        ipv4_gateway=str(IPv4Address(nic.gateway)) if nic.gateway else None,
+        ipv6=[ip6, *secondaries[1]] if ip6 else secondaries[1],
+        ipv6_subnet=str(IPv6Network(nic.ip6_cidr, strict=False)) if nic.ip6_cidr else None,
+        ipv6_gateway=str(IPv6Address(nic.ip6_gateway)) if nic.ip6_gateway else None,
+    )
 
 
 def _entries(uow: SqlUnitOfWork, found: list[tuple[Vm, dict[int, list[str]]]]) -> list[tuple[VmMetadata, Vm]]:
     """Each VM's metadata, given the VM and its NICs' secondary addresses (by NIC id)."""
     vms = [vm for vm, _ in found]
-    public = _public_ips(uow, vms)
+    public = _public_ips(uow, {vm.id: next(((n.network_id, n.ip4_address) for n in vm.nics if n.is_default), None)
+                               for vm in vms})
     user_data = uow.vms.user_data([vm.id for vm in vms])
     return [(VmMetadata(uuid=UUID(vm.uuid), name=vm.name, zone=vm.zone_name,
                         service_offering=vm.service_offering_name or "",
                         nics=tuple(_nic(nic, addresses.get(nic.id, [])) for nic in vm.nics),
-                        public_ipv4=public.get(vm.id), user_data=user_data.get(vm.id)), vm)
+                        public_ipv4=_optional_ipv4(public.get(vm.id)), user_data=user_data.get(vm.id)), vm)
             for vm, addresses in found]
+
+
+def _optional_ipv4(text: str | None) -> IPv4Address | None:
+    return None if text is None else IPv4Address(text)

@@ -25,7 +25,7 @@ from nicstack.render.router import RouterDocuments, key_of, render_router
 from nicstack.render.router import generation_key as digest_of
 from nicstack.render.router_state import RouterKind, RouterState
 from nicstack.services import lookup
-from nicstack.services.metadata_state import metadata_of_vms
+from nicstack.services.metadata_state import entries_of_vms
 from nicstack.services.public_ips import ensure_source_nat
 from nicstack.services.router_state import isolated_state, shared_state, vpc_state
 
@@ -90,8 +90,7 @@ class VmEntries:
 
     @classmethod
     def of(cls, uow: SqlUnitOfWork, vm_ids: Sequence[int]) -> VmEntries:
-        found = metadata_of_vms(uow, vm_ids)
-        return cls(uow.vms.uuids_of(vm_ids), {vm_id: (vm_entry(meta), nets) for vm_id, (meta, nets) in found.items()})
+        return cls(uow.vms.uuids_of(vm_ids), entries_of_vms(uow, vm_ids))
 
 
 def publish_vms(uow: SqlUnitOfWork, network_id: int, vms: VmEntries, vm_ids: Sequence[int]) -> RouterPublished | None:

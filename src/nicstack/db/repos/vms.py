@@ -45,6 +45,38 @@ def _vm_query() -> Any:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class NicRow:
+    """A NIC's columns that its VM's metadata entry writes."""
+
+    id: int
+    network_id: int
+    network_uuid: str
+    uuid: str
+    device_id: int
+    mac_address: str
+    ip4_address: str | None
+    netmask: str | None
+    gateway: str | None
+    ip6_address: str | None
+    ip6_gateway: str | None
+    ip6_cidr: str | None
+    is_default: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataRows:
+    """A VM's columns that its metadata entry writes; its NICs by device."""
+
+    id: int
+    uuid: str
+    name: str
+    zone: str
+    service_offering: str
+    nics: tuple[NicRow, ...]
+    secondaries: Mapping[int, tuple[list[str], list[str]]]  # per NIC id: IPv4 and IPv6 addresses, oldest first
+
+
 def _vm(m: Any, nics: tuple[Nic, ...], groups: tuple[tuple[str, str], ...] = ()) -> Vm:
     return Vm(
         m["id"], m["uuid"], m["name"], m["display_name"], VmType(m["vm_type"]), VmState(m["state"]),
@@ -87,12 +119,22 @@ _NICS_OF_VMS = _nic_query().where(t.nics.c.vm_id.in_(bindparam("vm_ids", expandi
 _NICS_OF_VM = _nic_query().where(t.nics.c.vm_id == bindparam("vm_id"))
 _s = t.nic_secondary_ips
 _SECONDARIES = select(_s).where(_s.c.nic_id.in_(bindparam("nic_ids", expanding=True))).order_by(_s.c.id)
-# The metadata pass: a VM, and its NICs' secondary addresses, by narrow prepared reads.
-_VM_BY_ID = _vm_query().where(v.c.id == bindparam("vm_id"), v.c.removed.is_(None))
-_ADDRESSES_OF_VM = (select(_s.c.nic_id, _s.c.ip4_address, _s.c.ip6_address)
-                    .select_from(_s.join(t.nics, t.nics.c.id == _s.c.nic_id))
-                    .where(t.nics.c.vm_id == bindparam("vm_id")).order_by(_s.c.id))
 _SERVING = (VmState.RUNNING, VmState.STOPPED)
+# The metadata pass: the texts of the VMs' entries, three narrow reads for the whole batch.
+_zo, _so, _ne = t.zones, t.service_offerings, t.networks
+_META_VMS = (select(v.c.id, v.c.uuid, v.c.name, _zo.c.name, _so.c.name)
+             .select_from(v.join(_zo, _zo.c.id == v.c.zone_id)
+                          .outerjoin(_so, _so.c.id == v.c.service_offering_id))
+             .where(v.c.id.in_(bindparam("vm_ids", expanding=True)), v.c.removed.is_(None),
+                    v.c.state.in_(_SERVING)))
+_n = t.nics
+_META_NICS = (select(_n.c.vm_id, _n.c.id, _n.c.network_id, _ne.c.uuid, _n.c.uuid, _n.c.device_id, _n.c.mac_address,
+                     _n.c.ip4_address, _n.c.netmask, _n.c.gateway, _n.c.ip6_address, _n.c.ip6_gateway, _n.c.ip6_cidr,
+                     _n.c.is_default)
+              .select_from(_n.join(_ne, _ne.c.id == _n.c.network_id))
+              .where(_n.c.vm_id.in_(bindparam("vm_ids", expanding=True)), _n.c.removed.is_(None)))
+_META_ADDRESSES = (select(_s.c.nic_id, _s.c.ip4_address, _s.c.ip6_address)
+                   .where(_s.c.nic_id.in_(bindparam("nic_ids", expanding=True))).order_by(_s.c.id))
 _UUIDS = select(v.c.id, v.c.uuid).where(v.c.id.in_(bindparam("vm_ids", expanding=True)))
 _USER_DATA = (select(t.vm_user_data.c.vm_id, t.vm_user_data.c.user_data)
               .where(t.vm_user_data.c.vm_id.in_(bindparam("vm_ids", expanding=True))))
@@ -287,25 +329,30 @@ class VmRepository:
         groups = self._groups([m["id"] for m in rows])
         return [_vm(m, tuple(nics.get(m["id"], ())), groups.get(m["id"], ())) for m in rows]
 
-    def live(self, vm_ids: Sequence[int]) -> list[tuple[Vm, dict[int, list[str]]]]:
+    def metadata_rows(self, vm_ids: Sequence[int]) -> list[MetadataRows]:
         """Those of the VMs that run or are stopped (a destroyed VM keeps its NICs until it is expunged, but asks
-        nothing), with their NICs, and per NIC id its secondary addresses in the order they were added.
+        nothing), as the texts their metadata entries write: a VM's NICs by device, each NIC's secondary
+        addresses by family in the order they were added.
 
-        The metadata pass renders these for every VM a burst of jobs changed: three narrow prepared reads per
-        VM, without the secondary IPs' other columns or the VM's groups.
+        The metadata pass renders these for every VM a burst of jobs changed: three reads for all of them,
+        without typed values (the VMs of a busy network hold thousands of addresses between them).
         """
-        found: list[tuple[Vm, dict[int, list[str]]]] = []
-        for vm_id in sorted(vm_ids):
-            row = prepared.first(self.conn, _VM_BY_ID, {"vm_id": vm_id})
-            if row is None or row["state"] not in _SERVING:
-                continue
-            nics = sorted((_nic(m, ()) for m in prepared.rows(self.conn, _NICS_OF_VM, {"vm_id": vm_id})),
-                          key=_nic_order)
-            addresses: dict[int, list[str]] = defaultdict(list)
-            for a in prepared.rows(self.conn, _ADDRESSES_OF_VM, {"vm_id": vm_id}):
-                addresses[a["nic_id"]].append(a["ip4_address"] or a["ip6_address"])
-            found.append((_vm(row, tuple(nics), ()), addresses))
-        return found
+        vms = self.conn.execute(_META_VMS, {"vm_ids": list(vm_ids)}).tuples().all()
+        if not vms:
+            return []
+        nics: dict[int, list[NicRow]] = defaultdict(list)
+        for row in self.conn.execute(_META_NICS, {"vm_ids": [vm[0] for vm in vms]}).tuples():
+            nics[row[0]].append(NicRow(*row[1:]))
+        addresses: dict[int, tuple[list[str], list[str]]] = {nic.id: ([], []) for found in nics.values()
+                                                              for nic in found}
+        for nic_id, ip4, ip6 in self.conn.execute(_META_ADDRESSES, {"nic_ids": list(addresses)}).tuples():
+            if ip4 is not None:
+                addresses[nic_id][0].append(ip4)
+            else:
+                addresses[nic_id][1].append(ip6)
+        return [MetadataRows(vm_id, uuid, name, zone, offering or "",
+                             tuple(sorted(nics.get(vm_id, ()), key=lambda nic: nic.device_id)), addresses)
+                for vm_id, uuid, name, zone, offering in sorted(vms)]
 
     def _groups(self, vm_ids: list[int]) -> dict[int, tuple[tuple[str, str], ...]]:
         """Per VM: (uuid, name) of its security groups."""
