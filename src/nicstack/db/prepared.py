@@ -119,6 +119,17 @@ def first(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | Non
     return _row(plan, raw) if raw is not None else None
 
 
+def tuples(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    """The rows as tuples in the statement's column order: no dict per row, for reads of many rows."""
+    plan, cursor = _run(conn, stmt, params or {})
+    raw = cursor.fetchall()
+    if not any(plan.readers):
+        return [tuple(row) for row in raw]
+    return [tuple(reader(value) if reader is not None else value for reader, value in zip(plan.readers, row,
+                                                                                          strict=True))
+            for row in raw]
+
+
 def scalar(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | None = None) -> Any:
     """The first column of the first row, or None."""
     found = first(conn, stmt, params)

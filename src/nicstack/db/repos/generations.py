@@ -52,7 +52,11 @@ class GenerationRepository:
         """The target's row, locked until the transaction ends; made (generation 0) when it has none yet."""
         if self.conn.dialect.name == "postgresql":
             prepared.execute(self.conn, _MAKE_ONCE, {"t": target, "at": now()})
-        elif self.get(target) is None:
+        else:
+            # SQLite: a write transaction (BEGIN IMMEDIATE) holds the database's one write lock already.
+            found = self.get(target)
+            if found is not None:
+                return found
             prepared.execute(self.conn, _MAKE, {"t": target, "at": now()})
         row = prepared.first(self.conn, _LOCK, {"t": target})
         assert row is not None
