@@ -19,7 +19,7 @@ from nicstack.db import tables as t
 from nicstack.db.repos.vms import NicRow
 from nicstack.db.uow import SqlUnitOfWork
 from nicstack.domain.kinds import VmState
-from nicstack.domain.model import Nic, Vm
+from nicstack.domain.model import Nic
 from nicstack.render.metadata import Metadata, NicMetadata, VmMetadata, entry_of, nic_data
 
 
@@ -76,8 +76,14 @@ def metadata_for(uow: SqlUnitOfWork, network_ids: Sequence[int]) -> Metadata:
     # A destroyed VM keeps its NICs until it is expunged, but no longer runs: it asks nothing.
     vms = uow.vms.loaded([v.c.id.in_(served), v.c.removed.is_(None),
                           v.c.state.in_([VmState.RUNNING, VmState.STOPPED])])
-    return Metadata(tuple(meta for meta, _ in _entries(uow, [
-        (vm, {nic.id: [s.address for s in nic.secondary_ips] for nic in vm.nics}) for vm in vms])))
+    public = _public_ips(uow, {vm.id: next(((n.network_id, n.ip4_address) for n in vm.nics if n.is_default), None)
+                               for vm in vms})
+    user_data = uow.vms.user_data([vm.id for vm in vms])
+    return Metadata(tuple(
+        VmMetadata(uuid=UUID(vm.uuid), name=vm.name, zone=vm.zone_name, service_offering=vm.service_offering_name or "",
+                   nics=tuple(_nic(nic, [s.address for s in nic.secondary_ips]) for nic in vm.nics),
+                   public_ipv4=_optional_ipv4(public.get(vm.id)), user_data=user_data.get(vm.id))
+        for vm in vms))
 
 
 def entries_of_vms(uow: SqlUnitOfWork, vm_ids: Sequence[int]) -> dict[int, tuple[str, set[int]]]:
@@ -111,19 +117,6 @@ def _nic_data(nic: NicRow, secondaries: tuple[list[str], list[str]]) -> dict[str
         ipv6_subnet=str(IPv6Network(nic.ip6_cidr, strict=False)) if nic.ip6_cidr else None,
         ipv6_gateway=str(IPv6Address(nic.ip6_gateway)) if nic.ip6_gateway else None,
     )
-
-
-def _entries(uow: SqlUnitOfWork, found: list[tuple[Vm, dict[int, list[str]]]]) -> list[tuple[VmMetadata, Vm]]:
-    """Each VM's metadata, given the VM and its NICs' secondary addresses (by NIC id)."""
-    vms = [vm for vm, _ in found]
-    public = _public_ips(uow, {vm.id: next(((n.network_id, n.ip4_address) for n in vm.nics if n.is_default), None)
-                               for vm in vms})
-    user_data = uow.vms.user_data([vm.id for vm in vms])
-    return [(VmMetadata(uuid=UUID(vm.uuid), name=vm.name, zone=vm.zone_name,
-                        service_offering=vm.service_offering_name or "",
-                        nics=tuple(_nic(nic, addresses.get(nic.id, [])) for nic in vm.nics),
-                        public_ipv4=_optional_ipv4(public.get(vm.id)), user_data=user_data.get(vm.id)), vm)
-            for vm, addresses in found]
 
 
 def _optional_ipv4(text: str | None) -> IPv4Address | None:
