@@ -8,9 +8,9 @@ NAT address of that NIC's network, as CloudStack's router answers it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import bindparam, select
@@ -48,11 +48,21 @@ _SOURCE_NAT = (select(_ip.c.network_id, _ip.c.public_ip_address)
                .where(_ip.c.network_id.in_(bindparam("network_ids", expanding=True)), _ip.c.is_source_nat.is_(True)))
 
 
-def _public_ips(uow: SqlUnitOfWork, defaults: dict[int, tuple[int, str | None] | None]) -> dict[int, str]:
-    """Per VM id: its default NIC's static NAT address, else its network's source NAT address.
+class _NicColumns(Protocol):
+    """What a NIC tells of the VM's public address: a domain `Nic` or the metadata pass's `NicRow`."""
 
-    `defaults` gives, per VM id, its default NIC's network id and primary IPv4 address (None: no default NIC).
-    """
+    @property
+    def network_id(self) -> int: ...
+    @property
+    def ip4_address(self) -> str | None: ...
+    @property
+    def is_default(self) -> bool: ...
+
+
+def _public_ips(uow: SqlUnitOfWork, nics_of: Mapping[int, Sequence[_NicColumns]]) -> dict[int, str]:
+    """Per VM id (given with its NICs): its default NIC's static NAT address, else its network's source NAT one."""
+    defaults = {vm_id: next(((n.network_id, n.ip4_address) for n in nics if n.is_default), None)
+                for vm_id, nics in nics_of.items()}
     static = {(r.vm_id, r.vm_ip_address): r.public_ip_address
               for r in uow.conn.execute(_STATIC_NAT, {"vm_ids": list(defaults)})}
     networks = sorted({nic[0] for nic in defaults.values() if nic is not None})
@@ -76,8 +86,7 @@ def metadata_for(uow: SqlUnitOfWork, network_ids: Sequence[int]) -> Metadata:
     # A destroyed VM keeps its NICs until it is expunged, but no longer runs: it asks nothing.
     vms = uow.vms.loaded([v.c.id.in_(served), v.c.removed.is_(None),
                           v.c.state.in_([VmState.RUNNING, VmState.STOPPED])])
-    public = _public_ips(uow, {vm.id: next(((n.network_id, n.ip4_address) for n in vm.nics if n.is_default), None)
-                               for vm in vms})
+    public = _public_ips(uow, {vm.id: vm.nics for vm in vms})
     user_data = uow.vms.user_data([vm.id for vm in vms])
     return Metadata(tuple(
         VmMetadata(uuid=UUID(vm.uuid), name=vm.name, zone=vm.zone_name, service_offering=vm.service_offering_name or "",
@@ -95,8 +104,7 @@ def entries_of_vms(uow: SqlUnitOfWork, vm_ids: Sequence[int]) -> dict[int, tuple
     if not vm_ids:
         return {}
     found = uow.vms.metadata_rows(vm_ids)
-    public = _public_ips(uow, {vm.id: next(((n.network_id, n.ip4_address) for n in vm.nics if n.is_default), None)
-                               for vm in found})
+    public = _public_ips(uow, {vm.id: vm.nics for vm in found})
     user_data = uow.vms.user_data([vm.id for vm in found])
     return {vm.id: (entry_of(uuid=vm.uuid, name=vm.name, zone=vm.zone, service_offering=vm.service_offering,
                              public_ipv4=public.get(vm.id), user_data=user_data.get(vm.id),
