@@ -8,7 +8,9 @@ payload names its dataclass by a registered tag, never by a module path from the
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
@@ -92,53 +94,72 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
-# Each dataclass's fields with their resolved types, found once: resolving the annotations costs more
-# than decoding the whole payload of an addIpToNic job.
-_HINTS: dict[type, tuple[tuple[str, Any], ...]] = {}
+# Each dataclass's fields with a decoder for each field's resolved type, made once: resolving annotations,
+# and walking a type's form for every value, cost more than decoding the whole payload of an addIpToNic job.
+_FIELDS: dict[type, tuple[tuple[str, Callable[[Any], Any]], ...]] = {}
 
 
 def _build(cls: type[T], data: dict[str, Any]) -> T:
-    fields = _HINTS.get(cls)
+    fields = _FIELDS.get(cls)
     if fields is None:
         hints = get_type_hints(cls)
-        fields = _HINTS[cls] = tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))  # type: ignore[arg-type]
-    return cls(**{name: _typed(hint, data[name]) for name, hint in fields if name in data})
+        fields = _FIELDS[cls] = tuple((f.name, _decoder(hints[f.name]))
+                                      for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    return cls(**{name: typed(data[name]) for name, typed in fields if name in data})
 
 
-def _typed(hint: Any, data: Any) -> Any:
-    if isinstance(data, dict) and "$type" in data:
-        return decode(data)
+def _same(data: Any) -> Any:
+    return data
+
+
+@functools.cache
+def _decoder(hint: Any) -> Callable[[Any], Any]:
+    """What decodes a value declared as `hint`; a tagged value decodes as its tag says, whatever the hint."""
+    inner = _form_decoder(hint)
+
+    def typed(data: Any) -> Any:
+        if isinstance(data, dict) and "$type" in data:
+            return decode(data)
+        return inner(data)
+
+    return typed
+
+
+def _optional(decode_one: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda data: None if data is None else decode_one(data)
+
+
+def _form_decoder(hint: Any) -> Callable[[Any], Any]:
     origin = get_origin(hint)
     if origin in (Union, types.UnionType):
-        if data is None:
-            return None
         options = [a for a in get_args(hint) if a is not type(None)]
         if len(options) == 1:
-            return _typed(options[0], data)
+            return _optional(_decoder(options[0]))
         if all(o in _ADDRESSES for o in options):
-            return ip_address(data)
+            return _optional(ip_address)
         if all(o in _NETWORKS for o in options):
-            return ip_network(data)
-        return data
+            return _optional(ip_network)
+        return _same
     if origin is tuple:
         args = get_args(hint)
-        inner = args[0] if args else Any
-        return tuple(_typed(inner, v) for v in data)
+        item = _decoder(args[0] if args else Any)
+        return lambda data: tuple(map(item, data))
     if origin is frozenset:
-        return frozenset(_typed(get_args(hint)[0], v) for v in data)
+        member = _decoder(get_args(hint)[0])
+        return lambda data: frozenset(map(member, data))
     if origin is dict:
-        return {k: _typed(get_args(hint)[1], v) for k, v in data.items()}
-    if hint is Any or data is None:
-        return data
-    if isinstance(hint, type):
-        if issubclass(hint, Enum):
-            return hint(data)
-        if hint is datetime:
-            return datetime.fromisoformat(data)
-        if hint in _ADDRESSES:
-            return ip_address(data)
-        if hint in _NETWORKS:
-            return ip_network(data)
-        if dataclasses.is_dataclass(hint):
-            return _build(hint, data)
-    return data
+        value = _decoder(get_args(hint)[1])
+        return lambda data: {k: value(v) for k, v in data.items()}
+    if hint is Any or not isinstance(hint, type):
+        return _same
+    if issubclass(hint, Enum):
+        return _optional(hint)
+    if hint is datetime:
+        return _optional(datetime.fromisoformat)
+    if hint in _ADDRESSES:
+        return _optional(ip_address)
+    if hint in _NETWORKS:
+        return _optional(ip_network)
+    if dataclasses.is_dataclass(hint):
+        return _optional(functools.partial(_build, hint))
+    return _same

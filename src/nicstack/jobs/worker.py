@@ -77,13 +77,14 @@ class Worker:
         # The claimed jobs' changes queued their VMs' metadata when they committed: published first, so
         # a job that has ended has its metadata out, and one pass serves the whole batch.
         self.publish_metadata()
+        callers: dict[int, Caller | None] = {}  # a batch's jobs come from few users: each read once
         renewed = time.monotonic()
         for index, job in enumerate(claimed):
             if time.monotonic() - renewed > lease.total_seconds() / 2:
                 with uow:
                     uow.jobs.renew(self.name, [j.id for j in claimed[index:]], now() + lease)
                 renewed = time.monotonic()
-            self._run(job)
+            self._run(job, callers)
         return len(claimed)
 
     def publish_metadata(self) -> None:
@@ -98,12 +99,16 @@ class Worker:
             if taken < self.settings.metadata_batch:
                 return
 
-    def _run(self, job: ClaimedJob) -> None:
+    def _run(self, job: ClaimedJob, callers: dict[int, Caller | None]) -> None:
         uow = SqlUnitOfWork(self.db)
         try:
             with uow:
-                user = uow.accounts.user_by_id(job.user_id) if job.user_id is not None else None
-                caller = caller_of(user) if user is not None else None
+                caller = None
+                if job.user_id is not None:
+                    if job.user_id not in callers:
+                        user = uow.accounts.user_by_id(job.user_id)
+                        callers[job.user_id] = caller_of(user) if user is not None else None
+                    caller = callers[job.user_id]
                 plan = decode(json.loads(job.params))
                 if not isinstance(plan, JobPlan):
                     raise InternalError(f"Job {job.uuid} ({job.cmd}) carries no plan this server can run")
@@ -173,8 +178,10 @@ class Worker:
                 pass
 
     def _run_guarded(self) -> bool:
+        """One batch; True when it was full, so more jobs may be due. Jobs committed meanwhile woke the
+        worker already: a look at an empty queue after every batch would cost a claim and a pass."""
         try:
-            return self.run_due() > 0
+            return self.run_due() >= self.settings.batch
         except Exception:
             # The database may be away for a moment: the next poll tries again.
             log.exception("claiming jobs failed")

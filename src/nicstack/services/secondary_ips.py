@@ -90,7 +90,7 @@ def add_ip_to_nic(uow: UnitOfWork, caller: Caller, request: AddIp) -> Started[Re
 def _add_ip_to_nic(uow: UnitOfWork, caller: Caller, request: AddIp) -> Started[ReservedAddresses]:
     with uow:
         nic = lookup.nic_owner(uow, caller, request.nic_uuid)
-        asked = client_tokens.digest(request)
+        asked = client_tokens.digest(request) if request.token is not None else ""  # only a token keeps it
         before = client_tokens.answered(uow, caller, "addIpToNic", request.token, asked)
         if before is not None:
             if not isinstance(before.value, ReservedAddresses):

@@ -75,12 +75,14 @@ _DUE = (
     .order_by(j.c.id)
     .limit(bindparam("limit"))
 )
+_TAKEN = (j.c.id, j.c.uuid, j.c.cmd, j.c.params, j.c.user_id, j.c.attempts, j.c.created_by)
+_LEASE = {"claimed_by": bindparam("me"), "lease_until": bindparam("until"), "attempts": j.c.attempts + 1}
+# SQLite (one writer): one statement takes the lease of the due jobs and returns them.
+_CLAIM = j.update().where(j.c.id.in_(_DUE.scalar_subquery())).values(_LEASE).returning(*_TAKEN)
+# PostgreSQL: the due rows locked with SKIP LOCKED first, so servers claiming at once take different jobs.
+# (Not as a subquery of the update, which the planner may run more than once.)
 _DUE_SKIP_LOCKED = _DUE.with_for_update(skip_locked=True)
-_TAKE = (j.update().where(j.c.id.in_(bindparam("ids", expanding=True)))
-         .values(claimed_by=bindparam("me"), lease_until=bindparam("until"), attempts=j.c.attempts + 1))
-_CLAIMED = select(j.c.id, j.c.uuid, j.c.cmd, j.c.params, j.c.user_id, j.c.attempts, j.c.created_by).where(
-    j.c.id.in_(bindparam("ids", expanding=True))
-).order_by(j.c.id)
+_TAKE = j.update().where(j.c.id.in_(bindparam("ids", expanding=True))).values(_LEASE).returning(*_TAKEN)
 _FINISH = (
     j.update()
     .where(j.c.id == bindparam("job_id"), j.c.status == _PENDING, j.c.claimed_by == bindparam("me"))
@@ -124,18 +126,15 @@ class JobRepository:
         return [_job(r._mapping) for r in self.conn.execute(query)], total
 
     def claim(self, me: str, lease_until: datetime, limit: int) -> list[ClaimedJob]:
-        """Take the lease of up to `limit` due jobs, oldest first; jobs other servers hold are skipped.
-
-        PostgreSQL: the due rows are locked with SKIP LOCKED, so servers claiming at once take
-        different jobs. SQLite has one writer: the select and the update cannot interleave.
-        """
-        stamp = now()
-        due = _DUE_SKIP_LOCKED if self.conn.dialect.name == "postgresql" else _DUE
-        ids = [row[0] for row in self.conn.execute(due, {"now": stamp, "limit": limit})]
-        if not ids:
-            return []
-        self.conn.execute(_TAKE, {"ids": ids, "me": me, "until": lease_until})
-        return [ClaimedJob(*row) for row in self.conn.execute(_CLAIMED, {"ids": ids})]
+        """Take the lease of up to `limit` due jobs, oldest first; jobs other servers hold are skipped."""
+        values = {"now": now(), "limit": limit, "me": me, "until": lease_until}
+        if self.conn.dialect.name == "postgresql":
+            ids = [row[0] for row in self.conn.execute(_DUE_SKIP_LOCKED, values)]
+            rows = self.conn.execute(_TAKE, {**values, "ids": ids}).tuples().all() if ids else []
+        else:
+            rows = prepared.tuples(self.conn, _CLAIM, values)
+        # RETURNING gives no order: oldest first.
+        return sorted((ClaimedJob(*row) for row in rows), key=lambda job: job.id)
 
     def renew(self, me: str, ids: list[int], lease_until: datetime) -> None:
         if ids:
