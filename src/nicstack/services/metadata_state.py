@@ -8,6 +8,7 @@ NAT address of that NIC's network, as CloudStack's router answers it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Any, Protocol
@@ -119,12 +120,28 @@ def _nic_data(nic: NicRow, secondaries: tuple[list[str], list[str]]) -> dict[str
     return nic_data(
         mac=nic.mac_address.lower(), device=nic.device_id, uuid=nic.uuid, network=nic.network_uuid,
         default=nic.is_default, ipv4=[ip4, *secondaries[0]] if ip4 else secondaries[0],
-        ipv4_subnet=str(IPv4Network(f"{ip4}/{nic.netmask}", strict=False)) if ip4 and nic.netmask else None,
-        ipv4_gateway=str(IPv4Address(nic.gateway)) if nic.gateway else None,
+        ipv4_subnet=_ipv4_subnet(ip4, nic.netmask) if ip4 and nic.netmask else None,
+        ipv4_gateway=_canonical(nic.gateway) if nic.gateway else None,
         ipv6=[ip6, *secondaries[1]] if ip6 else secondaries[1],
-        ipv6_subnet=str(IPv6Network(nic.ip6_cidr, strict=False)) if nic.ip6_cidr else None,
-        ipv6_gateway=str(IPv6Address(nic.ip6_gateway)) if nic.ip6_gateway else None,
+        ipv6_subnet=_ipv6_subnet(nic.ip6_cidr) if nic.ip6_cidr else None,
+        ipv6_gateway=_canonical(nic.ip6_gateway) if nic.ip6_gateway else None,
     )
+
+
+# A NIC's subnet and gateway texts, canonical: the metadata pass asks for the same few on every pass.
+@functools.lru_cache(maxsize=4096)
+def _ipv4_subnet(address: str, netmask: str) -> str:
+    return str(IPv4Network(f"{address}/{netmask}", strict=False))
+
+
+@functools.lru_cache(maxsize=4096)
+def _ipv6_subnet(cidr: str) -> str:
+    return str(IPv6Network(cidr, strict=False))
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical(address: str) -> str:
+    return str(ip_address(address))
 
 
 def _optional_ipv4(text: str | None) -> IPv4Address | None:

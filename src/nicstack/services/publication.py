@@ -69,7 +69,7 @@ def publish_queued(uow: SqlUnitOfWork, limit: int) -> tuple[int, tuple[RouterPub
     """
     with uow:
         vm_ids = sorted(set((taken := uow.router_metadata.take_queued(limit)).values()))
-        on_router: dict[str, tuple[int, set[int]]] = {}  # target -> a network it serves, the VMs it lists
+        on_router: dict[str, routers.VmsOnRouter] = {}
         targets: dict[int, tuple[str, list[int]] | None] = {}  # the VMs of a batch share their networks
         for vm_id in vm_ids:
             for network_id in sorted(dataplane.networks_of_vm(uow, vm_id)):
@@ -77,13 +77,12 @@ def publish_queued(uow: SqlUnitOfWork, limit: int) -> tuple[int, tuple[RouterPub
                     targets[network_id] = routers.target_of(uow, network_id)
                 found = targets[network_id]
                 if found is not None:
-                    on_router.setdefault(found[0], (network_id, set()))[1].add(vm_id)
+                    router = on_router.setdefault(found[0], routers.VmsOnRouter(found[0], network_id, found[1], []))
+                    if vm_id not in router.vm_ids:
+                        router.vm_ids.append(vm_id)
         if not on_router:
             return len(taken), ()
-        rendered = routers.VmEntries.of(uow, vm_ids)
-        done = (routers.publish_vms(uow, network_id, rendered, sorted(ids))
-                for _, (network_id, ids) in sorted(on_router.items()))
-        return len(taken), tuple(router for router in done if router is not None)
+        return len(taken), tuple(routers.publish_vms(uow, routers.VmEntries.of(uow, vm_ids), list(on_router.values())))
 
 
 def drift(uow: SqlUnitOfWork) -> list[str]:

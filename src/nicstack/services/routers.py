@@ -93,25 +93,52 @@ class VmEntries:
         return cls(uow.vms.uuids_of(vm_ids), entries_of_vms(uow, vm_ids))
 
 
-def publish_vms(uow: SqlUnitOfWork, network_id: int, vms: VmEntries, vm_ids: Sequence[int]) -> RouterPublished | None:
-    """A change of the VMs `vm_ids` (of `vms`) only: their addresses, user data. The metadata entries of the
-    network's router, rewritten for them alone, so the cost does not grow with the VMs of the network. Its other
-    documents stay as published (a change of rules publishes the whole router). None when it has no router."""
-    found = target_of(uow, network_id)
-    if found is None:
-        return None
-    target, served = found
-    known = uow.generations.lock(target)
-    stored = json.loads(known.documents) if known.documents else {}
-    if "metadata_sum" not in stored:  # never published whole (or before entries were kept): publish it whole
-        return publish_network(uow, network_id)
-    old = uow.router_metadata.of(target, [vms.uuids[vm_id] for vm_id in vm_ids])
-    live = ((vm_id, vms.entries.get(vm_id)) for vm_id in vm_ids)
-    new = {vms.uuids[vm_id]: found[0] for vm_id, found in live if found is not None and found[1].intersection(served)}
-    uow.router_metadata.write(target, old, new)
-    total = (int(stored["metadata_sum"], 16) - sum(entry_hash(e) for e in old.values())
-             + sum(entry_hash(e) for e in new.values()))
-    return _advance(uow, target, known, {**stored, "metadata_sum": sum_digest(total)})
+@dataclass(frozen=True, slots=True)
+class VmsOnRouter:
+    """A router of a metadata pass: its target, a network it serves, every network it serves, the pass's VMs
+    that it lists (or listed)."""
+
+    target: str
+    network_id: int
+    served: list[int]
+    vm_ids: list[int]
+
+
+def publish_vms(uow: SqlUnitOfWork, vms: VmEntries, on: Sequence[VmsOnRouter]) -> list[RouterPublished]:
+    """A change of VMs only (their addresses, user data): the metadata entries of each router `on` names,
+    rewritten for its VMs alone, so the cost does not grow with the VMs of a network. A router's other
+    documents stay as published (a change of rules publishes the whole router).
+
+    Routers are locked in target order (concurrent passes cannot deadlock), before their stored entries are
+    read; then the whole pass reads them at once and writes the changed ones at once."""
+    done: list[RouterPublished] = []
+    locked: list[tuple[VmsOnRouter, Generation, dict[str, str]]] = []
+    for router in sorted(on, key=lambda r: r.target):
+        known = uow.generations.lock(router.target)
+        stored = json.loads(known.documents) if known.documents else {}
+        if "metadata_sum" not in stored:  # never published whole (or before entries were kept): publish it whole
+            if (whole := publish_network(uow, router.network_id)) is not None:
+                done.append(whole)
+        else:
+            locked.append((router, known, stored))
+    every = uow.router_metadata.of_vms(sorted({vms.uuids[v] for router, _, _ in locked for v in router.vm_ids}))
+    old: dict[tuple[str, str], str] = {}
+    new: dict[tuple[str, str], str] = {}
+    for router, _, _ in locked:
+        for vm_id in router.vm_ids:
+            key = (router.target, vms.uuids[vm_id])
+            if key in every:
+                old[key] = every[key]
+            live = vms.entries.get(vm_id)
+            if live is not None and live[1].intersection(router.served):
+                new[key] = live[0]
+    uow.router_metadata.apply(old, new)
+    for router, known, stored in locked:
+        total = (int(stored["metadata_sum"], 16)
+                 - sum(entry_hash(e) for (target, _), e in old.items() if target == router.target)
+                 + sum(entry_hash(e) for (target, _), e in new.items() if target == router.target))
+        done.append(_advance(uow, router.target, known, {**stored, "metadata_sum": sum_digest(total)}))
+    return sorted(done, key=lambda r: r.target)
 
 
 def target_of(uow: SqlUnitOfWork, network_id: int) -> tuple[str, list[int]] | None:

@@ -5,15 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from nicstack.db import prepared
 from nicstack.db import tables as t
 
 m, q = t.router_metadata, t.metadata_queue
-# A VM's change runs these once per router of the VM (the hot path of every addIpToNic job).
-_ONE = select(m.c.entry).where(m.c.target == bindparam("target"), m.c.vm_uuid == bindparam("vm_uuid"))
 _DROP_ONE = m.delete().where(m.c.target == bindparam("target"), m.c.vm_uuid == bindparam("vm_uuid"))
-_INSERT, _QUEUE = m.insert(), q.insert()
+_QUEUE = q.insert()
+
+
+def _upsert(insert: sqlite.Insert | postgresql.Insert) -> sqlite.Insert | postgresql.Insert:
+    return insert.on_conflict_do_update(index_elements=[m.c.target, m.c.vm_uuid], set_={"entry": insert.excluded.entry})
+
+
+# A metadata pass writes every changed (router, VM) entry of its batch with one of these, in one driver call.
+_PUT = {"sqlite": _upsert(sqlite.insert(m)), "postgresql": _upsert(postgresql.insert(m))}
 _QUEUED = select(q.c.id, q.c.vm_id).order_by(q.c.id).limit(bindparam("limit"))
 _QUEUED_SKIP_LOCKED = _QUEUED.with_for_update(skip_locked=True)
 _UNQUEUE = q.delete().where(q.c.id.in_(bindparam("ids", expanding=True)))
@@ -28,22 +35,30 @@ class RouterMetadataRepository:
         rows = self.conn.execute(select(m.c.entry).where(m.c.target == target).order_by(m.c.vm_uuid))
         return [entry for (entry,) in rows.tuples()]
 
-    def of(self, target: str, vm_uuids: Sequence[str] | None = None) -> dict[str, str]:
-        """VM uuid -> its entry, for `vm_uuids` (default: every VM the router lists)."""
-        if vm_uuids is not None:
-            found = {uuid: prepared.first(self.conn, _ONE, {"target": target, "vm_uuid": uuid}) for uuid in vm_uuids}
-            return {uuid: row["entry"] for uuid, row in found.items() if row is not None}
+    def of(self, target: str) -> dict[str, str]:
+        """VM uuid -> its entry, for every VM the router lists."""
         query = select(m.c.vm_uuid, m.c.entry).where(m.c.target == target)
         return {uuid: entry for uuid, entry in self.conn.execute(query).tuples()}
 
+    def of_vms(self, vm_uuids: Sequence[str]) -> dict[tuple[str, str], str]:
+        """(router, VM uuid) -> entry, on every router that lists one of the VMs: one read for a pass."""
+        if not vm_uuids:
+            return {}
+        rows = self.conn.execute(select(m.c.target, m.c.vm_uuid, m.c.entry).where(m.c.vm_uuid.in_(vm_uuids)))
+        return {(target, uuid): entry for target, uuid, entry in rows.tuples()}
+
     def write(self, target: str, old: Mapping[str, str], new: Mapping[str, str]) -> None:
         """Rows from `old` (what is stored) to `new`, for the VMs either names: only the differences are written."""
-        for uuid in old:
-            if old[uuid] != new.get(uuid):
-                prepared.execute(self.conn, _DROP_ONE, {"target": target, "vm_uuid": uuid})
-        added = [{"target": target, "vm_uuid": uuid, "entry": entry} for uuid, entry in new.items()
-                 if old.get(uuid) != entry]
-        prepared.execute_many(self.conn, _INSERT, added)
+        self.apply({(target, uuid): entry for uuid, entry in old.items()},
+                   {(target, uuid): entry for uuid, entry in new.items()})
+
+    def apply(self, old: Mapping[tuple[str, str], str], new: Mapping[tuple[str, str], str]) -> None:
+        """Rows from `old` to `new`, keyed (router, VM uuid): the changed ones in one call, the dropped in another."""
+        put = [{"target": target, "vm_uuid": uuid, "entry": entry} for (target, uuid), entry in new.items()
+               if old.get((target, uuid)) != entry]
+        prepared.execute_many(self.conn, _PUT[self.conn.dialect.name], put)
+        gone = [{"target": target, "vm_uuid": uuid} for target, uuid in old if (target, uuid) not in new]
+        prepared.execute_many(self.conn, _DROP_ONE, gone)
 
     def queue(self, vm_ids: Sequence[int]) -> None:
         """The VMs' entries are due: a worker's next pass publishes them on every router of theirs."""
