@@ -124,7 +124,7 @@ def tuples(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | No
     plan, cursor = _run(conn, stmt, params or {})
     raw = cursor.fetchall()
     if not any(plan.readers):
-        return [tuple(row) for row in raw]
+        return raw if all(type(row) is tuple for row in raw[:1]) else [tuple(row) for row in raw]
     return [tuple(reader(value) if reader is not None else value for reader, value in zip(plan.readers, row,
                                                                                           strict=True))
             for row in raw]

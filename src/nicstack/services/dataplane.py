@@ -57,8 +57,10 @@ def hosts_for_vm(uow: SqlUnitOfWork, vm_id: int) -> set[int]:
 
     Empty for a VM outside security-group networks: no host enforces anything for it.
     """
+    if not guarded(uow, vm_id):  # asked first: most VMs are not, and then their hosts need not be read
+        return set()
     row = prepared.first(uow.conn, _VM_HOSTS, {"vm_id": vm_id})
-    if row is None or not guarded(uow, vm_id):
+    if row is None:
         return set()
     groups = [g for (g,) in uow.conn.execute(select(m.c.security_group_id).where(m.c.vm_id == vm_id)).tuples()]
     return {h for h in (row["host_id"], row["last_host_id"]) if h is not None} | hosts_referencing(uow, groups)
