@@ -82,7 +82,7 @@ def publish_queued(uow: SqlUnitOfWork, limit: int) -> tuple[int, tuple[RouterPub
                         router.vm_ids.append(vm_id)
         if not on_router:
             return len(taken), ()
-        return len(taken), tuple(routers.publish_vms(uow, routers.VmEntries.of(uow, vm_ids), list(on_router.values())))
+        return len(taken), tuple(routers.publish_vms(uow, vm_ids, list(on_router.values())))
 
 
 def drift(uow: SqlUnitOfWork) -> list[str]:

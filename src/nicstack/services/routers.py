@@ -104,13 +104,15 @@ class VmsOnRouter:
     vm_ids: list[int]
 
 
-def publish_vms(uow: SqlUnitOfWork, vms: VmEntries, on: Sequence[VmsOnRouter]) -> list[RouterPublished]:
-    """A change of VMs only (their addresses, user data): the metadata entries of each router `on` names,
-    rewritten for its VMs alone, so the cost does not grow with the VMs of a network. A router's other
+def publish_vms(uow: SqlUnitOfWork, vm_ids: Sequence[int], on: Sequence[VmsOnRouter]) -> list[RouterPublished]:
+    """A change of the VMs `vm_ids` only (their addresses, user data): the metadata entries of each router `on`
+    names, rewritten for its VMs alone, so the cost does not grow with the VMs of a network. A router's other
     documents stay as published (a change of rules publishes the whole router).
 
-    Routers are locked in target order (concurrent passes cannot deadlock), before their stored entries are
-    read; then the whole pass reads them at once and writes the changed ones at once."""
+    Routers are locked in target order (concurrent passes cannot deadlock) before the VMs are rendered and
+    the stored entries read: a pass that waited for another one's lock renders what that one committed,
+    so it cannot write an older entry over a newer one. Then the whole pass reads the stored entries at
+    once and writes the changed ones at once."""
     done: list[RouterPublished] = []
     locked: list[tuple[VmsOnRouter, Generation, dict[str, str]]] = []
     for router in sorted(on, key=lambda r: r.target):
@@ -121,6 +123,7 @@ def publish_vms(uow: SqlUnitOfWork, vms: VmEntries, on: Sequence[VmsOnRouter]) -
                 done.append(whole)
         else:
             locked.append((router, known, stored))
+    vms = VmEntries.of(uow, vm_ids)
     every = uow.router_metadata.of_vms(sorted({vms.uuids[v] for router, _, _ in locked for v in router.vm_ids}))
     old: dict[tuple[str, str], str] = {}
     new: dict[tuple[str, str], str] = {}
