@@ -124,7 +124,8 @@ def tuples(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | No
     plan, cursor = _run(conn, stmt, params or {})
     raw = cursor.fetchall()
     if not any(plan.readers):
-        return raw if all(type(row) is tuple for row in raw[:1]) else [tuple(row) for row in raw]
+        # sqlite3 and psycopg fetch tuples already: handed on without a copy of each row.
+        return raw if not raw or type(raw[0]) is tuple else [tuple(row) for row in raw]
     return [tuple(reader(value) if reader is not None else value for reader, value in zip(plan.readers, row,
                                                                                           strict=True))
             for row in raw]
