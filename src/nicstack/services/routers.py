@@ -127,20 +127,19 @@ def publish_vms(uow: SqlUnitOfWork, vm_ids: Sequence[int], on: Sequence[VmsOnRou
     every = uow.router_metadata.of_vms(sorted({vms.uuids[v] for router, _, _ in locked for v in router.vm_ids}))
     old: dict[tuple[str, str], str] = {}
     new: dict[tuple[str, str], str] = {}
-    for router, _, _ in locked:
+    for router, known, stored in locked:
+        total = int(stored["metadata_sum"], 16)  # the router's sum of entry hashes, moved by its VMs' changes
         for vm_id in router.vm_ids:
             key = (router.target, vms.uuids[vm_id])
             if key in every:
                 old[key] = every[key]
+                total -= entry_hash(every[key])
             live = vms.entries.get(vm_id)
             if live is not None and live[1].intersection(router.served):
                 new[key] = live[0]
-    uow.router_metadata.apply(old, new)
-    for router, known, stored in locked:
-        total = (int(stored["metadata_sum"], 16)
-                 - sum(entry_hash(e) for (target, _), e in old.items() if target == router.target)
-                 + sum(entry_hash(e) for (target, _), e in new.items() if target == router.target))
+                total += entry_hash(live[0])
         done.append(_advance(uow, router.target, known, {**stored, "metadata_sum": sum_digest(total)}))
+    uow.router_metadata.apply(old, new)
     return sorted(done, key=lambda r: r.target)
 
 
