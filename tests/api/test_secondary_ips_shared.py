@@ -201,11 +201,17 @@ def test_the_metadata_pass_writes_each_vms_entry_as_the_whole_routers_rendering_
             assert vm is not None and net is not None
             [entry] = [vm_entry(meta) for meta in metadata_for(uow, [net.id]).vms if str(meta.uuid) == vm.uuid]
             published = uow.router_metadata.entries(f"router:{net.uuid}")
-            rendered, networks = entries_of_vms(uow, [vm.id])[vm.id]
+            rendered, networks = entries_of_vms(uow, [vm.id], {})[vm.id]
+            # As a pass renders it after one NIC's addresses changed: the other NICs' taken from the entry.
+            nic_id = next(n.id for n in vm.nics if n.uuid == w.nic["id"])
+            others = [n.id for n in vm.nics if n.id != nic_id]
+            reused = [entries_of_vms(uow, [vm.id], {vm.id: (frozenset(changed), entry)})[vm.id][0]
+                      for changed in ({nic_id}, others)]
         if entry in published or time.monotonic() > deadline:
             break
         time.sleep(0.05)
     assert rendered == entry and networks == {net.id}
+    assert reused == [entry, entry], "an entry's NICs taken from it render as the NICs read"
     assert entry in published, "the router publishes the entry the pass rendered"
     data = json.loads(entry)
     assert data["user_data"] == "aGVsbG8="

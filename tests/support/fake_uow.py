@@ -240,6 +240,9 @@ class FakeOutbox:
     def vm(self, *ids: int) -> None:
         self.vms.update(ids)
 
+    def addresses(self, vm_id: int, nic_id: int) -> None:
+        self.vms.add(vm_id)
+
     def network(self, *ids: int) -> None:
         self.networks.update(ids)
 

@@ -675,11 +675,14 @@ router_metadata = Table(
 # VMs whose routers' metadata entries are due: a job queues its VMs with its change, and a worker
 # publishes every queued VM in one pass, so a burst of changes renders each router's entries once.
 # A row per change, never merged: a VM queued again while a pass runs is published by the next one.
+# `nic_id` set: only that NIC's addresses changed, so the pass reads that NIC's addresses alone (a
+# VM may hold hundreds) and takes the others' from the entry its routers list; NULL: the whole VM.
 metadata_queue = Table(
     "metadata_queue",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("vm_id", Integer, nullable=False),
+    Column("nic_id", Integer, nullable=True),
 )
 
 # Incremental change sets published for a host, so an agent at generation G can fetch G+1...

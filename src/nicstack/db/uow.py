@@ -59,9 +59,29 @@ class Outbox:
 
     def __init__(self) -> None:
         self.change = DataplaneChange()
+        self._whole: set[int] = set()  # VMs changed beyond their NICs' addresses
+        self._nics: dict[int, set[int]] = {}  # VM -> the NICs whose addresses alone changed
 
     def vm(self, *ids: int) -> None:
         self.change |= DataplaneChange(vms=frozenset(ids))
+        self._whole.update(ids)
+
+    def addresses(self, vm_id: int, nic_id: int) -> None:
+        """Only the secondary addresses of one NIC of the VM changed: its routers' metadata pass reads
+        that NIC's addresses alone."""
+        self.change |= DataplaneChange(vms=frozenset((vm_id,)))
+        self._nics.setdefault(vm_id, set()).add(nic_id)
+
+    def metadata_due(self) -> list[tuple[int, int | None]]:
+        """The metadata queue's rows for this change: (VM, the NIC whose addresses changed, or None: all of it)."""
+        due: list[tuple[int, int | None]] = []
+        for vm_id in sorted(self.change.vms):
+            nics = self._nics.get(vm_id)
+            if vm_id in self._whole or not nics:
+                due.append((vm_id, None))
+            else:
+                due.extend((vm_id, nic_id) for nic_id in sorted(nics))
+        return due
 
     def group(self, *ids: int) -> None:
         self.change |= DataplaneChange(groups=frozenset(ids))
@@ -205,7 +225,7 @@ class SqlUnitOfWork:
         plan = encode(JobPlan(change, job.configured, job.result))
         # The routers' metadata of the changed VMs: queued with the change, published by a worker's pass
         # before it runs the job, so a job that has ended has its VMs' metadata published.
-        self.router_metadata.queue(sorted(change.vms))
+        self.router_metadata.queue(self.outbox.metadata_due())
         caller = job.caller
         job_id = self.jobs.create(
             job.uuid, caller.user_id if caller else None, caller.account_id if caller else None, job.cmd,

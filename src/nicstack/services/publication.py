@@ -68,7 +68,12 @@ def publish_queued(uow: SqlUnitOfWork, limit: int) -> tuple[int, tuple[RouterPub
     number of jobs; the pass commits with the rows it took, so a failure leaves them queued.
     """
     with uow:
-        vm_ids = sorted(set((taken := uow.router_metadata.take_queued(limit)).values()))
+        taken = uow.router_metadata.take_queued(limit)
+        due: dict[int, frozenset[int] | None] = {}  # per VM: the NICs whose addresses alone changed, or None
+        for vm_id, nic_id in taken.values():
+            before = due.get(vm_id, frozenset())
+            due[vm_id] = None if before is None or nic_id is None else before | {nic_id}
+        vm_ids = sorted(due)
         on_router: dict[str, routers.VmsOnRouter] = {}
         targets: dict[int, tuple[str, list[int]] | None] = {}  # the VMs of a batch share their networks
         for vm_id in vm_ids:
@@ -82,7 +87,7 @@ def publish_queued(uow: SqlUnitOfWork, limit: int) -> tuple[int, tuple[RouterPub
                         router.vm_ids.append(vm_id)
         if not on_router:
             return len(taken), ()
-        return len(taken), tuple(routers.publish_vms(uow, vm_ids, list(on_router.values())))
+        return len(taken), tuple(routers.publish_vms(uow, due, list(on_router.values())))
 
 
 def drift(uow: SqlUnitOfWork) -> list[str]:

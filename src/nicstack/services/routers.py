@@ -10,7 +10,7 @@ entries' hashes, so a change of VMs alone rewrites their rows without rendering 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from nicstack.db.repos.generations import Generation
@@ -82,18 +82,6 @@ def _publish(uow: SqlUnitOfWork, target: str, state: RouterState) -> RouterPubli
 
 
 @dataclass(frozen=True, slots=True)
-class VmEntries:
-    """The changed VMs' metadata entries, rendered once for all their routers."""
-
-    uuids: dict[int, str]  # every changed VM, gone ones included
-    entries: dict[int, tuple[str, set[int]]]  # VMs that run or are stopped: entry, networks of live NICs
-
-    @classmethod
-    def of(cls, uow: SqlUnitOfWork, vm_ids: Sequence[int]) -> VmEntries:
-        return cls(uow.vms.uuids_of(vm_ids), entries_of_vms(uow, vm_ids))
-
-
-@dataclass(frozen=True, slots=True)
 class VmsOnRouter:
     """A router of a metadata pass: its target, a network it serves, every network it serves, the pass's VMs
     that it lists (or listed)."""
@@ -104,15 +92,17 @@ class VmsOnRouter:
     vm_ids: list[int]
 
 
-def publish_vms(uow: SqlUnitOfWork, vm_ids: Sequence[int], on: Sequence[VmsOnRouter]) -> list[RouterPublished]:
-    """A change of the VMs `vm_ids` only (their addresses, user data): the metadata entries of each router `on`
+def publish_vms(uow: SqlUnitOfWork, due: Mapping[int, frozenset[int] | None], on: Sequence[VmsOnRouter]
+                ) -> list[RouterPublished]:
+    """A change of the VMs `due` names only (their addresses, user data): the metadata entries of each router `on`
     names, rewritten for its VMs alone, so the cost does not grow with the VMs of a network. A router's other
-    documents stay as published (a change of rules publishes the whole router).
+    documents stay as published (a change of rules publishes the whole router). `due` maps each VM to the NICs
+    whose addresses alone changed, or None: the VM may have changed in any way.
 
-    Routers are locked in target order (concurrent passes cannot deadlock) before the VMs are rendered and
-    the stored entries read: a pass that waited for another one's lock renders what that one committed,
-    so it cannot write an older entry over a newer one. Then the whole pass reads the stored entries at
-    once and writes the changed ones at once."""
+    Routers are locked in target order (concurrent passes cannot deadlock) before the stored entries are read
+    and the VMs rendered: a pass that waited for another one's lock renders what that one committed, so it
+    cannot write an older entry over a newer one. Then the whole pass reads the stored entries at once and
+    writes the changed ones at once."""
     done: list[RouterPublished] = []
     locked: list[tuple[VmsOnRouter, Generation, dict[str, str]]] = []
     for router in sorted(on, key=lambda r: r.target):
@@ -123,24 +113,53 @@ def publish_vms(uow: SqlUnitOfWork, vm_ids: Sequence[int], on: Sequence[VmsOnRou
                 done.append(whole)
         else:
             locked.append((router, known, stored))
-    vms = VmEntries.of(uow, vm_ids)
-    every = uow.router_metadata.of_vms(sorted({vms.uuids[v] for router, _, _ in locked for v in router.vm_ids}))
+    uuids = uow.vms.uuids_of(sorted(due))
+    every = uow.router_metadata.of_vms(sorted({uuids[v] for router, _, _ in locked for v in router.vm_ids}))
+    entries = entries_of_vms(uow, sorted(due), _listed_alike(due, uuids, every, [r for r, _, _ in locked]))
     old: dict[tuple[str, str], str] = {}
     new: dict[tuple[str, str], str] = {}
+    hashes: dict[str, int] = {}  # an entry's hash, for each router it is on
     for router, known, stored in locked:
         total = int(stored["metadata_sum"], 16)  # the router's sum of entry hashes, moved by its VMs' changes
         for vm_id in router.vm_ids:
-            key = (router.target, vms.uuids[vm_id])
+            key = (router.target, uuids[vm_id])
             if key in every:
                 old[key] = every[key]
-                total -= entry_hash(every[key])
-            live = vms.entries.get(vm_id)
+                total -= _hash(hashes, every[key])
+            live = entries.get(vm_id)
             if live is not None and live[1].intersection(router.served):
                 new[key] = live[0]
-                total += entry_hash(live[0])
+                total += _hash(hashes, live[0])
         done.append(_advance(uow, router.target, known, {**stored, "metadata_sum": sum_digest(total)}))
     uow.router_metadata.apply(old, new)
     return sorted(done, key=lambda r: r.target)
+
+
+def _listed_alike(due: Mapping[int, frozenset[int] | None], uuids: Mapping[int, str],
+                  stored: Mapping[tuple[str, str], str], routers: Sequence[VmsOnRouter]
+                  ) -> dict[int, tuple[frozenset[int], str]]:
+    """The VMs whose NICs' addresses alone changed, with the entry every router of theirs lists alike.
+
+    Every change of a NIC's addresses queues the NIC (or its VM), so such an entry lists the other NICs'
+    addresses as they are: a pass renders each queued NIC anew. Routers that list different entries
+    (one was published whole meanwhile) or none: the VM is read whole.
+    """
+    listed: dict[int, set[str | None]] = {}
+    for router in routers:
+        for vm_id in router.vm_ids:
+            listed.setdefault(vm_id, set()).add(stored.get((router.target, uuids[vm_id])))
+    alike: dict[int, tuple[frozenset[int], str]] = {}
+    for vm_id, nics in due.items():
+        entries = listed.get(vm_id, set())
+        if nics is not None and len(entries) == 1 and (entry := next(iter(entries))) is not None:
+            alike[vm_id] = (nics, entry)
+    return alike
+
+
+def _hash(hashes: dict[str, int], entry: str) -> int:
+    if entry not in hashes:
+        hashes[entry] = entry_hash(entry)
+    return hashes[entry]
 
 
 def target_of(uow: SqlUnitOfWork, network_id: int) -> tuple[str, list[int]] | None:

@@ -21,7 +21,7 @@ def _upsert(insert: sqlite.Insert | postgresql.Insert) -> sqlite.Insert | postgr
 
 # A metadata pass writes every changed (router, VM) entry of its batch with one of these, in one driver call.
 _PUT = {"sqlite": _upsert(sqlite.insert(m)), "postgresql": _upsert(postgresql.insert(m))}
-_QUEUED = select(q.c.id, q.c.vm_id).order_by(q.c.id).limit(bindparam("limit"))
+_QUEUED = select(q.c.id, q.c.vm_id, q.c.nic_id).order_by(q.c.id).limit(bindparam("limit"))
 _QUEUED_SKIP_LOCKED = _QUEUED.with_for_update(skip_locked=True)
 _UNQUEUE = q.delete().where(q.c.id.in_(bindparam("ids", expanding=True)))
 
@@ -60,19 +60,20 @@ class RouterMetadataRepository:
         gone = [{"target": target, "vm_uuid": uuid} for target, uuid in old if (target, uuid) not in new]
         prepared.execute_many(self.conn, _DROP_ONE, gone)
 
-    def queue(self, vm_ids: Sequence[int]) -> None:
-        """The VMs' entries are due: a worker's next pass publishes them on every router of theirs."""
-        prepared.execute_many(self.conn, _QUEUE, [{"vm_id": vm_id} for vm_id in vm_ids])
+    def queue(self, due: Sequence[tuple[int, int | None]]) -> None:
+        """The VMs' entries are due, as (VM, the one NIC whose addresses changed or None): a worker's next
+        pass publishes them on every router of theirs."""
+        prepared.execute_many(self.conn, _QUEUE, [{"vm_id": vm_id, "nic_id": nic_id} for vm_id, nic_id in due])
 
-    def take_queued(self, limit: int) -> dict[int, int]:
-        """Up to `limit` queued rows, oldest first, removed from the queue (row id -> VM id).
+    def take_queued(self, limit: int) -> dict[int, tuple[int, int | None]]:
+        """Up to `limit` queued rows, oldest first, removed from the queue (row id -> (VM id, NIC id or None)).
 
         PostgreSQL: the rows are locked with SKIP LOCKED, so workers taking at once take
         different rows, and a VM queued while this transaction runs has a row of its own that
         the next pass takes. SQLite has one writer: nothing interleaves.
         """
         due = _QUEUED_SKIP_LOCKED if self.conn.dialect.name == "postgresql" else _QUEUED
-        taken = dict(self.conn.execute(due, {"limit": limit}).tuples().all())
+        taken = {row_id: (vm_id, nic_id) for row_id, vm_id, nic_id in self.conn.execute(due, {"limit": limit}).tuples()}
         if taken:
             self.conn.execute(_UNQUEUE, {"ids": list(taken)})
         return taken

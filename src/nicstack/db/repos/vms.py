@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +66,7 @@ class NicRow:
 
 @dataclass(frozen=True, slots=True)
 class MetadataRows:
-    """A VM's columns that its metadata entry writes; its NICs by device."""
+    """A VM's columns that its metadata entry writes; its NICs by device (their addresses: `secondaries_of`)."""
 
     id: int
     uuid: str
@@ -74,7 +74,6 @@ class MetadataRows:
     zone: str
     service_offering: str
     nics: tuple[NicRow, ...]
-    secondaries: Mapping[int, tuple[list[str], list[str]]]  # per NIC id: IPv4 and IPv6 addresses, oldest first
 
 
 def _vm(m: Any, nics: tuple[Nic, ...], groups: tuple[tuple[str, str], ...] = ()) -> Vm:
@@ -332,11 +331,9 @@ class VmRepository:
 
     def metadata_rows(self, vm_ids: Sequence[int]) -> list[MetadataRows]:
         """Those of the VMs that run or are stopped (a destroyed VM keeps its NICs until it is expunged, but asks
-        nothing), as the texts their metadata entries write: a VM's NICs by device, each NIC's secondary
-        addresses by family in the order they were added.
+        nothing), as the texts their metadata entries write, with their NICs by device: two reads for all.
 
-        The metadata pass renders these for every VM a burst of jobs changed: two reads for all of them,
-        one prepared read per NIC, no typed values (the VMs of a busy network hold thousands of addresses).
+        The metadata pass renders these for every VM a burst of jobs changed, without typed values.
         """
         vms = self.conn.execute(_META_VMS, {"vm_ids": list(vm_ids)}).tuples().all()
         if not vms:
@@ -344,14 +341,18 @@ class VmRepository:
         nics: dict[int, list[NicRow]] = defaultdict(list)
         for row in self.conn.execute(_META_NICS, {"vm_ids": [vm[0] for vm in vms]}).tuples():
             nics[row[0]].append(NicRow(*row[1:]))
-        addresses: dict[int, tuple[list[str], list[str]]] = {}
-        for nic in (nic for found in nics.values() for nic in found):
-            held = prepared.tuples(self.conn, _META_ADDRESSES, {"nic_id": nic.id})
-            addresses[nic.id] = ([ip4 for ip4, _ in held if ip4 is not None],
-                                 [ip6 for ip4, ip6 in held if ip4 is None])
         return [MetadataRows(vm_id, uuid, name, zone, offering or "",
-                             tuple(sorted(nics.get(vm_id, ()), key=lambda nic: nic.device_id)), addresses)
+                             tuple(sorted(nics.get(vm_id, ()), key=lambda nic: nic.device_id)))
                 for vm_id, uuid, name, zone, offering in sorted(vms)]
+
+    def secondaries_of(self, nic_ids: Iterable[int]) -> dict[int, tuple[list[str], list[str]]]:
+        """Per NIC id: its secondary IPv4 and IPv6 addresses in the order they were added, one prepared read
+        per NIC (the NICs of a busy network hold hundreds of addresses)."""
+        found: dict[int, tuple[list[str], list[str]]] = {}
+        for nic_id in nic_ids:
+            held = prepared.tuples(self.conn, _META_ADDRESSES, {"nic_id": nic_id})
+            found[nic_id] = ([ip4 for ip4, _ in held if ip4 is not None], [ip6 for ip4, ip6 in held if ip4 is None])
+        return found
 
     def _groups(self, vm_ids: list[int]) -> dict[int, tuple[tuple[str, str], ...]]:
         """Per VM: (uuid, name) of its security groups."""
