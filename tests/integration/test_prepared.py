@@ -121,7 +121,24 @@ def test_a_rolled_back_transaction_keeps_nothing_written_here(db: Database) -> N
         assert conn.execute(select(z.c.name)).scalars().all() == []
 
 
-def test_a_statement_with_an_in_list_is_refused_clearly(db: Database) -> None:
-    query = select(z.c.id).where(z.c.id.in_(bindparam("ids", expanding=True)))
-    with db.read() as conn, pytest.raises(prepared.NotPreparable, match="expanding"):
-        prepared.rows(conn, query, {"ids": [1]})
+def test_an_in_list_of_any_size_reads_what_sqlalchemy_reads(db: Database) -> None:
+    """Lists are padded to a power of two with their last value: the rows must not change with it."""
+    with db.write() as conn:
+        prepared.execute_many(conn, z.insert(), [zone(f"z{i}", i % 2 == 0) for i in range(12)])
+    query = (select(z.c.name).where(z.c.id.in_(bindparam("ids", expanding=True)), z.c.name != bindparam("not"))
+             .order_by(z.c.name))
+    with db.read() as conn:
+        ids = conn.execute(select(z.c.id).order_by(z.c.id)).scalars().all()
+        for size in (0, 1, 2, 3, 5, 8, 9, 12):
+            wanted = {"ids": ids[:size], "not": "z1"}
+            assert prepared.tuples(conn, query, wanted) == conn.execute(query, wanted).tuples().all(), size
+        assert [name for (name,) in prepared.tuples(conn, query, {"ids": [ids[3], ids[3], ids[0]], "not": ""})] \
+            == ["z0", "z3"]
+        written = select(z.c.name).where(z.c.id.in_(bindparam("ids", expanding=True)), z.c.name.in_(["z2", "z4"]))
+        assert sorted(prepared.tuples(conn, written, {"ids": ids})) == [("z2",), ("z4",)]
+
+
+def test_an_in_list_in_execute_many_is_refused_clearly(db: Database) -> None:
+    update = z.update().where(z.c.id.in_(bindparam("ids", expanding=True))).values(dns1="9.9.9.9")
+    with db.write() as conn, pytest.raises(prepared.NotPreparable, match="expanding"):
+        prepared.execute_many(conn, update, [{"ids": [1]}])

@@ -8,8 +8,10 @@ caller's transaction. Values still go through each column type's bind and result
 processors, so rows read or written here are the same as through SQLAlchemy, and a
 unique-key violation is raised as SQLAlchemy's `IntegrityError` as before.
 
-Limits, checked when a statement is first prepared: no expanding (`IN`) parameters, and
-result columns with distinct names.
+An expanding (`IN`) parameter's list is padded to a power of two with its last value (the same
+`IN`), so a statement has a plan per few list sizes, not one per size. Limits, checked when a
+statement is first prepared: no expanding parameter in `execute_many`, and result columns with
+distinct names.
 """
 
 from __future__ import annotations
@@ -40,18 +42,25 @@ class _Plan:
     binders: dict[str, Processor]
     keys: tuple[str, ...]  # result column names
     readers: tuple[Processor | None, ...]
+    expanding: tuple[str, ...] = ()  # IN-list parameters
+    lists: Mapping[str, Sequence[Any]] | None = None  # the IN lists written in the statement (`in_([...])`)
+    expansion: Mapping[str, Sequence[str]] | None = None  # per IN-list parameter, its values' bind names
 
 
-# (statement id, dialect, insert column keys) -> (statement, plan); the statement is kept so
+# (statement id, dialect, insert column keys, IN-list sizes) -> (statement, plan); the statement is kept so
 # its id cannot be reused by another object. Statements are module constants: this stays small.
-_plans: dict[tuple[int, str, tuple[str, ...]], tuple[ClauseElement, _Plan]] = {}
+_plans: dict[tuple[int, str, tuple[str, ...], tuple[int, ...]], tuple[ClauseElement, _Plan]] = {}
+
+
 # Far more plans than the module constants make: a statement built per call (`table.insert()` in a
 # function) would be compiled every time and kept forever. Refused, so the suite finds it.
 _MAX_PLANS = 2000
 
 
-def _prepare(stmt: ClauseElement, dialect: Dialect, column_keys: tuple[str, ...]) -> _Plan:
-    found = _plans.get((id(stmt), dialect.name, column_keys))
+def _prepare(stmt: ClauseElement, dialect: Dialect, column_keys: tuple[str, ...], sizes: tuple[int, ...] = ()
+             ) -> _Plan:
+    """The statement's plan; with `sizes`, the plan for IN lists of those sizes (in `expanding` order)."""
+    found = _plans.get((id(stmt), dialect.name, column_keys, sizes))
     if found is not None and found[0] is stmt:
         return found[1]
     if len(_plans) >= _MAX_PLANS:
@@ -59,28 +68,60 @@ def _prepare(stmt: ClauseElement, dialect: Dialect, column_keys: tuple[str, ...]
     compiled = stmt.compile(dialect=dialect, column_keys=list(column_keys) or None)
     assert isinstance(compiled, SQLCompiler)
     binds = compiled.binds
-    if any(bind.expanding for bind in binds.values()):
-        raise NotPreparable(f"expanding parameters are not supported: {compiled.string}")
+    # `binds` may hold a bind under two keys (an anonymous one too): the compiled SQL names each once.
+    expanding = tuple(dict.fromkeys(compiled.bind_names[bind] for bind in binds.values() if bind.expanding))
     binders: dict[str, Processor] = {}
     for name, bind in binds.items():
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
+        if process is not None and not bind.expanding:
             binders[name] = process
-    literals = {name: bind.effective_value for name, bind in binds.items() if not bind.required}
+    sql, order = compiled.string, tuple(compiled.positiontup or ()) if compiled.positional else None
+    expansion = None
+    if sizes:
+        lists = dict(zip(expanding, ([None] * size for size in sizes), strict=True))
+        required = {compiled.bind_names[bind]: None for bind in binds.values() if bind.required and not bind.expanding}
+        state = compiled.construct_expanded_state({**required, **lists})
+        sql, expansion = state.statement, state.parameter_expansion
+        order = tuple(state.positiontup or ()) if compiled.positional else None
+        binders |= state.processors
+    literals = {name: bind.effective_value for name, bind in binds.items() if not bind.required and not bind.expanding}
     columns = list(getattr(stmt, "exported_columns", ()))
     keys = [str(c.key) for c in columns]
     if len(set(keys)) != len(keys):
         raise NotPreparable(f"result columns need distinct names (label them): {keys}")
     plan = _Plan(
-        sql=compiled.string,
-        order=tuple(compiled.positiontup or ()) if compiled.positional else None,
+        sql=sql,
+        order=order,
         literals=literals,
         binders=binders,
         keys=tuple(keys),
         readers=tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns),
+        expanding=expanding,
+        expansion=expansion,
+        lists={name: list(binds[name].effective_value or ()) for name in expanding if not binds[name].required},
     )
-    _plans[(id(stmt), dialect.name, column_keys)] = (stmt, plan)
+    _plans[(id(stmt), dialect.name, column_keys, sizes)] = (stmt, plan)
     return plan
+
+
+def _padded(values: Sequence[Any]) -> list[Any]:
+    """An IN list padded to a power of two with its last value: the same IN, from few plans."""
+    if not values:
+        return []
+    return [*values, *[values[-1]] * ((1 << (len(values) - 1).bit_length()) - len(values))]
+
+
+def _expand(stmt: ClauseElement, dialect: Dialect, column_keys: tuple[str, ...], plan: _Plan,
+            params: Mapping[str, Any]) -> tuple[_Plan, Mapping[str, Any]]:
+    """The plan for the sizes of the call's IN lists, and the call's parameters with each list's values named."""
+    assert plan.lists is not None
+    lists = {name: _padded(params[name] if name in params else plan.lists[name]) for name in plan.expanding}
+    sized = _prepare(stmt, dialect, column_keys, tuple(len(values) for values in lists.values()))
+    assert sized.expansion is not None
+    named = {key: value for key, value in params.items() if key not in lists}
+    for name, values in lists.items():
+        named.update(zip(sized.expansion.get(name, ()), values, strict=True))
+    return sized, named
 
 
 def _arguments(plan: _Plan, params: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
@@ -92,6 +133,8 @@ def _arguments(plan: _Plan, params: Mapping[str, Any]) -> Sequence[Any] | Mappin
 
 def _run(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any], column_keys: tuple[str, ...] = ()) -> Any:
     plan = _prepare(stmt, conn.dialect, column_keys)
+    if plan.expanding:
+        plan, params = _expand(stmt, conn.dialect, column_keys, plan, params)
     arguments = _arguments(plan, params)
     driver = conn.connection.driver_connection
     assert driver is not None
@@ -164,6 +207,8 @@ def execute_many(conn: Connection, stmt: ClauseElement, params: Sequence[Mapping
         return
     columns = tuple(sorted(params[0])) if isinstance(stmt, Insert) else ()
     plan = _prepare(stmt, conn.dialect, columns)
+    if plan.expanding:
+        raise NotPreparable(f"expanding parameters are not supported in execute_many: {plan.sql}")
     arguments = [_arguments(plan, p) for p in params]
     driver = conn.connection.driver_connection
     assert driver is not None

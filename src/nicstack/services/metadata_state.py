@@ -17,6 +17,7 @@ from uuid import UUID
 
 from sqlalchemy import bindparam, select
 
+from nicstack.db import prepared
 from nicstack.db import tables as t
 from nicstack.db.repos.vms import NicRow
 from nicstack.db.uow import SqlUnitOfWork
@@ -65,10 +66,10 @@ def _public_ips(uow: SqlUnitOfWork, nics_of: Mapping[int, Sequence[_NicColumns]]
     """Per VM id (given with its NICs): its default NIC's static NAT address, else its network's source NAT one."""
     defaults = {vm_id: next(((n.network_id, n.ip4_address) for n in nics if n.is_default), None)
                 for vm_id, nics in nics_of.items()}
-    static = {(r.vm_id, r.vm_ip_address): r.public_ip_address
-              for r in uow.conn.execute(_STATIC_NAT, {"vm_ids": list(defaults)})}
+    static = {(vm_id, address): public
+              for vm_id, address, public in prepared.tuples(uow.conn, _STATIC_NAT, {"vm_ids": list(defaults)})}
     networks = sorted({nic[0] for nic in defaults.values() if nic is not None})
-    source = {r.network_id: r.public_ip_address for r in uow.conn.execute(_SOURCE_NAT, {"network_ids": networks})}
+    source = dict(prepared.tuples(uow.conn, _SOURCE_NAT, {"network_ids": networks}))
     found: dict[int, str] = {}
     for vm_id, nic in defaults.items():
         if nic is None:

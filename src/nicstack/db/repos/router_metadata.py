@@ -24,6 +24,7 @@ _PUT = {"sqlite": _upsert(sqlite.insert(m)), "postgresql": _upsert(postgresql.in
 _QUEUED = select(q.c.id, q.c.vm_id, q.c.nic_id).order_by(q.c.id).limit(bindparam("limit"))
 _QUEUED_SKIP_LOCKED = _QUEUED.with_for_update(skip_locked=True)
 _UNQUEUE = q.delete().where(q.c.id.in_(bindparam("ids", expanding=True)))
+_OF_VMS = select(m.c.target, m.c.vm_uuid, m.c.entry).where(m.c.vm_uuid.in_(bindparam("vm_uuids", expanding=True)))
 
 
 class RouterMetadataRepository:
@@ -44,8 +45,8 @@ class RouterMetadataRepository:
         """(router, VM uuid) -> entry, on every router that lists one of the VMs: one read for a pass."""
         if not vm_uuids:
             return {}
-        rows = self.conn.execute(select(m.c.target, m.c.vm_uuid, m.c.entry).where(m.c.vm_uuid.in_(vm_uuids)))
-        return {(target, uuid): entry for target, uuid, entry in rows.tuples()}
+        rows = prepared.tuples(self.conn, _OF_VMS, {"vm_uuids": list(vm_uuids)})
+        return {(target, uuid): entry for target, uuid, entry in rows}
 
     def write(self, target: str, old: Mapping[str, str], new: Mapping[str, str]) -> None:
         """Rows from `old` (what is stored) to `new`, for the VMs either names: only the differences are written."""
@@ -73,7 +74,7 @@ class RouterMetadataRepository:
         the next pass takes. SQLite has one writer: nothing interleaves.
         """
         due = _QUEUED_SKIP_LOCKED if self.conn.dialect.name == "postgresql" else _QUEUED
-        taken = {row_id: (vm_id, nic_id) for row_id, vm_id, nic_id in self.conn.execute(due, {"limit": limit}).tuples()}
+        taken = {row_id: (vm_id, nic_id) for row_id, vm_id, nic_id in prepared.tuples(self.conn, due, {"limit": limit})}
         if taken:
-            self.conn.execute(_UNQUEUE, {"ids": list(taken)})
+            prepared.execute(self.conn, _UNQUEUE, {"ids": list(taken)})
         return taken

@@ -121,15 +121,15 @@ _SECONDARIES = select(_s).where(_s.c.nic_id.in_(bindparam("nic_ids", expanding=T
 _SERVING = (VmState.RUNNING, VmState.STOPPED)
 # The metadata pass: the texts of the VMs' entries, by narrow reads.
 _zo, _so, _ne = t.zones, t.service_offerings, t.networks
-_META_VMS = (select(v.c.id, v.c.uuid, v.c.name, _zo.c.name, _so.c.name)
+_META_VMS = (select(v.c.id, v.c.uuid, v.c.name, _zo.c.name.label("zone"), _so.c.name.label("offering"))
              .select_from(v.join(_zo, _zo.c.id == v.c.zone_id)
                           .outerjoin(_so, _so.c.id == v.c.service_offering_id))
              .where(v.c.id.in_(bindparam("vm_ids", expanding=True)), v.c.removed.is_(None),
                     v.c.state.in_(_SERVING)))
 _n = t.nics
-_META_NICS = (select(_n.c.vm_id, _n.c.id, _n.c.network_id, _ne.c.uuid, _n.c.uuid, _n.c.device_id, _n.c.mac_address,
-                     _n.c.ip4_address, _n.c.netmask, _n.c.gateway, _n.c.ip6_address, _n.c.ip6_gateway, _n.c.ip6_cidr,
-                     _n.c.is_default)
+_META_NICS = (select(_n.c.vm_id, _n.c.id, _n.c.network_id, _ne.c.uuid.label("network_uuid"), _n.c.uuid,
+                     _n.c.device_id, _n.c.mac_address, _n.c.ip4_address, _n.c.netmask, _n.c.gateway,
+                     _n.c.ip6_address, _n.c.ip6_gateway, _n.c.ip6_cidr, _n.c.is_default)
               .select_from(_n.join(_ne, _ne.c.id == _n.c.network_id))
               .where(_n.c.vm_id.in_(bindparam("vm_ids", expanding=True)), _n.c.removed.is_(None)))
 # One NIC at a time, prepared: its index gives the rows in id order without a sort of the whole batch's.
@@ -335,11 +335,11 @@ class VmRepository:
 
         The metadata pass renders these for every VM a burst of jobs changed, without typed values.
         """
-        vms = self.conn.execute(_META_VMS, {"vm_ids": list(vm_ids)}).tuples().all()
+        vms = prepared.tuples(self.conn, _META_VMS, {"vm_ids": list(vm_ids)})
         if not vms:
             return []
         nics: dict[int, list[NicRow]] = defaultdict(list)
-        for row in self.conn.execute(_META_NICS, {"vm_ids": [vm[0] for vm in vms]}).tuples():
+        for row in prepared.tuples(self.conn, _META_NICS, {"vm_ids": [vm[0] for vm in vms]}):
             nics[row[0]].append(NicRow(*row[1:]))
         return [MetadataRows(vm_id, uuid, name, zone, offering or "",
                              tuple(sorted(nics.get(vm_id, ()), key=lambda nic: nic.device_id)))
@@ -369,7 +369,7 @@ class VmRepository:
 
     def uuids_of(self, vm_ids: Sequence[int]) -> dict[int, str]:
         """VM id -> uuid, for those of `vm_ids` that exist (expunged ones included)."""
-        return dict(self.conn.execute(_UUIDS, {"vm_ids": list(vm_ids)}).tuples().all())
+        return dict(prepared.tuples(self.conn, _UUIDS, {"vm_ids": list(vm_ids)}))
 
     def set_user_data(self, vm_id: int, user_data: str | None) -> None:
         """Replace the VM's user data (None or "": it has none)."""
@@ -380,7 +380,7 @@ class VmRepository:
 
     def user_data(self, vm_ids: Sequence[int]) -> dict[int, str]:
         """Per VM id, its user data (base64); VMs without any are absent."""
-        return dict(self.conn.execute(_USER_DATA, {"vm_ids": list(vm_ids)}).tuples().all())
+        return dict(prepared.tuples(self.conn, _USER_DATA, {"vm_ids": list(vm_ids)}))
 
     def create_nic(self, **values: Any) -> int:
         key = self.conn.execute(
