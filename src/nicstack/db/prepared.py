@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -43,15 +43,13 @@ class _Plan:
     keys: tuple[str, ...]  # result column names
     readers: tuple[Processor | None, ...]
     expanding: tuple[str, ...] = ()  # IN-list parameters
-    lists: Mapping[str, Sequence[Any]] | None = None  # the IN lists written in the statement (`in_([...])`)
+    lists: Mapping[str, Sequence[Any]] = field(default_factory=dict)  # IN lists written in it (`in_([...])`)
     expansion: Mapping[str, Sequence[str]] | None = None  # per IN-list parameter, its values' bind names
 
 
 # (statement id, dialect, insert column keys, IN-list sizes) -> (statement, plan); the statement is kept so
 # its id cannot be reused by another object. Statements are module constants: this stays small.
 _plans: dict[tuple[int, str, tuple[str, ...], tuple[int, ...]], tuple[ClauseElement, _Plan]] = {}
-
-
 # Far more plans than the module constants make: a statement built per call (`table.insert()` in a
 # function) would be compiled every time and kept forever. Refused, so the suite finds it.
 _MAX_PLANS = 2000
@@ -114,7 +112,6 @@ def _padded(values: Sequence[Any]) -> list[Any]:
 def _expand(stmt: ClauseElement, dialect: Dialect, column_keys: tuple[str, ...], plan: _Plan,
             params: Mapping[str, Any]) -> tuple[_Plan, Mapping[str, Any]]:
     """The plan for the sizes of the call's IN lists, and the call's parameters with each list's values named."""
-    assert plan.lists is not None
     lists = {name: _padded(params[name] if name in params else plan.lists[name]) for name in plan.expanding}
     sized = _prepare(stmt, dialect, column_keys, tuple(len(values) for values in lists.values()))
     assert sized.expansion is not None
