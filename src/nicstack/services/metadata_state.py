@@ -138,9 +138,10 @@ def _listed_secondaries(nics: Sequence[NicRow], entry: str) -> dict[int, tuple[l
             continue
         ipv4, ipv6 = held["ipv4"], held["ipv6"]
         # The entry lists a NIC's primary address first: one that changed since means the entry is older.
-        if (ipv4[:1] == [nic.ip4_address] if nic.ip4_address else True) and \
-                (ipv6[:1] == [nic.ip6_address] if nic.ip6_address else True):
-            taken[nic.id] = (ipv4[1:] if nic.ip4_address else ipv4, ipv6[1:] if nic.ip6_address else ipv6)
+        primary4 = [nic.ip4_address] if nic.ip4_address else []
+        primary6 = [nic.ip6_address] if nic.ip6_address else []
+        if ipv4[:len(primary4)] == primary4 and ipv6[:len(primary6)] == primary6:
+            taken[nic.id] = (ipv4[len(primary4):], ipv6[len(primary6):])
     return taken
 
 

@@ -118,7 +118,7 @@ def publish_vms(uow: SqlUnitOfWork, due: Mapping[int, frozenset[int] | None], on
     entries = entries_of_vms(uow, sorted(due), _listed_alike(due, uuids, every, [r for r, _, _ in locked]))
     old: dict[tuple[str, str], str] = {}
     new: dict[tuple[str, str], str] = {}
-    hashes: dict[str, int] = {}  # an entry's hash, for each router it is on
+    hashes: dict[str, int] = {}
     for router, known, stored in locked:
         total = int(stored["metadata_sum"], 16)  # the router's sum of entry hashes, moved by its VMs' changes
         for vm_id in router.vm_ids:
@@ -157,6 +157,7 @@ def _listed_alike(due: Mapping[int, frozenset[int] | None], uuids: Mapping[int, 
 
 
 def _hash(hashes: dict[str, int], entry: str) -> int:
+    """The entry's hash, made once a pass: a VM's entry is the same on each of its routers."""
     if entry not in hashes:
         hashes[entry] = entry_hash(entry)
     return hashes[entry]
