@@ -340,7 +340,8 @@ nic_secondary_ips = Table(
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("domain_id", Integer, ForeignKey("domains.id"), nullable=False),
     _created(),
-    Index(None, "nic_id"),
+    # By NIC in the order added, with the addresses: the metadata pass reads a NIC's from the index alone.
+    Index(None, "nic_id", "id", "ip4_address", "ip6_address"),
     # addIpToNic's description (CloudStack's newest API has it), shown with the address.
     Column("description", String(255), nullable=True),
 )
