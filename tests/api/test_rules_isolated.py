@@ -212,3 +212,22 @@ def test_the_firewall_rule_opened_with_a_load_balancer_rule_goes_with_it(p: Plac
     assert [(f["protocol"], f["startport"], f["endport"]) for f in opened] == [("tcp", 80, 80)]
     assert p.user.run("deleteLoadBalancerRule", id=lb["id"]) == {"success": True}
     assert p.user.items("listFirewallRules", "firewallrule", ipaddressid=a["id"]) == []
+
+
+def test_listnics_shows_an_address_that_rules_target_applied_only_once_its_router_applied_it(p: Place) -> None:
+    # No router agent runs here: an address a rule targets waits for it; one no rule targets (and no
+    # host enforces: no security groups) is applied as soon as its job ended.
+    forwarded, natted, balanced, plain = (p.secondary() for _ in range(4))
+    pf_ip, nat_ip, lb_ip = p.acquire(), p.acquire(), p.acquire()
+    p.user.run("createPortForwardingRule", ipaddressid=pf_ip["id"], protocol="tcp", publicport=2222,
+               privateport=22, virtualmachineid=p.vm["id"], vmguestip=forwarded["ipaddress"])
+    p.user.call("enableStaticNat", ipaddressid=nat_ip["id"], virtualmachineid=p.vm["id"],
+                vmguestip=natted["ipaddress"])
+    rule = p.user.run("createLoadBalancerRule", publicipid=lb_ip["id"], name="web", algorithm="roundrobin",
+                      publicport=80, privateport=8080)["loadbalancer"]
+    p.user.run("assignToLoadBalancerRule", id=rule["id"], **{"vmidipmap[0].vmid": p.vm["id"],
+                                                            "vmidipmap[0].vmip": balanced["ipaddress"]})
+    shown = {s["ipaddress"]: s["applied"] for nic in p.user.items("listNics", "nic", virtualmachineid=p.vm["id"])
+             for s in nic.get("secondaryip", [])}
+    assert shown == {forwarded["ipaddress"]: False, natted["ipaddress"]: False, balanced["ipaddress"]: False,
+                     plain["ipaddress"]: True}

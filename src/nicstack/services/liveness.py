@@ -28,8 +28,11 @@ def applied(uow: SqlUnitOfWork, nics: list[Nic]) -> dict[str, bool]:
         return {}
     with uow.reading():
         hosts = {f"host:{h.uuid}" for h in (uow.infra.host_by(id=i) for i in hosts_for_vm(uow, nics[0].vm_id)) if h}
+        # One query per NIC, not per address: a VM's NICs may hold hundreds.
+        targeted = {nic.uuid: uow.rules.targeted(nic.network_id, [s.address for s in nic.secondary_ips])
+                    for nic in nics if nic.secondary_ips}
         concerned = {
-            s.uuid: hosts | ({_router_target(nic)} if uow.rules.targeting(nic.network_id, s.address) else set())
+            s.uuid: hosts | ({_router_target(nic)} if s.address in targeted[nic.uuid] else set())
             for nic, s in secondaries
         }
         states = uow.agents.states({target for targets in concerned.values() for target in targets})

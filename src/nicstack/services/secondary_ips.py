@@ -218,7 +218,10 @@ def remove_ip_from_nic(uow: UnitOfWork, caller: Caller, uuid: str) -> str:
 def list_nics(uow: SqlUnitOfWork, caller: Caller, query: NicFilter) -> list[Nic]:
     with uow.reading():
         vm = lookup.vm(uow, caller, query.vm_uuid)
-        nics = uow.vms.nics_of([vm.id], keyword=query.keyword).get(vm.id, [])
+        # The lookup read the VM's NICs with their secondary IPs already; a keyword filters them anew.
+        nics = list(vm.nics)
+        if query.keyword is not None:
+            nics = uow.vms.nics_of([vm.id], keyword=query.keyword).get(vm.id, [])
         if query.nic_uuid is not None:
             nics = [n for n in nics if n.uuid == query.nic_uuid]
             if not nics:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from ipaddress import ip_address
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, bindparam, func, literal, select, union_all
+from sqlalchemy import Connection, Select, Table, bindparam, exists, func, literal, select, union_all
 
 from nicstack.db import prepared
 from nicstack.db import tables as t
@@ -152,6 +153,20 @@ _RETARGET = (
 )
 
 
+
+def _targeted() -> Select[Any]:
+    # One family per statement: the unique key (network, family, address) then finds each address.
+    a, pub, m = t.ip_allocations, t.public_ips, t.load_balancer_vm_map
+    return select(a.c.addr).where(
+        a.c.network_id == bindparam("network_id"), a.c.family == bindparam("family"),
+        a.c.addr.in_(bindparam("keys", expanding=True)),
+        exists().where(pf.c.allocation_id == a.c.id)
+        | exists().where(pub.c.allocation_id == a.c.id, pub.c.is_static_nat.is_(True))
+        | exists().where(m.c.allocation_id == a.c.id))
+
+
+_TARGETED = _targeted()
+
 class RuleRepository:
     """Port forwarding and firewall rules on public IPs."""
 
@@ -254,6 +269,21 @@ class RuleRepository:
         kinds = ("port forwarding rule", "static NAT from public IP", "load balancer rule")
         rows = sorted(self.conn.execute(rules).tuples(), key=lambda r: (kinds.index(r[0]), r[2]))
         return [(str(what), str(which)) for what, which, _ in rows]
+
+    def targeted(self, network_id: int, addresses: Iterable[str]) -> set[str]:
+        """Which of `addresses` (texts, in the network) some rule targets: `targeting`'s question for many
+        addresses in one query (listNics asks it for every secondary IP of a VM, which may hold hundreds)."""
+        keys: dict[tuple[int, bytes], str] = {}
+        for text in addresses:
+            parsed = ip_address(text)
+            keys[(parsed.version, int_to_key(int(parsed)))] = text
+        if not keys:
+            return set()
+        found: set[str] = set()
+        for family in sorted({f for f, _ in keys}):
+            params = {"network_id": network_id, "family": family, "keys": [k for f, k in keys if f == family]}
+            found |= {keys[(family, bytes(addr))] for (addr,) in prepared.tuples(self.conn, _TARGETED, params)}
+        return found
 
     def retarget(self, allocation_id: int, vm_id: int) -> int:
         """Every rule on the allocation's address now points at `vm_id` (the address moved); how many."""
