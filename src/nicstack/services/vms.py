@@ -253,8 +253,10 @@ def remove_nic(uow: SqlUnitOfWork, caller: Caller, vm_uuid: str, nic_uuid: str) 
 def _refuse_if_rules_target_nic(uow: SqlUnitOfWork, nic: Nic) -> None:
     # The same lock and check as removeIpFromNic: no PF, static NAT or LB rule may outlive the address.
     uow.networks.lock(nic.network_id)
-    for address in (nic.ip4_address, nic.ip6_address, *(s.address for s in nic.secondary_ips)):
-        rules = rules_targeting(uow, nic.network_id, address) if address else []
+    addresses = [a for a in (nic.ip4_address, nic.ip6_address, *(s.address for s in nic.secondary_ips)) if a]
+    targeted = uow.rules.targeted(nic.network_id, addresses)  # one query; the rules read for the first only
+    for address in (a for a in addresses if a in targeted):
+        rules = rules_targeting(uow, nic.network_id, address)
         if rules:
             raise ResourceInUse(f"The NIC's address {address} is the target of {', '.join(rules)}; delete the "
                                 "rules first")
