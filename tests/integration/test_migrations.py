@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from hashlib import sha256
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from sqlalchemy.pool import NullPool
 
 from nicstack.db import migrate, tables
 from nicstack.db.database import Database
+from nicstack.db.uow import SqlUnitOfWork
+from nicstack.render.metadata import document_of, entry_of, nic_data, sum_digest
+from nicstack.render.router import RouterDocuments, generation_key
+from nicstack.services import routers
 
 pytestmark = pytest.mark.integration
 
@@ -541,3 +549,44 @@ def test_rules_on_secondary_ips_at_the_previous_head_point_at_the_secondary_allo
     finally:
         db.dispose()
     migrate.check(database_url)
+
+
+def test_routers_metadata_entries_at_the_previous_head_keep_their_documents_and_get_a_consistent_key(
+    database_url: str, engine: sa.Engine
+) -> None:
+    migrate.upgrade(database_url, "0019")
+    def entry(vm: int, *secondaries: str) -> str:
+        nic = nic_data(mac=f"02:00:0a:01:01:{vm:02x}", device=0, uuid=str(uuid.UUID(int=100 + vm)),
+                       network=str(uuid.UUID(int=7)), default=True, ipv4=[f"10.1.1.{vm}", *secondaries],
+                       ipv4_subnet="10.1.1.0/24", ipv4_gateway="10.1.1.1", ipv6=[], ipv6_subnet=None, ipv6_gateway=None)
+        return entry_of(uuid=str(uuid.UUID(int=vm)), name=f"vm{vm}", zone="z1", service_offering="small",
+                        public_ipv4=None, user_data=None, nics=[nic])
+
+    entries = [entry(5, "10.1.1.77", "10.1.1.9"), entry(6)]  # in VM uuid order, as a document lists them
+    documents = {"iptables": "*filter\nCOMMIT\n", "haproxy": "global\n", "addresses": "10.1.1.1/24\n",
+                 "metadata_sum": sum_digest(sum(int(sha256(e.encode()).hexdigest(), 16) for e in entries))}
+    with engine.begin() as conn:
+        for each in entries:
+            _insert(conn, "router_metadata", {"target": "router:n1", "vm_uuid": json.loads(each)["uuid"],
+                                              "entry": each})
+        _insert(conn, "dataplane_generations", {"target": "router:n1", "generation": 3, "digest": "old",
+                                               "updated": WHEN, "documents": json.dumps(documents, sort_keys=True)})
+    migrate.upgrade(database_url)
+    db = Database(database_url)
+    try:
+        uow = SqlUnitOfWork(db)
+        with uow.reading():
+            assert routers.published_entries(uow, "router:n1") == entries
+            published = uow.generations.get("router:n1")
+        assert published is not None and published.generation == 4
+        docs = RouterDocuments(documents["iptables"], documents["haproxy"], documents["addresses"],
+                               document_of(entries))
+        assert published.digest == generation_key(docs), "the key an agent computes over what it receives"
+        migrate.check(database_url)
+        command.downgrade(migrate.config(database_url), "0019")
+        with engine.connect() as conn:
+            kept = [r[0] for r in conn.execute(sa.text("SELECT entry FROM router_metadata ORDER BY vm_uuid"))]
+            stored = json.loads(conn.execute(sa.text("SELECT documents FROM dataplane_generations")).scalar_one())
+        assert kept == entries and stored["metadata_sum"] == documents["metadata_sum"]
+    finally:
+        db.dispose()

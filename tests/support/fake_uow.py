@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import itertools
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from ipaddress import ip_address
@@ -240,7 +240,7 @@ class FakeOutbox:
     def vm(self, *ids: int) -> None:
         self.vms.update(ids)
 
-    def addresses(self, vm_id: int, nic_id: int) -> None:
+    def addresses(self, vm_id: int, nic_id: int, addresses: Iterable[str]) -> None:
         self.vms.add(vm_id)
 
     def network(self, *ids: int) -> None:

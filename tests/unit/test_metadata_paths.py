@@ -10,11 +10,14 @@ import pytest
 
 from nicstack.render.metadata import (
     Metadata,
+    assemble,
     document_of,
     entry_hash,
     metadata_digest,
     parse_metadata,
+    part_hash,
     render_metadata,
+    split_entry,
     sum_digest,
     vm_entry,
 )
@@ -129,3 +132,15 @@ def test_the_documents_key_follows_its_entries_so_one_vms_change_rekeys_it_witho
     assert metadata_digest(render_metadata(before)) != metadata_digest(render_metadata(after))
     assert render_metadata(after) == document_of(vm_entry(v) for v in after.vms)
     assert parse_metadata(render_metadata(after)) == after
+
+
+def test_an_entry_splits_into_its_base_and_addresses_and_one_address_moves_its_hash_by_that_address_alone() -> None:
+    mac = "02:00:00:00:00:01"
+    before = vm_entry(vm(1, nic(mac, "10.1.1.2", "10.1.1.50", ipv6=("fd00:1::2",))))
+    after = vm_entry(vm(1, nic(mac, "10.1.1.2", "10.1.1.50", ipv6=("fd00:1::2", "fd00:1::51"))))
+    base, parts = split_entry(after)
+    assert base == split_entry(before)[0], "the base holds no address"
+    [nic_uuid] = {uuid for uuid, _ in parts}
+    assert parts == [(nic_uuid, a) for a in ("10.1.1.2", "10.1.1.50", "fd00:1::2", "fd00:1::51")]
+    assert assemble(base, {nic_uuid: [address for _, address in parts]}) == after
+    assert entry_hash(after) - entry_hash(before) == part_hash(nic_uuid, "fd00:1::51")

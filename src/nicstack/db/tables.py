@@ -664,7 +664,10 @@ dataplane_generations = Table(
 )
 
 # Each router's metadata document, an entry per VM (render.metadata.vm_entry) as last published: a VM's
-# change rewrites its own rows and re-keys its routers without rendering every other VM.
+# change rewrites its own rows and re-keys its routers without rendering every other VM. `entry` is the
+# entry's base (render.metadata.split_entry: its NICs without addresses); the addresses are rows of
+# router_metadata_addresses, so a NIC's address added or taken is one row on each of its VM's routers,
+# however many addresses the VM holds.
 router_metadata = Table(
     "router_metadata",
     metadata,
@@ -673,17 +676,30 @@ router_metadata = Table(
     Column("entry", Text, nullable=False),
 )
 
+router_metadata_addresses = Table(
+    "router_metadata_addresses",
+    metadata,
+    Column("nic_uuid", String(36), primary_key=True),
+    Column("address", String(64), primary_key=True),
+    Column("target", String(80), primary_key=True),
+    # The address's place in its NIC's list: its index when the entry was written whole, or (added
+    # since) the secondary IP's id, which is larger than any index and grows in the order added.
+    Column("position", BigInteger, nullable=False),
+    Index(None, "target"),
+)
+
 # VMs whose routers' metadata entries are due: a job queues its VMs with its change, and a worker
 # publishes every queued VM in one pass, so a burst of changes renders each router's entries once.
 # A row per change, never merged: a VM queued again while a pass runs is published by the next one.
-# `nic_id` set: only that NIC's addresses changed, so the pass reads that NIC's addresses alone (a
-# VM may hold hundreds) and takes the others' from the entry its routers list; NULL: the whole VM.
+# `nic_id` and `address` set: only that address of that NIC was added or taken, so the pass writes that
+# address's rows alone (a VM may hold hundreds); NULL: the whole VM.
 metadata_queue = Table(
     "metadata_queue",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("vm_id", Integer, nullable=False),
     Column("nic_id", Integer, nullable=True),
+    Column("address", String(64), nullable=True),
 )
 
 # Incremental change sets published for a host, so an agent at generation G can fetch G+1...

@@ -16,7 +16,7 @@ job. After the commit `on_commit` hears of every job written, so the server can 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -60,27 +60,27 @@ class Outbox:
     def __init__(self) -> None:
         self.change = DataplaneChange()
         self._whole: set[int] = set()  # VMs changed beyond their NICs' addresses
-        self._nics: dict[int, set[int]] = {}  # VM -> the NICs whose addresses alone changed
+        self._addresses: dict[int, set[tuple[int, str]]] = {}  # VM -> (NIC, address) added or taken, alone
 
     def vm(self, *ids: int) -> None:
         self.change |= DataplaneChange(vms=frozenset(ids))
         self._whole.update(ids)
 
-    def addresses(self, vm_id: int, nic_id: int) -> None:
-        """Only the secondary addresses of one NIC of the VM changed: its routers' metadata pass reads
-        that NIC's addresses alone."""
+    def addresses(self, vm_id: int, nic_id: int, addresses: Iterable[str]) -> None:
+        """Only these secondary addresses of one NIC of the VM were added or taken: its routers' metadata
+        pass writes those addresses alone."""
         self.change |= DataplaneChange(vms=frozenset((vm_id,)))
-        self._nics.setdefault(vm_id, set()).add(nic_id)
+        self._addresses.setdefault(vm_id, set()).update((nic_id, address) for address in addresses)
 
-    def metadata_due(self) -> list[tuple[int, int | None]]:
-        """The metadata queue's rows for this change: (VM, the NIC whose addresses changed, or None: all of it)."""
-        due: list[tuple[int, int | None]] = []
+    def metadata_due(self) -> list[tuple[int, int | None, str | None]]:
+        """The metadata queue's rows for this change: (VM, NIC, address added or taken), or (VM, None, None)."""
+        due: list[tuple[int, int | None, str | None]] = []
         for vm_id in sorted(self.change.vms):
-            nics = self._nics.get(vm_id)
-            if vm_id in self._whole or not nics:
-                due.append((vm_id, None))
+            held = self._addresses.get(vm_id)
+            if vm_id in self._whole or not held:
+                due.append((vm_id, None, None))
             else:
-                due.extend((vm_id, nic_id) for nic_id in sorted(nics))
+                due.extend((vm_id, nic_id, address) for nic_id, address in sorted(held))
         return due
 
     def group(self, *ids: int) -> None:

@@ -138,8 +138,52 @@ def render_metadata(metadata: Metadata) -> str:
     return document_of(vm_entry(vm) for vm in metadata.vms)
 
 
+def _sha(text: str) -> int:
+    return int.from_bytes(sha256(text.encode()).digest(), "big")
+
+
+def part_hash(nic_uuid: str, address: str) -> int:
+    """The hash of one address of one NIC, as an entry's hash counts it."""
+    return _sha(f"{nic_uuid} {address}")
+
+
+def _compact(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def split_entry(entry: str) -> tuple[str, list[tuple[str, str]]]:
+    """An entry's base (each NIC with no address) and its parts: (NIC uuid, address), in the entry's order."""
+    data = json.loads(entry)
+    parts: list[tuple[str, str]] = []
+    for nic in data["nics"]:
+        parts += [(nic["uuid"], address) for address in (*nic["ipv4"], *nic["ipv6"])]
+        nic["ipv4"], nic["ipv6"] = [], []
+    return _compact(data), parts
+
+
+def assemble(base: str, addresses: Mapping[str, list[str]]) -> str:
+    """The entry from its base and each NIC's addresses in order (NIC uuid -> texts): `split_entry` undone.
+    A NIC `addresses` does not name keeps what the base lists."""
+    if not addresses:
+        return base
+    data = json.loads(base)
+    for nic in data["nics"]:
+        held = addresses.get(nic["uuid"])
+        if held is not None:
+            nic["ipv4"] = [a for a in held if ":" not in a]
+            nic["ipv6"] = [a for a in held if ":" in a]
+    return _compact(data)
+
+
+def base_hash(base: str) -> int:
+    return _sha(base)
+
+
 def entry_hash(entry: str) -> int:
-    return int.from_bytes(sha256(entry.encode()).digest(), "big")
+    """The entry's base's hash plus one per address (`part_hash`): an address added to or taken from a NIC
+    moves it by that address's hash alone, so a router's sum follows it without the VM's other addresses."""
+    base, parts = split_entry(entry)
+    return base_hash(base) + sum(part_hash(nic, address) for nic, address in parts)
 
 
 def sum_digest(total: int) -> str:

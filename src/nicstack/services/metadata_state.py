@@ -9,7 +9,6 @@ NAT address of that NIC's network, as CloudStack's router answers it.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Any, Protocol
@@ -98,51 +97,23 @@ def metadata_for(uow: SqlUnitOfWork, network_ids: Sequence[int]) -> Metadata:
         for vm in vms))
 
 
-def entries_of_vms(uow: SqlUnitOfWork, vm_ids: Sequence[int], listed: Mapping[int, tuple[frozenset[int], str]]
-                   ) -> dict[int, tuple[str, set[int]]]:
+def entries_of_vms(uow: SqlUnitOfWork, vm_ids: Sequence[int]) -> dict[int, tuple[str, set[int]]]:
     """Per VM id (those that still run or are stopped): its metadata entry and the networks of its live NICs.
 
     Rendered from the rows' texts (what `vm_entry` of the typed values would write, byte for byte): the
-    metadata pass renders every VM a burst of jobs changed. A VM in `listed` had only the addresses of
-    the NICs named there change since its entry there was written: its other NICs' addresses are taken
-    from that entry (a VM may hold hundreds), each NIC only while the entry names the NIC with its
-    primary addresses of now; the rest are read.
+    metadata pass renders every VM a burst of jobs changed beyond its addresses.
     """
     if not vm_ids:
         return {}
     found = uow.vms.metadata_rows(vm_ids)
     public = _public_ips(uow, {vm.id: vm.nics for vm in found})
     user_data = uow.vms.user_data([vm.id for vm in found])
-    known: dict[int, tuple[list[str], list[str]]] = {}
-    for vm in found:
-        if vm.id in listed:
-            changed, entry = listed[vm.id]
-            known |= _listed_secondaries([nic for nic in vm.nics if nic.id not in changed], entry)
-    secondaries = known | uow.vms.secondaries_of(nic.id for vm in found for nic in vm.nics if nic.id not in known)
+    secondaries = uow.vms.secondaries_of(nic.id for vm in found for nic in vm.nics)
     return {vm.id: (entry_of(uuid=vm.uuid, name=vm.name, zone=vm.zone, service_offering=vm.service_offering,
                              public_ipv4=public.get(vm.id), user_data=user_data.get(vm.id),
                              nics=[_nic_data(nic, secondaries[nic.id]) for nic in vm.nics]),
                     {nic.network_id for nic in vm.nics})
             for vm in found}
-
-
-def _listed_secondaries(nics: Sequence[NicRow], entry: str) -> dict[int, tuple[list[str], list[str]]]:
-    """Per NIC id: the secondary addresses `entry` lists for it, for the NICs it lists with today's primaries."""
-    if not nics:
-        return {}
-    listed = {nic["uuid"]: nic for nic in json.loads(entry)["nics"]}
-    taken: dict[int, tuple[list[str], list[str]]] = {}
-    for nic in nics:
-        held = listed.get(nic.uuid)
-        if held is None:
-            continue
-        ipv4, ipv6 = held["ipv4"], held["ipv6"]
-        # The entry lists a NIC's primary address first: one that changed since means the entry is older.
-        primary4 = [nic.ip4_address] if nic.ip4_address else []
-        primary6 = [nic.ip6_address] if nic.ip6_address else []
-        if ipv4[:len(primary4)] == primary4 and ipv6[:len(primary6)] == primary6:
-            taken[nic.id] = (ipv4[len(primary4):], ipv6[len(primary6):])
-    return taken
 
 
 def _nic_data(nic: NicRow, secondaries: tuple[list[str], list[str]]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from dictionaries and records what a transaction committed. The other use cases 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -80,7 +80,7 @@ class ClientTokenRepository(Protocol):
 
 class Outbox(Protocol):
     def vm(self, *ids: int) -> None: ...
-    def addresses(self, vm_id: int, nic_id: int) -> None: ...
+    def addresses(self, vm_id: int, nic_id: int, addresses: Iterable[str]) -> None: ...
     def network(self, *ids: int) -> None: ...
 
 

@@ -69,10 +69,11 @@ def publish_queued(uow: SqlUnitOfWork, limit: int) -> tuple[int, tuple[RouterPub
     """
     with uow:
         taken = uow.router_metadata.take_queued(limit)
-        due: dict[int, frozenset[int] | None] = {}  # per VM: the NICs whose addresses alone changed, or None
-        for vm_id, nic_id in taken.values():
+        due: dict[int, routers.Due] = {}  # per VM: the (NIC, address) pairs added or taken alone, or None
+        for vm_id, nic_id, address in taken.values():
             before = due.get(vm_id, frozenset())
-            due[vm_id] = None if before is None or nic_id is None else before | {nic_id}
+            due[vm_id] = (None if before is None or nic_id is None or address is None
+                          else before | {(nic_id, address)})
         vm_ids = sorted(due)
         on_router: dict[str, routers.VmsOnRouter] = {}
         targets: dict[int, tuple[str, list[int]] | None] = {}  # the VMs of a batch share their networks

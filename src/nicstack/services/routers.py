@@ -3,8 +3,9 @@
 Each router (an isolated network, a VPC, or a shared network) is one data-plane target, "router:<uuid>". A job step
 renders the router from the committed state and stores the documents as generation + 1 when
 their digest differs from the last one; readers only read what was published. The metadata
-document is kept as one row per VM (router_metadata) and enters the digest as the sum of its
-entries' hashes, so a change of VMs alone rewrites their rows without rendering the router.
+document is kept as one row per VM (its entry's base) and one per NIC address, and enters the digest
+as the sum of their hashes: a change of VMs alone rewrites their rows without rendering the router,
+and an address added to or taken from a NIC rewrites that address's rows alone.
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from nicstack.domain.errors import InternalError, ParameterError, UnknownEntity,
 from nicstack.domain.kinds import GuestType, NetworkState
 from nicstack.domain.model import Network
 from nicstack.domain.rules import Vpc
-from nicstack.render.metadata import document_of, entry_hash, sum_digest, vm_entry
+from nicstack.render.metadata import (
+    assemble,
+    base_hash,
+    document_of,
+    part_hash,
+    split_entry,
+    sum_digest,
+    vm_entry,
+)
 from nicstack.render.router import RouterDocuments, key_of, render_router
 from nicstack.render.router import generation_key as digest_of
 from nicstack.render.router_state import RouterKind, RouterState
@@ -74,11 +83,16 @@ def _publish(uow: SqlUnitOfWork, target: str, state: RouterState) -> RouterPubli
     """Store the rendered state as the next generation unless its digest is the one published (idempotent)."""
     docs = _render(target, state)
     known = uow.generations.lock(target)
-    entries = {str(vm.uuid): vm_entry(vm) for vm in state.metadata.vms}
-    uow.router_metadata.write(target, uow.router_metadata.of(target), entries)
-    total = sum_digest(sum(entry_hash(e) for e in entries.values()))
+    split = {str(vm.uuid): split_entry(vm_entry(vm)) for vm in state.metadata.vms}
+    uow.router_metadata.write(target, uow.router_metadata.of(target), {uuid: base for uuid, (base, _) in split.items()})
+    wanted = {(target, nic, address): index for _, parts in split.values()
+              for index, (nic, address) in enumerate(parts)}
+    stored = uow.router_metadata.addresses_on(target)
+    uow.router_metadata.apply_addresses({part: at for part, at in wanted.items() if stored.get(part) != at},
+                                        [part for part in stored if part not in wanted])
+    total = sum(base_hash(base) for base, _ in split.values()) + sum(part_hash(nic, a) for _, nic, a in wanted)
     return _advance(uow, target, known, {"iptables": docs.iptables, "haproxy": docs.haproxy,
-                                         "addresses": docs.addresses, "metadata_sum": total})
+                                         "addresses": docs.addresses, "metadata_sum": sum_digest(total)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,16 +106,20 @@ class VmsOnRouter:
     vm_ids: list[int]
 
 
-def publish_vms(uow: SqlUnitOfWork, due: Mapping[int, frozenset[int] | None], on: Sequence[VmsOnRouter]
-                ) -> list[RouterPublished]:
-    """A change of the VMs `due` names only (their addresses, user data): the metadata entries of each router `on`
-    names, rewritten for its VMs alone, so the cost does not grow with the VMs of a network. A router's other
-    documents stay as published (a change of rules publishes the whole router). `due` maps each VM to the NICs
-    whose addresses alone changed, or None: the VM may have changed in any way.
+# What a metadata pass has for a VM: the (NIC id, address) pairs added or taken alone, or None: anything.
+Due = frozenset[tuple[int, str]] | None
+Part = tuple[str, str, str]  # (router, NIC uuid, address): one address of a router's metadata
 
-    Routers are locked in target order (concurrent passes cannot deadlock) before the stored entries are read
-    and the VMs rendered: a pass that waited for another one's lock renders what that one committed, so it
-    cannot write an older entry over a newer one. Then the whole pass reads the stored entries at once and
+
+def publish_vms(uow: SqlUnitOfWork, due: Mapping[int, Due], on: Sequence[VmsOnRouter]) -> list[RouterPublished]:
+    """A change of the VMs `due` names only (their addresses, user data): the metadata rows of each router `on`
+    names, rewritten for its VMs alone, so the cost does not grow with the VMs of a network. A router's other
+    documents stay as published (a change of rules publishes the whole router). A VM whose addresses alone
+    changed has those addresses' rows written and nothing else: the cost does not grow with its addresses.
+
+    Routers are locked in target order (concurrent passes cannot deadlock) before the stored rows and the
+    committed state are read: a pass that waited for another one's lock reads what that one committed, so
+    it cannot write an older entry over a newer one. Then the whole pass reads the stored rows at once and
     writes the changed ones at once."""
     done: list[RouterPublished] = []
     locked: list[tuple[VmsOnRouter, Generation, dict[str, str]]] = []
@@ -113,54 +131,95 @@ def publish_vms(uow: SqlUnitOfWork, due: Mapping[int, frozenset[int] | None], on
                 done.append(whole)
         else:
             locked.append((router, known, stored))
+    routers = [router for router, _, _ in locked]
     uuids = uow.vms.uuids_of(sorted(due))
-    every = uow.router_metadata.of_vms(sorted({uuids[v] for router, _, _ in locked for v in router.vm_ids}))
-    entries = entries_of_vms(uow, sorted(due), _listed_alike(due, uuids, every, [r for r, _, _ in locked]))
-    old: dict[tuple[str, str], str] = {}
-    new: dict[tuple[str, str], str] = {}
-    hashes: dict[str, int] = {}
+    bases = uow.router_metadata.of_vms(sorted({uuids[v] for router in routers for v in router.vm_ids}))
+    # A VM's addresses alone are written where every router of the pass lists its entry; elsewhere it is read whole.
+    alone = {vm_id: held for vm_id, held in due.items() if held is not None and all(
+        (router.target, uuids[vm_id]) in bases for router in routers if vm_id in router.vm_ids)}
+    writes = _Writes(bases)
+    writes.whole(uow, routers, uuids, [vm_id for vm_id in sorted(due) if vm_id not in alone])
+    writes.alone(uow, routers, alone)
     for router, known, stored in locked:
-        total = int(stored["metadata_sum"], 16)  # the router's sum of entry hashes, moved by its VMs' changes
-        for vm_id in router.vm_ids:
-            key = (router.target, uuids[vm_id])
-            if key in every:
-                old[key] = every[key]
-                total -= _hash(hashes, every[key])
-            live = entries.get(vm_id)
-            if live is not None and live[1].intersection(router.served):
-                new[key] = live[0]
-                total += _hash(hashes, live[0])
+        total = int(stored["metadata_sum"], 16) + writes.moved.get(router.target, 0)
         done.append(_advance(uow, router.target, known, {**stored, "metadata_sum": sum_digest(total)}))
-    uow.router_metadata.apply(old, new)
+    uow.router_metadata.apply({key: bases[key] for key in writes.bases if key in bases},
+                              {key: base for key, base in writes.bases.items() if base is not None})
+    uow.router_metadata.apply_addresses(writes.put, writes.drop)
     return sorted(done, key=lambda r: r.target)
 
 
-def _listed_alike(due: Mapping[int, frozenset[int] | None], uuids: Mapping[int, str],
-                  stored: Mapping[tuple[str, str], str], routers: Sequence[VmsOnRouter]
-                  ) -> dict[int, tuple[frozenset[int], str]]:
-    """The VMs whose NICs' addresses alone changed, with the entry every router of theirs lists alike.
+class _Writes:
+    """A metadata pass's rows to write, and how far each router's sum of hashes moves with them."""
 
-    Every change of a NIC's addresses queues the NIC (or its VM), so such an entry lists the other NICs'
-    addresses as they are: a pass renders each queued NIC anew. Routers that list different entries
-    (one was published whole meanwhile) or none: the VM is read whole.
-    """
-    listed: dict[int, set[str | None]] = {}
-    for router in routers:
-        for vm_id in router.vm_ids:
-            listed.setdefault(vm_id, set()).add(stored.get((router.target, uuids[vm_id])))
-    alike: dict[int, tuple[frozenset[int], str]] = {}
-    for vm_id, nics in due.items():
-        entries = listed.get(vm_id, set())
-        if nics is not None and len(entries) == 1 and (entry := next(iter(entries))) is not None:
-            alike[vm_id] = (nics, entry)
-    return alike
+    def __init__(self, bases: Mapping[tuple[str, str], str]) -> None:
+        self.stored = bases  # (router, VM uuid) -> the entry's base as stored
+        self.bases: dict[tuple[str, str], str | None] = {}  # -> the new base; None: the router drops the VM
+        self.put: dict[Part, int] = {}  # -> position
+        self.drop: list[Part] = []
+        self.moved: dict[str, int] = {}
 
+    def _move(self, target: str, by: int) -> None:
+        self.moved[target] = self.moved.get(target, 0) + by
 
-def _hash(hashes: dict[str, int], entry: str) -> int:
-    """The entry's hash, made once a pass: a VM's entry is the same on each of its routers."""
-    if entry not in hashes:
-        hashes[entry] = entry_hash(entry)
-    return hashes[entry]
+    def whole(self, uow: SqlUnitOfWork, on: Sequence[VmsOnRouter], uuids: Mapping[int, str], vm_ids: list[int]
+              ) -> None:
+        """The VMs rendered anew, base and addresses, on each router that lists them or listed them."""
+        if not vm_ids:
+            return
+        entries = {vm_id: (split_entry(entry), networks) for vm_id, (entry, networks) in
+                   entries_of_vms(uow, vm_ids).items()}
+        rendered = {uuids[vm_id] for vm_id in vm_ids}
+        listed = {key: {nic["uuid"] for nic in json.loads(base)["nics"]} for key, base in self.stored.items()
+                  if key[1] in rendered}
+        nics = {nic for held in listed.values() for nic in held}
+        nics |= {nic for (_, parts), _ in entries.values() for nic, _ in parts}
+        stored: dict[tuple[str, str], dict[Part, int]] = {}  # (router, NIC uuid) -> its stored addresses
+        for part, at in uow.router_metadata.addresses_of(sorted(nics)).items():
+            stored.setdefault(part[:2], {})[part] = at
+        for router in on:
+            for vm_id in (v for v in router.vm_ids if v in vm_ids):
+                key = (router.target, uuids[vm_id])
+                old, before = self.stored.get(key), listed.get(key, set())
+                found = entries.get(vm_id)
+                base, parts = found[0] if found is not None and found[1].intersection(router.served) else (None, [])
+                self.bases[key] = base
+                self._move(router.target, (base_hash(base) if base else 0) - (base_hash(old) if old else 0))
+                wanted = {(router.target, nic, address): at for at, (nic, address) in enumerate(parts)}
+                for nic in before | {nic for nic, _ in parts}:
+                    for part in stored.get((router.target, nic), {}):
+                        if nic in before:  # counted in the router's sum: a NIC's rows outside its base never are
+                            self._move(router.target, -part_hash(nic, part[2]))
+                        if part not in wanted:
+                            self.drop.append(part)
+                for part, at in wanted.items():
+                    self._move(router.target, part_hash(part[1], part[2]))
+                    if stored.get(part[:2], {}).get(part) != at:
+                        self.put[part] = at
+
+    def alone(self, uow: SqlUnitOfWork, on: Sequence[VmsOnRouter], due: Mapping[int, frozenset[tuple[int, str]]]
+              ) -> None:
+        """The VMs' addresses added or taken, each written (or dropped) as the committed state has it now."""
+        if not due:
+            return
+        nic_uuids, held = uow.vms.secondaries_at(pair for pairs in due.values() for pair in pairs)
+        stored = uow.router_metadata.addresses_of(sorted(set(nic_uuids.values())),
+                                                  sorted({address for pairs in due.values() for _, address in pairs}))
+        for router in on:
+            for vm_id in router.vm_ids:
+                for nic_id, address in sorted(due.get(vm_id, ())):
+                    if nic_id not in nic_uuids:
+                        continue  # the NIC is gone: the VM's whole change, queued with it, drops its rows
+                    part = (router.target, nic_uuids[nic_id], address)
+                    at = held.get((nic_id, address))
+                    # An address kept keeps its place; one added goes after every address listed (a
+                    # secondary's id is larger than any list index and grows in the order added).
+                    if at is not None and part not in stored and part not in self.put:
+                        self.put[part] = at
+                        self._move(router.target, part_hash(part[1], address))
+                    elif at is None and part in stored and part not in self.drop:
+                        self.drop.append(part)
+                        self._move(router.target, -part_hash(part[1], address))
 
 
 def target_of(uow: SqlUnitOfWork, network_id: int) -> tuple[str, list[int]] | None:
@@ -222,7 +281,13 @@ def _read(uow: SqlUnitOfWork, target: str, kind: str, uuid: str, state: Callable
                             docs.metadata)
     assert published is not None
     return RouterConfig(target, kind, uuid, published.generation, published.digest, stored["iptables"],
-                        stored["haproxy"], stored["addresses"], document_of(uow.router_metadata.entries(target)))
+                        stored["haproxy"], stored["addresses"], document_of(published_entries(uow, target)))
+
+
+def published_entries(uow: SqlUnitOfWork, target: str) -> list[str]:
+    """The router's metadata entries as last published, in VM uuid order: its document's lines."""
+    bases, addresses = uow.router_metadata.entries(target)
+    return [assemble(base, addresses) for base in bases]
 
 
 def router_config(uow: SqlUnitOfWork, network_uuid: str | None, vpc_uuid: str | None) -> RouterConfig:

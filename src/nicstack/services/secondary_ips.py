@@ -108,7 +108,7 @@ def _add_ip_to_nic(uow: UnitOfWork, caller: Caller, request: AddIp) -> Started[R
         # of the NIC's last IP may have cleared the flag meanwhile (PostgreSQL).
         if held == 0 or not nic.secondary_ip:
             uow.vms.update_nic(nic.nic_id, secondary_ip=1)
-        uow.outbox.addresses(nic.vm_id, nic.nic_id)
+        uow.outbox.addresses(nic.vm_id, nic.nic_id, [r.address for r in reserved])
         result = ReservedAddresses(tuple(reserved), request.several)
         job = uow.start_job(caller, "addIpToNic", result=result, instance=("IpAddress", reserved[0].uuid),
                             configured=Configured(nic.vm_id, tuple(r.address for r in reserved), added=True))
@@ -210,7 +210,7 @@ def remove_ip_from_nic(uow: UnitOfWork, caller: Caller, uuid: str) -> str:
         record_usage(uow, caller, net, (found.vm_name, found.account_id, found.domain_id), [found.address],
                      "NET.IPRELEASE")
         # The data plane drops the address in the job, after the release committed (spec 02 section 3.4).
-        uow.outbox.addresses(found.vm_id, found.nic_id)
+        uow.outbox.addresses(found.vm_id, found.nic_id, [found.address])
         return uow.start_job(caller, "removeIpFromNic", instance=("IpAddress", uuid),
                              configured=Configured(found.vm_id, (found.address,), added=False))
 

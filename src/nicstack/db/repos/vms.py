@@ -135,6 +135,12 @@ _META_NICS = (select(_n.c.vm_id, _n.c.id, _n.c.network_id, _ne.c.uuid.label("net
 # One NIC at a time, prepared: its index gives the rows in id order without a sort of the whole batch's.
 _META_ADDRESSES = (select(_s.c.ip4_address, _s.c.ip6_address)
                    .where(_s.c.nic_id == bindparam("nic_id")).order_by(_s.c.id))
+# Which of some addresses some NICs hold now, with the NICs' uuids (NULL columns: a NIC holds none of them).
+_HELD_AT = (select(t.nics.c.id, t.nics.c.uuid, _s.c.id.label("secondary_id"), _s.c.ip4_address, _s.c.ip6_address)
+            .select_from(t.nics.outerjoin(_s, (_s.c.nic_id == t.nics.c.id) & (
+                _s.c.ip4_address.in_(bindparam("ip4", expanding=True))
+                | _s.c.ip6_address.in_(bindparam("ip6", expanding=True)))))
+            .where(t.nics.c.id.in_(bindparam("nic_ids", expanding=True))))
 _UUIDS = select(v.c.id, v.c.uuid).where(v.c.id.in_(bindparam("vm_ids", expanding=True)))
 _USER_DATA = (select(t.vm_user_data.c.vm_id, t.vm_user_data.c.user_data)
               .where(t.vm_user_data.c.vm_id.in_(bindparam("vm_ids", expanding=True))))
@@ -353,6 +359,21 @@ class VmRepository:
             held = prepared.tuples(self.conn, _META_ADDRESSES, {"nic_id": nic_id})
             found[nic_id] = ([ip4 for ip4, _ in held if ip4 is not None], [ip6 for ip4, ip6 in held if ip4 is None])
         return found
+
+    def secondaries_at(self, pairs: Iterable[tuple[int, str]]) -> tuple[dict[int, str], dict[tuple[int, str], int]]:
+        """Of (NIC id, address) pairs: the NICs' uuids, and the secondary IP id of each pair a NIC holds now;
+        one read, however many addresses the NICs hold."""
+        wanted = set(pairs)
+        if not wanted:
+            return {}, {}
+        texts = sorted({address for _, address in wanted})
+        rows = prepared.tuples(self.conn, _HELD_AT, {"nic_ids": sorted({nic for nic, _ in wanted}),
+                                                     "ip4": [a for a in texts if ":" not in a],
+                                                     "ip6": [a for a in texts if ":" in a]})
+        uuids = {nic_id: uuid for nic_id, uuid, *_ in rows}
+        held = {(nic_id, ip4 or ip6): secondary_id for nic_id, _, secondary_id, ip4, ip6 in rows
+                if secondary_id is not None and (nic_id, ip4 or ip6) in wanted}
+        return uuids, held
 
     def _groups(self, vm_ids: list[int]) -> dict[int, tuple[tuple[str, str], ...]]:
         """Per VM: (uuid, name) of its security groups."""
