@@ -47,8 +47,7 @@ class RouterMetadataRepository:
         """The router's entries' bases in VM uuid order, and each NIC's addresses in order (NIC uuid -> texts):
         its metadata document's lines, once each base is given its NICs' addresses."""
         held: dict[str, list[tuple[int, str]]] = {}
-        for nic_uuid, address, position in self.conn.execute(
-                select(ma.c.nic_uuid, ma.c.address, ma.c.position).where(ma.c.target == target)).tuples():
+        for (_, nic_uuid, address), position in self.addresses_on(target).items():
             held.setdefault(nic_uuid, []).append((position, address))
         rows = self.conn.execute(select(m.c.entry).where(m.c.target == target).order_by(m.c.vm_uuid))
         return [base for (base,) in rows.tuples()], {nic: [a for _, a in sorted(found)] for nic, found in held.items()}
