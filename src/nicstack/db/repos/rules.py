@@ -153,7 +153,6 @@ _RETARGET = (
 )
 
 
-
 def _targeted() -> Select[Any]:
     # One family per statement: the unique key (network, family, address) then finds each address.
     a, pub, m = t.ip_allocations, t.public_ips, t.load_balancer_vm_map
@@ -166,6 +165,7 @@ def _targeted() -> Select[Any]:
 
 
 _TARGETED = _targeted()
+
 
 class RuleRepository:
     """Port forwarding and firewall rules on public IPs."""
